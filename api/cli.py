@@ -16,10 +16,12 @@ from integrity.errors import VerificationError
 from ledger.application import Ledger
 from ledger.clock import ManualClock
 from ledger.config import DEFAULT_DATABASE_URL
-from ledger.recorders import ENTRIES_TABLE
+from ledger.recorders import EVENTS_TABLE
 from ledger.verify import LedgerReport, verify_ledger
 
-cli = typer.Typer(no_args_is_help=True, add_completion=False, help="ejournal: the verifiable journal")
+cli = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="ejournal: the verifiable journal"
+)
 console = Console()
 
 DatabaseURL = Annotated[
@@ -37,7 +39,7 @@ DEMO_DATABASE_URL = "sqlite:///ejournal-demo.db"
 
 def _count_entries(ledger: Ledger) -> int:
     with ledger.database.transaction(write=False) as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {ENTRIES_TABLE}")
+        cursor.execute(f"SELECT COUNT(*) FROM {EVENTS_TABLE}")
         return int(cursor.fetchone()[0])
 
 
@@ -86,7 +88,9 @@ def run_verify(ledger: Ledger, *, as_json: bool) -> int:
     if as_json:
         print(json.dumps(_report_json(report), ensure_ascii=False))
     else:
-        console.print(f"[bold green]OK[/] {report.entries} entries in {len(report.logs)} logs verified")
+        console.print(
+            f"[bold green]OK[/] {report.entries} entries in {len(report.logs)} logs verified"
+        )
         for log in report.logs:
             console.print(f"  {log.log_id}: {log.size} entries, chain head {log.chain_head.hex()}")
     return 0

@@ -89,7 +89,8 @@ class Checkpoint:
         origin, size_text, root_text, *extensions = lines
         if len(size_text) > _MAX_SIZE_DIGITS or _DECIMAL.fullmatch(size_text) is None:
             raise MalformedCheckpointError(
-                "tree size is not a decimal without leading zeros", found=repr(size_text)
+                "tree size is not a decimal in 0..2**64-1 without leading zeros",
+                found=repr(size_text),
             )
         try:
             root_hash = b64decode(root_text)

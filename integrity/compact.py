@@ -89,9 +89,7 @@ class CompactRange:
         try:
             for leaf_hash in leaf_hashes:
                 if len(leaf_hash) != HASH_SIZE:
-                    raise ValueError(
-                        f"leaf hash has {len(leaf_hash)} bytes, expected {HASH_SIZE}"
-                    )
+                    raise ValueError(f"leaf hash has {len(leaf_hash)} bytes, expected {HASH_SIZE}")
                 node = leaf_hash
                 carry = size
                 while carry & 1:

@@ -1,9 +1,9 @@
-"""The errors of the integrity package: one root, ``VerificationError``, and one subclass per failure.
+"""The errors of the integrity package: one root, ``VerificationError``, one subclass per failure.
 
 Every ``verify_*`` function of ``integrity/`` returns ``None`` or raises a subclass of
-``VerificationError`` that says what was expected, what was found, and where. Hashes in ``expected``
-and ``found`` are lowercase hex. ``leaf.LeafFormatError`` is deliberately not part of this hierarchy:
-it is a ``ValueError`` about encoding input, raised before anything is verified.
+``VerificationError`` that says what was expected, what was found, and where. Hashes in
+``expected`` and ``found`` are lowercase hex. ``leaf.LeafFormatError`` is deliberately not part of
+this hierarchy: it is a ``ValueError`` about encoding input, raised before anything is verified.
 """
 
 from __future__ import annotations

@@ -3,9 +3,10 @@
 This module is the single definition of the leaf; ``docs/ledger-format.md`` describes the same bytes
 for people, with a known-answer example that ``tests/integrity/test_leaf.py`` checks.
 
-A leaf commits to everything an auditor needs to judge one record (invariant I3): which log and where
-in it, which event (originator and version), what kind of event (topic), when the server recorded it,
-who made it (account, role, credential version, session), and the SHA-256 of the stored payload bytes.
+A leaf commits to everything an auditor needs to judge one record (invariant I3): which log and
+where in it, which event (originator and version), what kind of event (topic), when the server
+recorded it, who made it (account, role, credential version, session), and the SHA-256 of the
+stored payload bytes.
 The payload itself is not in the leaf, only its digest: a payload can be removed at the end of its
 retention period, or its personal data crypto-shredded, and every leaf, chain and checkpoint still
 verifies.
@@ -60,7 +61,8 @@ class Leaf:
 def micros(moment: datetime) -> int:
     """Return an aware datetime as whole microseconds since the Unix epoch (UTC).
 
-    Raises ``LeafFormatError`` for a naive datetime: a record's time must not depend on where it is read.
+    Raises ``LeafFormatError`` for a naive datetime: a record's time must not depend on where it
+    is read.
     """
     if moment.tzinfo is None:
         raise LeafFormatError("recorded time must be timezone-aware")
@@ -84,9 +86,9 @@ def encode_leaf(leaf: Leaf) -> bytes:
     """Return the canonical bytes of a leaf.
 
     Layout (big-endian; ``str`` is a u16 byte length then UTF-8):
-    ``"EJL1" ‖ str log_id ‖ u64 index ‖ uuid16 originator_id ‖ u64 originator_version ‖ str topic ‖
-    i64 recorded_at_us ‖ uuid16 actor_id ‖ str actor_role ‖ u32 credential_version ‖ uuid16 session_id ‖
-    32 payload_sha256``.
+    ``"EJL1" ‖ str log_id ‖ u64 index ‖ uuid16 originator_id ‖ u64 originator_version ‖
+    str topic ‖ i64 recorded_at_us ‖ uuid16 actor_id ‖ str actor_role ‖ u32 credential_version ‖
+    uuid16 session_id ‖ 32 payload_sha256``.
 
     Raises ``LeafFormatError`` if a field is out of range.
     """
@@ -170,3 +172,45 @@ def leaf_hash(leaf_bytes: bytes) -> bytes:
 def chain_hash(previous: bytes, leaf_hash_: bytes) -> bytes:
     """Return the next chain hash SHA-256(previous chain hash ‖ leaf hash)."""
     return hashlib.sha256(previous + leaf_hash_).digest()
+
+
+class SaveLeafEncoder:
+    """Encodes the leaves of one save, whose entries share log, time and actor, quickly.
+
+    Produces exactly the bytes of ``encode_leaf`` (a property test checks it); the shared fields are
+    encoded once per save instead of once per event, which matters on the write path.
+    """
+
+    __slots__ = ("_attribution", "_prefix")
+
+    def __init__(
+        self,
+        *,
+        log_id: str,
+        recorded_at: int,
+        actor_id: UUID,
+        actor_role: str,
+        credential_version: int,
+        session_id: UUID,
+    ) -> None:
+        self._prefix = LEAF_MAGIC + _text(log_id, "log id")
+        try:
+            self._attribution = (
+                _TIME_ACCOUNT.pack(recorded_at, actor_id.bytes)
+                + _text(actor_role, "actor role")
+                + struct.pack(">I16s", credential_version, session_id.bytes)
+            )
+        except struct.error as e:
+            raise LeafFormatError(f"leaf field out of range: {e}") from e
+
+    def encode(
+        self, index: int, originator_id: UUID, originator_version: int, topic: str, digest: bytes
+    ) -> bytes:
+        """The canonical leaf of one event of the save. Raises ``LeafFormatError``."""
+        if len(digest) != 32:
+            raise LeafFormatError("payload digest must be 32 bytes")
+        try:
+            identity = _INDEX_AND_ORIGINATOR.pack(index, originator_id.bytes, originator_version)
+        except struct.error as e:
+            raise LeafFormatError(f"leaf field out of range: {e}") from e
+        return b"".join((self._prefix, identity, _text(topic, "topic"), self._attribution, digest))

@@ -114,9 +114,9 @@ class Verifier:
         hex_id, _, encoded = rest.partition("+")
         if not is_valid_key_name(name):
             raise MalformedVerifierKeyError("invalid key name in verifier key", found=repr(name))
-        if len(hex_id) != 8 or not all(char in "0123456789abcdefABCDEF" for char in hex_id):
+        if len(hex_id) != 8 or not all(char in "0123456789abcdef" for char in hex_id):
             raise MalformedVerifierKeyError(
-                "key ID in verifier key is not 8 hex digits", found=repr(hex_id)
+                "key ID in verifier key is not 8 lowercase hex digits", found=repr(hex_id)
             )
         try:
             material = b64decode(encoded)
@@ -134,13 +134,16 @@ class Verifier:
                 expected=f"{_ED25519_PUBLIC_KEY_SIZE} bytes",
                 found=f"{len(material) - 1} bytes",
             )
-        public_key = Ed25519PublicKey.from_public_bytes(material[1:])
+        try:
+            public_key = Ed25519PublicKey.from_public_bytes(material[1:])
+        except ValueError as e:
+            raise MalformedVerifierKeyError(f"invalid Ed25519 public key: {e}") from e
         verifier = cls(name=name, public_key=public_key)
         if verifier.key_id != bytes.fromhex(hex_id):
             raise MalformedVerifierKeyError(
                 "key ID in verifier key does not match its name and key",
                 expected=verifier.key_id.hex(),
-                found=hex_id.lower(),
+                found=hex_id,
             )
         return verifier
 
@@ -350,11 +353,11 @@ def open_note(note: str | bytes, verifiers: Iterable[NoteVerifier]) -> VerifiedN
     signature is by a known key; ``ValueError`` if two verifiers share a name and key ID.
     """
     known: dict[tuple[str, bytes], NoteVerifier] = {}
-    for verifier in verifiers:
-        slot = (verifier.name, verifier.key_id)
-        if slot in known and known[slot] != verifier:
-            raise ValueError(f"two verifiers for key {verifier.name} {verifier.key_id.hex()}")
-        known[slot] = verifier
+    for candidate in verifiers:
+        slot = (candidate.name, candidate.key_id)
+        if slot in known and known[slot] != candidate:
+            raise ValueError(f"two verifiers for key {candidate.name} {candidate.key_id.hex()}")
+        known[slot] = candidate
     text, signatures = split_note(note)
     message = text.encode("utf-8")
     verified: dict[str, NoteSignature] = {}

@@ -137,7 +137,9 @@ def _consistency_proof_length(size1: int, size2: int) -> int:
     return seed + _inclusion_proof_length(size1 - 1, size2) - shift
 
 
-def _check_hashes(proof: Sequence[bytes], error: type[InclusionProofError | ConsistencyProofError]) -> None:
+def _check_hashes(
+    proof: Sequence[bytes], error: type[InclusionProofError | ConsistencyProofError]
+) -> None:
     for position, item in enumerate(proof):
         if len(item) != HASH_SIZE:
             raise error(
@@ -145,6 +147,17 @@ def _check_hashes(proof: Sequence[bytes], error: type[InclusionProofError | Cons
                 expected=f"{HASH_SIZE} bytes",
                 found=f"{len(item)} bytes",
             )
+
+
+def _check_root(
+    root: bytes, name: str, error: type[InclusionProofError | ConsistencyProofError]
+) -> None:
+    if len(root) != HASH_SIZE:
+        raise error(
+            f"{name} has {len(root)} bytes",
+            expected=f"{HASH_SIZE} bytes",
+            found=f"{len(root)} bytes",
+        )
 
 
 def root_from_inclusion_proof(
@@ -174,6 +187,8 @@ def root_from_inclusion_proof(
             expected=f"{wanted} hashes",
             found=f"{len(proof)} hashes",
         )
+    # RFC 9162 §2.1.3.2 from step 2. Its own length checks (``sn`` reaching 0 too early or not at
+    # all) cannot fail after the check above; they stay, so that the code is the RFC's algorithm.
     fn, sn = index, size - 1
     node = leaf_hash
     for sibling in proof:
@@ -200,13 +215,12 @@ def verify_inclusion(
     """Check that the leaf with hash ``leaf_hash`` is at ``index`` in the tree of ``size`` leaves
     whose root is ``root`` (RFC 9162 §2.1.3.2).
 
-    Raises ``InclusionProofError`` for any malformed input (see ``root_from_inclusion_proof``) and
-    when the calculated root differs from ``root``; ``expected`` is ``root`` and ``found`` the
-    calculated root, in hex.
+    Raises ``InclusionProofError`` for any malformed input (see ``root_from_inclusion_proof``), if
+    ``root`` is not 32 bytes, and when the calculated root differs from ``root``; ``expected`` is
+    ``root`` and ``found`` the calculated root, in hex.
     """
-    calculated = root_from_inclusion_proof(
-        leaf_hash=leaf_hash, index=index, size=size, proof=proof
-    )
+    calculated = root_from_inclusion_proof(leaf_hash=leaf_hash, index=index, size=size, proof=proof)
+    _check_root(root, "root", InclusionProofError)
     if calculated != root:
         raise InclusionProofError(
             f"calculated root of tree size {size} differs from the expected root",
@@ -221,10 +235,11 @@ def verify_consistency(
     """Check that the tree of ``size2`` leaves with root ``root2`` extends the tree of ``size1``
     leaves with root ``root1`` (RFC 9162 §2.1.4.2).
 
-    Equal sizes need an empty proof and equal roots. Raises ``ConsistencyProofError`` if
-    ``size1`` is 0 or greater than ``size2``, if a proof hash is not 32 bytes, if the proof has more
-    or fewer hashes than the sizes call for, or if a calculated root differs from the given one
-    (``expected`` is the given root and ``found`` the calculated one, in hex).
+    Equal sizes need an empty proof and equal roots (compared as given, whatever their length).
+    Raises ``ConsistencyProofError`` if ``size1`` is 0 or greater than ``size2``, if a root or a
+    proof hash is not 32 bytes, if the proof has more or fewer hashes than the sizes call for, or if
+    a calculated root differs from the given one (``expected`` is the given root and ``found`` the
+    calculated one, in hex).
     """
     if size1 < 0 or size2 < 0:
         raise ConsistencyProofError(f"negative tree size {size1} or {size2}")
@@ -246,6 +261,8 @@ def verify_consistency(
                 found=root2.hex(),
             )
         return
+    _check_root(root1, "root1", ConsistencyProofError)
+    _check_root(root2, "root2", ConsistencyProofError)
     _check_hashes(proof, ConsistencyProofError)
     wanted = _consistency_proof_length(size1, size2)
     if len(proof) != wanted:
@@ -254,7 +271,8 @@ def verify_consistency(
             expected=f"{wanted} hashes",
             found=f"{len(proof)} hashes",
         )
-    # Step 1 (an empty proof fails) is covered by the length check: ``wanted`` is at least 1.
+    # RFC 9162 §2.1.4.2. Step 1 (an empty proof fails) and the checks of ``sn`` in the loop cannot
+    # fail after the length check above (``wanted`` is at least 1); they stay, as in the RFC.
     path = list(proof)
     if size1 & (size1 - 1) == 0:
         path.insert(0, root1)

@@ -52,9 +52,7 @@ class Ledger(Application[UUID]):
     def construct_transcoder(self) -> Transcoder:
         return default_transcoder()
 
-    def record(
-        self, *aggregates: Aggregate, log_id: str, actor: Actor, role: Role
-    ) -> datetime:
+    def record(self, *aggregates: Aggregate, log_id: str, actor: Actor, role: Role) -> datetime:
         """Save the pending events of ``aggregates`` in one transaction, in log ``log_id``.
 
         Returns the recorded time (the server clock's reading). Raises ``ConcurrentWriteError`` if

@@ -9,7 +9,7 @@ one pass after decoding.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, time
 from enum import Enum
 from typing import Any
 

@@ -18,25 +18,13 @@ from uuid import UUID
 from integrity.errors import ChainError, LeafMismatchError, MissingEntryError
 from integrity.leaf import CHAIN_GENESIS, Leaf, chain_hash, encode_leaf, leaf_hash
 from ledger.database import Database
-from ledger.recorders import ENTRIES_TABLE
+from ledger.recorders import EVENTS_TABLE
 
-_ENTRIES_WITH_EVENTS = f"""
-SELECT e.log_id, e.idx, e.originator_id, e.originator_version, s.topic, s.state,
-       e.recorded_at, e.actor_id, e.actor_role, e.credential_version, e.session_id,
-       e.payload_sha256, e.leaf_hash, e.chain_hash
-FROM {ENTRIES_TABLE} e
-LEFT JOIN stored_events s
-  ON s.originator_id = e.originator_id AND s.originator_version = e.originator_version
-ORDER BY e.log_id, e.idx
-"""
-
-_EVENT_WITHOUT_ENTRY = f"""
-SELECT s.originator_id, s.originator_version, s.topic
-FROM stored_events s
-LEFT JOIN {ENTRIES_TABLE} e
-  ON e.originator_id = s.originator_id AND e.originator_version = s.originator_version
-WHERE e.log_id IS NULL
-LIMIT 1
+_ENTRIES = f"""
+SELECT log_id, idx, originator_id, originator_version, topic, state, recorded_at, actor_id,
+       actor_role, credential_version, session_id, payload_sha256, leaf_hash, chain_hash
+FROM {EVENTS_TABLE}
+ORDER BY log_id, idx
 """
 
 
@@ -67,16 +55,16 @@ def _uuid(value: Any) -> UUID:
 def verify_ledger(
     database: Database, *, progress: Callable[[int], None] | None = None
 ) -> LedgerReport:
-    """Verify every entry of every log, and that every stored event has an entry.
+    """Verify every entry of every log.
 
-    Raises ``MissingEntryError`` (an index gap, an entry whose event is gone, an event with no entry),
+    Raises ``MissingEntryError`` (an index gap: an entry is gone or out of place),
     ``LeafMismatchError`` (payload digest or leaf hash differs from the stored bytes) or
     ``ChainError`` (chain hash differs). Calls ``progress(n)`` every few thousand entries.
     """
     report = LedgerReport()
     log: LogSummary | None = None
     checked = 0
-    for row in database.stream(_ENTRIES_WITH_EVENTS):
+    for row in database.stream(_ENTRIES):
         (log_id, index, originator, version, topic, state, recorded_at, actor, role, credential,
          session, digest, stored_leaf_hash, stored_chain_hash) = row  # fmt: skip
         if log is None or log_id != log.log_id:
@@ -89,13 +77,6 @@ def verify_ledger(
                 expected=f"index {log.size}",
                 found=f"index {index}",
                 where=f"log {log_id} index {log.size}",
-            )
-        if topic is None:
-            raise MissingEntryError(
-                "the entry's event is missing from the event store",
-                expected=f"event {originator} v{version}",
-                found="no event",
-                where=where,
             )
         digest = bytes(digest)
         if state is not None and hashlib.sha256(state).digest() != digest:
@@ -142,14 +123,4 @@ def verify_ledger(
             progress(checked)
     if progress is not None:
         progress(checked)
-    with database.transaction(write=False) as cursor:
-        cursor.execute(_EVENT_WITHOUT_ENTRY)
-        orphan = cursor.fetchone()
-    if orphan is not None:
-        raise MissingEntryError(
-            "a stored event has no log entry",
-            expected="one entry per event",
-            found=f"event {_uuid(orphan[0])} v{orphan[1]} ({orphan[2]}) without entry",
-            where=f"event {_uuid(orphan[0])} v{orphan[1]}",
-        )
     return report

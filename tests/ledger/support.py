@@ -35,7 +35,9 @@ class Notebook(Aggregate):
         self.lines.append(line)
 
 
-def write_notebooks(ledger: Ledger, *, count: int, lines: int = 2, log_id: str = "test/log") -> list[Notebook]:
+def write_notebooks(
+    ledger: Ledger, *, count: int, lines: int = 2, log_id: str = "test/log"
+) -> list[Notebook]:
     """Record ``count`` notebooks of ``1 + lines`` events each, one save per notebook."""
     books = []
     for n in range(count):
@@ -61,7 +63,10 @@ class Forger:
         if self.sqlite:
             conn = sqlite3.connect(self.url.removeprefix("sqlite:///"))
             try:
-                names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")]
+                names = [
+                    r[0]
+                    for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")
+                ]
                 for name in names:
                     conn.execute(f"DROP TRIGGER {name}")
                 for sql, params in statements:

@@ -1,0 +1,217 @@
+"""Why a command was refused: one root error, four kinds, and the catalogue of stable codes.
+
+Every refusal is a ``CommandError`` with a stable machine ``code``, the regulation ``clause`` it
+enforces (where one applies) and a Russian ``message`` for people. The kind says how the API
+answers: ``NotAllowed`` → 403, ``NotFound`` → 404, ``InvalidInput`` → 422, ``Conflict`` → 409; only
+``api/`` knows those numbers. A refused command has written nothing.
+
+Raise one with ``raise refuse("mark.invalid_value", value=6)``: the code decides kind, clause and
+message, so the same refusal reads the same everywhere. ``CATALOGUE`` lists every code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class CommandError(Exception):
+    """A command was refused; nothing was written."""
+
+    def __init__(self, code: str, message: str, *, clause: str | None = None) -> None:
+        super().__init__(code, message, clause)
+        self.code = code
+        self.message = message
+        self.clause = clause
+
+    def __str__(self) -> str:
+        where = f" ({self.clause})" if self.clause else ""
+        return f"{self.code}: {self.message}{where}"
+
+
+class NotAllowed(CommandError):
+    """The actor may not do this (role, assignment, account state)."""
+
+
+class NotFound(CommandError):
+    """Something the command names does not exist."""
+
+
+class InvalidInput(CommandError):
+    """A value breaks a rule of the journal."""
+
+
+class Conflict(CommandError):
+    """The command contradicts the current state (already done, closed, concurrent writes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    kind: type[CommandError]
+    message: str
+    clause: str | None = None
+
+
+CATALOGUE: dict[str, Refusal] = {
+    # Who acts (п. 2.1, 4.1–4.4).
+    "account.unknown": Refusal(NotAllowed, "Учётная запись не найдена.", "п. 2.1"),
+    "account.locked": Refusal(NotAllowed, "Учётная запись заблокирована.", "п. 4.4"),
+    "account.credentials_revoked": Refusal(
+        NotAllowed, "Данные для входа выданы заново; войдите повторно.", "п. 4.2"
+    ),
+    "role.required": Refusal(NotAllowed, "Нет прав: требуется роль {roles}.", "п. 2.1"),
+    "setup.administration_only": Refusal(
+        NotAllowed,
+        "Разделы учебного года формирует только администрация ОУ (руководитель, заместитель).",
+        "п. 2.2",
+    ),
+    "journal.not_a_teacher": Refusal(
+        NotAllowed, "Записи в электронный журнал вносит только учитель-предметник.", "п. 2.3"
+    ),
+    "journal.not_assigned": Refusal(
+        NotAllowed,
+        "Учитель не ведёт этот предмет у этого класса, группы или ученика.",
+        "п. 2.3",
+    ),
+    "journal.class_teacher_read_only": Refusal(
+        NotAllowed,
+        "Классный руководитель просматривает журнал своего класса без права редактирования.",
+        "п. 2.4",
+    ),
+    # Schools and school years (п. 2.2).
+    "school.not_found": Refusal(NotFound, "Образовательное учреждение не найдено."),
+    "school.already_registered": Refusal(Conflict, "Образовательное учреждение уже создано."),
+    "school.invalid_name": Refusal(InvalidInput, "Не указано название ОУ."),
+    "school.invalid_time_zone": Refusal(InvalidInput, "Неизвестный часовой пояс «{time_zone}»."),
+    "year.not_found": Refusal(NotFound, "Учебный год {year} не открыт.", "п. 2.2"),
+    "year.already_open": Refusal(Conflict, "Учебный год {year} уже открыт.", "п. 2.2"),
+    "year.invalid_dates": Refusal(
+        InvalidInput, "Неверные даты учебного года: {starts_on} – {ends_on}."
+    ),
+    "year.closed": Refusal(Conflict, "Учебный год закрыт: записи не принимаются.", "п. 2.11"),
+    "year.not_closed": Refusal(Conflict, "Учебный год не закрыт."),
+    "period.unknown_scheme": Refusal(InvalidInput, "Неизвестная схема периодов «{scheme}»."),
+    "period.scheme_not_defined": Refusal(
+        InvalidInput, "Периоды по схеме «{scheme}» в этом учебном году не заданы.", "п. 2.2"
+    ),
+    "period.invalid": Refusal(InvalidInput, "Неверные периоды: {detail}."),
+    "holiday.invalid": Refusal(InvalidInput, "Неверные каникулы: {detail}."),
+    "subject.invalid_name": Refusal(InvalidInput, "Не указано название предмета."),
+    "subject.duplicate": Refusal(Conflict, "Предмет «{name}» уже есть."),
+    "subject.not_found": Refusal(NotFound, "Предмет не найден в этом учебном году."),
+    "work_type.invalid": Refusal(InvalidInput, "Неверный вид работы: {detail}.", "п. 2.6"),
+    "work_type.duplicate": Refusal(Conflict, "Вид работы «{name}» уже есть.", "п. 2.6"),
+    "work_type.unknown": Refusal(InvalidInput, "Неизвестный вид работы.", "п. 2.6"),
+    "bell.invalid_slots": Refusal(InvalidInput, "Неверное расписание звонков: {detail}."),
+    "bell.unknown_schedule": Refusal(InvalidInput, "Расписание звонков «{name}» не задано."),
+    "bell.unknown_slot": Refusal(InvalidInput, "В расписании звонков нет урока № {slot}."),
+    # Classes, groups, curricula, assignments, parents.
+    "class.invalid_grade": Refusal(InvalidInput, "Параллель должна быть от 1 до 11, а не {grade}."),
+    "class.invalid_letter": Refusal(InvalidInput, "Литера класса — одна буква: «{letter}»."),
+    "class.already_open": Refusal(Conflict, "Класс {name} уже открыт."),
+    "class.not_found": Refusal(NotFound, "Класс не найден."),
+    "roster.not_found": Refusal(
+        NotFound, "Класс, группа или индивидуальный учебный план не найдены."
+    ),
+    "group.not_found": Refusal(NotFound, "Группа не найдена."),
+    "group.invalid_name": Refusal(InvalidInput, "Не указано название группы."),
+    "group.already_formed": Refusal(Conflict, "Группа «{name}» уже есть."),
+    "group.already_member": Refusal(Conflict, "Ученик уже в группе."),
+    "group.not_a_member": Refusal(Conflict, "Ученика нет в группе."),
+    "curriculum.already_open": Refusal(Conflict, "Индивидуальный учебный план уже открыт."),
+    "roster.subject_mismatch": Refusal(
+        InvalidInput, "Группа или индивидуальный план относится к другому предмету."
+    ),
+    "student.already_enrolled": Refusal(Conflict, "Ученик уже зачислен в класс."),
+    "student.not_enrolled": Refusal(Conflict, "Ученик не числится в классе."),
+    "student.not_in_class": Refusal(InvalidInput, "Ученик не числится в классе на {on}."),
+    "student.not_in_roster": Refusal(
+        InvalidInput, "Ученик не числится в классе, группе или плане урока на {on}.", "п. 2.3"
+    ),
+    "enrolment.invalid_date": Refusal(InvalidInput, "Дата {on} вне учебного года или неверна."),
+    "assignment.duplicate": Refusal(Conflict, "Учитель уже ведёт этот предмет."),
+    "assignment.not_found": Refusal(NotFound, "Учитель не ведёт этот предмет."),
+    "parent.already_linked": Refusal(Conflict, "Родитель уже связан с учеником."),
+    "parent.not_linked": Refusal(Conflict, "Родитель не связан с учеником."),
+    "plan.invalid_items": Refusal(InvalidInput, "Неверный КТП: {detail}.", "п. 2.6"),
+    "plan.unknown_item": Refusal(InvalidInput, "В КТП нет пункта № {number}.", "п. 2.6"),
+    # Lessons and what is written in them (п. 2.5–2.7).
+    "lesson.not_found": Refusal(NotFound, "Урок не найден."),
+    "lesson.already_scheduled": Refusal(Conflict, "Урок в это время уже есть."),
+    "lesson.not_a_school_day": Refusal(
+        InvalidInput, "{on} — не учебный день (воскресенье, каникулы или вне учебного периода)."
+    ),
+    "lesson.in_future": Refusal(InvalidInput, "Урок {on} ещё не наступил.", "п. 2.5"),
+    "lesson.teacher_required": Refusal(InvalidInput, "Укажите учителя урока."),
+    "lesson.topic_required": Refusal(InvalidInput, "Укажите тему урока или пункт КТП.", "п. 2.6"),
+    "attendance.invalid_code": Refusal(
+        InvalidInput, "Неизвестная отметка посещаемости «{code}»: допустимы Н, Б, П, ОП.", "п. 2.5"
+    ),
+    "mark.invalid_value": Refusal(InvalidInput, "Отметка должна быть от 1 до 5, а не {value}."),
+    "mark.not_found": Refusal(NotFound, "Отметка не найдена."),
+    "mark.cancelled": Refusal(Conflict, "Отметка уже отменена."),
+    "mark.unchanged": Refusal(InvalidInput, "Новое значение совпадает с прежним."),
+    "mark.reason_required": Refusal(
+        InvalidInput, "Исправление и отмена отметки требуют причины.", "п. 1.4"
+    ),
+    "mark.check_date_required": Refusal(
+        InvalidInput, "Для письменной работы укажите дату завершения проверки.", "п. 2.5"
+    ),
+    "mark.check_date_invalid": Refusal(
+        InvalidInput,
+        "Дата завершения проверки {checked_on} раньше урока или ещё не наступила.",
+        "п. 2.5",
+    ),
+    "mark.check_date_unexpected": Refusal(
+        InvalidInput, "Дата проверки указывается только для письменных работ.", "п. 2.5"
+    ),
+    "marks.empty": Refusal(InvalidInput, "Нет ни одной отметки."),
+    "homework.empty": Refusal(InvalidInput, "Укажите содержание домашнего задания.", "п. 2.7"),
+    "homework.invalid_due_date": Refusal(
+        InvalidInput, "Срок выполнения {due_on} не позже даты урока.", "п. 2.7"
+    ),
+    "comment.empty": Refusal(InvalidInput, "Пустой комментарий.", "п. 1.5"),
+    "message.empty": Refusal(InvalidInput, "Пустое сообщение родителям.", "п. 1.5"),
+    # Attestation (п. 2.8).
+    "attestation.invalid_value": Refusal(
+        InvalidInput,
+        "Недопустимая итоговая отметка «{value}»: допустимы 1–5, ОСВ, Н/А, зачёт, незачёт.",
+        "п. 2.8",
+    ),
+    "attestation.unknown_period": Refusal(
+        InvalidInput, "В схеме класса нет периода «{period}».", "п. 2.8"
+    ),
+    "attestation.reason_required": Refusal(
+        InvalidInput, "Отметка уже выставлена: для изменения укажите причину.", "п. 1.4"
+    ),
+    "attestation.unchanged": Refusal(InvalidInput, "Новое значение совпадает с прежним."),
+    # Accounts (I8, п. 4).
+    "account.not_found": Refusal(NotFound, "Учётная запись не найдена."),
+    "account.invalid_login": Refusal(
+        InvalidInput, "Логин: 3–64 символа, латинские буквы, цифры, «.», «_», «-»."
+    ),
+    "account.login_taken": Refusal(Conflict, "Логин «{login}» уже занят."),
+    "account.role_not_grantable": Refusal(InvalidInput, "Роль «{role}» не выдаётся людям."),
+    "account.invalid_grant_scope": Refusal(InvalidInput, "Роль «{role}» {scope}."),
+    "account.already_granted": Refusal(Conflict, "Роль уже выдана."),
+    "account.not_granted": Refusal(Conflict, "Такой роли у учётной записи нет."),
+    "account.already_locked": Refusal(Conflict, "Учётная запись уже заблокирована."),
+    "account.not_locked": Refusal(Conflict, "Учётная запись не заблокирована."),
+    # Any command.
+    "reason.required": Refusal(InvalidInput, "Укажите причину.", "п. 1.4"),
+    "record.duplicate_id": Refusal(Conflict, "Запись с таким идентификатором уже есть."),
+    # Writes that keep colliding.
+    "conflict": Refusal(
+        Conflict, "Запись одновременно изменили другие пользователи; повторите попытку."
+    ),
+}
+"""Every code a command can be refused with: its kind, Russian message template and clause."""
+
+
+def refuse(code: str, /, **details: Any) -> CommandError:
+    """The refusal for ``code``, its message filled with ``details``; raise it.
+
+    Raises ``KeyError`` for a code missing from ``CATALOGUE`` (a programming error).
+    """
+    refusal = CATALOGUE[code]
+    return refusal.kind(code, refusal.message.format(**details), clause=refusal.clause)

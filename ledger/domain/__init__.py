@@ -1,0 +1,37 @@
+"""The journal's aggregates and their events.
+
+Aggregates are small (a lesson, not a year's page) and carry only person IDs (I9). Those that
+commands must find by a natural key have deterministic IDs (``create_id``, a UUID5 of the key).
+Every aggregate of a school's year records its ``school_id`` and ``year_start``: its events belong
+to that school year's log (I1). Schools and accounts belong to no year; their events go to the
+system log.
+
+Aggregate methods take the time of the record (``at``, the server clock) and assume the command
+handler has already checked roles, membership and values: they record, they do not judge.
+"""
+
+from ledger.domain.accounts import Account
+from ledger.domain.assignments import TeachingAssignment
+from ledger.domain.attestation import AttestationRecord
+from ledger.domain.lesson import Lesson
+from ledger.domain.messages import ParentMessage
+from ledger.domain.people import Guardianship
+from ledger.domain.plan import ThematicPlan
+from ledger.domain.rosters import Group, IndividualCurriculum, Roster, SchoolClass
+from ledger.domain.school import School, SchoolYear
+
+__all__ = [
+    "Account",
+    "AttestationRecord",
+    "Group",
+    "Guardianship",
+    "IndividualCurriculum",
+    "Lesson",
+    "ParentMessage",
+    "Roster",
+    "School",
+    "SchoolClass",
+    "SchoolYear",
+    "TeachingAssignment",
+    "ThematicPlan",
+]

@@ -1,0 +1,108 @@
+"""Accounts (I8): who may log in, as which person, with which roles; no secrets in the ledger.
+
+The account ID is a function of the login, so a second account with the same login is refused by
+the ledger itself. Password hashes live outside the ledger; the ledger records only that credentials
+were issued again (a new credential version, which ends every session bound to an older one), and
+whether the account is locked (п. 4.3, 4.4).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from ledger.actor import Grant, Role
+from ledger.domain.ids import natural_id
+
+
+def normalise_login(login: str) -> str:
+    """Logins compare without case and surrounding blanks."""
+    return login.strip().casefold()
+
+
+class Account(Aggregate):
+    """A person's login, grants (role × school), credential version and lock."""
+
+    class Registered(Aggregate.Created):
+        login: str
+        person_id: UUID
+
+    class RoleGranted(Aggregate.Event):
+        role: str
+        school_id: UUID | None
+
+        def apply(self, aggregate: Any) -> None:
+            account: Account = aggregate
+            account.grants.add(Grant(Role(self.role), self.school_id))
+
+    class RoleRevoked(Aggregate.Event):
+        role: str
+        school_id: UUID | None
+
+        def apply(self, aggregate: Any) -> None:
+            account: Account = aggregate
+            account.grants.discard(Grant(Role(self.role), self.school_id))
+
+    class CredentialsIssued(Aggregate.Event):
+        credential_version: int
+
+        def apply(self, aggregate: Any) -> None:
+            account: Account = aggregate
+            account.credential_version = self.credential_version
+
+    class Locked(Aggregate.Event):
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            account: Account = aggregate
+            account.locked = True
+
+    class Unlocked(Aggregate.Event):
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            account: Account = aggregate
+            account.locked = False
+
+    @staticmethod
+    def create_id(login: str) -> UUID:
+        return natural_id("account", normalise_login(login))
+
+    def __init__(self, *, login: str, person_id: UUID) -> None:
+        self.login = login
+        self.person_id = person_id
+        self.grants: set[Grant] = set()
+        self.credential_version = 0
+        self.locked = False
+
+    @classmethod
+    def register(cls, *, login: str, person_id: UUID, at: datetime) -> Account:
+        return cls._create(
+            cls.Registered, login=normalise_login(login), person_id=person_id, timestamp=at
+        )
+
+    def grant(self, grant: Grant, *, at: datetime) -> None:
+        self.trigger_event(
+            self.RoleGranted, role=grant.role.value, school_id=grant.school_id, timestamp=at
+        )
+
+    def revoke(self, grant: Grant, *, at: datetime) -> None:
+        self.trigger_event(
+            self.RoleRevoked, role=grant.role.value, school_id=grant.school_id, timestamp=at
+        )
+
+    def issue_credentials(self, *, at: datetime) -> int:
+        """Start a new credential version; returns it."""
+        self.trigger_event(
+            self.CredentialsIssued, credential_version=self.credential_version + 1, timestamp=at
+        )
+        return self.credential_version
+
+    def lock(self, reason: str, *, at: datetime) -> None:
+        self.trigger_event(self.Locked, reason=reason, timestamp=at)
+
+    def unlock(self, reason: str, *, at: datetime) -> None:
+        self.trigger_event(self.Unlocked, reason=reason, timestamp=at)

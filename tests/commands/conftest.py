@@ -1,0 +1,13 @@
+"""A freshly built school on each backend (the ``ledger`` fixture runs every test on both)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ledger.application import Ledger
+from tests.commands.school import TestSchool, build_school
+
+
+@pytest.fixture
+def school(ledger: Ledger) -> TestSchool:
+    return build_school(ledger)
