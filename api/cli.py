@@ -6,35 +6,93 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
+from uuid import UUID
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from api.settings import Settings
 from integrity.errors import VerificationError
+from integrity.leaf import decode_leaf, from_micros
+from integrity.note import Verifier
+from integrity.receipt import Receipt, verify_receipt
 from ledger.application import Ledger
+from ledger.checkpoints import Checkpointer
 from ledger.clock import ManualClock
-from ledger.config import DEFAULT_DATABASE_URL
+from ledger.errors import LedgerError
+from ledger.keys import KeyStore, secret_from_environment
+from ledger.proofs import prove_event
 from ledger.recorders import EVENTS_TABLE
 from ledger.verify import LedgerReport, verify_ledger
 
 cli = typer.Typer(
     no_args_is_help=True, add_completion=False, help="ejournal: the verifiable journal"
 )
+keys_cli = typer.Typer(no_args_is_help=True, help="Checkpoint-signing keys.")
+cli.add_typer(keys_cli, name="keys")
 console = Console()
+errors = Console(stderr=True)
 
 DatabaseURL = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--database-url",
-        envvar="EJOURNAL_DATABASE_URL",
-        help="sqlite:///PATH or postgresql://USER@HOST:PORT/DB",
+        help="sqlite:///PATH or postgresql://USER@HOST:PORT/DB (default: EJOURNAL_DATABASE_URL or "
+        "sqlite:///ejournal.db)",
     ),
 ]
 JsonOutput = Annotated[bool, typer.Option("--json", help="Print a JSON report instead of text.")]
+KeysFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--keys", help="File of trusted verifier keys (vkey lines), kept outside the database."
+    ),
+]
 
 DEMO_DATABASE_URL = "sqlite:///ejournal-demo.db"
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    errors.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def _open(database_url: str | None) -> tuple[Settings, Ledger]:
+    settings = Settings.from_environment(database_url=database_url)
+    try:
+        return settings, Ledger(database_url=settings.database_url)
+    except LedgerError as e:
+        _fail(str(e))
+
+
+def _read_verifiers(path: Path) -> list[Verifier]:
+    try:
+        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+        return [Verifier.from_vkey(line) for line in lines if line and not line.startswith("#")]
+    except (OSError, VerificationError) as e:
+        _fail(f"cannot read verifier keys from {path}: {e}")
+
+
+def _checkpointer(settings: Settings, ledger: Ledger) -> Checkpointer:
+    store = KeyStore(ledger.database, clock=ledger.clock)
+    try:
+        signers = store.signers(secret_from_environment())
+    except LedgerError as e:
+        _fail(str(e))
+    return Checkpointer(
+        ledger.database,
+        origin=settings.origin,
+        signers=signers,
+        verifiers=store.verifiers(),
+        clock=ledger.clock,
+        every_entries=settings.checkpoint_every_entries,
+        every_seconds=settings.checkpoint_every_seconds,
+    )
+
+
+# --- verify -------------------------------------------------------------------------------------
 
 
 def _count_entries(ledger: Ledger) -> int:
@@ -43,22 +101,21 @@ def _count_entries(ledger: Ledger) -> int:
         return int(cursor.fetchone()[0])
 
 
-def _verify_with_progress(ledger: Ledger, *, show: bool) -> LedgerReport:
-    if not show:
-        return verify_ledger(ledger.database)
-    total = _count_entries(ledger)
-    columns = (TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("verify", total=total)
-        return verify_ledger(ledger.database, progress=lambda n: bar.update(task, completed=n))
-
-
-def _report_json(report: LedgerReport) -> dict[str, object]:
+def _report_json(report: LedgerReport, keys_source: str) -> dict[str, object]:
     return {
         "ok": True,
         "entries": report.entries,
+        "trusted_keys": keys_source,
         "logs": [
-            {"log_id": log.log_id, "size": log.size, "chain_head": log.chain_head.hex()}
+            {
+                "log_id": log.log_id,
+                "size": log.size,
+                "root": log.root.hex(),
+                "chain_head": log.chain_head.hex(),
+                "checkpoints": log.checkpoints,
+                "signed_size": log.signed_size,
+                "unsigned": log.unsigned,
+            }
             for log in report.logs
         ],
     }
@@ -75,10 +132,32 @@ def _failure_json(error: VerificationError) -> dict[str, object]:
     }
 
 
-def run_verify(ledger: Ledger, *, as_json: bool) -> int:
+def run_verify(settings: Settings, ledger: Ledger, *, keys: Path | None, as_json: bool) -> int:
     """Verify the ledger and print the outcome; returns the process exit code."""
+    if keys is not None:
+        verifiers, keys_source = _read_verifiers(keys), str(keys)
+    else:
+        verifiers = KeyStore(ledger.database).verifiers()
+        keys_source = "the database's key store (not independent: pass --keys to trust a file)"
+    show_progress = not as_json and sys.stderr.isatty()
     try:
-        report = _verify_with_progress(ledger, show=not as_json and sys.stderr.isatty())
+        if show_progress:
+            columns = (
+                TextColumn("verifying"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+            )
+            with Progress(*columns, console=errors, transient=True) as bar:
+                task = bar.add_task("verify", total=_count_entries(ledger))
+                report = verify_ledger(
+                    ledger.database,
+                    verifiers=verifiers,
+                    origin=settings.origin,
+                    progress=lambda n: bar.update(task, completed=n),
+                )
+        else:
+            report = verify_ledger(ledger.database, verifiers=verifiers, origin=settings.origin)
     except VerificationError as error:
         if as_json:
             print(json.dumps(_failure_json(error), ensure_ascii=False))
@@ -86,41 +165,231 @@ def run_verify(ledger: Ledger, *, as_json: bool) -> int:
             console.print(f"[bold red]FAILED[/] {type(error).__name__}: {error}")
         return 1
     if as_json:
-        print(json.dumps(_report_json(report), ensure_ascii=False))
-    else:
+        print(json.dumps(_report_json(report, keys_source), ensure_ascii=False))
+        return 0
+    console.print(f"[bold green]OK[/] {report.entries} entries in {len(report.logs)} logs verified")
+    console.print(f"  trusted keys: {keys_source}")
+    for log in report.logs:
         console.print(
-            f"[bold green]OK[/] {report.entries} entries in {len(report.logs)} logs verified"
+            f"  {log.log_id}: {log.size} entries, root {log.root.hex()[:16]}…, "
+            f"{log.checkpoints} checkpoints, {log.unsigned} unsigned after the last"
         )
-        for log in report.logs:
-            console.print(f"  {log.log_id}: {log.size} entries, chain head {log.chain_head.hex()}")
     return 0
 
 
 @cli.command()
-def verify(database_url: DatabaseURL = DEFAULT_DATABASE_URL, as_json: JsonOutput = False) -> None:
-    """Recompute every leaf and chain hash from the stored bytes; exit 1 at the first failure."""
-    ledger = Ledger(database_url=database_url)
+def verify(
+    database_url: DatabaseURL = None, keys: KeysFile = None, as_json: JsonOutput = False
+) -> None:
+    """Recompute every leaf, chain and Merkle root; check every checkpoint; exit 1 at the first failure."""
+    settings, ledger = _open(database_url)
     try:
-        raise typer.Exit(run_verify(ledger, as_json=as_json))
+        raise typer.Exit(run_verify(settings, ledger, keys=keys, as_json=as_json))
+    finally:
+        ledger.close()
+
+
+# --- keys ---------------------------------------------------------------------------------------
+
+
+@keys_cli.command("init")
+def keys_init(
+    database_url: DatabaseURL = None,
+    name: Annotated[str | None, typer.Option(help="Key name (default: the origin).")] = None,
+) -> None:
+    """Create the deployment's first signing key (sealed with EJOURNAL_KEY_PASSPHRASE/FILE)."""
+    settings, ledger = _open(database_url)
+    try:
+        store = KeyStore(ledger.database)
+        if store.keys():
+            _fail("keys are already initialised: use `ejournal keys rotate` to add a key")
+        verifier = store.create(name or settings.origin, _secret())
+        console.print(verifier.vkey)
+    finally:
+        ledger.close()
+
+
+@keys_cli.command("rotate")
+def keys_rotate(
+    database_url: DatabaseURL = None,
+    name: Annotated[str | None, typer.Option(help="Key name (default: the origin).")] = None,
+) -> None:
+    """Add a new signing key; it signs alongside the current ones until they are retired."""
+    settings, ledger = _open(database_url)
+    try:
+        console.print(KeyStore(ledger.database).create(name or settings.origin, _secret()).vkey)
+    finally:
+        ledger.close()
+
+
+@keys_cli.command("retire")
+def keys_retire(vkey: str, database_url: DatabaseURL = None) -> None:
+    """Stop signing with a key; it stays a known verifier for the checkpoints it signed."""
+    _, ledger = _open(database_url)
+    try:
+        KeyStore(ledger.database).retire(vkey)
+    except LedgerError as e:
+        _fail(str(e))
+    finally:
+        ledger.close()
+
+
+@keys_cli.command("export")
+def keys_export(database_url: DatabaseURL = None) -> None:
+    """Print every verifier key (active and retired), one vkey a line, for auditors to keep."""
+    _, ledger = _open(database_url)
+    try:
+        for key in KeyStore(ledger.database).keys():
+            state = (
+                "active" if key.active else f"retired {from_micros(key.retired_at or 0):%Y-%m-%d}"
+            )
+            print(f"# {key.name}, created {from_micros(key.created_at):%Y-%m-%d}, {state}")
+            print(key.vkey)
+    finally:
+        ledger.close()
+
+
+def _secret() -> bytes:
+    try:
+        return secret_from_environment()
+    except LedgerError as e:
+        _fail(str(e))
+
+
+# --- checkpoints and receipts -------------------------------------------------------------------
+
+
+@cli.command()
+def checkpoint(
+    log: Annotated[
+        str | None, typer.Argument(help="One log; default: every log with new entries.")
+    ] = None,
+    database_url: DatabaseURL = None,
+) -> None:
+    """Sign a checkpoint of a log (or of every log with unsigned entries) now."""
+    settings, ledger = _open(database_url)
+    try:
+        checkpointer = _checkpointer(settings, ledger)
+        if log is not None:
+            logs = [log]
+        else:
+            with ledger.database.transaction(write=False) as cursor:
+                cursor.execute(f"SELECT DISTINCT log_id FROM {EVENTS_TABLE} ORDER BY log_id")
+                logs = [row[0] for row in cursor.fetchall()]
+        for log_id in logs:
+            try:
+                signed = checkpointer.checkpoint(log_id)
+            except (LedgerError, VerificationError) as e:
+                _fail(f"{log_id}: {e}", code=1)
+            if signed is None:
+                console.print(f"{log_id}: nothing new")
+            else:
+                console.print(f"{log_id}: signed size {signed.size} root {signed.root_hash.hex()}")
     finally:
         ledger.close()
 
 
 @cli.command()
-def demo(database_url: DatabaseURL = DEMO_DATABASE_URL) -> None:
+def prove(
+    event: Annotated[str, typer.Argument(help="ORIGINATOR_ID:VERSION of the event.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Write the receipt here.")] = None,
+    database_url: DatabaseURL = None,
+) -> None:
+    """Write a receipt (C2SP tlog-proof) proving one event is in its log's latest checkpoint."""
+    try:
+        originator_text, version_text = event.rsplit(":", 1)
+        originator_id, version = UUID(originator_text), int(version_text)
+    except ValueError:
+        _fail(f"EVENT must be ORIGINATOR_ID:VERSION, got {event!r}")
+    settings, ledger = _open(database_url)
+    try:
+        receipt = prove_event(
+            ledger.database,
+            originator_id,
+            version,
+            verifiers=KeyStore(ledger.database).verifiers(),
+            origin=settings.origin,
+        )
+    except (LedgerError, VerificationError) as e:
+        _fail(str(e), code=1)
+    finally:
+        ledger.close()
+    if out is None:
+        sys.stdout.write(receipt.encode())
+    else:
+        out.write_text(receipt.encode(), encoding="utf-8")
+
+
+@cli.command("verify-proof")
+def verify_proof(
+    receipt_path: Annotated[Path, typer.Argument(metavar="RECEIPT")],
+    key: Annotated[Path, typer.Option("--key", help="File of trusted verifier keys.")],
+    as_json: JsonOutput = False,
+) -> None:
+    """Verify a receipt offline: no database, no network."""
+    verifiers = _read_verifiers(key)
+    try:
+        receipt = Receipt.decode(receipt_path.read_bytes())
+        verified = verify_receipt(receipt, verifiers)
+        leaf = decode_leaf(verified.leaf)
+        if leaf.index != verified.index:
+            raise VerificationError(
+                "the leaf names another index than the proof",
+                expected=str(verified.index),
+                found=str(leaf.index),
+                where=str(receipt_path),
+            )
+    except OSError as e:
+        _fail(str(e))
+    except (VerificationError, ValueError) as e:
+        if as_json:
+            print(json.dumps({"ok": False, "error": type(e).__name__, "message": str(e)}))
+        else:
+            console.print(f"[bold red]FAILED[/] {type(e).__name__}: {e}")
+        raise typer.Exit(1) from e
+    facts = {
+        "ok": True,
+        "log": leaf.log_id,
+        "index": leaf.index,
+        "checkpoint_size": verified.checkpoint.size,
+        "event": f"{leaf.originator_id}:{leaf.originator_version}",
+        "topic": leaf.topic,
+        "recorded_at": from_micros(leaf.recorded_at).isoformat(),
+        "actor": str(leaf.actor_id),
+        "role": leaf.actor_role,
+        "session": str(leaf.session_id),
+        "payload_sha256": leaf.payload_sha256.hex(),
+        "signed_by": sorted(verified.note.signatures),
+    }
+    if as_json:
+        print(json.dumps(facts, ensure_ascii=False))
+    else:
+        console.print("[bold green]OK[/] the record is in the log under a signed checkpoint")
+        for name, value in facts.items():
+            if name != "ok":
+                console.print(f"  {name}: {value}")
+
+
+# --- demo ---------------------------------------------------------------------------------------
+
+
+@cli.command()
+def demo(database_url: DatabaseURL = None) -> None:
     """Create a demo school through the commands, record a week of lessons, verify the ledger."""
     from api.demo import run_demo
 
-    if database_url.startswith("sqlite:///"):
-        path = Path(database_url.removeprefix("sqlite:///"))
+    url = database_url or DEMO_DATABASE_URL
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
         for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
             stale.unlink(missing_ok=True)
+    settings = Settings.from_environment(database_url=url)
     clock = ManualClock(datetime(2025, 9, 1, 5, 0, tzinfo=UTC))
-    ledger = Ledger(database_url=database_url, clock=clock)
+    ledger = Ledger(database_url=url, clock=clock)
     try:
         summary = run_demo(ledger, clock)
         console.print(summary.describe())
-        raise typer.Exit(run_verify(ledger, as_json=False))
+        raise typer.Exit(run_verify(settings, ledger, keys=None, as_json=False))
     finally:
         ledger.close()
 

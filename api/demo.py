@@ -16,9 +16,10 @@ same ledger.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -297,7 +298,7 @@ class _Demo:
         self.set_up_classes()
         self.set_up_plans()
 
-    def register_staff(self, staff: dict[str, tuple[Role, ...]], grantor: Actor) -> None:
+    def register_staff(self, staff: Mapping[str, Sequence[Role]], grantor: Actor) -> None:
         for login, roles in staff.items():
             self.tick()
             person_id = self.new_id()
@@ -317,43 +318,68 @@ class _Demo:
     def set_up_year(self) -> None:
         head = self.actors["direktor"]
         deputy = self.actors["zavuch"]
-        year = {"school_id": self.school_id, "year_start": YEAR}
         self.tick(600)
-        self.run(c.OpenSchoolYear(actor=head, **year))
+        self.run(c.OpenSchoolYear(actor=head, school_id=self.school_id, year_start=YEAR))
         self.run(
-            c.DefinePeriods(actor=deputy, **year, scheme=PeriodScheme.QUARTERS, periods=QUARTERS)
+            c.DefinePeriods(
+                actor=deputy,
+                school_id=self.school_id,
+                year_start=YEAR,
+                scheme=PeriodScheme.QUARTERS,
+                periods=QUARTERS,
+            )
         )
         self.run(
             c.DefinePeriods(
-                actor=deputy, **year, scheme=PeriodScheme.HALF_YEARS, periods=HALF_YEARS
+                actor=deputy,
+                school_id=self.school_id,
+                year_start=YEAR,
+                scheme=PeriodScheme.HALF_YEARS,
+                periods=HALF_YEARS,
             )
         )
         for name, starts_on, ends_on in HOLIDAYS:
             self.tick()
             self.run(
                 c.DeclareHoliday(
-                    actor=deputy, **year, name=name, starts_on=starts_on, ends_on=ends_on
+                    actor=deputy,
+                    school_id=self.school_id,
+                    year_start=YEAR,
+                    name=name,
+                    starts_on=starts_on,
+                    ends_on=ends_on,
                 )
             )
         subjects = dict.fromkeys(s for plan in TIMETABLE.values() for day in plan for s in day)
         for name in subjects:
             self.tick()
             self.subjects[name] = self.run(
-                c.AddSubject(actor=deputy, **year, name=name, subject_id=self.new_id())
+                c.AddSubject(
+                    actor=deputy,
+                    school_id=self.school_id,
+                    year_start=YEAR,
+                    name=name,
+                    subject_id=self.new_id(),
+                )
             )
         for name, weight, written in WORK_TYPES:
             self.tick()
             self.work_types[name] = self.run(
                 c.DefineWorkType(
                     actor=deputy,
-                    **year,
+                    school_id=self.school_id,
+                    year_start=YEAR,
                     name=name,
                     weight=weight,
                     written=written,
                     work_type_id=self.new_id(),
                 )
             )
-        self.run(c.DefineBellSchedule(actor=deputy, **year, slots=BELLS))
+        self.run(
+            c.DefineBellSchedule(
+                actor=deputy, school_id=self.school_id, year_start=YEAR, slots=BELLS
+            )
+        )
 
     def set_up_classes(self) -> None:
         deputy = self.actors["zavuch"]
@@ -541,12 +567,8 @@ class _Demo:
             for student in self.rng.sample(sorted(present), k=self.rng.randint(2, 4)):
                 value = self.rng.choices((5, 4, 3, 2), (35, 40, 20, 5))[0]
                 mark_id = self.new_id()
-                add(
-                    self.rng.randint(10, 40),
-                    lambda s=student, v=value, m=mark_id: self.record_answer(
-                        teacher, lesson_id, s, v, m
-                    ),
-                )
+                answer = partial(self.record_answer, teacher, lesson_id, student, value, mark_id)
+                add(self.rng.randint(10, 40), answer)
                 recorded.append((lesson_id, mark_id, value, roster.teacher))
         if roster.subject != PE:
             text, pages, tasks = self.rng.choice(HOMEWORK)

@@ -69,6 +69,7 @@ class Account(Aggregate):
 
     @staticmethod
     def create_id(login: str) -> UUID:
+        """The account of ``login`` (compared without case and blanks)."""
         return natural_id("account", normalise_login(login))
 
     def __init__(self, *, login: str, person_id: UUID) -> None:
@@ -80,16 +81,19 @@ class Account(Aggregate):
 
     @classmethod
     def register(cls, *, login: str, person_id: UUID, at: datetime) -> Account:
+        """A new account of person ``person_id``, with no grants and credential version 0."""
         return cls._create(
             cls.Registered, login=normalise_login(login), person_id=person_id, timestamp=at
         )
 
     def grant(self, grant: Grant, *, at: datetime) -> None:
+        """The account now holds ``grant``. Precondition: it did not."""
         self.trigger_event(
             self.RoleGranted, role=grant.role.value, school_id=grant.school_id, timestamp=at
         )
 
     def revoke(self, grant: Grant, *, at: datetime) -> None:
+        """The account no longer holds ``grant``. Precondition: it did."""
         self.trigger_event(
             self.RoleRevoked, role=grant.role.value, school_id=grant.school_id, timestamp=at
         )
@@ -102,7 +106,9 @@ class Account(Aggregate):
         return self.credential_version
 
     def lock(self, reason: str, *, at: datetime) -> None:
+        """No operation is accepted from the account until it is unlocked (п. 4.4)."""
         self.trigger_event(self.Locked, reason=reason, timestamp=at)
 
     def unlock(self, reason: str, *, at: datetime) -> None:
+        """The account may act again."""
         self.trigger_event(self.Unlocked, reason=reason, timestamp=at)

@@ -47,6 +47,7 @@ class TeachingAssignment(Aggregate):
 
     @staticmethod
     def create_id(roster_id: UUID, subject_id: UUID, teacher_id: UUID) -> UUID:
+        """The assignment of ``teacher_id`` to ``subject_id`` in roster ``roster_id``."""
         return natural_id("teaching-assignment", roster_id, subject_id, teacher_id)
 
     def __init__(
@@ -81,6 +82,7 @@ class TeachingAssignment(Aggregate):
         starts_on: date,
         at: datetime,
     ) -> TeachingAssignment:
+        """A new assignment, in force from ``starts_on``."""
         return cls._create(
             cls.Assigned,
             school_id=school_id,
@@ -107,4 +109,5 @@ class TeachingAssignment(Aggregate):
         return self.stints[-1].ends_on is None
 
     def active_on(self, day: date) -> bool:
+        """Whether the teacher teaches it on ``day``."""
         return any(s.covers(day) for s in self.stints)

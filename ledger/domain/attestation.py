@@ -53,6 +53,7 @@ class AttestationRecord(Aggregate):
 
     @staticmethod
     def create_id(school_id: UUID, year_start: int, student_id: UUID, subject_id: UUID) -> UUID:
+        """The record of ``student_id`` in ``subject_id`` for the school's year."""
         return natural_id("attestation", school_id, year_start, student_id, subject_id)
 
     def __init__(
@@ -74,6 +75,7 @@ class AttestationRecord(Aggregate):
         subject_id: UUID,
         at: datetime,
     ) -> AttestationRecord:
+        """A new record with no marks yet."""
         return cls._create(
             cls.Opened,
             school_id=school_id,
@@ -105,4 +107,5 @@ class AttestationRecord(Aggregate):
         )
 
     def mark(self, kind: str, period: str | None) -> AttestationMark | None:
+        """The current mark of (kind, period), if any."""
         return self.marks.get((kind, period))

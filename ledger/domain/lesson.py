@@ -211,6 +211,7 @@ class Lesson(Aggregate):
         plan_item: int | None,
         at: datetime,
     ) -> Lesson:
+        """A new lesson; ``starts_at`` and ``ends_at`` come from the class's bell slot."""
         return cls._create(
             cls.Scheduled,
             school_id=school_id,
@@ -232,6 +233,7 @@ class Lesson(Aggregate):
     # Commands. The handlers have checked roles, membership and values before calling them.
 
     def set_topic(self, topic: str, plan_item: int | None, *, at: datetime) -> None:
+        """The lesson's topic, and the КТП item it follows (п. 2.6)."""
         self.trigger_event(self.TopicSet, topic=topic, plan_item=plan_item, timestamp=at)
 
     def record_attendance(self, codes: Mapping[UUID, str], *, at: datetime) -> None:
@@ -272,6 +274,7 @@ class Lesson(Aggregate):
         self.trigger_event(self.MarkCancelled, mark_id=mark_id, reason=reason, timestamp=at)
 
     def assign_homework(self, homework: Homework, *, at: datetime) -> None:
+        """The lesson's homework; supersedes any earlier one (п. 2.7)."""
         self.trigger_event(
             self.HomeworkAssigned,
             text=homework.text,
@@ -282,6 +285,7 @@ class Lesson(Aggregate):
         )
 
     def add_comment(self, comment_id: UUID, student_id: UUID, text: str, *, at: datetime) -> None:
+        """A comment on a student of the lesson. Precondition: ``comment_id`` is new."""
         self.trigger_event(
             self.CommentAdded, comment_id=comment_id, student_id=student_id, text=text, timestamp=at
         )

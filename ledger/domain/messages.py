@@ -53,6 +53,7 @@ class ParentMessage(Aggregate):
         text: str,
         at: datetime,
     ) -> ParentMessage:
+        """A new message about ``student_id``, written by ``author_id`` (a person)."""
         return cls._create(
             cls.Sent,
             id=message_id,

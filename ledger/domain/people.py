@@ -36,6 +36,7 @@ class Guardianship(Aggregate):
 
     @staticmethod
     def create_id(school_id: UUID, year_start: int, student_id: UUID) -> UUID:
+        """The guardianship of ``student_id`` in the school's year."""
         return natural_id("guardianship", school_id, year_start, student_id)
 
     def __init__(self, *, school_id: UUID, year_start: int, student_id: UUID) -> None:
@@ -48,6 +49,7 @@ class Guardianship(Aggregate):
     def open(
         cls, *, school_id: UUID, year_start: int, student_id: UUID, at: datetime
     ) -> Guardianship:
+        """A new guardianship with no parents linked yet."""
         return cls._create(
             cls.Opened,
             school_id=school_id,
@@ -57,7 +59,9 @@ class Guardianship(Aggregate):
         )
 
     def link(self, parent_id: UUID, *, at: datetime) -> None:
+        """``parent_id`` is a parent of the student. Precondition: not linked yet."""
         self.trigger_event(self.ParentLinked, parent_id=parent_id, timestamp=at)
 
     def unlink(self, parent_id: UUID, reason: str, *, at: datetime) -> None:
+        """``parent_id`` is no longer a parent of record. Precondition: linked."""
         self.trigger_event(self.ParentUnlinked, parent_id=parent_id, reason=reason, timestamp=at)

@@ -40,6 +40,7 @@ class ThematicPlan(Aggregate):
 
     @staticmethod
     def create_id(roster_id: UUID, subject_id: UUID) -> UUID:
+        """The plan of ``subject_id`` for roster ``roster_id``."""
         return natural_id("thematic-plan", roster_id, subject_id)
 
     def __init__(
@@ -68,6 +69,7 @@ class ThematicPlan(Aggregate):
         items: Iterable[PlanItem],
         at: datetime,
     ) -> ThematicPlan:
+        """A new plan with ``items``."""
         return cls._create(
             cls.Imported,
             school_id=school_id,
@@ -79,7 +81,9 @@ class ThematicPlan(Aggregate):
         )
 
     def replace(self, items: Iterable[PlanItem], *, at: datetime) -> None:
+        """The plan's items are now ``items``; the earlier ones stay in the ledger."""
         self.trigger_event(self.Replaced, items=_payload(items), timestamp=at)
 
     def item(self, number: int) -> PlanItem | None:
+        """Item ``number`` of the plan, if there is one."""
         return self.items.get(number)

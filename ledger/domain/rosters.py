@@ -9,6 +9,7 @@ group or a curriculum only while also enrolled in its class; the commands check 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -19,20 +20,23 @@ from ledger.domain.ids import natural_id
 from ledger.domain.values import RosterKind, Stint
 
 
+@dataclass
 class _Members:
     """Dated membership: student ID → stints, in order; the last may be open."""
 
-    def __init__(self) -> None:
-        self.stints: dict[UUID, list[Stint]] = {}
+    stints: dict[UUID, list[Stint]] = field(default_factory=dict)
 
     def join(self, student_id: UUID, on: date) -> None:
+        """``student_id`` belongs from ``on``."""
         self.stints.setdefault(student_id, []).append(Stint(on))
 
     def leave(self, student_id: UUID, on: date) -> None:
+        """``student_id`` no longer belongs from ``on``. Precondition: a current stint."""
         stints = self.stints[student_id]
         stints[-1] = Stint(stints[-1].starts_on, on)
 
     def is_member(self, student_id: UUID, day: date) -> bool:
+        """Whether ``student_id`` belonged on ``day``."""
         return any(s.covers(day) for s in self.stints.get(student_id, ()))
 
     def current(self, student_id: UUID) -> Stint | None:
@@ -41,6 +45,7 @@ class _Members:
         return stints[-1] if stints and stints[-1].ends_on is None else None
 
     def on(self, day: date) -> frozenset[UUID]:
+        """Everyone who belonged on ``day``."""
         return frozenset(s for s in self.stints if self.is_member(s, day))
 
 
@@ -85,6 +90,7 @@ class SchoolClass(Aggregate):
 
     @staticmethod
     def create_id(school_id: UUID, year_start: int, grade: int, letter: str) -> UUID:
+        """The class ``grade`` ``letter`` of the school's year."""
         return natural_id("class", school_id, year_start, grade, letter.upper())
 
     def __init__(
@@ -108,6 +114,7 @@ class SchoolClass(Aggregate):
 
     @property
     def class_id(self) -> UUID:
+        """A class is its own class."""
         return self.id
 
     @property
@@ -127,6 +134,7 @@ class SchoolClass(Aggregate):
         bell_schedule: str,
         at: datetime,
     ) -> SchoolClass:
+        """A new class with no students yet."""
         return cls._create(
             cls.Opened,
             school_id=school_id,
@@ -139,6 +147,7 @@ class SchoolClass(Aggregate):
         )
 
     def assign_class_teacher(self, teacher_id: UUID, *, at: datetime) -> None:
+        """``teacher_id`` (a person) is the class teacher from now on."""
         self.trigger_event(self.ClassTeacherAssigned, teacher_id=teacher_id, timestamp=at)
 
     def enrol(self, student_id: UUID, on: date, *, at: datetime) -> None:
@@ -152,9 +161,11 @@ class SchoolClass(Aggregate):
         )
 
     def is_member(self, student_id: UUID, day: date) -> bool:
+        """Whether ``student_id`` belonged on ``day``."""
         return self.members.is_member(student_id, day)
 
     def members_on(self, day: date) -> frozenset[UUID]:
+        """Everyone who belonged on ``day``."""
         return self.members.on(day)
 
 
@@ -188,6 +199,7 @@ class Group(Aggregate):
 
     @staticmethod
     def create_id(class_id: UUID, subject_id: UUID, name: str) -> UUID:
+        """The group ``name`` of a class in a subject."""
         return natural_id("group", class_id, subject_id, name.casefold())
 
     def __init__(
@@ -211,6 +223,7 @@ class Group(Aggregate):
         name: str,
         at: datetime,
     ) -> Group:
+        """A new group with no members yet."""
         return cls._create(
             cls.Formed,
             school_id=school_id,
@@ -230,9 +243,11 @@ class Group(Aggregate):
         self.trigger_event(self.MemberRemoved, student_id=student_id, on=on, timestamp=at)
 
     def is_member(self, student_id: UUID, day: date) -> bool:
+        """Whether ``student_id`` belonged on ``day``."""
         return self.members.is_member(student_id, day)
 
     def members_on(self, day: date) -> frozenset[UUID]:
+        """Everyone who belonged on ``day``."""
         return self.members.on(day)
 
 
@@ -258,6 +273,7 @@ class IndividualCurriculum(Aggregate):
 
     @staticmethod
     def create_id(class_id: UUID, student_id: UUID, subject_id: UUID) -> UUID:
+        """The curriculum of ``student_id`` in ``subject_id``."""
         return natural_id("individual-curriculum", class_id, student_id, subject_id)
 
     def __init__(
@@ -280,6 +296,7 @@ class IndividualCurriculum(Aggregate):
 
     @property
     def name(self) -> str:
+        """How the journal names the roster."""
         return "индивидуальный учебный план"
 
     @classmethod
@@ -294,6 +311,7 @@ class IndividualCurriculum(Aggregate):
         starts_on: date,
         at: datetime,
     ) -> IndividualCurriculum:
+        """A new curriculum, in force from ``starts_on``."""
         return cls._create(
             cls.Opened,
             school_id=school_id,
@@ -306,12 +324,15 @@ class IndividualCurriculum(Aggregate):
         )
 
     def close(self, on: date, *, at: datetime) -> None:
+        """The curriculum ends; ``on`` is its first day no longer in force."""
         self.trigger_event(self.Closed, on=on, timestamp=at)
 
     def is_member(self, student_id: UUID, day: date) -> bool:
+        """Whether ``student_id`` belonged on ``day``."""
         return self.members.is_member(student_id, day)
 
     def members_on(self, day: date) -> frozenset[UUID]:
+        """Everyone who belonged on ``day``."""
         return self.members.on(day)
 
 

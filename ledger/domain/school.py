@@ -55,6 +55,7 @@ class School(Aggregate):
         )
 
     def rename(self, name: str, *, at: datetime) -> None:
+        """The school's name from now on."""
         self.trigger_event(self.Renamed, name=name, timestamp=at)
 
 
@@ -165,6 +166,7 @@ class SchoolYear(Aggregate):
     # Commands. The handlers have checked their inputs against the queries below.
 
     def define_periods(self, scheme: str, periods: Iterable[Period], *, at: datetime) -> None:
+        """The periods of ``scheme``, in order; supersedes an earlier definition."""
         self.trigger_event(
             self.PeriodsDefined,
             scheme=scheme,
@@ -176,6 +178,7 @@ class SchoolYear(Aggregate):
         )
 
     def declare_holiday(self, name: str, days: DateRange, *, at: datetime) -> None:
+        """No lessons are held on ``days``."""
         self.trigger_event(
             self.HolidayDeclared,
             name=name,
@@ -185,9 +188,11 @@ class SchoolYear(Aggregate):
         )
 
     def add_subject(self, subject_id: UUID, name: str, *, at: datetime) -> None:
+        """A subject taught this year. Precondition: the ID and name are new."""
         self.trigger_event(self.SubjectAdded, subject_id=subject_id, name=name, timestamp=at)
 
     def define_work_type(self, work_type: WorkType, *, at: datetime) -> None:
+        """A type of work with its weight. Precondition: the ID and name are new."""
         self.trigger_event(
             self.WorkTypeDefined,
             work_type_id=work_type.work_type_id,
@@ -198,6 +203,7 @@ class SchoolYear(Aggregate):
         )
 
     def define_bell_schedule(self, name: str, slots: Iterable[BellSlot], *, at: datetime) -> None:
+        """The slots of bell schedule ``name``; supersedes an earlier one."""
         self.trigger_event(
             self.BellScheduleDefined,
             name=name,
@@ -208,9 +214,11 @@ class SchoolYear(Aggregate):
         )
 
     def close(self, *, at: datetime) -> None:
+        """The year's journal is closed: no more records (п. 2.11)."""
         self.trigger_event(self.Closed, timestamp=at)
 
     def reopen(self, reason: str, *, at: datetime) -> None:
+        """The year's journal takes records again, for ``reason``."""
         self.trigger_event(self.Reopened, reason=reason, timestamp=at)
 
     # Queries.
@@ -220,9 +228,11 @@ class SchoolYear(Aggregate):
         return self.schemes.get(scheme, ())
 
     def period(self, scheme: str, name: str) -> Period | None:
+        """The period ``name`` of ``scheme``, if there is one."""
         return next((p for p in self.periods(scheme) if p.name == name), None)
 
     def holiday_on(self, day: date) -> Holiday | None:
+        """The holiday ``day`` falls in, if any."""
         return next((h for h in self.holidays if day in h.days), None)
 
     def is_school_day(self, day: date, scheme: str) -> bool:
@@ -235,14 +245,17 @@ class SchoolYear(Aggregate):
         return any(day in p.days for p in self.periods(scheme))
 
     def subject_named(self, name: str) -> Subject | None:
+        """The subject called ``name`` (case ignored), if any."""
         key = name.casefold()
         return next((s for s in self.subjects.values() if s.name.casefold() == key), None)
 
     def work_type_named(self, name: str) -> WorkType | None:
+        """The work type called ``name`` (case ignored), if any."""
         key = name.casefold()
         return next((w for w in self.work_types.values() if w.name.casefold() == key), None)
 
     def bell_slot(self, schedule: str, number: int) -> BellSlot | None:
+        """Lesson ``number`` of bell schedule ``schedule``, if there is one."""
         return self.bell_schedules.get(schedule, {}).get(number)
 
 

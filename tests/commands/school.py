@@ -18,8 +18,8 @@ from uuid import UUID
 import pytest
 
 import commands as c
-from ledger.actor import SYSTEM_ACTOR, Actor, Role
 from ledger import recorders
+from ledger.actor import SYSTEM_ACTOR, Actor, Role
 from ledger.application import Ledger
 from ledger.domain.values import BellSlot, PeriodScheme, PlanItem
 from ledger.logs import school_log_id

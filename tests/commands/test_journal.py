@@ -1,4 +1,5 @@
-"""The journal: lessons, attendance, marks, corrections, homework, comments, messages (п. 2.5–2.7)."""
+"""The journal: lessons, attendance, marks, corrections, homework, comments, messages
+(п. 2.5–2.7)."""
 
 from __future__ import annotations
 

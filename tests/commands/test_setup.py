@@ -8,7 +8,7 @@ from uuid import UUID
 
 import commands as c
 from commands import Conflict, InvalidInput, NotAllowed, NotFound
-from ledger.actor import SYSTEM_ACTOR, Grant, Role
+from ledger.actor import SYSTEM_ACTOR, Actor, Grant, Role
 from ledger.domain import Account, Group, Guardianship, SchoolClass, SchoolYear, ThematicPlan
 from ledger.domain.values import BellSlot, PeriodScheme, PlanItem
 from tests.commands.school import FIRST_DAY, YEAR, TestSchool, entries, refused, uid
@@ -22,7 +22,7 @@ def test_the_year_as_set_up(school: TestSchool):
     # п. 2.2
     year = year_of(school)
     assert (year.days.starts_on, year.days.ends_on) == (date(2025, 9, 1), date(2026, 8, 31))
-    assert [p.name for p in year.periods("quarters")][0] == "I четверть"
+    assert year.periods("quarters")[0].name == "I четверть"
     assert year.holiday_on(date(2025, 10, 29)).name == "Осенние каникулы"
     assert {s.name for s in year.subjects.values()} == {
         "Математика",
@@ -346,7 +346,7 @@ def test_parents_are_linked_to_students(school: TestSchool):
 
 def test_plan_rules(school: TestSchool):
     # п. 2.6
-    def import_plan(actor, *items: PlanItem, subject: str = "Математика") -> UUID:  # noqa: ANN001
+    def import_plan(actor: Actor, *items: PlanItem, subject: str = "Математика") -> UUID:
         return c.handle(
             c.ImportKtp(
                 actor=actor,
@@ -417,7 +417,7 @@ def test_grant_rules(school: TestSchool):
         c.RegisterAccount(actor=SYSTEM_ACTOR, login="novichok", person_id=uid(1)), school.ledger
     )
 
-    def grant(actor, role: Role, school_id: UUID | None) -> None:  # noqa: ANN001
+    def grant(actor: Actor, role: Role, school_id: UUID | None) -> None:
         c.handle(
             c.GrantRole(actor=actor, account_id=account_id, role=role, school_id=school_id),
             school.ledger,
