@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from ledger.application import Ledger
 from ledger.checkpoints import Checkpointer
 from ledger.clock import ManualClock
 from ledger.errors import LedgerError
-from ledger.keys import KeyStore, secret_from_environment
+from ledger.keys import PASSPHRASE_VARIABLE, KeyStore, secret_from_environment
 from ledger.proofs import prove_event
 from ledger.recorders import EVENTS_TABLE
 from ledger.verify import LedgerReport, verify_ledger
@@ -259,6 +260,12 @@ def _secret() -> bytes:
 # --- checkpoints and receipts -------------------------------------------------------------------
 
 
+def _log_ids(ledger: Ledger) -> list[str]:
+    with ledger.database.transaction(write=False) as cursor:
+        cursor.execute(f"SELECT DISTINCT log_id FROM {EVENTS_TABLE} ORDER BY log_id")
+        return [row[0] for row in cursor.fetchall()]
+
+
 @cli.command()
 def checkpoint(
     log: Annotated[
@@ -270,13 +277,7 @@ def checkpoint(
     settings, ledger = _open(database_url)
     try:
         checkpointer = _checkpointer(settings, ledger)
-        if log is not None:
-            logs = [log]
-        else:
-            with ledger.database.transaction(write=False) as cursor:
-                cursor.execute(f"SELECT DISTINCT log_id FROM {EVENTS_TABLE} ORDER BY log_id")
-                logs = [row[0] for row in cursor.fetchall()]
-        for log_id in logs:
+        for log_id in [log] if log is not None else _log_ids(ledger):
             try:
                 signed = checkpointer.checkpoint(log_id)
             except (LedgerError, VerificationError) as e:
@@ -375,7 +376,7 @@ def verify_proof(
 
 @cli.command()
 def demo(database_url: DatabaseURL = None) -> None:
-    """Create a demo school through the commands, record a week of lessons, verify the ledger."""
+    """Build a demo school through the commands, record a week, sign checkpoints, verify."""
     from api.demo import run_demo
 
     url = database_url or DEMO_DATABASE_URL
@@ -389,7 +390,25 @@ def demo(database_url: DatabaseURL = None) -> None:
     try:
         summary = run_demo(ledger, clock)
         console.print(summary.describe())
-        raise typer.Exit(run_verify(settings, ledger, keys=None, as_json=False))
+        # The demo's signing key is sealed with a demo passphrase unless one is configured.
+        secret = os.environ.get(PASSPHRASE_VARIABLE, "demo").encode()
+        store = KeyStore(ledger.database, clock=clock)
+        verifier = store.create(settings.origin, secret)
+        checkpointer = Checkpointer(
+            ledger.database,
+            origin=settings.origin,
+            signers=store.signers(secret),
+            verifiers=store.verifiers(),
+            clock=clock,
+        )
+        for log_id in _log_ids(ledger):
+            signed = checkpointer.checkpoint(log_id)
+            assert signed is not None
+            console.print(f"  signed checkpoint of {log_id} at size {signed.size}")
+        keys_file = Path("ejournal-demo.vkeys")
+        keys_file.write_text(verifier.vkey + "\n", encoding="utf-8")
+        console.print(f"  verifier key written to {keys_file}")
+        raise typer.Exit(run_verify(settings, ledger, keys=keys_file, as_json=False))
     finally:
         ledger.close()
 

@@ -233,6 +233,17 @@ class DemoSummary:
     homework: int
     students: int
 
+    def describe(self) -> str:
+        """What the demo did, for the terminal."""
+        return "\n".join(
+            (
+                f"Demo school {self.school_id}: {self.students} students, one week of lessons.",
+                f"  {self.commands} commands -> {self.events} events in log {self.log_id}",
+                f"  {self.lessons} lessons, {self.marks} marks, {self.attendance_codes} absences "
+                f"and late arrivals, {self.homework} homework entries",
+            )
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class _Roster:
