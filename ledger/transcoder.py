@@ -24,6 +24,7 @@ from eventsourcing.persistence import (
 )
 
 _PLAIN = (str, int, bool, float, type(None))
+_CONTAINERS = frozenset({dict, list})
 
 
 class DateAsISO(Transcoding):
@@ -95,6 +96,8 @@ class OrjsonTranscoder(Transcoder):
         return {"_type_": transcoding.name, "_data_": self._tag(transcoding.encode(obj))}
 
     def _untag(self, obj: Any) -> Any:
+        # Scalars are checked inline rather than through a call per value: this runs for every
+        # value of every event an aggregate is loaded from.
         kind = type(obj)
         if kind is dict:
             if len(obj) == 2 and "_type_" in obj and "_data_" in obj:
@@ -104,9 +107,14 @@ class OrjsonTranscoder(Transcoder):
                     msg = f"Data serialized as {obj['_type_']!r} has no registered transcoding"
                     raise TranscodingNotRegisteredError(msg) from None
                 return transcoding.decode(self._untag(obj["_data_"]))
-            return {key: self._untag(value) for key, value in obj.items()}
+            untag = self._untag
+            return {
+                key: untag(value) if type(value) in _CONTAINERS else value
+                for key, value in obj.items()
+            }
         if kind is list:
-            return [self._untag(value) for value in obj]
+            untag = self._untag
+            return [untag(value) if type(value) in _CONTAINERS else value for value in obj]
         return obj
 
 

@@ -1,0 +1,119 @@
+"""Concurrent writers into one school year (I1, I2): 8 threads, then 4 processes, 500 commands each.
+
+Writers share thirty lessons, so they often conflict on the same aggregates. A conflicted command is
+retried by ``commands.handle``; if every attempt conflicts it is refused with ``conflict`` (HTTP 409)
+and the client tries again. Afterwards no command is lost, every log is dense and every chain verifies.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import random
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import commands as c
+from ledger.actor import Actor
+from ledger.application import Ledger
+from ledger.clock import ManualClock
+from ledger.verify import verify_ledger
+from tests.commands.school import MONDAY, build_school
+
+COMMANDS_PER_WRITER = 500
+
+
+def record_marks(
+    ledger: Ledger, teacher: Actor, lessons: list[UUID], students: list[UUID], work_type: UUID, seed: int
+) -> Counter[str]:
+    """Issue COMMANDS_PER_WRITER mark commands, retrying refused-for-conflict ones as a client would."""
+    rng = random.Random(seed)
+    outcome: Counter[str] = Counter()
+    for _ in range(COMMANDS_PER_WRITER):
+        command = c.RecordMark(
+            actor=teacher,
+            lesson_id=rng.choice(lessons),
+            student_id=rng.choice(students),
+            value=rng.randint(2, 5),
+            work_type_id=work_type,
+        )
+        while True:
+            try:
+                c.handle(command, ledger)
+            except c.Conflict:
+                outcome["409, retried"] += 1
+                continue
+            outcome["recorded"] += 1
+            break
+    return outcome
+
+
+def _process_writer(database_url: str, now: datetime, args: tuple, seed: int, queue) -> None:  # type: ignore[no-untyped-def, type-arg]
+    ledger = Ledger(database_url=database_url, clock=ManualClock(now))
+    try:
+        queue.put(record_marks(ledger, *args, seed=seed))
+    finally:
+        ledger.close()
+
+
+def marks_in(ledger: Ledger, log_id: str) -> int:
+    with ledger.database.transaction(write=False) as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM stored_events WHERE log_id = ? AND topic LIKE ?",
+            (log_id, "%Lesson.MarkRecorded"),
+        )
+        return int(cursor.fetchone()[0])
+
+
+def setup(ledger: Ledger) -> tuple[str, tuple]:  # type: ignore[type-arg]
+    """The test school with 30 maths lessons (1–12 September, three a day); the clock at the end."""
+    school = build_school(ledger)
+    assert isinstance(ledger.clock, ManualClock)
+    ledger.clock.set(datetime(2025, 9, 12, 15, 0, tzinfo=UTC))
+    days = [MONDAY + timedelta(days=n) for n in range(12) if (MONDAY + timedelta(days=n)).weekday() < 5]
+    lessons = [school.lesson(on=day, slot=slot) for day in days for slot in (1, 2, 3)]
+    args = (school.maths, lessons, school.students, school.work_types["Ответ на уроке"])
+    return school.log_id, args
+
+
+def assert_dense_and_verified(ledger: Ledger) -> None:
+    report = verify_ledger(ledger.database)
+    with ledger.database.transaction(write=False) as cursor:
+        cursor.execute("SELECT log_id, COUNT(*), MIN(idx), MAX(idx) FROM stored_events GROUP BY log_id")
+        for log_id, count, low, high in cursor.fetchall():
+            assert (low, high) == (0, count - 1), f"{log_id} is not dense"
+    assert report.entries == sum(log.size for log in report.logs)
+
+
+def test_eight_threads(ledger: Ledger) -> None:
+    log_id, args = setup(ledger)
+    before = marks_in(ledger, log_id)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(lambda seed: record_marks(ledger, *args, seed=seed), range(8)))
+    total = sum(outcomes, Counter())
+    assert total["recorded"] == 8 * COMMANDS_PER_WRITER
+    assert marks_in(ledger, log_id) - before == 8 * COMMANDS_PER_WRITER
+    assert_dense_and_verified(ledger)
+
+
+def test_four_processes(ledger: Ledger, database_url: str) -> None:
+    log_id, args = setup(ledger)
+    before = marks_in(ledger, log_id)
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    now = ledger.clock()
+    writers = [
+        context.Process(target=_process_writer, args=(database_url, now, args, seed, queue))
+        for seed in range(4)
+    ]
+    for writer in writers:
+        writer.start()
+    outcomes = [queue.get(timeout=600) for _ in writers]
+    for writer in writers:
+        writer.join(timeout=60)
+        assert writer.exitcode == 0
+    total = sum(outcomes, Counter())
+    assert total["recorded"] == 4 * COMMANDS_PER_WRITER
+    assert marks_in(ledger, log_id) - before == 4 * COMMANDS_PER_WRITER
+    assert_dense_and_verified(ledger)
