@@ -182,7 +182,8 @@ def run_verify(settings: Settings, ledger: Ledger, *, keys: Path | None, as_json
 def verify(
     database_url: DatabaseURL = None, keys: KeysFile = None, as_json: JsonOutput = False
 ) -> None:
-    """Recompute every leaf, chain and Merkle root; check every checkpoint; exit 1 at the first failure."""
+    """Recompute every leaf, chain and Merkle root, check every checkpoint; exit 1 at the first
+    failure, naming it."""
     settings, ledger = _open(database_url)
     try:
         raise typer.Exit(run_verify(settings, ledger, keys=keys, as_json=as_json))
@@ -202,7 +203,7 @@ def keys_init(
     settings, ledger = _open(database_url)
     try:
         store = KeyStore(ledger.database)
-        if store.keys():
+        if store.all_keys():
             _fail("keys are already initialised: use `ejournal keys rotate` to add a key")
         verifier = store.create(name or settings.origin, _secret())
         console.print(verifier.vkey)
@@ -240,7 +241,7 @@ def keys_export(database_url: DatabaseURL = None) -> None:
     """Print every verifier key (active and retired), one vkey a line, for auditors to keep."""
     _, ledger = _open(database_url)
     try:
-        for key in KeyStore(ledger.database).keys():
+        for key in KeyStore(ledger.database).all_keys():
             state = (
                 "active" if key.active else f"retired {from_micros(key.retired_at or 0):%Y-%m-%d}"
             )

@@ -30,14 +30,14 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.ingest import TEACHER, new_marks  # noqa: E402
-from integrity.leaf import encode_leaf  # noqa: E402
-from ledger.actor import Role  # noqa: E402
-from ledger.application import Ledger  # noqa: E402
-from ledger.checkpoints import Checkpointer  # noqa: E402
-from ledger.keys import KeyStore  # noqa: E402
-from ledger.replay import ROW_COLUMNS, leaf_of_row  # noqa: E402
-from ledger.verify import verify_ledger  # noqa: E402
+from benchmarks.ingest import TEACHER, new_marks
+from integrity.leaf import encode_leaf
+from ledger.actor import Role
+from ledger.application import Ledger
+from ledger.checkpoints import Checkpointer
+from ledger.keys import KeyStore
+from ledger.replay import ROW_COLUMNS, leaf_of_row
+from ledger.verify import verify_ledger
 
 ORIGIN = "bench.ejournal"
 SECRET = b"benchmark"
@@ -77,7 +77,9 @@ def run_verify(database_url: str, log_id: str, queue: multiprocessing.Queue) -> 
 def run_hashlib(database_url: str, limit: int, queue: multiprocessing.Queue) -> None:
     ledger = Ledger(database_url=database_url)
     with ledger.database.transaction(write=False) as cursor:
-        cursor.execute(f"SELECT {ROW_COLUMNS} FROM stored_events ORDER BY log_id, idx LIMIT ?", (limit,))
+        cursor.execute(
+            f"SELECT {ROW_COLUMNS} FROM stored_events ORDER BY log_id, idx LIMIT ?", (limit,)
+        )
         rows = cursor.fetchall()
     leaves = [(bytes(row[5]), encode_leaf(leaf_of_row(row))) for row in rows]
     sha256 = hashlib.sha256
@@ -118,11 +120,14 @@ def databases(kind: str, pg_admin: str) -> tuple[list[str], callable]:  # type: 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--only", choices=["sqlite", "postgres"])
     parser.add_argument(
-        "--pg", default=os.environ.get("EJOURNAL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+        "--pg",
+        default=os.environ.get("EJOURNAL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres"),
     )
     args = parser.parse_args()
     log_id = "school/00000000-0000-0000-0000-000000000001/2025-2026"
@@ -151,11 +156,15 @@ def main() -> None:
             "peak_growth": round(large["peak_mib"] / small["peak_mib"] - 1, 3),
         }
         print(f"  {json.dumps(results[kind])}", flush=True)
-    print(f"{'database':<10} {'hashlib e/s':>12} {'verify e/s':>11} {'ratio':>6} {'peak N/10':>10} {'peak N':>8}")
+    print(
+        f"{'database':<10} {'hashlib e/s':>12} {'verify e/s':>11} {'ratio':>6} "
+        f"{'peak N/10':>10} {'peak N':>8}"
+    )
     for kind, r in results.items():
         print(
             f"{kind:<10} {r['hashlib_entries_per_s']:>12,} {r['verify_entries_per_s']:>11,} "
-            f"{r['ratio_to_hashlib']:>6.2f} {r['peak_mib_small']:>8.1f}Mi {r['peak_mib_large']:>6.1f}Mi"
+            f"{r['ratio_to_hashlib']:>6.2f} {r['peak_mib_small']:>8.1f}Mi "
+            f"{r['peak_mib_large']:>6.1f}Mi"
         )
 
 

@@ -1,4 +1,4 @@
-"""The event store of ejournal: an eventsourcing Application whose saves are attributed and logged."""
+"""The event store: an eventsourcing Application whose saves are attributed and logged."""
 
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ for a while; then the old key is retired (it stops signing, and its verifier key
 old checkpoints still verify).
 
 The keys table is not part of the ledger: an auditor must not trust verifier keys read from the
-database they audit. ``ejournal keys export`` writes them to a file that the district and the auditors
-keep; ``ejournal verify --keys FILE`` trusts only that file.
+database they audit. ``ejournal keys export`` writes them to a file that the district and the
+auditors keep; ``ejournal verify --keys FILE`` trusts only that file.
 """
 
 from __future__ import annotations
@@ -127,11 +127,12 @@ class KeyStore:
                 _CREATE.format(bytes="BLOB" if database.dialect == "sqlite" else "bytea")
             )
 
-    def keys(self) -> list[StoredKey]:
+    def all_keys(self) -> list[StoredKey]:
         """Every key, active and retired, oldest first."""
         with self._database.transaction(write=False) as cursor:
             cursor.execute(
-                "SELECT vkey, name, created_at, retired_at FROM signing_keys ORDER BY created_at, vkey"
+                "SELECT vkey, name, created_at, retired_at FROM signing_keys "
+                "ORDER BY created_at, vkey"
             )
             return [StoredKey(*row) for row in cursor.fetchall()]
 
@@ -147,7 +148,8 @@ class KeyStore:
         sealed = seal(private_key, secret, associated=signer.vkey.encode())
         with self._database.transaction(write=True) as cursor:
             cursor.execute(
-                "INSERT INTO signing_keys (vkey, name, sealed_private, created_at) VALUES (?, ?, ?, ?)",
+                "INSERT INTO signing_keys (vkey, name, sealed_private, created_at) "
+                "VALUES (?, ?, ?, ?)",
                 (signer.vkey, name, sealed, micros(self._clock())),
             )
         self._signers[signer.vkey] = signer
@@ -156,7 +158,7 @@ class KeyStore:
     def retire(self, vkey: str) -> None:
         """Stop signing with the key ``vkey`` (it stays a known verifier). Raises ``KeyStoreError``
         if it is unknown or the last active key."""
-        active = [key.vkey for key in self.keys() if key.active]
+        active = [key.vkey for key in self.all_keys() if key.active]
         if vkey not in active:
             raise KeyStoreError(f"no active key {vkey}")
         if len(active) == 1:
@@ -170,7 +172,7 @@ class KeyStore:
 
     def verifiers(self) -> list[Verifier]:
         """Verifiers of every key ever used (retired ones verify old checkpoints)."""
-        return [Verifier.from_vkey(key.vkey) for key in self.keys()]
+        return [Verifier.from_vkey(key.vkey) for key in self.all_keys()]
 
     def signers(self, secret: bytes) -> list[Ed25519Signer]:
         """The active keys, unsealed with ``secret``. Raises ``KeyStoreError`` if there are none

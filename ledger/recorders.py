@@ -13,8 +13,8 @@ database's single write lock. Either way the log head is read under the lock.
 Why a head is guessed first. Reading a log's head before computing leaves costs PostgreSQL a round
 trip. Instead each recorder remembers the head it last wrote per log and inserts with a guard: the
 insert only happens if the log's current head has that chain hash. The guard runs under the lock, so
-a wrong guess (another process wrote, or a transaction rolled back) inserts nothing; the recorder then
-reads the real head and inserts again, in the same transaction.
+a wrong guess (another process wrote, or a transaction rolled back) inserts nothing; the recorder
+then reads the real head and inserts again, in the same transaction.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Replaying a log from its stored rows: every leaf, the chain and the Merkle frontier, recomputed."""
+"""Replaying a log from its stored rows: every leaf, the chain and the Merkle frontier."""
 
 from __future__ import annotations
 
@@ -59,8 +59,8 @@ class LogReplay:
     def feed(self, row: Sequence[Any]) -> bytes:
         """Check the next row (``ROW_COLUMNS``) and return its leaf hash.
 
-        Raises ``MissingEntryError`` (index not the next one), ``LeafMismatchError`` (payload or leaf
-        differ from the stored bytes) or ``ChainError``.
+        Raises ``MissingEntryError`` (index not the next one), ``LeafMismatchError`` (payload or
+        leaf differ from the stored bytes) or ``ChainError``.
         """
         index = row[1]
         where = f"log {self.log_id} index {index}"

@@ -2,9 +2,9 @@
 
 The stock ``JSONTranscoder`` of eventsourcing uses the stdlib ``json`` module. This one keeps its
 wire format for non-JSON types (``{"_type_": name, "_data_": value}``, so the library's transcodings
-can be registered unchanged) and lets orjson do the rest. orjson serialises UUIDs, dates and tuples
-natively and would lose their types, so values are tagged in one pass before encoding and untagged in
-one pass after decoding.
+can be registered unchanged) and lets orjson do the rest. orjson serialises UUIDs, dates and
+tuples natively and would lose their types, so values are tagged in one pass before encoding and
+untagged in one pass after decoding.
 """
 
 from __future__ import annotations

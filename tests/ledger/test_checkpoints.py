@@ -21,7 +21,7 @@ from integrity.errors import (
 from integrity.leaf import CHAIN_GENESIS, chain_hash, encode_leaf, leaf_hash
 from integrity.note import generate_signer
 from ledger.application import Ledger
-from ledger.checkpoints import Checkpointer, CheckpointError
+from ledger.checkpoints import Checkpointer
 from ledger.keys import KeyStore, KeyStoreError
 from ledger.replay import ROW_COLUMNS, leaf_of_row
 from ledger.verify import verify_ledger
@@ -53,7 +53,7 @@ def checkpointer(ledger: Ledger, keys: KeyStore, **kwargs: object) -> Checkpoint
 
 def trusted_keys_file(keys: KeyStore, tmp_path: Path) -> Path:
     path = tmp_path / "trusted.vkeys"
-    path.write_text("\n".join(key.vkey for key in keys.keys()) + "\n", encoding="utf-8")
+    path.write_text("\n".join(key.vkey for key in keys.all_keys()) + "\n", encoding="utf-8")
     return path
 
 
@@ -106,7 +106,7 @@ def test_checkpoint_due_by_entries_and_by_time(ledger: Ledger, keys: KeyStore) -
 
 
 def test_rotation_signs_with_both_keys_then_the_new_one(ledger: Ledger, keys: KeyStore) -> None:
-    [old] = keys.keys()
+    [old] = keys.all_keys()
     keys.create("second.ejournal", SECRET)
     write_notebooks(ledger, count=1)
     both = checkpointer(ledger, keys).checkpoint(LOG)
@@ -133,7 +133,7 @@ def test_keys_are_sealed_and_need_the_secret(ledger: Ledger, keys: KeyStore) -> 
     with pytest.raises(KeyStoreError, match="wrong secret"):
         fresh.signers(b"not the secret")
     with pytest.raises(KeyStoreError, match="last active key"):
-        fresh.retire(fresh.keys()[0].vkey)
+        fresh.retire(fresh.all_keys()[0].vkey)
 
 
 def test_refuses_to_sign_a_log_that_does_not_extend_the_previous_checkpoint(

@@ -1,8 +1,9 @@
 """Concurrent writers into one school year (I1, I2): 8 threads, then 4 processes, 500 commands each.
 
-Writers share thirty lessons, so they often conflict on the same aggregates. A conflicted command is
-retried by ``commands.handle``; if every attempt conflicts it is refused with ``conflict`` (HTTP 409)
-and the client tries again. Afterwards no command is lost, every log is dense and every chain verifies.
+Writers share thirty lessons, so they often conflict on the same aggregates. A conflicted command
+is retried by ``commands.handle``; if every attempt conflicts it is refused with ``conflict`` (HTTP
+409) and the client tries again. Afterwards no command is lost, every log is dense and every chain
+verifies.
 """
 
 from __future__ import annotations
@@ -25,9 +26,14 @@ COMMANDS_PER_WRITER = 500
 
 
 def record_marks(
-    ledger: Ledger, teacher: Actor, lessons: list[UUID], students: list[UUID], work_type: UUID, seed: int
+    ledger: Ledger,
+    teacher: Actor,
+    lessons: list[UUID],
+    students: list[UUID],
+    work_type: UUID,
+    seed: int,
 ) -> Counter[str]:
-    """Issue COMMANDS_PER_WRITER mark commands, retrying refused-for-conflict ones as a client would."""
+    """Issue COMMANDS_PER_WRITER mark commands, retrying conflicts as an HTTP client would."""
     rng = random.Random(seed)
     outcome: Counter[str] = Counter()
     for _ in range(COMMANDS_PER_WRITER):
@@ -71,7 +77,9 @@ def setup(ledger: Ledger) -> tuple[str, tuple]:  # type: ignore[type-arg]
     school = build_school(ledger)
     assert isinstance(ledger.clock, ManualClock)
     ledger.clock.set(datetime(2025, 9, 12, 15, 0, tzinfo=UTC))
-    days = [MONDAY + timedelta(days=n) for n in range(12) if (MONDAY + timedelta(days=n)).weekday() < 5]
+    days = [
+        MONDAY + timedelta(days=n) for n in range(12) if (MONDAY + timedelta(days=n)).weekday() < 5
+    ]
     lessons = [school.lesson(on=day, slot=slot) for day in days for slot in (1, 2, 3)]
     args = (school.maths, lessons, school.students, school.work_types["Ответ на уроке"])
     return school.log_id, args
@@ -80,7 +88,9 @@ def setup(ledger: Ledger) -> tuple[str, tuple]:  # type: ignore[type-arg]
 def assert_dense_and_verified(ledger: Ledger) -> None:
     report = verify_ledger(ledger.database)
     with ledger.database.transaction(write=False) as cursor:
-        cursor.execute("SELECT log_id, COUNT(*), MIN(idx), MAX(idx) FROM stored_events GROUP BY log_id")
+        cursor.execute(
+            "SELECT log_id, COUNT(*), MIN(idx), MAX(idx) FROM stored_events GROUP BY log_id"
+        )
         for log_id, count, low, high in cursor.fetchall():
             assert (low, high) == (0, count - 1), f"{log_id} is not dense"
     assert report.entries == sum(log.size for log in report.logs)

@@ -1,4 +1,4 @@
-"""`ejournal verify` (the chain part): clean ledgers pass; each tampering is detected and located."""
+"""`ejournal verify`, chain part: clean ledgers pass; each tampering is detected and located."""
 
 from __future__ import annotations
 
@@ -49,9 +49,11 @@ def test_refuses_update_and_delete_of_events_and_entries(ledger: Ledger) -> None
         "UPDATE stored_events SET actor_role = 'head'",
         "DELETE FROM stored_events",
     ):
-        with pytest.raises(Exception, match="ledger records are append-only"):
-            with ledger.database.transaction(write=True) as cursor:
-                cursor.execute(statement)
+        with (
+            pytest.raises(Exception, match="ledger records are append-only"),
+            ledger.database.transaction(write=True) as cursor,
+        ):
+            cursor.execute(statement)
     verify_ledger(ledger.database)
 
 
@@ -149,7 +151,7 @@ def test_an_event_cannot_be_stored_without_its_entry(ledger: Ledger, database_ur
     # I2 by construction: the entry's columns are NOT NULL in the event's own row.
     [book] = write_notebooks(ledger, count=1)
     forger = Forger(database_url)
-    with pytest.raises(Exception, match="(?i)not.null"):
+    with pytest.raises(Exception, match=r"(?i)not.null"):
         forger.execute(
             (
                 "INSERT INTO stored_events (originator_id, originator_version, topic, state) "
