@@ -36,7 +36,7 @@ from ledger.actor import Role
 from ledger.application import Ledger
 from ledger.checkpoints import Checkpointer
 from ledger.keys import KeyStore
-from ledger.replay import ROW_COLUMNS, leaf_of_row
+from ledger.replay import leaf_of_row, row_columns
 from ledger.verify import verify_ledger
 
 ORIGIN = "bench.ejournal"
@@ -78,7 +78,7 @@ def run_hashlib(database_url: str, limit: int, queue: multiprocessing.Queue) -> 
     ledger = Ledger(database_url=database_url)
     with ledger.database.transaction(write=False) as cursor:
         cursor.execute(
-            f"SELECT {ROW_COLUMNS} FROM stored_events ORDER BY log_id, idx LIMIT ?", (limit,)
+            f"SELECT {row_columns(ledger.database.dialect)} FROM stored_events ORDER BY log_id, idx LIMIT ?", (limit,)
         )
         rows = cursor.fetchall()
     leaves = [(bytes(row[5]), encode_leaf(leaf_of_row(row))) for row in rows]

@@ -214,3 +214,53 @@ class SaveLeafEncoder:
         except struct.error as e:
             raise LeafFormatError(f"leaf field out of range: {e}") from e
         return b"".join((self._prefix, identity, _text(topic, "topic"), self._attribution, digest))
+
+
+class LogLeafEncoder:
+    """Encodes the leaves of one log from raw fields, quickly: the verifier's hot path.
+
+    Takes UUIDs as their 16 bytes and caches the encoding of the few distinct topics and roles.
+    Produces exactly the bytes of ``encode_leaf`` (a property test checks it).
+    """
+
+    __slots__ = ("_prefix", "_texts")
+
+    def __init__(self, log_id: str) -> None:
+        self._prefix = LEAF_MAGIC + _text(log_id, "log id")
+        self._texts: dict[str, bytes] = {}
+
+    def _cached(self, value: str, field: str) -> bytes:
+        encoded = self._texts.get(value)
+        if encoded is None:
+            encoded = self._texts[value] = _text(value, field)
+        return encoded
+
+    def encode(
+        self,
+        index: int,
+        originator_id: bytes,
+        originator_version: int,
+        topic: str,
+        recorded_at: int,
+        actor_id: bytes,
+        actor_role: str,
+        credential_version: int,
+        session_id: bytes,
+        digest: bytes,
+    ) -> bytes:
+        """The canonical leaf. Raises ``LeafFormatError`` if a field is out of range."""
+        if not (len(originator_id) == len(actor_id) == len(session_id) == 16 and len(digest) == 32):
+            raise LeafFormatError("UUIDs must be 16 bytes and the payload digest 32 bytes")
+        try:
+            return b"".join(
+                (
+                    self._prefix,
+                    _INDEX_AND_ORIGINATOR.pack(index, originator_id, originator_version),
+                    self._cached(topic, "topic"),
+                    _TIME_ACCOUNT.pack(recorded_at, actor_id),
+                    self._cached(actor_role, "actor role"),
+                    _CREDENTIAL_SESSION_DIGEST.pack(credential_version, session_id, digest),
+                )
+            )
+        except struct.error as e:
+            raise LeafFormatError(f"leaf field out of range: {e}") from e

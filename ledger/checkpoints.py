@@ -28,7 +28,7 @@ from ledger.clock import Clock, system_clock
 from ledger.database import Database
 from ledger.errors import LedgerError
 from ledger.recorders import EVENTS_TABLE
-from ledger.replay import ROW_COLUMNS, LogReplay
+from ledger.replay import LogReplay, row_columns
 
 _CREATE = """
 CREATE TABLE IF NOT EXISTS checkpoints (
@@ -228,14 +228,12 @@ class Checkpointer:
                     f"stored frontier of {log_id} at size {previous.size} is not the signed tree"
                 )
             replay = LogReplay(log_id, chain_head=previous.chain_head, frontier=frontier)
-        new_leaves = []
         rows = self._database.stream(
-            f"SELECT {ROW_COLUMNS} FROM {EVENTS_TABLE} WHERE log_id = ? AND idx >= ? ORDER BY idx",
+            f"SELECT {row_columns(self._database.dialect)} FROM {EVENTS_TABLE} "
+            "WHERE log_id = ? AND idx >= ? ORDER BY idx",
             (log_id, replay.size),
         )
-        for row in rows:
-            new_leaves.append(replay.feed(row))
-        return replay, new_leaves
+        return replay, replay.feed_many(rows, keep=True)
 
     @staticmethod
     def _consistency_proof(previous: StoredCheckpoint, new_leaves: list[bytes]) -> list[bytes]:

@@ -81,7 +81,8 @@ class Database:
             return
         with self._datastore.get_connection() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            with conn.cursor(name="ejournal_stream", row_factory=tuple_row) as cursor:
+            # Binary results: bytea, integers and UUIDs arrive without text parsing.
+            with conn.cursor(name="ejournal_stream", row_factory=tuple_row, binary=True) as cursor:
                 cursor.itersize = batch
                 cursor.execute(sql.replace("?", "%s"), params)
                 yield from cursor

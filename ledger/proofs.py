@@ -13,7 +13,7 @@ from ledger.checkpoints import load_checkpoints
 from ledger.database import Database
 from ledger.errors import LedgerError
 from ledger.recorders import EVENTS_TABLE
-from ledger.replay import ROW_COLUMNS, LogReplay, leaf_of_row
+from ledger.replay import LogReplay, leaf_of_row, row_columns
 
 
 class NotProvableError(LedgerError):
@@ -36,7 +36,7 @@ def prove_event(
     """
     with database.transaction(write=False) as cursor:
         cursor.execute(
-            f"SELECT {ROW_COLUMNS} FROM {EVENTS_TABLE} "
+            f"SELECT {row_columns(database.dialect)} FROM {EVENTS_TABLE} "
             "WHERE originator_id = ? AND originator_version = ?",
             (database.uuid(originator_id), version),
         )
@@ -52,13 +52,14 @@ def prove_event(
         )
     checkpoint = covering[-1]
     replay = LogReplay(log_id)
-    leaf_hashes = [
-        replay.feed(r)
-        for r in database.stream(
-            f"SELECT {ROW_COLUMNS} FROM {EVENTS_TABLE} WHERE log_id = ? AND idx < ? ORDER BY idx",
+    leaf_hashes = replay.feed_many(
+        database.stream(
+            f"SELECT {row_columns(database.dialect)} FROM {EVENTS_TABLE} "
+            "WHERE log_id = ? AND idx < ? ORDER BY idx",
             (log_id, checkpoint.size),
-        )
-    ]
+        ),
+        keep=True,
+    )
     leaf = encode_leaf(leaf_of_row(row))
     assert leaf_hash(leaf) == leaf_hashes[index]
     receipt = Receipt(

@@ -11,8 +11,12 @@ checkpoint are reported as unsigned.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
+from itertools import groupby, islice
+from operator import itemgetter
+from typing import Any
 
 from integrity.checkpoint import open_checkpoint
 from integrity.errors import (
@@ -27,9 +31,10 @@ from integrity.proof import verify_consistency
 from ledger.checkpoints import StoredCheckpoint, load_checkpoints
 from ledger.database import Database
 from ledger.recorders import EVENTS_TABLE
-from ledger.replay import ROW_COLUMNS, LogReplay
+from ledger.replay import LogReplay, row_columns
 
-_ROWS = f"SELECT {ROW_COLUMNS} FROM {EVENTS_TABLE} ORDER BY log_id, idx"
+_ROWS = "SELECT {columns} FROM " + EVENTS_TABLE + " ORDER BY log_id, idx"
+_CHUNK = 8192
 
 
 @dataclass(slots=True)
@@ -61,30 +66,15 @@ class LedgerReport:
 
 
 class _CheckpointCheck:
-    """Checks a log's checkpoints, in size order, as its replay reaches each size."""
+    """Checks each checkpoint of one log against the root its replay reached."""
 
-    def __init__(
-        self,
-        log_id: str,
-        stored: list[StoredCheckpoint],
-        verifiers: Sequence[Verifier],
-        origin: str,
-    ) -> None:
+    def __init__(self, log_id: str, verifiers: Sequence[Verifier], origin: str) -> None:
         self.log_id = log_id
-        self.pending = iter(stored)
-        self.next = next(self.pending, None)
-        self.previous: StoredCheckpoint | None = None
         self.verifiers = verifiers
         self.origin = origin
-        self.signed_size = 0
-        self.count = 0
+        self.previous: StoredCheckpoint | None = None
 
-    def reached(self, size: int, root: Callable[[], bytes]) -> None:
-        while self.next is not None and self.next.size == size:
-            self._check(self.next, root())
-            self.previous, self.next = self.next, next(self.pending, None)
-
-    def _check(self, stored: StoredCheckpoint, root: bytes) -> None:
+    def check(self, stored: StoredCheckpoint, root: bytes) -> None:
         where = f"log {self.log_id} checkpoint at size {stored.size}"
         try:
             checkpoint, _ = open_checkpoint(stored.note, self.verifiers, origin=self.origin)
@@ -110,17 +100,63 @@ class _CheckpointCheck:
                 raise ConsistencyProofError(
                     e.message, expected=e.expected, found=e.found, where=where
                 ) from e
-        self.signed_size = stored.size
-        self.count += 1
+        self.previous = stored
 
-    def finish(self, size: int) -> None:
-        if self.next is not None:
-            raise MissingEntryError(
-                "entries covered by a signed checkpoint are missing (the log was truncated)",
-                expected=f"at least {self.next.size} entries",
-                found=f"{size} entries",
-                where=f"log {self.log_id} index {size}",
-            )
+    def truncated(self, stored: StoredCheckpoint, size: int) -> MissingEntryError:
+        return MissingEntryError(
+            "entries covered by a signed checkpoint are missing (the log was truncated)",
+            expected=f"at least {stored.size} entries",
+            found=f"{size} entries",
+            where=f"log {self.log_id} index {size}",
+        )
+
+
+class _Feeder:
+    """Feeds rows to a replay in chunks, so that progress moves while memory stays flat."""
+
+    def __init__(self, progress: Callable[[int], None] | None) -> None:
+        self.progress = progress
+        self.done = 0
+
+    def feed(self, replay: LogReplay, rows: Iterator[Sequence[Any]], count: int | None) -> None:
+        """Feed ``count`` rows (all if None), fewer if ``rows`` runs out."""
+        while count is None or count > 0:
+            chunk = _CHUNK if count is None else min(_CHUNK, count)
+            before = replay.size
+            replay.feed_many(islice(rows, chunk))
+            fed = replay.size - before
+            self.done += fed
+            if self.progress is not None:
+                self.progress(self.done)
+            if fed < chunk:
+                return
+            if count is not None:
+                count -= fed
+
+
+def _verify_log(
+    log_id: str,
+    rows: Iterator[Sequence[Any]],
+    stored: list[StoredCheckpoint],
+    check: _CheckpointCheck,
+    feeder: _Feeder,
+    to_bytes: Callable[[Any], bytes],
+) -> LogSummary:
+    replay = LogReplay(log_id, to_bytes=to_bytes)
+    for checkpoint in stored:
+        feeder.feed(replay, rows, checkpoint.size - replay.size)
+        if replay.size < checkpoint.size:
+            raise check.truncated(checkpoint, replay.size)
+        check.check(checkpoint, replay.tree.root())
+    feeder.feed(replay, rows, None)
+    return LogSummary(
+        log_id,
+        size=replay.size,
+        chain_head=replay.chain_head,
+        root=replay.tree.root(),
+        checkpoints=len(stored),
+        signed_size=stored[-1].size if stored else 0,
+    )
 
 
 def verify_ledger(
@@ -137,44 +173,19 @@ def verify_ledger(
     ``LeafMismatchError``, ``ChainError``, ``RootMismatchError`` (a checkpoint's root is not the
     entries' root), ``ConsistencyProofError``, and the signature errors of
     ``integrity.checkpoint.open_checkpoint`` (``UnknownKeyError`` for a checkpoint no trusted key
-    signed). Calls ``progress(n)`` every few thousand entries.
+    signed). Calls ``progress(entries so far)`` as it goes.
     """
     checkpoints = load_checkpoints(database)
+    to_bytes = bytes.fromhex if database.dialect == "sqlite" else bytes
+    feeder = _Feeder(progress)
     report = LedgerReport()
-
-    def start(log_id: str) -> tuple[LogReplay, _CheckpointCheck]:
-        stored = checkpoints.pop(log_id, [])
-        return LogReplay(log_id), _CheckpointCheck(log_id, stored, verifiers, f"{origin}/{log_id}")
-
-    def close(replay: LogReplay, check: _CheckpointCheck) -> None:
-        check.finish(replay.size)
-        report.logs.append(
-            LogSummary(
-                replay.log_id,
-                size=replay.size,
-                chain_head=replay.chain_head,
-                root=replay.tree.root(),
-                checkpoints=check.count,
-                signed_size=check.signed_size,
-            )
-        )
-
-    current: tuple[LogReplay, _CheckpointCheck] | None = None
-    for checked, row in enumerate(database.stream(_ROWS), start=1):
-        if current is None or row[0] != current[0].log_id:
-            if current is not None:
-                close(*current)
-            current = start(row[0])
-        replay, check = current
-        replay.feed(row)
-        check.reached(replay.size, replay.tree.root)
-        if progress is not None and checked % 4096 == 0:
-            progress(checked)
-    if current is not None:
-        close(*current)
-    for log_id in sorted(checkpoints):
+    with closing(database.stream(_ROWS.format(columns=row_columns(database.dialect)))) as rows:
+        for log_id, log_rows in groupby(rows, key=itemgetter(0)):
+            check = _CheckpointCheck(log_id, verifiers, f"{origin}/{log_id}")
+            stored = checkpoints.pop(log_id, [])
+            report.logs.append(_verify_log(log_id, log_rows, stored, check, feeder, to_bytes))
+    for log_id, stored in sorted(checkpoints.items()):
         # Signed checkpoints of a log that has no entry left at all.
-        close(*start(log_id))
-    if progress is not None:
-        progress(report.entries)
+        check = _CheckpointCheck(log_id, verifiers, f"{origin}/{log_id}")
+        report.logs.append(_verify_log(log_id, iter(()), stored, check, feeder, to_bytes))
     return report

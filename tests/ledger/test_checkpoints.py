@@ -23,7 +23,7 @@ from integrity.note import generate_signer
 from ledger.application import Ledger
 from ledger.checkpoints import Checkpointer
 from ledger.keys import KeyStore, KeyStoreError
-from ledger.replay import ROW_COLUMNS, leaf_of_row
+from ledger.replay import COLUMN_NAMES, leaf_of_row
 from ledger.verify import verify_ledger
 from tests.ledger.support import Forger, write_notebooks
 
@@ -165,7 +165,7 @@ def rebuild_log(
         if index >= from_index:
             statements.append(
                 (
-                    f"INSERT INTO stored_events ({ROW_COLUMNS}) VALUES ({', '.join('?' * 14)})",
+                    f"INSERT INTO stored_events ({COLUMN_NAMES}) VALUES ({', '.join('?' * 14)})",
                     tuple(row),
                 )
             )
@@ -175,7 +175,7 @@ def rebuild_log(
 def all_rows(ledger: Ledger) -> list[list[object]]:
     with ledger.database.transaction(write=False) as cursor:
         cursor.execute(
-            f"SELECT {ROW_COLUMNS} FROM stored_events WHERE log_id=? ORDER BY idx", (LOG,)
+            f"SELECT {COLUMN_NAMES} FROM stored_events WHERE log_id=? ORDER BY idx", (LOG,)
         )
         return [list(row) for row in cursor.fetchall()]
 
