@@ -272,21 +272,34 @@ def checkpoint(
     log: Annotated[
         str | None, typer.Argument(help="One log; default: every log with new entries.")
     ] = None,
+    due: Annotated[
+        bool,
+        typer.Option(
+            "--due",
+            help="Only logs with EJOURNAL_CHECKPOINT_ENTRIES unsigned entries or older "
+            "than EJOURNAL_CHECKPOINT_SECONDS (for a timer).",
+        ),
+    ] = False,
     database_url: DatabaseURL = None,
 ) -> None:
     """Sign a checkpoint of a log (or of every log with unsigned entries) now."""
     settings, ledger = _open(database_url)
     try:
         checkpointer = _checkpointer(settings, ledger)
-        for log_id in [log] if log is not None else _log_ids(ledger):
-            try:
-                signed = checkpointer.checkpoint(log_id)
-            except (LedgerError, VerificationError) as e:
-                _fail(f"{log_id}: {e}", code=1)
-            if signed is None:
-                console.print(f"{log_id}: nothing new")
+        try:
+            if due:
+                signed_now = checkpointer.checkpoint_due()
             else:
-                console.print(f"{log_id}: signed size {signed.size} root {signed.root_hash.hex()}")
+                logs = [log] if log is not None else _log_ids(ledger)
+                signed_now = [cp for cp in map(checkpointer.checkpoint, logs) if cp is not None]
+        except (LedgerError, VerificationError) as e:
+            _fail(str(e), code=1)
+        for signed in signed_now:
+            console.print(
+                f"{signed.log_id}: signed size {signed.size} root {signed.root_hash.hex()}"
+            )
+        if not signed_now:
+            console.print("nothing to sign")
     finally:
         ledger.close()
 

@@ -486,3 +486,34 @@ def test_credentials_and_locks(school: TestSchool):
     account: Account = school.ledger.get(target)
     assert account.locked
     assert account.credential_version == 2
+
+
+def test_group_and_curriculum_refusals(school: TestSchool):
+    # п. 2.2, 2.3: groups and individual curricula are set up once, with real names and rosters.
+    head, ledger = school.head, school.ledger
+    with refused(ledger, InvalidInput, "group.invalid_name"):
+        c.handle(
+            c.FormGroup(
+                actor=head,
+                class_id=school.class_id,
+                subject_id=school.subjects["Английский язык"],
+                name="   ",
+            ),
+            ledger,
+        )
+    with refused(ledger, NotFound, "group.not_found"):
+        c.handle(
+            c.AddGroupMember(
+                actor=head, group_id=uid(424242), student_id=school.students[0], on=FIRST_DAY
+            ),
+            ledger,
+        )
+    plan = {
+        "class_id": school.class_id,
+        "student_id": school.students[4],
+        "subject_id": school.subjects["Математика"],
+        "on": FIRST_DAY,
+    }
+    c.handle(c.OpenIndividualCurriculum(actor=head, **plan), ledger)
+    with refused(ledger, Conflict, "curriculum.already_open"):
+        c.handle(c.OpenIndividualCurriculum(actor=head, **plan), ledger)

@@ -371,3 +371,21 @@ def test_prove_refuses_an_event_no_checkpoint_covers(
     result = runner.invoke(cli, ["prove", f"{book.id}:1", "--database-url", database_url])
     assert result.exit_code == 1
     assert "not covered by a signed checkpoint" in result.output
+
+
+def test_checkpoint_cli_signs_new_logs_then_nothing(
+    ledger: Ledger, keys: KeyStore, database_url: str
+) -> None:
+    write_notebooks(ledger, count=1)
+    env = {"EJOURNAL_ORIGIN": ORIGIN, "EJOURNAL_KEY_PASSPHRASE": SECRET.decode()}
+    first = runner.invoke(cli, ["checkpoint", "--database-url", database_url], env=env)
+    assert first.exit_code == 0, first.output
+    assert f"{LOG}: signed size 3" in first.output
+    again = runner.invoke(cli, ["checkpoint", "--due", "--database-url", database_url], env=env)
+    assert again.exit_code == 0 and "nothing to sign" in again.output
+    wrong = runner.invoke(
+        cli,
+        ["checkpoint", "--database-url", database_url],
+        env={**env, "EJOURNAL_KEY_PASSPHRASE": "wrong"},
+    )
+    assert wrong.exit_code == 2 and "wrong secret" in wrong.output
