@@ -78,7 +78,9 @@ def run_hashlib(database_url: str, limit: int, queue: multiprocessing.Queue) -> 
     ledger = Ledger(database_url=database_url)
     with ledger.database.transaction(write=False) as cursor:
         cursor.execute(
-            f"SELECT {row_columns(ledger.database.dialect)} FROM stored_events ORDER BY log_id, idx LIMIT ?", (limit,)
+            f"SELECT {row_columns(ledger.database.dialect)} FROM stored_events "
+            "ORDER BY log_id, idx LIMIT ?",
+            (limit,),
         )
         rows = cursor.fetchall()
     leaves = [(bytes(row[5]), encode_leaf(leaf_of_row(row))) for row in rows]
