@@ -11,7 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import random
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -55,10 +55,10 @@ def record_marks(
     return outcome
 
 
-def _process_writer(database_url: str, now: datetime, args: tuple, seed: int, queue) -> None:  # type: ignore[no-untyped-def, type-arg]
+def _process_writer(database_url: str, now: datetime, args: tuple, seed: int) -> Counter[str]:  # type: ignore[type-arg]
     ledger = Ledger(database_url=database_url, clock=ManualClock(now))
     try:
-        queue.put(record_marks(ledger, *args, seed=seed))
+        return record_marks(ledger, *args, seed=seed)
     finally:
         ledger.close()
 
@@ -110,19 +110,13 @@ def test_eight_threads(ledger: Ledger) -> None:
 def test_four_processes(ledger: Ledger, database_url: str) -> None:
     log_id, args = setup(ledger)
     before = marks_in(ledger, log_id)
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    now = ledger.clock()
-    writers = [
-        context.Process(target=_process_writer, args=(database_url, now, args, seed, queue))
-        for seed in range(4)
-    ]
-    for writer in writers:
-        writer.start()
-    outcomes = [queue.get(timeout=600) for _ in writers]
-    for writer in writers:
-        writer.join(timeout=60)
-        assert writer.exitcode == 0
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=4, mp_context=spawn) as pool:
+        futures = [
+            pool.submit(_process_writer, database_url, ledger.clock(), args, seed)
+            for seed in range(4)
+        ]
+        outcomes = [future.result(timeout=300) for future in futures]
     total = sum(outcomes, Counter())
     assert total["recorded"] == 4 * COMMANDS_PER_WRITER
     assert marks_in(ledger, log_id) - before == 4 * COMMANDS_PER_WRITER
