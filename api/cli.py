@@ -429,3 +429,53 @@ def demo(database_url: DatabaseURL = None) -> None:
 
 def main() -> None:
     cli()
+
+
+# --- projections --------------------------------------------------------------------------------
+
+
+@cli.command()
+def project(
+    database_url: DatabaseURL = None,
+    follow: Annotated[
+        bool, typer.Option("--follow", help="Keep projecting new events until interrupted.")
+    ] = False,
+    rebuild: Annotated[
+        bool,
+        typer.Option("--rebuild", help="Drop the read models and project the whole ledger again."),
+    ] = False,
+) -> None:
+    """Bring the read models (class journal, diary, summary sheet, monitor) up to date."""
+    import threading
+    import time
+
+    from projections.projector import Projector
+
+    _, ledger = _open(database_url)
+    try:
+        projector = Projector(ledger)
+        started = time.monotonic()
+
+        def progress(position: int, moved: int) -> None:
+            errors.print(f"  … position {position}, {moved} events", highlight=False)
+
+        run = projector.rebuild if rebuild else projector.catch_up
+        moved = run(progress=progress if sys.stderr.isatty() else None)
+        seconds = max(time.monotonic() - started, 1e-9)
+        console.print(
+            f"{'rebuilt' if rebuild else 'projected'} {moved} events in {seconds:.1f} s "
+            f"({moved / seconds:,.0f} events/s); position {projector.position()}, "
+            f"lag {projector.lag()}"
+        )
+        if follow:
+            console.print("following the ledger (Ctrl-C to stop)")
+            try:
+                projector.follow(threading.Event())
+            except KeyboardInterrupt:
+                console.print(f"stopped at position {projector.position()}")
+    finally:
+        ledger.close()
+
+
+# Commands defined in other modules register themselves on `cli` when imported.
+from api import cli_archive  # noqa: E402, F401

@@ -39,6 +39,17 @@ from commands.attestation import (
     handle_set_year_mark,
 )
 from commands.base import Command
+from commands.certification import (
+    CertifyDocument,
+    RegisterSignatoryKey,
+    handle_certify_document,
+    handle_register_signatory_key,
+)
+from commands.disposition import (
+    DisposeExpiredRecords,
+    DispositionResult,
+    handle_dispose_expired_records,
+)
 from commands.errors import (
     CATALOGUE,
     CommandError,
@@ -175,6 +186,10 @@ HANDLERS: dict[type[Command[Any]], Handler] = {
     SetYearMark: handle_set_year_mark,
     SetExamMark: handle_set_exam_mark,
     SetFinalMark: handle_set_final_mark,
+    # Certified printouts and archives (п. 3.1), disposition (п. 3.3).
+    RegisterSignatoryKey: handle_register_signatory_key,
+    CertifyDocument: handle_certify_document,
+    DisposeExpiredRecords: handle_dispose_expired_records,
 }
 
 
@@ -207,6 +222,7 @@ __all__ = [
     "AssignHomework",
     "AssignTeacher",
     "CancelMark",
+    "CertifyDocument",
     "CloseSchoolYear",
     "Command",
     "CommandError",
@@ -217,6 +233,8 @@ __all__ = [
     "DefineBellSchedule",
     "DefinePeriods",
     "DefineWorkType",
+    "DisposeExpiredRecords",
+    "DispositionResult",
     "EnrolStudent",
     "FormGroup",
     "GrantRole",
@@ -236,6 +254,7 @@ __all__ = [
     "RecordMark",
     "RegisterAccount",
     "RegisterSchool",
+    "RegisterSignatoryKey",
     "RemoveGroupMember",
     "ReopenSchoolYear",
     "RevokeRole",

@@ -197,6 +197,30 @@ CATALOGUE: dict[str, Refusal] = {
     "account.not_granted": Refusal(Conflict, "Такой роли у учётной записи нет."),
     "account.already_locked": Refusal(Conflict, "Учётная запись уже заблокирована."),
     "account.not_locked": Refusal(Conflict, "Учётная запись не заблокирована."),
+    # Certified printouts (п. 1.2, 3.1) and disposition (п. 3.3).
+    "certification.head_only": Refusal(
+        NotAllowed, "Документы заверяет руководитель ОУ своей подписью.", "п. 1.2"
+    ),
+    "certification.no_key": Refusal(
+        Conflict, "Ключ подписи руководителя в этом учебном году не зарегистрирован.", "п. 3.1"
+    ),
+    "certification.invalid": Refusal(
+        InvalidInput, "Неверная подпись документа: {detail}.", "п. 3.1"
+    ),
+    "certification.duplicate": Refusal(Conflict, "Этот документ уже заверен.", "п. 3.1"),
+    "signatory.invalid_key": Refusal(InvalidInput, "Неверный ключ проверки подписи: {detail}."),
+    "signatory.already_registered": Refusal(Conflict, "Этот ключ подписи уже зарегистрирован."),
+    "disposition.not_a_school_log": Refusal(
+        InvalidInput, "Журнал «{log_id}» не относится к учебному году ОУ."
+    ),
+    "disposition.not_allowed": Refusal(
+        NotAllowed,
+        "Уничтожение записей с истёкшим сроком хранения утверждает руководитель ОУ.",
+        "п. 1.2",
+    ),
+    "disposition.nothing_due": Refusal(
+        Conflict, "Нет записей с истёкшим сроком хранения на {on}.", "п. 3.3"
+    ),
     # Any command.
     "reason.required": Refusal(InvalidInput, "Укажите причину.", "п. 1.4"),
     "record.duplicate_id": Refusal(Conflict, "Запись с таким идентификатором уже есть."),

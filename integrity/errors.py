@@ -110,3 +110,25 @@ class LeafMismatchError(VerificationError):
 
 class MissingEntryError(VerificationError):
     """An index of a log has no entry (a gap in the dense index), or an entry has no record."""
+
+
+class ManifestError(VerificationError):
+    """A bag's files differ from its manifests: a file changed, missing, added, or a malformed
+    BagIt tag file (``where`` is the file's path inside the bag)."""
+
+
+class ArchiveFormatError(VerificationError):
+    """An archive file that the verifier reads does not follow the documented archive format."""
+
+
+class DocumentMismatchError(VerificationError):
+    """A document in an archive (a summary sheet) differs from the one recomputed from the log's
+    entries, or from the document its certificate names."""
+
+
+class MalformedCertificateError(VerificationError):
+    """A document certificate does not follow the certificate format."""
+
+
+class MissingPayloadError(VerificationError):
+    """An entry's payload is absent and no disposition act of the log accounts for it."""

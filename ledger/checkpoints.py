@@ -27,7 +27,7 @@ from integrity.rfc6962 import HASH_SIZE, hash_children, root_of
 from ledger.clock import Clock, system_clock
 from ledger.database import Database
 from ledger.errors import LedgerError
-from ledger.recorders import EVENTS_TABLE
+from ledger.recorders import EVENTS_TABLE, SCHEMA_LOCK
 from ledger.replay import LogReplay, row_columns
 
 _CREATE = """
@@ -80,21 +80,23 @@ class StoredCheckpoint:
 
 def create_checkpoint_table(database: Database) -> None:
     """Create the checkpoints table, append-only like the events (I4)."""
-    sqlite = database.dialect == "sqlite"
     with database.transaction(write=True) as cursor:
-        cursor.execute(_CREATE.format(bytes="BLOB" if sqlite else "bytea"))
-        if sqlite:
+        if database.dialect == "sqlite":
+            cursor.execute(_CREATE.format(bytes="BLOB"))
             for operation in ("UPDATE", "DELETE"):
                 cursor.execute(
                     f"CREATE TRIGGER IF NOT EXISTS checkpoints_refuse_{operation.lower()} "
                     f"BEFORE {operation} ON checkpoints BEGIN "
                     f"SELECT RAISE(ABORT, 'checkpoints are append-only: {operation}'); END"
                 )
-        else:
-            cursor.execute(
-                "CREATE OR REPLACE TRIGGER ejournal_append_only BEFORE UPDATE OR DELETE "
-                "ON checkpoints FOR EACH ROW EXECUTE FUNCTION ejournal_refuse_change()"
-            )
+            return
+        # Serialised with the recorder's schema setup: concurrent DDL would deadlock.
+        cursor.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
+        cursor.execute(_CREATE.format(bytes="bytea"))
+        cursor.execute(
+            "CREATE OR REPLACE TRIGGER ejournal_append_only BEFORE UPDATE OR DELETE "
+            "ON checkpoints FOR EACH ROW EXECUTE FUNCTION ejournal_refuse_change()"
+        )
 
 
 def load_checkpoints(database: Database) -> dict[str, list[StoredCheckpoint]]:

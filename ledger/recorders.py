@@ -37,6 +37,7 @@ from psycopg.sql import SQL, Composed, Identifier
 
 from integrity.leaf import CHAIN_GENESIS, SaveLeafEncoder, chain_hash, leaf_hash, micros
 from ledger.actor import SYSTEM_ACTOR, Actor, Role
+from ledger.append_only import postgres_guard_statements, sqlite_guard_statements
 from ledger.clock import system_clock
 
 SYSTEM_LOG = "system"
@@ -44,6 +45,7 @@ SYSTEM_LOG = "system"
 
 EVENTS_TABLE = "stored_events"
 APPEND_ONLY_MESSAGE = "ledger records are append-only"
+SCHEMA_LOCK = 0x656A6F75726E616C  # "ejournal": the advisory lock that serialises schema setup
 
 Head = tuple[int, bytes]
 """A log's last entry: (index, chain hash)."""
@@ -171,12 +173,12 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             + ", PRIMARY KEY (originator_id, originator_version))",
             f"CREATE UNIQUE INDEX IF NOT EXISTS {table}_log_idx ON {table} (log_id, idx)",
         ]
-        for operation in ("UPDATE", "DELETE"):
-            statements.append(
-                f"CREATE TRIGGER IF NOT EXISTS {table}_refuse_{operation.lower()} "
-                f"BEFORE {operation} ON {table} BEGIN "
-                f"SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}: {operation} on {table}'); END"
-            )
+        statements.append(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_refuse_delete BEFORE DELETE ON {table} BEGIN "
+            f"SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}: DELETE on {table}'); END"
+        )
+        # UPDATE is refused too, except the one documented disposition (ledger/append_only.py).
+        statements.extend(sqlite_guard_statements())
         return statements
 
     def _insert_events(
@@ -276,15 +278,19 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 "RAISE EXCEPTION '" + APPEND_ONLY_MESSAGE + ": % on %', TG_OP, TG_TABLE_NAME; "
                 "END $$"
             ).format(schema),
-            SQL(
-                "CREATE OR REPLACE TRIGGER ejournal_append_only BEFORE UPDATE OR DELETE ON {}.{} "
-                "FOR EACH ROW EXECUTE FUNCTION {}.ejournal_refuse_change()"
-            ).format(schema, table, schema),
+            # UPDATE and DELETE are refused, except the one documented disposition.
+            *(SQL(statement).format() for statement in postgres_guard_statements()),
             SQL(
                 "CREATE OR REPLACE TRIGGER ejournal_no_truncate BEFORE TRUNCATE ON {}.{} "
                 "FOR EACH STATEMENT EXECUTE FUNCTION {}.ejournal_refuse_change()"
             ).format(schema, table, schema),
         ]
+
+    def _create_table(self, curs: Cursor[DictRow]) -> None:
+        # Several processes may start at once; their CREATE OR REPLACE statements on the same
+        # function and triggers would deadlock, so schema setup takes a transaction-level lock.
+        curs.execute(SQL("SELECT pg_advisory_xact_lock(%s)"), (SCHEMA_LOCK,))
+        super()._create_table(curs)
 
     def _insert_stored_events(
         self,

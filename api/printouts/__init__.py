@@ -1,0 +1,1 @@
+"""Certified printouts (PDF/A via Typst) and the year close that archives them."""
