@@ -1,4 +1,4 @@
-# Two entry points (see README): `make demo` runs the service's demo on the embedded SQLite default,
+# Two entry points (see README): `make demo` serves a demo school on the embedded SQLite default,
 # `make test` runs the whole test suite. Both create the virtual environment themselves.
 PYTHON ?= python3
 VENV := .venv
@@ -13,7 +13,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 demo: $(BIN)/.installed
-	$(BIN)/ejournal demo
+	$(BIN)/ejournal serve --demo
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -427,6 +427,28 @@ def demo(database_url: DatabaseURL = None) -> None:
         ledger.close()
 
 
+@cli.command()
+def serve(
+    database_url: DatabaseURL = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 1,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Serve a fresh demo school (ejournal-demo.db).")
+    ] = False,
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs); the projector runs in the background."""
+    from api.server import serve as run_server
+
+    run_server(
+        Settings.from_environment(database_url=database_url),
+        host=host,
+        port=port,
+        demo=demo,
+        workers=workers,
+    )
+
+
 def main() -> None:
     cli()
 
@@ -446,7 +468,6 @@ def project(
     ] = False,
 ) -> None:
     """Bring the read models (class journal, diary, summary sheet, monitor) up to date."""
-    import threading
     import time
 
     from projections.projector import Projector
@@ -470,7 +491,7 @@ def project(
         if follow:
             console.print("following the ledger (Ctrl-C to stop)")
             try:
-                projector.follow(threading.Event())
+                projector.follow()
             except KeyboardInterrupt:
                 console.print(f"stopped at position {projector.position()}")
     finally:

@@ -13,6 +13,8 @@ the consistency proof from the previous checkpoint (for archives and auditors).
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +45,9 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     PRIMARY KEY (log_id, size)
 )"""
 _COLUMNS = "log_id, size, root_hash, chain_head, frontier, consistency_proof, note, signed_at"
+
+
+_log = logging.getLogger(__name__)
 
 
 class CheckpointError(LedgerError):
@@ -268,3 +273,34 @@ class Checkpointer:
                 "cannot prove consistency from the previous checkpoint's frontier",
                 where=f"log {previous.log_id} size {previous.size}",
             ) from e
+
+
+class CheckpointSchedule:
+    """Signs the checkpoints that are due (every N entries or T seconds) in a background thread."""
+
+    def __init__(self, checkpointer: Checkpointer, *, poll_seconds: float = 10.0) -> None:
+        self._checkpointer = checkpointer
+        self._poll_seconds = poll_seconds
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="ejournal-checkpoints", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self._poll_seconds):
+            try:
+                self._checkpointer.checkpoint_due()
+            except Exception:  # keep signing later ones; the failure is logged, verify names it
+                _log.exception("signing due checkpoints failed")

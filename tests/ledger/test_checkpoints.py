@@ -389,3 +389,24 @@ def test_checkpoint_cli_signs_new_logs_then_nothing(
         env={**env, "EJOURNAL_KEY_PASSPHRASE": "wrong"},
     )
     assert wrong.exit_code == 2 and "wrong secret" in wrong.output
+
+
+def test_schedule_signs_due_checkpoints_in_the_background(ledger: Ledger, keys: KeyStore) -> None:
+    # I5: every N entries, without anyone asking.
+    import time
+
+    from ledger.checkpoints import CheckpointSchedule
+
+    signer = checkpointer(ledger, keys, every_entries=3)
+    schedule = CheckpointSchedule(signer, poll_seconds=0.05)
+    schedule.start()
+    try:
+        write_notebooks(ledger, count=2)
+        deadline = time.monotonic() + 30
+        while signer.latest(LOG) is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        schedule.stop()
+    latest = signer.latest(LOG)
+    assert latest is not None and latest.size in (3, 6)
+    assert not schedule.running

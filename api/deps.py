@@ -1,0 +1,79 @@
+"""Dependencies of the routes, as ``Annotated`` aliases (``CurrentCaller``, ``LedgerDep`` …).
+
+They are plain functions: FastAPI runs them in its thread pool, as it runs the plain ``def``
+routes that touch the ledger, so no database call ever blocks the event loop.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.access_log import AccessLog
+from api.auth import Authenticator, Caller
+from api.bootstrap import Services
+from api.errors import ApiError
+from api.reads import ReadModels
+from api.vault import Vault
+from ledger.actor import Actor
+from ledger.application import Ledger
+
+_bearer = HTTPBearer(auto_error=False, description="The access token from POST /auth/login")
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_ledger(services: ServicesDep) -> Ledger:
+    return services.ledger
+
+
+def get_auth(services: ServicesDep) -> Authenticator:
+    return services.auth
+
+
+def get_access_log(services: ServicesDep) -> AccessLog:
+    return services.access_log
+
+
+def get_reads(services: ServicesDep) -> ReadModels:
+    return services.reads
+
+
+def get_vault(services: ServicesDep) -> Vault:
+    if services.vault is None:
+        raise ApiError("vault.unavailable")
+    return services.vault
+
+
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+AuthDep = Annotated[Authenticator, Depends(get_auth)]
+AccessLogDep = Annotated[AccessLog, Depends(get_access_log)]
+ReadsDep = Annotated[ReadModels, Depends(get_reads)]
+VaultDep = Annotated[Vault, Depends(get_vault)]
+
+
+def current_caller(
+    auth: AuthDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+) -> Caller:
+    """The authenticated caller; refuses with 401 (``auth.*``) or 403 (``account.locked``)."""
+    return auth.authenticate(credentials.credentials if credentials is not None else None)
+
+
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
+
+
+def current_actor(caller: CurrentCaller) -> Actor:
+    """The ``Actor`` every command of this request carries: account, grants, session (I8)."""
+    return caller.actor
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]

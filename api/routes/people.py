@@ -1,0 +1,88 @@
+"""Personal data in the vault (п. 1.7, I9): entered by the school's administration, read by the
+person and the administration (each read logged), destroyed at disposition (``forget``)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter
+
+from api.access_log import Access
+from api.deps import AccessLogDep, CurrentCaller, LedgerDep, VaultDep
+from api.errors import ApiError, problem_responses
+from api.policy import disposer, personal_data_keeper, personal_data_reader
+from api.schemas.common import Accepted
+from api.schemas.people import PersonIn, PersonOut
+from api.vault import PersonalData, PersonForgotten
+
+router = APIRouter(
+    prefix="/people",
+    tags=["personal data"],
+    responses=problem_responses(401, 403, 404, 410, 422, 503),
+)
+
+
+@router.put("/{person_id}", response_model=Accepted, summary="Store or replace a person's data")
+def put_person(
+    person_id: UUID, body: PersonIn, caller: CurrentCaller, vault: VaultDep, ledger: LedgerDep
+) -> Accepted:
+    known, school_id = vault.school_of(person_id)
+    # A person stays with the school that registered them; only a new one takes the body's.
+    personal_data_keeper(caller, school_id if known else body.school_id)
+    data = PersonalData(body.full_name, body.birth_date, dict(body.contacts))
+    try:
+        vault.put(
+            person_id, data, school_id=school_id if known else body.school_id, now=ledger.clock()
+        )
+    except PersonForgotten as e:
+        raise ApiError("person.forgotten") from e
+    return Accepted()
+
+
+@router.get(
+    "/{person_id}", response_model=PersonOut, summary="A person's data (the read is logged)"
+)
+def get_person(
+    person_id: UUID,
+    caller: CurrentCaller,
+    vault: VaultDep,
+    log: AccessLogDep,
+    ledger: LedgerDep,
+) -> PersonOut:
+    known, school_id = vault.school_of(person_id)
+    role = personal_data_reader(caller, person_id, school_id)
+    if not known:
+        raise ApiError("person.not_found")
+    try:
+        stored = vault.get(person_id)
+    except PersonForgotten as e:
+        raise ApiError("person.forgotten") from e
+    if stored is None:
+        raise ApiError("person.not_found")
+    log.record(
+        caller, role, Access.PERSONAL_DATA, [person_id], school_id=school_id, now=ledger.clock()
+    )
+    return PersonOut(
+        person_id=person_id,
+        school_id=stored.school_id,
+        full_name=stored.data.full_name,
+        birth_date=stored.data.birth_date,
+        contacts=dict(stored.data.contacts),
+    )
+
+
+@router.post(
+    "/{person_id}/forget",
+    response_model=Accepted,
+    summary="Destroy a person's data key (disposition; the head or a system administrator)",
+)
+def forget_person(
+    person_id: UUID, caller: CurrentCaller, vault: VaultDep, ledger: LedgerDep
+) -> Accepted:
+    known, school_id = vault.school_of(person_id)
+    disposer(caller, school_id)
+    if not known:
+        raise ApiError("person.not_found")
+    if not vault.forget(person_id, now=ledger.clock()):
+        raise ApiError("person.forgotten")
+    return Accepted()

@@ -1,0 +1,2 @@
+"""Request and response bodies: input schemas (``…In``) are separate from output schemas
+(``…Out``)."""

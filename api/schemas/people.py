@@ -1,0 +1,33 @@
+"""Personal data (п. 1.7, I9): what the vault keeps of a person."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import Field
+
+from api.schemas.common import Input, Name, Output, SchoolDate
+
+ContactKind = Annotated[str, Field(max_length=32, pattern=r"^[a-z_]+$")]
+Contact = Annotated[Name, Field(max_length=200)]
+
+
+class PersonIn(Input):
+    full_name: Name
+    birth_date: SchoolDate | None = None
+    contacts: Annotated[dict[ContactKind, Contact], Field(max_length=10)] = Field(
+        default_factory=dict, description="e.g. email, phone"
+    )
+    school_id: UUID | None = Field(
+        default=None,
+        description="The school registering the person (whose administration keeps it)",
+    )
+
+
+class PersonOut(Output):
+    person_id: UUID
+    school_id: UUID | None
+    full_name: str
+    birth_date: SchoolDate | None = None
+    contacts: dict[str, str]

@@ -1,0 +1,440 @@
+"""HTTP throughput: mark writes/s and diary reads/s against a served instance on PostgreSQL.
+
+The benchmark creates a fresh PostgreSQL database, records the demo school in it (``run_demo``: two
+classes, eight teachers, a week of lessons), gives its teachers and twenty parents logins, and
+serves it with uvicorn in a subprocess on 127.0.0.1. A load generator in another process then
+logs in and, for ``--seconds`` each, (1) records marks — each request a teacher's mark for a
+student of one of their own lessons, spread over the week's lessons — and (2) reads diaries —
+each request a parent reading their child's diary for the demo week. Requests go out over
+``--concurrency`` keep-alive connections; every latency is measured from send to complete
+response. Only loopback addresses are used, and every phase and wait is bounded in time.
+
+Target (issue 5, this 2-core machine): >= 300 writes/s and >= 1,000 diary reads/s, p99 < 100 ms.
+
+    .venv/bin/python benchmarks/api.py [--seconds 10] [--concurrency 8] [--workers 2]
+        [--pg postgresql://postgres@127.0.0.1:5432/postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+HOST = "127.0.0.1"
+PASSWORD = "benchmark-password"
+PARENTS = 20
+WEEK = ("2025-09-08", "2025-09-12")
+
+
+@dataclass
+class Plan:
+    """What the load generator needs, prepared by the seeding process."""
+
+    base_url: str
+    school_id: str
+    year_start: int
+    teachers: dict[str, list[list[str]]]
+    """Login → [lesson_id, student_id, work_type_id] the teacher may mark."""
+    parents: dict[str, str]
+    """Login → their child's student ID."""
+
+
+# --- seeding (benchmark process) ----------------------------------------------------------------
+
+
+def seed(database_url: str, vault_key: str) -> Plan:
+    from datetime import UTC, datetime
+
+    import commands as c
+    from api.bootstrap import bootstrap
+    from api.demo import ANSWER, TEACHERS, YEAR, run_demo
+    from api.settings import Settings
+    from api.vault import VAULT_KEY_VARIABLE
+    from ledger.actor import SYSTEM_ACTOR, Role
+    from ledger.clock import ManualClock
+    from ledger.domain import Account, Guardianship, Lesson, SchoolYear
+    from ledger.recorders import EVENTS_TABLE
+
+    clock = ManualClock(datetime(2025, 9, 1, 5, 0, tzinfo=UTC))
+    services = bootstrap(
+        Settings(database_url=database_url),
+        clock=clock,
+        environ={VAULT_KEY_VARIABLE: vault_key},
+        follow=False,
+    )
+    try:
+        ledger = services.ledger
+        summary = run_demo(ledger, clock)
+        school_id = summary.school_id
+
+        def aggregates(topic: str) -> list[Any]:
+            with ledger.database.transaction(write=False) as cursor:
+                cursor.execute(
+                    f"SELECT originator_id FROM {EVENTS_TABLE} WHERE topic LIKE ? "
+                    "ORDER BY log_id, idx",
+                    (f"%:{topic}",),
+                )
+                ids = [row[0] for row in cursor.fetchall()]
+            return [ledger.get(uuid.UUID(str(i))) for i in ids]
+
+        year = ledger.get(SchoolYear.create_id(school_id=school_id, year_start=YEAR))
+        answer = year.work_type_named(ANSWER).work_type_id
+        login_of = {}
+        for login in TEACHERS:
+            account = ledger.get(Account.create_id(login=login))
+            login_of[account.person_id] = login
+            services.auth.provision(account.id, PASSWORD)
+        teachers: dict[str, list[list[str]]] = {login: [] for login in TEACHERS}
+        for lesson in aggregates("Lesson.Scheduled"):
+            assert isinstance(lesson, Lesson)
+            roster = ledger.get(lesson.roster_id)
+            for student in sorted(roster.members_on(lesson.on)):
+                teachers[login_of[lesson.teacher_id]].append(
+                    [str(lesson.id), str(student), str(answer)]
+                )
+        parents: dict[str, str] = {}
+        for n, guardianship in enumerate(aggregates("Guardianship.Opened")[:PARENTS]):
+            assert isinstance(guardianship, Guardianship)
+            login = f"parent{n:02d}"
+            account_id = c.handle(
+                c.RegisterAccount(
+                    actor=SYSTEM_ACTOR, login=login, person_id=sorted(guardianship.parent_ids)[0]
+                ),
+                ledger,
+            )
+            c.handle(
+                c.GrantRole(
+                    actor=SYSTEM_ACTOR, account_id=account_id, role=Role.PARENT, school_id=school_id
+                ),
+                ledger,
+            )
+            services.auth.provision(account_id, PASSWORD)
+            parents[login] = str(guardianship.student_id)
+        assert services.projector is not None
+        services.projector.catch_up()
+        return Plan("", str(school_id), YEAR, teachers, parents)
+    finally:
+        services.close()
+
+
+# --- load generation (its own process) ----------------------------------------------------------
+
+
+@dataclass
+class PhaseResult:
+    name: str
+    requests: int
+    ok: int
+    failed: int
+    statuses: dict[str, int]
+    seconds: float
+    per_second: float
+    p50_ms: float
+    p99_ms: float
+
+
+class _Connection:
+    """One keep-alive HTTP/1.1 connection over asyncio streams.
+
+    A load generator must cost the machine less than the server it measures: this one formats a
+    request and parses a response (status line, Content-Length) in a few microseconds, where a
+    general-purpose client spends most of a core at these rates.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self._host, self._port = host, port
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def request(
+        self, method: str, path: str, headers: dict[str, str], body: bytes | None
+    ) -> tuple[int, bytes]:
+        if self._writer is None:
+            self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
+        assert self._reader is not None
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self._host}:{self._port}"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        if body is not None:
+            lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+        self._writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body or b""))
+        head = await self._reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        return status, await self._reader.readexactly(length)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+
+Request = tuple[str, str, dict[str, str], bytes | None]
+
+
+def _login(base_url: str, login: str) -> dict[str, str]:
+    response = httpx.post(
+        f"{base_url}/auth/login", json={"login": login, "password": PASSWORD}, timeout=10.0
+    )
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def _phase(
+    name: str,
+    address: tuple[str, int],
+    requests: list[Request],
+    *,
+    seconds: float,
+    concurrency: int,
+) -> PhaseResult:
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    deadline = time.monotonic() + seconds
+    cursor = 0
+
+    async def worker() -> None:
+        nonlocal cursor
+        connection = _Connection(*address)
+        try:
+            while time.monotonic() < deadline:
+                method, path, headers, body = requests[cursor % len(requests)]
+                cursor += 1
+                started = time.perf_counter()
+                try:
+                    code, _ = await asyncio.wait_for(
+                        connection.request(method, path, headers, body), timeout=10.0
+                    )
+                    status = str(code)
+                except (OSError, asyncio.IncompleteReadError, TimeoutError) as e:
+                    status = type(e).__name__
+                    connection.close()
+                    connection = _Connection(*address)
+                latencies.append(time.perf_counter() - started)
+                statuses[status] = statuses.get(status, 0) + 1
+        finally:
+            connection.close()
+
+    started = time.monotonic()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.monotonic() - started
+    ok = sum(n for s, n in statuses.items() if s.startswith("2"))
+    ordered = sorted(latencies) or [0.0]
+    return PhaseResult(
+        name=name,
+        requests=len(latencies),
+        ok=ok,
+        failed=len(latencies) - ok,
+        statuses=statuses,
+        seconds=round(elapsed, 2),
+        per_second=round(ok / elapsed, 1),
+        p50_ms=round(statistics.median(ordered) * 1000, 1),
+        p99_ms=round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 1),
+    )
+
+
+def _requests(plan: Plan) -> tuple[list[Request], list[Request]]:
+    tokens = {login: _login(plan.base_url, login) for login in (*plan.teachers, *plan.parents)}
+    rng = random.Random(2025)
+    writes: list[Request] = []
+    for login, targets in plan.teachers.items():
+        for lesson_id, student_id, work_type_id in targets:
+            body = {
+                "student_id": student_id,
+                "value": rng.choice((5, 4, 4, 3, 2)),
+                "work_type_id": work_type_id,
+            }
+            writes.append(
+                ("POST", f"/lessons/{lesson_id}/marks", tokens[login], json.dumps(body).encode())
+            )
+    rng.shuffle(writes)
+    reads: list[Request] = [
+        (
+            "GET",
+            f"/schools/{plan.school_id}/years/{plan.year_start}/students/{student}/diary"
+            f"?from={WEEK[0]}&to={WEEK[1]}",
+            tokens[login],
+            None,
+        )
+        for login, student in plan.parents.items()
+    ]
+    return writes, reads
+
+
+async def generate(plan: Plan, seconds: float, concurrency: int) -> list[PhaseResult]:
+    writes, reads = _requests(plan)
+    host, port = plan.base_url.removeprefix("http://").split(":")
+    address = (host, int(port))
+    results = [
+        await _phase("mark writes", address, writes, seconds=seconds, concurrency=concurrency)
+    ]
+    await asyncio.sleep(1.0)  # let the projector catch up with the writes
+    results.append(
+        await _phase("diary reads", address, reads, seconds=seconds, concurrency=concurrency)
+    )
+    return results
+
+
+def run_generator(plan_file: str, seconds: float, concurrency: int) -> None:
+    plan = Plan(**json.loads(Path(plan_file).read_text(encoding="utf-8")))
+    results = asyncio.run(generate(plan, seconds, concurrency))
+    print(json.dumps([asdict(r) for r in results]))
+
+
+# --- orchestration ------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_until_up(base_url: str, server: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited with {server.returncode}")
+        try:
+            if httpx.get(f"{base_url}/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the server was not ready within {timeout} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="per phase")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("EJOURNAL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres"),
+    )
+    args = parser.parse_args()
+    from api.vault import VAULT_KEY_VARIABLE, new_key
+    from ledger.application import Ledger
+    from projections.projector import Projector
+
+    name = f"ejournal_bench_api_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(args.pg, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    database_url = args.pg.rsplit("/", 1)[0] + "/" + name
+    server: subprocess.Popen[bytes] | None = None
+    projector: Projector | None = None
+    projector_ledger: Ledger | None = None
+    try:
+        vault_key = new_key()
+        started = time.monotonic()
+        plan = seed(database_url, vault_key)
+        print(f"seeded the demo school in {time.monotonic() - started:.1f} s", file=sys.stderr)
+        port = _free_port()
+        plan.base_url = f"http://{HOST}:{port}"
+        env = {
+            **os.environ,
+            "EJOURNAL_DATABASE_URL": database_url,
+            VAULT_KEY_VARIABLE: vault_key,
+            "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+            "EJOURNAL_FOLLOW": "0",
+        }
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "api.server:create_app_from_environment",
+                "--factory",
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+        )
+        # One projector for the database, in this process, as `ejournal serve --workers` runs it.
+        projector_ledger = Ledger(database_url=database_url)
+        projector = Projector(projector_ledger)
+        projector.start()
+        _wait_until_up(plan.base_url, server, timeout=60)
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(asdict(plan), f)
+        generator = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--generate",
+                f.name,
+                "--seconds",
+                str(args.seconds),
+                "--concurrency",
+                str(args.concurrency),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=args.seconds * 2 + 120,
+            check=True,
+        )
+        os.unlink(f.name)
+        results = [PhaseResult(**r) for r in json.loads(generator.stdout)]
+        print(
+            f"PostgreSQL, {args.workers} uvicorn worker(s), {args.concurrency} connections, "
+            f"{args.seconds:g} s per phase"
+        )
+        print(f"{'phase':<14}{'ok/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}  statuses")
+        for r in results:
+            print(
+                f"{r.name:<14}{r.per_second:>9}{r.p50_ms:>9}{r.p99_ms:>9}{r.requests:>10}  "
+                f"{r.statuses}"
+            )
+    finally:
+        if projector is not None:
+            projector.stop()
+        if projector_ledger is not None:
+            projector_ledger.close()
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        with psycopg.connect(args.pg, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--generate":
+        generator_args = argparse.ArgumentParser()
+        generator_args.add_argument("--generate")
+        generator_args.add_argument("--seconds", type=float)
+        generator_args.add_argument("--concurrency", type=int)
+        parsed = generator_args.parse_args()
+        run_generator(parsed.generate, parsed.seconds, parsed.concurrency)
+    else:
+        main()

@@ -1,0 +1,198 @@
+"""A served school for API tests, on SQLite and on PostgreSQL (I10).
+
+``world`` is built once per module and backend (building a school and hashing a dozen passwords
+with the real Argon2id parameters takes a second or two); tests that change the clock or end
+sessions build a ``fresh_world`` of their own.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+with warnings.catch_warnings():
+    # Starlette's test client warns that it will move to httpx2; the httpx it uses works.
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+import commands as c
+from api.app import create_app
+from api.bootstrap import Services, bootstrap
+from api.settings import Settings
+from api.vault import VAULT_KEY_VARIABLE, new_key
+from ledger.actor import SYSTEM_ACTOR, Role
+from ledger.clock import ManualClock
+from ledger.domain import Account
+from tests.commands.school import YEAR, TestSchool, build_school, uid
+from tests.conftest import BACKENDS, _pg_reachable, create_pg_database, drop_pg_database
+
+PASSWORD = "correct horse battery staple"
+START = datetime(2025, 9, 1, 6, 0, tzinfo=UTC)
+"""09:00 Moscow time on Monday 1 September 2025, as the command tests' school expects."""
+
+
+@dataclass
+class World:
+    """The test school behind a live app, with a logged-in session for each role."""
+
+    __test__ = False
+
+    client: TestClient
+    services: Services
+    clock: ManualClock
+    school: TestSchool
+    logins: dict[str, str] = field(default_factory=dict)
+    """Role name → login."""
+    tokens: dict[str, str] = field(default_factory=dict)
+    accounts: dict[str, UUID] = field(default_factory=dict)
+    persons: dict[str, UUID] = field(default_factory=dict)
+    ids: dict[str, Any] = field(default_factory=dict)
+
+    def headers(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    def login(self, who: str, password: str = PASSWORD) -> str:
+        response = self.client.post(
+            "/auth/login", json={"login": self.logins[who], "password": password}
+        )
+        assert response.status_code == 201, response.text
+        token: str = response.json()["access_token"]
+        self.tokens[who] = token
+        return token
+
+    def events(self) -> int:
+        with self.services.ledger.database.transaction(write=False) as cursor:
+            cursor.execute("SELECT COUNT(*) FROM stored_events")
+            return int(cursor.fetchone()[0])
+
+
+ROLES = (
+    "head",
+    "deputy",
+    "russian",
+    "maths",
+    "english",
+    "student",
+    "parent",
+    "other_parent",
+    "auditor",
+    "support",
+    "sysadmin",
+)
+"""Everyone the role × endpoint matrix asks: each a logged-in session. The staff are the test
+school's: ``maths`` teaches mathematics in 5«А» and is its class teacher, ``russian`` teaches
+Russian in 5«А», ``english`` the English group; ``parent`` is linked to the ``student``."""
+
+
+def _register(world: World, who: str, login: str, person_id: UUID, grants: list[Any]) -> None:
+    ledger = world.services.ledger
+    account_id = c.handle(
+        c.RegisterAccount(actor=SYSTEM_ACTOR, login=login, person_id=person_id), ledger
+    )
+    for role, school_id in grants:
+        c.handle(
+            c.GrantRole(actor=SYSTEM_ACTOR, account_id=account_id, role=role, school_id=school_id),
+            ledger,
+        )
+    world.logins[who] = login
+    world.accounts[who] = account_id
+    world.persons[who] = person_id
+
+
+def build_world(database_url: str, *, roles: tuple[str, ...] = ROLES) -> World:
+    clock = ManualClock(START)
+    services = bootstrap(
+        Settings(database_url=database_url),
+        clock=clock,
+        environ={VAULT_KEY_VARIABLE: new_key()},
+        follow=False,
+    )
+    school = build_school(services.ledger)
+    client = TestClient(create_app(services), raise_server_exceptions=False)
+    world = World(client=client, services=services, clock=clock, school=school)
+    s = school.school_id
+    for who in ("head", "deputy", "maths", "russian", "english"):
+        world.logins[who] = who
+        world.accounts[who] = Account.create_id(login=who)
+        world.persons[who] = school.person[who]
+    student = school.students[0]
+    _register(world, "student", "student", student, [(Role.STUDENT, s)])
+    _register(world, "parent", "parent", uid(5001), [(Role.PARENT, s)])
+    _register(world, "other_parent", "other.parent", uid(5002), [(Role.PARENT, s)])
+    _register(world, "auditor", "auditor", uid(5003), [(Role.AUDITOR, None)])
+    _register(world, "support", "support", uid(5004), [(Role.SUPPORT, None)])
+    _register(world, "sysadmin", "sysadmin", uid(5005), [(Role.SYSTEM_ADMIN, None)])
+    c.handle(
+        c.LinkParent(
+            actor=school.head,
+            school_id=s,
+            year_start=YEAR,
+            student_id=student,
+            parent_id=uid(5001),
+        ),
+        services.ledger,
+    )
+    for who in roles:
+        services.auth.provision(world.accounts[who], PASSWORD)
+    world.ids.update(
+        school=s,
+        klass=school.class_id,
+        group=school.group_id,
+        student=student,
+        maths=school.subjects["Математика"],
+        russian=school.subjects["Русский язык"],
+        english=school.subjects["Английский язык"],
+        answer=school.work_types["Ответ на уроке"],
+    )
+    client.__enter__()
+    for who in roles:
+        world.login(who)
+    return world
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A fresh database per module and backend."""
+    if request.param == "sqlite":
+        path: Path = tmp_path_factory.mktemp("api") / "ejournal.db"
+        yield f"sqlite:///{path}"
+        return
+    if (reason := _pg_reachable()) is not None:
+        pytest.skip(f"PostgreSQL not reachable: {reason}")
+    url = create_pg_database()
+    try:
+        yield url
+    finally:
+        drop_pg_database(url)
+
+
+@pytest.fixture(scope="module")
+def world(backend_url: str) -> Iterator[World]:
+    built = build_world(backend_url)
+    try:
+        yield built
+    finally:
+        built.client.__exit__(None, None, None)
+        built.services.close()
+
+
+@pytest.fixture
+def fresh_world(database_url: str) -> Iterator[World]:
+    """A world of its own for one test (both backends, via ``database_url``)."""
+    built = build_world(
+        database_url, roles=("head", "russian", "maths", "parent", "support", "student")
+    )
+    try:
+        yield built
+    finally:
+        built.client.__exit__(None, None, None)
+        built.services.close()

@@ -1,0 +1,128 @@
+"""What teachers, parents and the administration read (п. 1.5, 2.3, 2.4, 2.9, 2.2): a write made
+through the API shows in the class journal, the diary, the summary sheet and the monitor, with its
+provenance (I8) and history (п. 1.4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api.conftest import World
+from tests.commands.school import YEAR
+
+
+def _write_a_lesson(w: World) -> dict[str, Any]:
+    russian = w.headers("russian")
+    lesson = w.client.post(
+        "/lessons",
+        headers=russian,
+        json={
+            "roster_id": str(w.ids["klass"]),
+            "subject_id": str(w.ids["russian"]),
+            "on": "2025-09-01",
+            "slot": 2,
+            "topic": "Звуки и буквы",
+        },
+    ).json()["id"]
+    mark = w.client.post(
+        f"/lessons/{lesson}/marks",
+        headers=russian,
+        json={
+            "student_id": str(w.ids["student"]),
+            "value": 3,
+            "work_type_id": str(w.ids["answer"]),
+        },
+    ).json()["id"]
+    corrected = w.client.post(
+        f"/lessons/{lesson}/marks/{mark}/correction",
+        headers=russian,
+        json={"value": 4, "reason": "Ошибка ввода"},
+    )
+    assert corrected.status_code == 200, corrected.text
+    homework = w.client.put(
+        f"/lessons/{lesson}/homework", headers=russian, json={"text": "Упр. 5", "pages": "с. 10"}
+    )
+    assert homework.status_code == 200, homework.text
+    assert w.services.projector is not None
+    w.services.projector.catch_up()
+    me = w.client.get("/auth/me", headers=russian).json()
+    return {"lesson": lesson, "mark": mark, "session": me["session_id"]}
+
+
+def test_a_mark_shows_in_the_parent_s_diary_with_its_history(fresh_world: World) -> None:
+    # п. 1.5: what the teacher enters shows in the student's diary.
+    w = fresh_world
+    written = _write_a_lesson(w)
+    path = f"/schools/{w.ids['school']}/years/{YEAR}/students/{w.ids['student']}/diary"
+    diary = w.client.get(
+        path, params={"from": "2025-09-01", "to": "2025-09-07"}, headers=w.headers("parent")
+    )
+    assert diary.status_code == 200, diary.text
+    body = diary.json()
+    assert len(body["days"]) == 7
+    (entry,) = body["days"][0]["lessons"]
+    assert entry["lesson"]["topic"] == "Звуки и буквы"
+    assert entry["lesson"]["homework"]["text"] == "Упр. 5"
+    (mark,) = entry["marks"]
+    assert (mark["value"], mark["first_value"], mark["corrected"]) == (4, 3, True)
+    assert mark["history"][0]["reason"] == "Ошибка ввода"
+    assert mark["provenance"]["session_id"] == written["session"]
+
+
+def test_the_class_journal_page_is_read_only_for_the_class_teacher(fresh_world: World) -> None:
+    # п. 2.3, 2.4: the subject teacher's page; the class teacher reads it.
+    w = fresh_world
+    written = _write_a_lesson(w)
+    path = f"/journal/{w.ids['klass']}/{w.ids['russian']}"
+    for who in ("russian", "maths", "head"):
+        page = w.client.get(path, headers=w.headers(who))
+        assert page.status_code == 200, page.text
+        body = page.json()
+        assert [lesson["lesson_id"] for lesson in body["lessons"]] == [written["lesson"]]
+        assert len(body["rows"]) == len(w.school.students)
+    refused = w.client.post(
+        f"/lessons/{written['lesson']}/marks",
+        headers=w.headers("maths"),
+        json={
+            "student_id": str(w.ids["student"]),
+            "value": 5,
+            "work_type_id": str(w.ids["answer"]),
+        },
+    )
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "journal.class_teacher_read_only"
+
+
+def test_summary_sheet_and_monitor(fresh_world: World) -> None:
+    # п. 2.9: the summary sheet in real time; п. 2.2, 2.5–2.8: the monitor.
+    w = fresh_world
+    _write_a_lesson(w)
+    attestation = w.client.put(
+        f"/rosters/{w.ids['klass']}/subjects/{w.ids['russian']}/attestation",
+        headers=w.headers("russian"),
+        json={
+            "student_id": str(w.ids["student"]),
+            "kind": "period",
+            "period": "I четверть",
+            "value": "ОСВ",
+        },
+    )
+    assert attestation.status_code == 200, attestation.text
+    w.services.projector.catch_up()  # type: ignore[union-attr]
+    sheet = w.client.get(f"/classes/{w.ids['klass']}/summary-sheet", headers=w.headers("head"))
+    assert sheet.status_code == 200, sheet.text
+    rows = {row["student_id"]: row for row in sheet.json()["rows"]}
+    cells = rows[str(w.ids["student"])]["cells"]
+    values = [p["value"] for cell in cells for p in cell["periods"] if p is not None]
+    assert values == ["ОСВ"]
+    monitor = w.client.get(
+        f"/schools/{w.ids['school']}/years/{YEAR}/monitor", headers=w.headers("head")
+    )
+    assert monitor.status_code == 200, monitor.text
+    assert monitor.json()["school_id"] == str(w.ids["school"])
+    unknown = w.client.get(
+        f"/classes/{w.ids['klass']}/summary-sheet",
+        params={"period": "V четверть"},
+        headers=w.headers("head"),
+    )
+    assert unknown.status_code == 404
+    assert unknown.json()["code"] == "read.not_found"
