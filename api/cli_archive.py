@@ -150,3 +150,58 @@ def restore(
         f"{report.ledger.entries} entries in {len(report.ledger.logs)} logs; "
         f"trusted keys: {report.keys_source}"
     )
+
+
+SIGNATORY_PASSPHRASE_VARIABLE = "EJOURNAL_SIGNATORY_PASSPHRASE"
+
+
+@cli.command("close-year")
+def close_year(
+    school: Annotated[str, typer.Option(help="School ID.")],
+    year: Annotated[int, typer.Option(help="Start year of the school year, e.g. 2025.")],
+    head: Annotated[str, typer.Option(help="The head's login: the signer of the summary sheets.")],
+    out: Annotated[Path, typer.Option(help="New directory for the archive.")],
+    new_key: Annotated[
+        bool, typer.Option("--new-key", help="Create the head's certifying key first.")
+    ] = False,
+    database_url: DatabaseURL = None,
+) -> None:
+    """Close a school year (п. 2.11): close its journals, certify each class's summary sheet with
+    the head's key (EJOURNAL_SIGNATORY_PASSPHRASE), sign the final checkpoint, write the archive."""
+    import os
+    from uuid import UUID
+
+    import commands as c
+    from api.printouts.year_close import close_school_year
+    from ledger.domain import Account
+    from ledger.signatories import SignatoryKeyStore
+
+    secret = os.environ.get(SIGNATORY_PASSPHRASE_VARIABLE, "").encode()
+    if not secret:
+        _fail(f"set {SIGNATORY_PASSPHRASE_VARIABLE}: the head's certifying key is sealed with it")
+    settings, ledger = _open(database_url)
+    try:
+        account_id = Account.create_id(login=head)
+        actor = c.actor_for(ledger, account_id)
+        person_id = ledger.get(account_id).person_id
+        signatories = SignatoryKeyStore(ledger.database, clock=ledger.clock)
+        if new_key:
+            signatories.create(person_id, secret)
+        result = close_school_year(
+            ledger,
+            checkpointer=_checkpointer(settings, ledger),
+            checkpoint_verifiers=KeyStore(ledger.database).verifiers(),
+            actor=actor,
+            signer=signatories.signer(person_id, secret),
+            school_id=UUID(school),
+            year_start=year,
+            out=out,
+        )
+    except (LedgerError, VerificationError, c.CommandError, ValueError, FileExistsError) as e:
+        _fail(f"{type(e).__name__}: {e}", code=1)
+    finally:
+        ledger.close()
+    console.print(
+        f"school year {year}/{year + 1} closed; {len(result.sheets)} summary sheets certified; "
+        f"final checkpoint at size {result.final_checkpoint.size}; archive {result.archive}"
+    )

@@ -1,0 +1,50 @@
+"""`ejournal close-year` (п. 2.11): closes, certifies, signs, archives; the archive verifies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from api.cli import cli
+from ledger.application import Ledger
+from ledger.clock import ManualClock
+from ledger.keys import KeyStore
+from tests.archive.support import record_year
+from tests.commands.school import build_school
+
+runner = CliRunner()
+
+
+def test_close_year_from_the_command_line(
+    ledger: Ledger, clock: ManualClock, database_url: str, tmp_path: Path
+) -> None:
+    school = build_school(ledger)
+    record_year(school, clock)
+    KeyStore(ledger.database).create("test.ejournal", b"deployment secret")
+    env = {
+        "EJOURNAL_ORIGIN": "test.ejournal",
+        "EJOURNAL_KEY_PASSPHRASE": "deployment secret",
+        "EJOURNAL_SIGNATORY_PASSPHRASE": "head's own secret",
+    }
+    args = ["--school", str(school.school_id), "--year", "2025", "--head", "head"]
+    out = tmp_path / "archive"
+    unsealed_nothing = runner.invoke(
+        cli, ["close-year", *args, "--out", str(out), "--database-url", database_url], env=env
+    )
+    assert unsealed_nothing.exit_code == 1
+    assert "no certifying key" in unsealed_nothing.output
+
+    closed = runner.invoke(
+        cli,
+        ["close-year", *args, "--new-key", "--out", str(out), "--database-url", database_url],
+        env=env,
+    )
+    assert closed.exit_code == 0, closed.output
+    assert "1 summary sheets certified" in closed.output
+
+    keys = tmp_path / "district.vkeys"
+    keys.write_text(KeyStore(ledger.database).all_keys()[0].vkey + "\n", encoding="utf-8")
+    verified = runner.invoke(cli, ["verify-archive", str(out), "--keys", str(keys), "--json"])
+    assert verified.exit_code == 0, verified.output
+    assert '"documents": ["summary-05-A"]' in verified.output
