@@ -205,3 +205,26 @@ def close_year(
         f"school year {year}/{year + 1} closed; {len(result.sheets)} summary sheets certified; "
         f"final checkpoint at size {result.final_checkpoint.size}; archive {result.archive}"
     )
+
+
+@cli.command()
+def dispose(
+    log: Annotated[str, typer.Option(help="The school year's log, school/<id>/<YYYY>-<YYYY>.")],
+    reason: Annotated[str, typer.Option(help="Why, for the disposition act (e.g. the order).")],
+    database_url: DatabaseURL = None,
+) -> None:
+    """Remove the expired payloads of a school year's log per the retention schedule, recording
+    a disposition act; every leaf stays, so the ledger and its archives still verify."""
+    import commands as c
+    from ledger.actor import SYSTEM_ACTOR
+
+    _, ledger = _open(database_url)
+    try:
+        result = c.handle(
+            c.DisposeExpiredRecords(actor=SYSTEM_ACTOR, log_id=log, reason=reason), ledger
+        )
+    except (LedgerError, c.CommandError) as e:
+        _fail(f"{type(e).__name__}: {e}", code=1)
+    finally:
+        ledger.close()
+    console.print(f"disposition act {result.act_id}: {result.removed} payloads removed from {log}")

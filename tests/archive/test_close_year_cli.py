@@ -48,3 +48,18 @@ def test_close_year_from_the_command_line(
     verified = runner.invoke(cli, ["verify-archive", str(out), "--keys", str(keys), "--json"])
     assert verified.exit_code == 0, verified.output
     assert '"documents": ["summary-05-A"]' in verified.output
+
+
+def test_dispose_from_the_command_line_refuses_when_nothing_has_expired(
+    ledger: Ledger, clock: ManualClock, database_url: str
+) -> None:
+    # ГОСТ Р ИСО 15489-1 disposition: a 2025/26 journal is kept until 2032 (successful disposition:
+    # tests/archive/test_disposition.py).
+    school = build_school(ledger)
+    record_year(school, clock)
+    result = runner.invoke(
+        cli,
+        ["dispose", "--log", school.log_id, "--reason", "Акт № 1", "--database-url", database_url],
+    )
+    assert result.exit_code == 1
+    assert "disposition.nothing_due" in result.output
