@@ -174,50 +174,8 @@ def chain_hash(previous: bytes, leaf_hash_: bytes) -> bytes:
     return hashlib.sha256(previous + leaf_hash_).digest()
 
 
-class SaveLeafEncoder:
-    """Encodes the leaves of one save, whose entries share log, time and actor, quickly.
-
-    Produces exactly the bytes of ``encode_leaf`` (a property test checks it); the shared fields are
-    encoded once per save instead of once per event, which matters on the write path.
-    """
-
-    __slots__ = ("_attribution", "_prefix")
-
-    def __init__(
-        self,
-        *,
-        log_id: str,
-        recorded_at: int,
-        actor_id: UUID,
-        actor_role: str,
-        credential_version: int,
-        session_id: UUID,
-    ) -> None:
-        self._prefix = LEAF_MAGIC + _text(log_id, "log id")
-        try:
-            self._attribution = (
-                _TIME_ACCOUNT.pack(recorded_at, actor_id.bytes)
-                + _text(actor_role, "actor role")
-                + struct.pack(">I16s", credential_version, session_id.bytes)
-            )
-        except struct.error as e:
-            raise LeafFormatError(f"leaf field out of range: {e}") from e
-
-    def encode(
-        self, index: int, originator_id: UUID, originator_version: int, topic: str, digest: bytes
-    ) -> bytes:
-        """The canonical leaf of one event of the save. Raises ``LeafFormatError``."""
-        if len(digest) != 32:
-            raise LeafFormatError("payload digest must be 32 bytes")
-        try:
-            identity = _INDEX_AND_ORIGINATOR.pack(index, originator_id.bytes, originator_version)
-        except struct.error as e:
-            raise LeafFormatError(f"leaf field out of range: {e}") from e
-        return b"".join((self._prefix, identity, _text(topic, "topic"), self._attribution, digest))
-
-
 class LogLeafEncoder:
-    """Encodes the leaves of one log from raw fields, quickly: the verifier's hot path.
+    """Encodes the leaves of one log from raw fields, quickly: the write and verify hot paths.
 
     Takes UUIDs as their 16 bytes and caches the encoding of the few distinct topics and roles.
     Produces exactly the bytes of ``encode_leaf`` (a property test checks it).

@@ -35,7 +35,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
-from integrity.leaf import CHAIN_GENESIS, SaveLeafEncoder, chain_hash, leaf_hash, micros
+from integrity.leaf import CHAIN_GENESIS, LogLeafEncoder, chain_hash, leaf_hash, micros
 from ledger.actor import SYSTEM_ACTOR, Actor, Role
 from ledger.append_only import postgres_guard_statements, sqlite_guard_statements
 from ledger.clock import system_clock
@@ -91,23 +91,28 @@ def build_entries(
     """
     next_index, previous = (head[0] + 1, head[1]) if head else (0, CHAIN_GENESIS)
     actor = context.actor
-    encoder = SaveLeafEncoder(
-        log_id=context.log_id,
-        recorded_at=micros(context.recorded_at),
-        actor_id=actor.account_id,
-        actor_role=context.role.value,
-        credential_version=actor.credential_version,
-        session_id=actor.session_id,
-    )
+    encoder = LogLeafEncoder(context.log_id)
+    recorded_at, role = micros(context.recorded_at), context.role.value
+    actor_id, session_id = actor.account_id.bytes, actor.session_id.bytes
     entries = []
     for index, stored in zip(count(next_index), stored_events, strict=False):
         originator_id = stored.originator_id
         if not isinstance(originator_id, UUID):
             originator_id = UUID(originator_id)
         digest = hashlib.sha256(stored.state).digest()
-        hashed = leaf_hash(
-            encoder.encode(index, originator_id, stored.originator_version, stored.topic, digest)
+        leaf = encoder.encode(
+            index,
+            originator_id.bytes,
+            stored.originator_version,
+            stored.topic,
+            recorded_at,
+            actor_id,
+            role,
+            actor.credential_version,
+            session_id,
+            digest,
         )
+        hashed = leaf_hash(leaf)
         previous = chain_hash(previous, hashed)
         entries.append(Entry(index, digest, hashed, previous))
     return entries
