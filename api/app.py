@@ -12,7 +12,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.bootstrap import Services
 from api.errors import API_CATALOGUE, install_error_handlers, problem_response
-from api.routes import accounts, audit, auth, health, journal, people, reads, setup
+from api.routes import accounts, audit, auth, breach, health, journal, people, reads, setup
+from api.routes import subscriptions as mail_subscriptions
 
 MAX_BODY_BYTES = 1 << 20
 """The largest request body: a whole class's marks or a year's КТП fit many times over."""
@@ -72,6 +73,8 @@ def _application(lifespan: Any) -> FastAPI:
         people.router,
         audit.router,
         audit.access_router,
+        breach.router,
+        mail_subscriptions.router,
     ):
         app.include_router(router)
     app.add_middleware(_BodyLimit)

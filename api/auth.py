@@ -103,7 +103,7 @@ class Authenticator:
     def login(self, login: str, password: str) -> Login:
         """Open a session. Raises ``ApiError``: ``auth.throttled`` or ``auth.locked_out`` (429,
         with Retry-After), ``auth.invalid_credentials`` (401); ``CommandError`` ``account.locked``
-        (403) for a correct password of a locked account (п. 4.4)."""
+        or ``account.compromised`` (403) for a correct password of a stopped account (п. 4.4)."""
         now = self._now()
         key = normalise_login(login)
         wait = self._throttle.wait(key, now=now)
@@ -121,6 +121,8 @@ class Authenticator:
         self._throttle.succeeded(key)
         if account.locked:
             raise refuse("account.locked")
+        if account.compromised:
+            raise refuse("account.compromised")
         token, session = self._sessions.open(
             account.id, account.credential_version, now=now, ttl=self.session_ttl
         )
@@ -139,10 +141,11 @@ class Authenticator:
         account = find(self._ledger, session.account_id, Account)
         if account is None:
             raise _invalid_token()
-        if account.locked:
-            # A lock (п. 4.3–4.4) ends the account's sessions, wherever it was made.
+        if account.locked or account.compromised:
+            # A lock or a breach report (п. 4.3–4.4) ends the account's sessions, wherever it was
+            # made.
             self._sessions.end_all(account.id, "account locked", now=now)
-            raise refuse("account.locked")
+            raise refuse("account.locked" if account.locked else "account.compromised")
         if session.credential_version != account.credential_version:
             self._sessions.end_all(
                 account.id,
@@ -158,6 +161,10 @@ class Authenticator:
 
     def end_sessions(self, account_id: UUID, reason: str) -> int:
         return self._sessions.end_all(account_id, reason, now=self._now())
+
+    def session_account(self, session_id: UUID) -> UUID | None:
+        """The account of a session this service opened (live or ended), or None."""
+        return self._sessions.account_of(session_id)
 
     # Credentials.
 

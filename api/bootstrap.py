@@ -17,6 +17,11 @@ from typing import Protocol
 from api.access_log import AccessLog
 from api.auth import DEFAULT_SESSION_TTL, Authenticator
 from api.credentials import CredentialStore, LoginThrottle, ThrottlePolicy
+from api.mail.addresses import digest_key
+from api.mail.outbox import Mailer
+from api.mail.schedule import DigestSchedule
+from api.mail.settings import MailSettings
+from api.mail.tables import create_mail_tables
 from api.passwords import OWASP, Argon2Parameters
 from api.reads import ReadModels
 from api.sessions import SessionStore
@@ -28,6 +33,7 @@ from ledger.checkpoints import Checkpointer, CheckpointSchedule
 from ledger.clock import Clock, system_clock
 from ledger.errors import LedgerError
 from ledger.keys import KeyStore, secret_from_environment
+from ledger.working_days import WorkingCalendar
 from projections.projector import Projector
 
 SESSION_TTL_VARIABLE = "EJOURNAL_SESSION_TTL_SECONDS"
@@ -62,6 +68,10 @@ class Services:
     projector: BackgroundProjector | None = None
     checkpoints: CheckpointSchedule | None = None
     """Signs due checkpoints in the background; None without a signing key and its secret."""
+    mail: Mailer | None = None
+    """Parents' e-mail (п. 1.6); None without an SMTP server (``EJOURNAL_SMTP_HOST``) or a vault."""
+    mail_schedule: DigestSchedule | None = None
+    """Plans the weekly digest and delivers the outbox in the background."""
     follow: bool = True
     """Whether the projector follows the ledger in the background while the app runs."""
     closed: bool = field(default=False, init=False)
@@ -71,12 +81,16 @@ class Services:
             self.projector.start()
         if self.follow and self.checkpoints is not None and not self.checkpoints.running:
             self.checkpoints.start()
+        if self.follow and self.mail_schedule is not None and not self.mail_schedule.running:
+            self.mail_schedule.start()
 
     def stop(self) -> None:
         if self.projector is not None and self.projector.running:
             self.projector.stop()
         if self.checkpoints is not None and self.checkpoints.running:
             self.checkpoints.stop()
+        if self.mail_schedule is not None and self.mail_schedule.running:
+            self.mail_schedule.stop()
 
     def close(self) -> None:
         if self.closed:
@@ -109,15 +123,19 @@ def bootstrap(
 
     The vault's key-encryption key comes from ``EJOURNAL_VAULT_KEY`` (base64) or
     ``EJOURNAL_VAULT_KEY_FILE``; the session lifetime from ``EJOURNAL_SESSION_TTL_SECONDS``.
-    ``follow=False`` keeps the projector from following the ledger in the background: tests then
-    drive it themselves (``services.projector.catch_up()``). Raises ``LedgerError`` if the
-    database cannot be opened and ``VaultError`` for a malformed vault key.
+    The working-day calendar of breach reports (п. 4.3) adds ``EJOURNAL_HOLIDAYS`` and
+    ``EJOURNAL_WORKING_WEEKENDS``. ``follow=False`` keeps the projector from following the ledger
+    in the background: tests then drive it themselves (``services.projector.catch_up()``). Raises
+    ``LedgerError`` if the database cannot be opened, ``VaultError`` for a malformed vault key and
+    ``CalendarError`` for a malformed calendar setting.
     """
-    ledger = Ledger(database_url=settings.database_url, clock=clock)
+    calendar = WorkingCalendar.from_settings(environ)
+    ledger = Ledger(database_url=settings.database_url, clock=clock, calendar=calendar)
     try:
         database = ledger.database
         with startup_lock(database):
             create_api_tables(database)
+            create_mail_tables(database)
             projector = Projector(ledger)
         if session_ttl is None:
             seconds = environ.get(SESSION_TTL_VARIABLE)
@@ -133,15 +151,19 @@ def bootstrap(
         kek = key_from_environment(environ)
         if kek is None:
             log.warning("no EJOURNAL_VAULT_KEY: personal data cannot be stored or read")
+        vault = Vault(database, kek) if kek is not None else None
+        mail = _mailer(ledger, vault, kek, environ)
         return Services(
             settings=settings,
             ledger=ledger,
             auth=auth,
             access_log=AccessLog(database),
-            vault=Vault(database, kek) if kek is not None else None,
+            vault=vault,
             reads=ReadModels(ledger),
             projector=projector,
             checkpoints=_checkpoint_schedule(settings, ledger, environ),
+            mail=mail,
+            mail_schedule=DigestSchedule(mail) if mail is not None else None,
             follow=follow,
         )
     except BaseException:
@@ -169,3 +191,17 @@ def _checkpoint_schedule(
         every_seconds=settings.checkpoint_every_seconds,
     )
     return CheckpointSchedule(checkpointer)
+
+
+def _mailer(
+    ledger: Ledger, vault: Vault | None, kek: bytes | None, environ: Mapping[str, str]
+) -> Mailer | None:
+    """Parents' e-mail (п. 1.6), if an SMTP server is configured and addresses can be kept in the
+    vault. Raises ``MailSettingsError`` for a malformed setting."""
+    settings = MailSettings.from_environment(environ)
+    if settings is None:
+        return None
+    if vault is None or kek is None:
+        log.warning("EJOURNAL_SMTP_HOST is set but there is no vault key: e-mail is off")
+        return None
+    return Mailer(ledger, settings, vault=vault, address_key=digest_key(kek))

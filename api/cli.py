@@ -26,7 +26,8 @@ from ledger.errors import LedgerError
 from ledger.keys import PASSPHRASE_VARIABLE, KeyStore, secret_from_environment
 from ledger.proofs import prove_event
 from ledger.recorders import EVENTS_TABLE
-from ledger.verify import LedgerReport, verify_ledger
+from ledger.verify import LedgerReport, RuledEntry, verify_ledger
+from projections.reentry import ExclusionCheck, check_exclusions
 
 cli = typer.Typer(
     no_args_is_help=True, add_completion=False, help="ejournal: the verifiable journal"
@@ -165,9 +166,14 @@ def run_verify(settings: Settings, ledger: Ledger, *, keys: Path | None, as_json
         else:
             console.print(f"[bold red]FAILED[/] {type(error).__name__}: {error}")
         return 1
+    invalid = {(e.originator_id, e.originator_version) for e in report.invalidated}
+    exclusions = check_exclusions(ledger.database, invalid)
     if as_json:
-        print(json.dumps(_report_json(report, keys_source), ensure_ascii=False))
-        return 0
+        facts = _report_json(report, keys_source)
+        facts["invalidation"] = _invalidation_json(report, exclusions)
+        facts["ok"] = exclusions.agrees
+        print(json.dumps(facts, ensure_ascii=False))
+        return 0 if exclusions.agrees else 1
     console.print(f"[bold green]OK[/] {report.entries} entries in {len(report.logs)} logs verified")
     console.print(f"  trusted keys: {keys_source}")
     for log in report.logs:
@@ -175,7 +181,45 @@ def run_verify(settings: Settings, ledger: Ledger, *, keys: Path | None, as_json
             f"  {log.log_id}: {log.size} entries, root {log.root.hex()[:16]}…, "
             f"{log.checkpoints} checkpoints, {log.unsigned} unsigned after the last"
         )
+    console.print(
+        f"  п. 4.4: {len(report.rules)} rules; {len(report.invalidated)} operations invalid, "
+        f"{len(report.flagged)} flagged for review (recomputed from the leaves)"
+    )
+    if not exclusions.compared:
+        console.print("  read models: not projected up to the head, not compared")
+    elif exclusions.agrees:
+        console.print("  read models: exclude exactly the invalid operations")
+    else:
+        console.print(
+            f"[bold red]FAILED[/] the read models show {len(exclusions.shown)} invalid "
+            f"operations and hide {len(exclusions.hidden)} valid ones "
+            f"(first: {sorted(exclusions.shown | exclusions.hidden)[0]}); "
+            "rebuild them: `ejournal project --rebuild`"
+        )
+        return 1
     return 0
+
+
+def _invalidation_json(report: LedgerReport, exclusions: ExclusionCheck) -> dict[str, object]:
+    def entries(found: list[RuledEntry]) -> list[dict[str, object]]:
+        return [
+            {"log_id": e.log_id, "index": e.index, "event": f"{e.originator_id}:"
+             f"{e.originator_version}", "topic": e.topic, "rule": e.rule}
+            for e in found
+        ]  # fmt: skip
+
+    return {
+        "rules": [rule.name for rule in report.rules],
+        "invalid": entries(report.invalidated),
+        "flagged": entries(report.flagged),
+        "read_models": (
+            "not compared"
+            if not exclusions.compared
+            else "agree"
+            if exclusions.agrees
+            else {"shown": sorted(exclusions.shown), "hidden": sorted(exclusions.hidden)}
+        ),
+    }
 
 
 @cli.command()
@@ -499,4 +543,4 @@ def project(
 
 
 # Commands defined in other modules register themselves on `cli` when imported.
-from api import cli_archive  # noqa: E402, F401
+from api import cli_archive, cli_generate, cli_mail  # noqa: E402, F401

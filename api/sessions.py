@@ -83,6 +83,15 @@ class SessionStore:
             expires_at=from_micros(int(row[4])),
         )
 
+    def account_of(self, session_id: UUID) -> UUID | None:
+        """The account a session (live or ended) was opened for; None for an unknown one."""
+        with self._database.transaction(write=False) as cursor:
+            cursor.execute(
+                "SELECT account_id FROM api_sessions WHERE session_id = ?", (str(session_id),)
+            )
+            row = cursor.fetchone()
+        return None if row is None else UUID(row[0])
+
     def end(self, session_id: UUID, reason: str, *, now: datetime) -> None:
         with self._database.transaction(write=True) as cursor:
             cursor.execute(

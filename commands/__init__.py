@@ -39,6 +39,14 @@ from commands.attestation import (
     handle_set_year_mark,
 )
 from commands.base import Command
+from commands.breach import (
+    AntedateBreachReceipt,
+    InvalidateSession,
+    ReportBreach,
+    handle_antedate_breach_receipt,
+    handle_invalidate_session,
+    handle_report_breach,
+)
 from commands.certification import (
     CertifyDocument,
     RegisterSignatoryKey,
@@ -129,6 +137,16 @@ from commands.setup import (
     handle_unlink_parent,
     handle_withdraw_student,
 )
+from commands.subscriptions import (
+    CancelDigestSubscription,
+    ConfirmDigestSubscription,
+    RecordDigestBounce,
+    RequestDigestSubscription,
+    handle_cancel_digest_subscription,
+    handle_confirm_digest_subscription,
+    handle_record_digest_bounce,
+    handle_request_digest_subscription,
+)
 from ledger.application import Ledger
 from ledger.errors import ConcurrentWriteError
 
@@ -148,6 +166,10 @@ HANDLERS: dict[type[Command[Any]], Handler] = {
     IssueCredentials: handle_issue_credentials,
     LockAccount: handle_lock_account,
     UnlockAccount: handle_unlock_account,
+    # Compromised logins (п. 4.3–4.4).
+    ReportBreach: handle_report_breach,
+    AntedateBreachReceipt: handle_antedate_breach_receipt,
+    InvalidateSession: handle_invalidate_session,
     # Setting up the year (п. 2.2).
     OpenSchoolYear: handle_open_school_year,
     DefinePeriods: handle_define_periods,
@@ -190,6 +212,11 @@ HANDLERS: dict[type[Command[Any]], Handler] = {
     RegisterSignatoryKey: handle_register_signatory_key,
     CertifyDocument: handle_certify_document,
     DisposeExpiredRecords: handle_dispose_expired_records,
+    # Parents' e-mail digest (п. 1.6).
+    RequestDigestSubscription: handle_request_digest_subscription,
+    ConfirmDigestSubscription: handle_confirm_digest_subscription,
+    CancelDigestSubscription: handle_cancel_digest_subscription,
+    RecordDigestBounce: handle_record_digest_bounce,
 }
 
 
@@ -218,15 +245,18 @@ __all__ = [
     "AddComment",
     "AddGroupMember",
     "AddSubject",
+    "AntedateBreachReceipt",
     "AssignClassTeacher",
     "AssignHomework",
     "AssignTeacher",
+    "CancelDigestSubscription",
     "CancelMark",
     "CertifyDocument",
     "CloseSchoolYear",
     "Command",
     "CommandError",
     "ConductLesson",
+    "ConfirmDigestSubscription",
     "Conflict",
     "CorrectMark",
     "DeclareHoliday",
@@ -240,6 +270,7 @@ __all__ = [
     "GrantRole",
     "ImportKtp",
     "InvalidInput",
+    "InvalidateSession",
     "IssueCredentials",
     "LinkParent",
     "LockAccount",
@@ -251,12 +282,15 @@ __all__ = [
     "PeriodSpec",
     "RecordAttendance",
     "RecordClassWorkMarks",
+    "RecordDigestBounce",
     "RecordMark",
     "RegisterAccount",
     "RegisterSchool",
     "RegisterSignatoryKey",
     "RemoveGroupMember",
     "ReopenSchoolYear",
+    "ReportBreach",
+    "RequestDigestSubscription",
     "RevokeRole",
     "ScheduleLesson",
     "SendMessageToParents",

@@ -62,9 +62,10 @@ class Principal:
 def principal(ledger: Ledger, actor: Actor) -> Principal:
     """Check the actor's account and return what it may do.
 
-    The service (account NIL holding ``system``) needs no account. Anyone else needs an unlocked
-    account whose credential version is the session's (п. 4.2, 4.4); their grants are those the
-    session claims and the account still holds, so a revoked role stops working at once.
+    The service (account NIL holding ``system``) needs no account. Anyone else needs an account
+    neither locked nor reported compromised, whose credential version is the session's (п. 4.2,
+    4.4); their grants are those the session claims and the account still holds, so a revoked
+    role stops working at once.
     Raises ``NotAllowed``.
     """
     if actor.account_id == NIL and actor.holds(Role.SYSTEM):
@@ -74,6 +75,8 @@ def principal(ledger: Ledger, actor: Actor) -> Principal:
         raise refuse("account.unknown")
     if account.locked:
         raise refuse("account.locked")
+    if account.compromised:
+        raise refuse("account.compromised")
     if actor.credential_version != account.credential_version:
         raise refuse("account.credentials_revoked")
     return Principal(actor, account.person_id, frozenset(actor.grants & account.grants))

@@ -59,6 +59,12 @@ CATALOGUE: dict[str, Refusal] = {
     "account.credentials_revoked": Refusal(
         NotAllowed, "Данные для входа выданы заново; войдите повторно.", "п. 4.2"
     ),
+    "account.compromised": Refusal(
+        NotAllowed,
+        "Вход заблокирован: сообщено о нарушении конфиденциальности. Получите новые данные для "
+        "входа в технической поддержке.",
+        "п. 4.4",
+    ),
     "role.required": Refusal(NotAllowed, "Нет прав: требуется роль {roles}.", "п. 2.1"),
     "setup.administration_only": Refusal(
         NotAllowed,
@@ -221,7 +227,72 @@ CATALOGUE: dict[str, Refusal] = {
     "disposition.nothing_due": Refusal(
         Conflict, "Нет записей с истёкшим сроком хранения на {on}.", "п. 3.3"
     ),
+    # Parents' e-mail subscription to the weekly digest (п. 1.6).
+    "subscription.not_a_parent": Refusal(
+        NotAllowed,
+        "Подписаться на рассылку дневника может только родитель (законный представитель) ученика.",
+        "п. 1.6",
+    ),
+    "subscription.not_yours": Refusal(NotAllowed, "Это подписка другого родителя.", "п. 1.6"),
+    "subscription.not_found": Refusal(NotFound, "Подписка на рассылку не найдена.", "п. 1.6"),
+    "subscription.already_active": Refusal(
+        Conflict,
+        "Подписка уже действует; чтобы сменить адрес, сначала отпишитесь.",
+        "п. 1.6",
+    ),
+    "subscription.not_pending": Refusal(Conflict, "Подписка не ожидает подтверждения.", "п. 1.6"),
+    "subscription.stale_request": Refusal(
+        Conflict,
+        "Ссылка или код относятся к прежнему запросу подписки: используйте последнее письмо.",
+        "п. 1.6",
+    ),
+    "subscription.already_cancelled": Refusal(Conflict, "Подписка уже отменена.", "п. 1.6"),
+    "subscription.inactive": Refusal(Conflict, "Подписка не действует.", "п. 1.6"),
+    "subscription.invalid_week": Refusal(
+        InvalidInput, "Неверная неделя «{week}»: ожидается ГГГГ-Wнн, например 2025-W36.", "п. 1.6"
+    ),
     # Any command.
+    # Compromised logins (п. 4.3–4.4).
+    "breach.not_allowed": Refusal(
+        NotAllowed,
+        "О нарушении сообщает сам участник, руководитель его ОУ или техническая поддержка.",
+        "п. 4.3",
+    ),
+    "breach.already_reported": Refusal(
+        Conflict, "О нарушении для этих данных входа уже сообщено.", "п. 4.3"
+    ),
+    "breach.not_found": Refusal(NotFound, "Сообщение о нарушении не найдено.", "п. 4.3"),
+    "breach.naive_time": Refusal(
+        InvalidInput, "Время «{what}» указано без часового пояса.", "п. 4.3"
+    ),
+    "breach.time_in_future": Refusal(InvalidInput, "Время «{what}» ещё не наступило.", "п. 4.3"),
+    "breach.suspected_after_learned": Refusal(
+        InvalidInput,
+        "Начало подозрения не может быть позже, чем стало известно о нарушении.",
+        "п. 4.3",
+    ),
+    "breach.received_before_learned": Refusal(
+        InvalidInput,
+        "Сообщение не могло быть получено раньше, чем участнику стало известно о нарушении.",
+        "п. 4.3",
+    ),
+    "breach.receipt_not_yours": Refusal(
+        NotAllowed,
+        "Время получения указывает только получивший: руководитель ОУ или техническая поддержка.",
+        "п. 4.3",
+    ),
+    "breach.receipt_not_earlier": Refusal(
+        Conflict,
+        "Время получения можно только уточнить назад: сообщение уже считается полученным "
+        "{current}.",
+        "п. 4.4",
+    ),
+    "session.not_in_school": Refusal(
+        NotAllowed, "Учётная запись этого сеанса не относится к вашему ОУ.", "п. 4.4"
+    ),
+    "session.already_invalidated": Refusal(
+        Conflict, "Операции этого сеанса уже признаны недействительными.", "п. 4.4"
+    ),
     "reason.required": Refusal(InvalidInput, "Укажите причину.", "п. 1.4"),
     "record.duplicate_id": Refusal(Conflict, "Запись с таким идентификатором уже есть."),
     # Writes that keep colliding.

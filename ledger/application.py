@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Application
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, PersistenceError, Transcoder
+from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent, Transcoder
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.utils import Environment
@@ -19,8 +22,9 @@ from ledger.clock import Clock, system_clock
 from ledger.config import DEFAULT_DATABASE_URL, persistence_env
 from ledger.database import Database
 from ledger.errors import ConcurrentWriteError, DatabaseUnavailableError
-from ledger.recorders import WriteContext
+from ledger.recorders import EVENTS_TABLE, BatchContext, WriteContext
 from ledger.transcoder import default_transcoder
+from ledger.working_days import WorkingCalendar
 
 
 class Ledger(Application[UUID]):
@@ -34,13 +38,20 @@ class Ledger(Application[UUID]):
         database_url: str = DEFAULT_DATABASE_URL,
         clock: Clock = system_clock,
         env: Mapping[str, str] | None = None,
+        calendar: WorkingCalendar | None = None,
     ) -> None:
         self.clock = clock
+        self.calendar = calendar or WorkingCalendar()
+        """Working days, for the deadline of a breach report (п. 4.3)."""
         settings = persistence_env(database_url)
         super().__init__(env={**settings, **(env or {})})
         datastore = getattr(self.recorder, "datastore", None)
         assert isinstance(datastore, SQLiteDatastore | PostgresDatastore)
         self.database = Database(datastore)
+        # The unit of work open in this thread (or task), if any: see ``unit_of_work``.
+        self._unit: ContextVar[_UnitOfWork | None] = ContextVar(
+            f"ejournal-unit-of-work-{id(self)}", default=None
+        )
 
     def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
         # Settings come from our own configuration only: the library would otherwise let any
@@ -60,6 +71,10 @@ class Ledger(Application[UUID]):
         ``DatabaseUnavailableError`` if the database fails.
         """
         context = WriteContext(log_id=log_id, actor=actor, role=role, recorded_at=self.clock())
+        unit = self._unit.get()
+        if unit is not None:
+            unit.stage(aggregates, context)
+            return context.recorded_at
         try:
             self.save(*aggregates, context=context)
         except IntegrityError as e:
@@ -69,8 +84,102 @@ class Ledger(Application[UUID]):
         return context.recorded_at
 
     def get(self, aggregate_id: UUID) -> Any:
-        """The current state of an aggregate; raises ``AggregateNotFoundError``."""
+        """The current state of an aggregate; raises ``AggregateNotFoundError``.
+
+        Inside a unit of work, the state includes what the unit has recorded so far.
+        """
+        unit = self._unit.get()
+        if unit is None:
+            return self.repository.get(aggregate_id, projector_func=_project)
+        return unit.get(aggregate_id, self._get_stored)
+
+    def _get_stored(self, aggregate_id: UUID) -> Any:
         return self.repository.get(aggregate_id, projector_func=_project)
+
+    def prefetch(self, aggregate_ids: Iterable[UUID]) -> None:
+        """Read the aggregates a unit of work is about to use, all in one query.
+
+        Only inside a unit of work (elsewhere it does nothing): the unit then has each of them,
+        or knows it does not exist, without a round trip per aggregate. IDs the unit already
+        holds are left alone. Raises ``DatabaseUnavailableError`` if the database fails.
+        """
+        unit = self._unit.get()
+        if unit is None:
+            return
+        wanted = sorted(
+            {i for i in aggregate_ids if i not in unit.current and i not in unit.missing}
+            - unit.staged.keys()
+        )
+        if not wanted:
+            return
+        found: dict[UUID, list[Any]] = {}
+        to_domain_event = self.mapper.to_domain_event
+        columns = "originator_id, originator_version, topic, state"
+        try:
+            with self.database.transaction(write=False) as cursor:
+                for start in range(0, len(wanted), _PREFETCH_CHUNK):
+                    chunk = wanted[start : start + _PREFETCH_CHUNK]
+                    if self.database.dialect == "postgres":
+                        cursor.execute(
+                            f"SELECT {columns} FROM {EVENTS_TABLE} WHERE originator_id = ANY(?) "
+                            "ORDER BY originator_id, originator_version",
+                            (chunk,),
+                        )
+                    else:
+                        marks = ", ".join("?" * len(chunk))
+                        cursor.execute(
+                            f"SELECT {columns} FROM {EVENTS_TABLE} WHERE originator_id IN "
+                            f"({marks}) ORDER BY originator_id, originator_version",
+                            [i.hex for i in chunk],
+                        )
+                    for originator, version, topic, state in cursor.fetchall():
+                        key = originator if isinstance(originator, UUID) else UUID(originator)
+                        stored = StoredEvent(key, version, topic, bytes(state))
+                        found.setdefault(key, []).append(to_domain_event(stored))
+        except PersistenceError as e:
+            raise DatabaseUnavailableError(str(e)) from e
+        for aggregate_id in wanted:
+            events = found.get(aggregate_id)
+            if events is None:
+                unit.missing.add(aggregate_id)
+            else:
+                unit.current[aggregate_id] = _project(None, events)
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[None]:
+        """Save every command run inside the block, in this thread, in one ``save()``.
+
+        Each command still runs its handler with every check; its ``record`` only stages the
+        events, with its own actor, role and recorded time, and the block's normal end saves them
+        all in one transaction: their log entries are exactly those the commands would have
+        written one save each. If the block raises, nothing is written.
+
+        Within the unit each aggregate is read from the database once and then kept, with the
+        unit's own changes applied: like one long command, the unit does not see a concurrent
+        change to an aggregate it only read, and if a concurrent write changed an aggregate it
+        writes, the whole save fails (``ConcurrentWriteError``, nothing written). An aggregate
+        left with unsaved changes by a refused command is read again. All commands of a unit
+        write to one log; recording in another raises ``ValueError``. Units do not nest.
+        Raises what ``record`` raises, at the end of the block.
+        """
+        if self._unit.get() is not None:
+            raise RuntimeError("units of work do not nest")
+        unit = _UnitOfWork()
+        token = self._unit.set(unit)
+        try:
+            yield
+        finally:
+            self._unit.reset(token)
+        if not unit.events:
+            return
+        assert unit.log_id is not None
+        context = BatchContext(log_id=unit.log_id, segments=tuple(unit.segments))
+        try:
+            self.save(*unit.events, context=context)
+        except IntegrityError as e:
+            raise ConcurrentWriteError(f"a concurrent write changed the same record: {e}") from e
+        except PersistenceError as e:
+            raise DatabaseUnavailableError(str(e)) from e
 
 
 def _project(aggregate: Any, events: Iterable[Any]) -> Any:
@@ -79,3 +188,59 @@ def _project(aggregate: Any, events: Iterable[Any]) -> Any:
     for event in events:
         aggregate = event.mutate(aggregate)
     return aggregate
+
+
+_PREFETCH_CHUNK = 500
+"""IDs per prefetch statement (SQLite allows at most 999 parameters in older builds)."""
+
+
+@dataclass(eq=False, slots=True)
+class _UnitOfWork:
+    """What a unit of work has recorded, and the aggregates it has read or written."""
+
+    log_id: str | None = None
+    events: list[Any] = field(default_factory=list)
+    segments: list[tuple[WriteContext, int]] = field(default_factory=list)
+    current: dict[UUID, Any] = field(default_factory=dict)
+    """Each aggregate's state as the unit sees it: stored state plus the unit's events."""
+    staged: dict[UUID, list[Any]] = field(default_factory=dict)
+    """The unit's events of each aggregate, to rebuild one a refused command left changed."""
+    missing: set[UUID] = field(default_factory=set)
+    """IDs read and found in neither the database nor the unit."""
+
+    def get(self, aggregate_id: UUID, get_stored: Any) -> Any:
+        aggregate = self.current.get(aggregate_id)
+        # Unsaved changes mean a command changed the aggregate and was refused: read it again.
+        if aggregate is not None and not aggregate.pending_events:
+            return aggregate
+        if aggregate is None and aggregate_id in self.missing:
+            raise AggregateNotFoundError(aggregate_id)
+        staged = self.staged.get(aggregate_id, [])
+        try:
+            aggregate = get_stored(aggregate_id)
+        except AggregateNotFoundError:
+            if not staged:
+                self.missing.add(aggregate_id)
+                raise
+            aggregate = None
+        version = 0 if aggregate is None else aggregate.version
+        aggregate = _project(aggregate, (e for e in staged if e.originator_version > version))
+        self.current[aggregate_id] = aggregate
+        return aggregate
+
+    def stage(self, aggregates: Iterable[Aggregate], context: WriteContext) -> None:
+        if self.log_id is None:
+            self.log_id = context.log_id
+        elif context.log_id != self.log_id:
+            msg = f"a unit of work writes one log: {self.log_id}, not also {context.log_id}"
+            raise ValueError(msg)
+        count = 0
+        for aggregate in aggregates:
+            events = aggregate.collect_events()
+            self.events.extend(events)
+            self.staged.setdefault(aggregate.id, []).extend(events)
+            self.current[aggregate.id] = aggregate
+            self.missing.discard(aggregate.id)
+            count += len(events)
+        if count:
+            self.segments.append((context, count))

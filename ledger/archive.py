@@ -11,10 +11,17 @@ described in ``integrity.archive`` and in the guide inside every bag.
 entries alone, recomputes every summary sheet and compares it with the archived one (data and CSV),
 checks that each document's certificate is recorded in the log with a key registered there, that
 each PDF embeds the certified data, and that every missing payload is named by a disposition act.
+
+The rules of п. 4.4 (breach reports, session invalidations) live in the system log, not in the
+year's log; the summary sheets leave out what they invalidate. So the bag carries them as
+``invalidation.json``: each rule event's payload with a receipt (C2SP tlog-proof) of its entry in
+the system log under a signed checkpoint. The verifier checks each receipt and payload digest with
+the bag's checkpoint keys before it applies the rules to the year's entries.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -36,12 +43,21 @@ from integrity.archive import (
     ArchiveEntry,
     ArchiveReport,
     LogHeader,
+    read_log_header,
+    read_vkeys,
     write_entries_header,
 )
 from integrity.archive import verify_archive as verify_archive_bag
 from integrity.bagit import PAYLOAD_DIR, BagWriter
-from integrity.errors import ArchiveFormatError, DocumentMismatchError, MissingPayloadError
+from integrity.errors import (
+    ArchiveFormatError,
+    DocumentMismatchError,
+    MissingPayloadError,
+    VerificationError,
+)
+from integrity.leaf import decode_leaf
 from integrity.note import Verifier
+from integrity.receipt import Receipt, verify_receipt
 from ledger.archive_summary import (
     SUMMARY_FORMAT,
     Scope,
@@ -54,12 +70,17 @@ from ledger.archive_summary import (
 from ledger.checkpoints import StoredCheckpoint, load_checkpoints
 from ledger.database import Database
 from ledger.errors import LedgerError
+from ledger.invalidation import RULE_TOPICS, Provenance, Rule, rules_from_events
+from ledger.logs import SYSTEM_LOG
+from ledger.proofs import NotProvableError, prove_event
 from ledger.recorders import EVENTS_TABLE
 from ledger.replay import row_columns, uuid_bytes
 from ledger.retention import DEFAULT_SCHEDULE, RetentionSchedule, school_year_of_log
 from ledger.transcoder import default_transcoder
 
 ARCHIVE_FORMAT = "ejournal-school-year-archive/1"
+INVALIDATION_JSON = "invalidation.json"
+INVALIDATION_FORMAT = "ejournal-invalidation-rules/1"
 METADATA_JSON = "metadata.json"
 GUIDE = "README.md"
 _CERTIFIED_TOPIC = "ledger.domain.certification:DocumentCertification.Certified"
@@ -286,6 +307,9 @@ def write_archive(
             CHECKPOINT_KEYS, "".join(f"{v.vkey}\n" for v in checkpoint_verifiers).encode()
         )
         writer.add_payload(SIGNATORY_KEYS, "".join(f"{k}\n" for k in signatory_keys).encode())
+        rules = _invalidation_rules(database, checkpoint_verifiers, context.origin)
+        if rules is not None:
+            writer.add_payload(INVALIDATION_JSON, rules)
         digests: dict[str, str] = {}
         for document in documents:
             files: dict[str, bytes | None] = {
@@ -323,6 +347,79 @@ def write_archive(
         raise
 
 
+def _invalidation_rules(
+    database: Database, verifiers: Sequence[Verifier], origin: str
+) -> bytes | None:
+    """``invalidation.json``: every rule event of п. 4.4 with its payload and a receipt of its
+    entry in the system log; None if there is none. Raises ``ArchiveError`` if a rule event is
+    not yet covered by a signed checkpoint of the system log."""
+    marks = ", ".join("?" * len(RULE_TOPICS))
+    with database.transaction(write=False) as cursor:
+        cursor.execute(
+            f"SELECT originator_id, originator_version, state FROM {EVENTS_TABLE} "
+            f"WHERE log_id = ? AND topic IN ({marks}) ORDER BY idx",
+            (SYSTEM_LOG, *RULE_TOPICS),
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    events = []
+    for oid, version, state in rows:
+        try:
+            receipt = prove_event(
+                database, _as_uuid(oid), int(version), verifiers=verifiers, origin=origin
+            )
+        except NotProvableError as e:
+            raise ArchiveError(f"п. 4.4 rule event: {e}") from e
+        payload = base64.b64encode(bytes(state)).decode("ascii")
+        events.append({"receipt": receipt.encode(), "payload": payload})
+    document = {"format": INVALIDATION_FORMAT, "log": SYSTEM_LOG, "events": events}
+    return json.dumps(document, indent=1).encode("utf-8") + b"\n"
+
+
+def _as_uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def read_invalidation_rules(
+    root: Path, verifiers: Sequence[Verifier], origin: str
+) -> tuple[Rule, ...]:
+    """The rules of an archive's ``invalidation.json`` (none if it has none), each proven by its
+    receipt under a checkpoint signed by one of ``verifiers``. Raises ``DocumentMismatchError``
+    naming the first rule event that does not verify."""
+    path = root / PAYLOAD_DIR / INVALIDATION_JSON
+    where = f"{PAYLOAD_DIR}/{INVALIDATION_JSON}"
+    if not path.exists():
+        return ()
+    try:
+        document = json.loads(path.read_bytes())
+        items = [
+            (i["receipt"], base64.b64decode(i["payload"], validate=True))
+            for i in document["events"]
+        ]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise DocumentMismatchError(f"the п. 4.4 rules are malformed: {e!r}", where=where) from e
+    events = []
+    for number, (text, payload) in enumerate(items):
+        try:
+            verified = verify_receipt(
+                Receipt.decode(text), verifiers, origin=f"{origin}/{SYSTEM_LOG}"
+            )
+            leaf = decode_leaf(verified.leaf)
+        except (VerificationError, ValueError) as e:
+            raise DocumentMismatchError(
+                f"rule event {number}: its receipt does not verify: {e}", where=where
+            ) from e
+        if leaf.topic not in RULE_TOPICS or hashlib.sha256(payload).digest() != leaf.payload_sha256:
+            raise DocumentMismatchError(
+                f"rule event {number}: the payload is not the one its entry commits to",
+                where=where,
+            )
+        events.append((leaf.index, leaf.originator_id.hex, leaf.topic, payload))
+    events.sort()
+    return rules_from_events((oid, topic, payload) for _, oid, topic, payload in events)
+
+
 class _TextSink:
     """A text stream over a bag file writer, for ``csv.writer``."""
 
@@ -353,6 +450,8 @@ class _LedgerObserver:
     """What the archive's entries say about its documents and missing payloads."""
 
     root: Path
+    verifiers: Sequence[Verifier] | None = None
+    """The trusted checkpoint keys (default: the bag's own)."""
     fold: SummaryFold = field(default_factory=SummaryFold)
     requests: dict[int, list[_SheetRequest]] = field(default_factory=dict)
     certified: dict[str, tuple[UUID, str]] = field(default_factory=dict)
@@ -365,6 +464,7 @@ class _LedgerObserver:
 
     def __post_init__(self) -> None:
         self._decode = default_transcoder().decode
+        self.fold = SummaryFold(self._rules())
         directory = self.root / PAYLOAD_DIR / DOCUMENTS_DIR
         if not directory.is_dir():
             return
@@ -391,8 +491,25 @@ class _LedgerObserver:
             self.sheets.append(request)
             self.requests.setdefault(request.size, []).append(request)
 
+    def _rules(self) -> tuple[Rule, ...]:
+        if not (self.root / PAYLOAD_DIR / INVALIDATION_JSON).exists():
+            return ()
+        try:
+            header = read_log_header(self.root)
+            verifiers = self.verifiers
+            if verifiers is None:
+                keys = (self.root / PAYLOAD_DIR / CHECKPOINT_KEYS).read_text("utf-8")
+                verifiers = read_vkeys(keys, where=f"{PAYLOAD_DIR}/{CHECKPOINT_KEYS}")
+        except (OSError, VerificationError):
+            return ()  # the bag's own checks name what is wrong with its header or keys
+        prefix = header.origin.removesuffix(f"/{header.log_id}")
+        return read_invalidation_rules(self.root, verifiers, prefix)
+
     def observe(self, entry: ArchiveEntry) -> None:
-        self.fold.feed(entry.index, entry.originator_id, entry.topic, entry.payload)
+        op = Provenance(
+            entry.actor_id.hex, entry.session_id.hex, entry.credential_version, entry.recorded_at
+        )
+        self.fold.feed(entry.index, entry.originator_id, entry.topic, entry.payload, op)
         if entry.payload is None:
             if self.missing_runs and self.missing_runs[-1][1] == entry.index:
                 self.missing_runs[-1][1] += 1
@@ -571,7 +688,7 @@ def verify_archive(
     ``MissingPayloadError``; ``SummaryError`` is reported as a check that could not run (the
     sheet's payloads were disposed of), not as a failure.
     """
-    observer = _LedgerObserver(root)
+    observer = _LedgerObserver(root, verifiers)
     return verify_archive_bag(
         root,
         verifiers=verifiers,

@@ -13,6 +13,9 @@ Which class a mark belongs to: the class of the roster it was set in (a class, o
 group or individual curriculum). Students are listed in order of first enrolment; subjects in the
 order they were added to the year; marks by subject, then period (in the scheme's order), year,
 exam, final.
+
+Operations that a rule of п. 4.4 declares invalid (``ledger.invalidation``) are left out, as the
+read models leave them out: the fold is given the rules and each entry's provenance.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from ledger.invalidation import Provenance, Rule
 from ledger.transcoder import default_transcoder
 
 SUMMARY_FORMAT = "ejournal-summary-sheet/1"
@@ -103,8 +107,9 @@ class Scope:
 class SummaryFold:
     """Folds a year log's events, in index order, into the state summary sheets are read from."""
 
-    def __init__(self) -> None:
+    def __init__(self, rules: Sequence[Rule] = ()) -> None:
         self._decode = default_transcoder().decode
+        self.rules = tuple(rules)
         self.year_start: int | None = None
         self.schemes: dict[str, list[str]] = {}
         self.subjects: dict[UUID, str] = {}
@@ -120,10 +125,19 @@ class SummaryFold:
         """Whether the summary sheet reads events of ``topic``. Raises nothing."""
         return topic.startswith(RELEVANT_PREFIXES)
 
-    def feed(self, index: int, originator_id: UUID, topic: str, payload: bytes | None) -> None:
-        """Apply one entry. Raises ``SummaryError`` if a relevant payload does not decode to what
-        its topic needs."""
+    def feed(
+        self,
+        index: int,
+        originator_id: UUID,
+        topic: str,
+        payload: bytes | None,
+        op: Provenance | None = None,
+    ) -> None:
+        """Apply one entry (unless a rule declares its operation ``op`` invalid). Raises
+        ``SummaryError`` if a relevant payload does not decode to what its topic needs."""
         if not self.relevant(topic):
+            return
+        if op is not None and any(rule.excludes(op, topic) for rule in self.rules):
             return
         if payload is None:
             self.missing.append(index)
@@ -157,6 +171,8 @@ class SummaryFold:
         elif name == "AttestationRecord.Opened":
             self.records[origin] = (event["student_id"], event["subject_id"])
         elif name == "AttestationRecord.MarkSet":
+            if origin not in self.records:
+                return  # the record's opening was invalid (п. 4.4): nothing of it is shown
             student_id, subject_id = self.records[origin]
             for class_id in self._classes_of(event["roster_id"], student_id):
                 key = (class_id, student_id, subject_id, event["kind"], event["period"])

@@ -62,14 +62,41 @@ class WriteContext:
     recorded_at: datetime = field(default_factory=system_clock)
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BatchContext:
+    """The contexts of several commands saved in one ``save()`` (a unit of work): each segment is
+    one command's ``WriteContext`` and how many of the save's events, in order, it wrote.
+
+    Every segment writes to the same log. Each event's entry records its own command's actor,
+    role and time, so the entries are exactly those the commands would have written one save each.
+    """
+
+    log_id: str
+    segments: tuple[tuple[WriteContext, int], ...]
+
+
+SaveContext = WriteContext | BatchContext
+
+
 def system_context() -> WriteContext:
     """The context of a save that names none (the library's own recorder test cases do that)."""
     return WriteContext(log_id=SYSTEM_LOG, actor=SYSTEM_ACTOR, role=Role.SYSTEM)
 
 
-def _context(kwargs: dict[str, Any]) -> WriteContext:
+def _context(kwargs: dict[str, Any]) -> SaveContext:
     context = kwargs.get("context")
-    return context if isinstance(context, WriteContext) else system_context()
+    return context if isinstance(context, WriteContext | BatchContext) else system_context()
+
+
+def _per_event(context: SaveContext, count: int) -> Sequence[WriteContext]:
+    """The ``WriteContext`` of each of a save's ``count`` events."""
+    if isinstance(context, WriteContext):
+        return [context] * count
+    contexts = [segment for segment, n in context.segments for _ in range(n)]
+    if len(contexts) != count:
+        msg = f"the batch's segments cover {len(contexts)} events, the save has {count}"
+        raise ProgrammingError(msg)
+    return contexts
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +142,29 @@ def build_entries(
         hashed = leaf_hash(leaf)
         previous = chain_hash(previous, hashed)
         entries.append(Entry(index, digest, hashed, previous))
+    return entries
+
+
+def build_save_entries(
+    context: SaveContext, stored_events: Sequence[StoredEvent], head: Head | None
+) -> list[Entry]:
+    """``build_entries`` for a save of one command or of a unit of work's several commands."""
+    if isinstance(context, WriteContext):
+        return build_entries(context, stored_events, head)
+    entries: list[Entry] = []
+    start = 0
+    for segment, n in context.segments:
+        if segment.log_id != context.log_id:
+            msg = f"a batch for log {context.log_id} has a segment for log {segment.log_id}"
+            raise ProgrammingError(msg)
+        part = build_entries(segment, stored_events[start : start + n], head)
+        if part:
+            head = (part[-1].index, part[-1].chain_hash)
+        entries += part
+        start += n
+    if start != len(stored_events):
+        msg = f"the batch's segments cover {start} events, the save has {len(stored_events)}"
+        raise ProgrammingError(msg)
     return entries
 
 
@@ -195,21 +245,22 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         if not stored_events:
             return []
         context = _context(kwargs)
+        contexts = _per_event(context, len(stored_events))
         hint = self._hints.get(context.log_id)
-        entries = build_entries(context, stored_events, hint)
+        entries = build_save_entries(context, stored_events, hint)
         # The guarded insert is the transaction's first statement: it takes the write lock even
         # when the guard lets nothing through.
         guess = hint[1] if hint else None
-        c.execute(self._insert_first, (*self._row(context, stored_events[0], entries[0]),
+        c.execute(self._insert_first, (*self._row(contexts[0], stored_events[0], entries[0]),
                                        context.log_id, guess))  # fmt: skip
         if c.sqlite_cursor.rowcount == 0:
             c.execute(self._select_head, (context.log_id,))
             row = c.fetchone()
-            entries = build_entries(context, stored_events, (row[0], row[1]) if row else None)
-            c.execute(self._insert_next, self._row(context, stored_events[0], entries[0]))
+            entries = build_save_entries(context, stored_events, (row[0], row[1]) if row else None)
+            c.execute(self._insert_next, self._row(contexts[0], stored_events[0], entries[0]))
         notification_ids = [c.lastrowid]
-        for stored, entry in zip(stored_events[1:], entries[1:], strict=True):
-            c.execute(self._insert_next, self._row(context, stored, entry))
+        for each, stored, entry in zip(contexts[1:], stored_events[1:], entries[1:], strict=True):
+            c.execute(self._insert_next, self._row(each, stored, entry))
             notification_ids.append(c.lastrowid)
         self._hints.set(context.log_id, entries)
         return notification_ids
@@ -268,6 +319,21 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "FROM unnest(%(o)s::uuid[], %(v)s::bigint[], %(t)s::text[], %(s)s::bytea[], "
             "%(i)s::bigint[], %(d)s::bytea[], %(l)s::bytea[], %(c)s::bytea[]) "
             "AS u(o, v, t, s, i, d, l, c) "
+            f"WHERE {_HEAD_CHAIN.format(table=qualified, p='%(log)s')} "
+            "IS NOT DISTINCT FROM %(guess)s::bytea "
+            "RETURNING notification_id"
+        )
+        # A unit of work's save: each event also carries its own command's time and actor.
+        self._insert_batch = SQL(
+            f"INSERT INTO {qualified} ({_INSERT_COLUMNS}) "
+            "SELECT o, v, t, s, %(log)s, i, a, ac, r, cr, se, d, l, c "
+            # Binary parameters (%b): escaping thousands of hashes as text costs more than
+            # the insert.
+            "FROM unnest(%(o)b::uuid[], %(v)b::bigint[], %(t)b::text[], %(s)b::bytea[], "
+            "%(i)b::bigint[], %(at)b::bigint[], %(actor)b::uuid[], %(role)b::text[], "
+            "%(credential)b::integer[], %(session)b::uuid[], "
+            "%(d)b::bytea[], %(l)b::bytea[], %(c)b::bytea[]) "
+            "AS u(o, v, t, s, i, a, ac, r, cr, se, d, l, c) "
             f"WHERE {_HEAD_CHAIN.format(table=qualified, p='%(log)s')} "
             "IS NOT DISTINCT FROM %(guess)s::bytea "
             "RETURNING notification_id"
@@ -333,31 +399,38 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
     def _execute_insert(
         self,
         curs: Cursor[DictRow],
-        context: WriteContext,
+        context: SaveContext,
         stored_events: Sequence[StoredEvent],
         head: Head | None,
     ) -> None:
-        entries = build_entries(context, stored_events, head)
-        actor = context.actor
-        curs.execute(
-            self._insert,
-            {
-                "log": context.log_id,
-                "at": micros(context.recorded_at),
-                "actor": actor.account_id,
-                "role": context.role.value,
-                "credential": actor.credential_version,
-                "session": actor.session_id,
-                "guess": head[1] if head else None,
-                "o": [s.originator_id for s in stored_events],
-                "v": [s.originator_version for s in stored_events],
-                "t": [s.topic for s in stored_events],
-                "s": [s.state for s in stored_events],
-                "i": [e.index for e in entries],
-                "d": [e.payload_sha256 for e in entries],
-                "l": [e.leaf_hash for e in entries],
-                "c": [e.chain_hash for e in entries],
-            },
-            prepare=True,
-        )
+        entries = build_save_entries(context, stored_events, head)
+        params: dict[str, Any] = {
+            "log": context.log_id,
+            "guess": head[1] if head else None,
+            "o": [s.originator_id for s in stored_events],
+            "v": [s.originator_version for s in stored_events],
+            "t": [s.topic for s in stored_events],
+            "s": [s.state for s in stored_events],
+            "i": [e.index for e in entries],
+            "d": [e.payload_sha256 for e in entries],
+            "l": [e.leaf_hash for e in entries],
+            "c": [e.chain_hash for e in entries],
+        }
+        if isinstance(context, WriteContext):
+            statement = self._insert
+            actor = context.actor
+            params["at"] = micros(context.recorded_at)
+            params["actor"] = actor.account_id
+            params["role"] = context.role.value
+            params["credential"] = actor.credential_version
+            params["session"] = actor.session_id
+        else:
+            statement = self._insert_batch
+            contexts = _per_event(context, len(stored_events))
+            params["at"] = [micros(each.recorded_at) for each in contexts]
+            params["actor"] = [each.actor.account_id for each in contexts]
+            params["role"] = [each.role.value for each in contexts]
+            params["credential"] = [each.actor.credential_version for each in contexts]
+            params["session"] = [each.actor.session_id for each in contexts]
+        curs.execute(statement, params, prepare=True)
         self._hints.set(context.log_id, entries)

@@ -7,6 +7,11 @@ root is the signed root, that the signature is by a trusted key, and that the st
 proof from the previous checkpoint holds. It stops at the first discrepancy and raises a
 ``VerificationError`` naming the log, the index and what differs. Entries after a log's last
 checkpoint are reported as unsigned.
+
+It also recomputes, from the leaves alone (actor, credential version, session, recorded time), the
+set of operations that the rules of п. 4.4 recorded in the ledger declare invalid, and the set a
+breach report flags for review (``ledger.invalidation``): ``ejournal verify`` checks the first
+against what the read models exclude.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from integrity.note import Verifier
 from integrity.proof import verify_consistency
 from ledger.checkpoints import StoredCheckpoint, load_checkpoints
 from ledger.database import Database
+from ledger.invalidation import EXEMPT_TOPICS, Rule, load_rules
 from ledger.recorders import EVENTS_TABLE
 from ledger.replay import LogReplay, row_columns
 
@@ -54,11 +60,27 @@ class LogSummary:
         return self.size - self.signed_size
 
 
+@dataclass(frozen=True, slots=True)
+class RuledEntry:
+    """An entry a rule of п. 4.4 reaches: invalid, or flagged for review."""
+
+    log_id: str
+    index: int
+    originator_id: str
+    """32-digit hex."""
+    originator_version: int
+    topic: str
+    rule: str
+
+
 @dataclass(slots=True)
 class LedgerReport:
-    """The logs that verified, in log ID order."""
+    """The logs that verified, in log ID order, and what the rules of п. 4.4 reach."""
 
     logs: list[LogSummary] = field(default_factory=list)
+    rules: tuple[Rule, ...] = ()
+    invalidated: list[RuledEntry] = field(default_factory=list)
+    flagged: list[RuledEntry] = field(default_factory=list)
 
     @property
     def entries(self) -> int:
@@ -178,8 +200,9 @@ def verify_ledger(
     checkpoints = load_checkpoints(database)
     to_bytes = bytes.fromhex if database.dialect == "sqlite" else bytes
     feeder = _Feeder(progress)
-    report = LedgerReport()
-    with closing(database.stream(_ROWS.format(columns=row_columns(database.dialect)))) as rows:
+    report = LedgerReport(rules=load_rules(database))
+    with closing(database.stream(_ROWS.format(columns=row_columns(database.dialect)))) as stream:
+        rows = _ruled(stream, report, to_bytes) if report.rules else stream
         for log_id, log_rows in groupby(rows, key=itemgetter(0)):
             check = _CheckpointCheck(log_id, verifiers, f"{origin}/{log_id}")
             stored = checkpoints.pop(log_id, [])
@@ -189,3 +212,32 @@ def verify_ledger(
         check = _CheckpointCheck(log_id, verifiers, f"{origin}/{log_id}")
         report.logs.append(_verify_log(log_id, iter(()), stored, check, feeder, to_bytes))
     return report
+
+
+def _ruled(
+    rows: Iterator[Sequence[Any]], report: LedgerReport, to_bytes: Callable[[Any], bytes]
+) -> Iterator[Sequence[Any]]:
+    """Pass ``rows`` on, noting in ``report`` each entry a rule invalidates or flags."""
+    accounts = {rule.account_id for rule in report.rules}
+    sessions = {rule.session_id for rule in report.rules if rule.session_id is not None}
+    for row in rows:
+        actor, session = to_bytes(row[7]).hex(), to_bytes(row[10]).hex()
+        if (actor in accounts or session in sessions) and row[4] not in EXEMPT_TOPICS:
+            _note(report, row, actor, session)
+        yield row
+
+
+def _note(report: LedgerReport, row: Sequence[Any], actor: str, session: str) -> None:
+    log_id, index, oid, version, topic = row[0], row[1], row[2], row[3], row[4]
+    version_of_credentials, at = row[9], row[6]
+    for rule in report.rules:
+        invalid = rule.matches(actor, session, version_of_credentials, at)
+        if invalid or rule.flags(actor, version_of_credentials, at):
+            entry = RuledEntry(log_id, index, _hex(oid), version, topic, rule.name)
+            (report.invalidated if invalid else report.flagged).append(entry)
+            if invalid:
+                return
+
+
+def _hex(value: Any) -> str:
+    return value if isinstance(value, str) else bytes(value).hex()

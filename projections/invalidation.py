@@ -3,27 +3,23 @@
 Every operation made with a compromised login after the head and technical support learned of the
 breach is invalid (п. 4.4). The ledger keeps such operations for ever (I4); the read models must
 not show them. Since every ledger entry carries its account, role, session, credential version and
-recorded time (I8), invalidity is a rule over an operation's provenance, and the projector asks one
-question of every event before applying it: does a rule exclude this operation?
-
-The seam:
+recorded time (I8), invalidity is a rule over an operation's provenance (``ledger.invalidation``),
+and the projector asks one question of every event before applying it: does a rule exclude it?
 
 - ``InvalidationRule.excludes(op, topic)``: a pure predicate over the provenance (``Operation``)
-  and the event's topic. Example for п. 4.4: ``op.actor_id == account and op.recorded_at >=
-  reported_at``.
+  and the event's topic; ``ledger.invalidation.Rule`` is the one the ledger records.
 - ``RuleSource.load(cursor)``: returns the ``RuleSet`` in force; the projector calls it at the start
-  of every page, inside the page's transaction, so rules may live in a table of the same database
-  (for example one projected from breach-report events by the п. 4.4 issue).
+  of every page, inside the page's transaction. ``ProjectedRules``, the default, reads the rules
+  the projector itself keeps in ``rm_invalidation`` from the rule events of the ledger.
 - An excluded event is not applied to any read model; it is written to ``rm_excluded`` with the
-  rule's name (the re-entry worklist of п. 4.4 reads it there). A later event of the same
-  aggregate still applies, except that an aggregate whose creation was excluded has no rows, so
-  its later events find nothing to change and are skipped with it.
-- Rules only ever act on events projected after they are loaded. When a new rule excludes
-  operations that are already in the read models, the caller rebuilds (``Projector.rebuild``):
-  replaying the ledger under the new rule set removes them everywhere at once, and rebuilding is
-  fast (see ``benchmarks/rebuild.py``).
-
-Today the rule set is empty (``NO_RULES``): every operation is valid.
+  rule's name (the re-entry worklist reads it there). A later event of the same aggregate still
+  applies, except that an aggregate whose creation was excluded has no rows, so its later events
+  find nothing to change and are skipped with it.
+- A rule usually arrives after some of the operations it invalidates were projected (the receipt
+  is dated back, or a request raced the lock). When a page changes the rules, the projector
+  re-projects, in the same transaction, every record that an operation under a changed rule
+  touched: their rows are rebuilt from their events under the new rules, so nothing invalid stays
+  visible once the rule is.
 """
 
 from __future__ import annotations
@@ -32,7 +28,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ledger.database import Cursor
-from projections.tables import Operation
+from ledger.invalidation import breach_rule, session_rule
+from projections.tables import INVALIDATIONS, Operation
 
 
 class InvalidationRule(Protocol):
@@ -84,3 +81,28 @@ class FixedRules:
 
     def load(self, cursor: Cursor) -> RuleSet:
         return self.rules
+
+
+class ProjectedRules:
+    """The rules recorded in the ledger, as far as the read models are projected."""
+
+    def load(self, cursor: Cursor) -> RuleSet:
+        cursor.execute(
+            "SELECT rule_id, kind, account_id, target_session_id, up_to_version, since, "
+            f"review_since FROM {INVALIDATIONS.name} ORDER BY nid"
+        )
+        rules: list[InvalidationRule] = []
+        for (
+            rule_id,
+            kind,
+            account_id,
+            session_id,
+            version,
+            since,
+            review_since,
+        ) in cursor.fetchall():
+            if kind == "session":
+                rules.append(session_rule(rule_id, account_id, session_id))
+            else:
+                rules.append(breach_rule(rule_id, account_id, version, since, review_since))
+        return RuleSet(tuple(rules))

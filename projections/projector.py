@@ -35,13 +35,17 @@ from contextlib import contextmanager
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+import orjson
+
 from ledger.application import Ledger
 from ledger.database import Database
+from ledger.invalidation import Rule
 from ledger.recorders import EVENTS_TABLE
 from projections import storage
 from projections.decoding import Fields, PayloadDecoder
 from projections.handlers import HANDLERS, Handler, Kind, Owned, Page
-from projections.invalidation import FixedRules, RuleSet, RuleSource
+from projections.handlers.invalidation import INVALIDATION
+from projections.invalidation import ProjectedRules, RuleSet, RuleSource
 from projections.tables import (
     EXCLUDED,
     HISTORY,
@@ -109,7 +113,7 @@ class Projector:
             topic: (handler, self._decoder.fast_allowed(handler.event_class))
             for topic, handler in HANDLERS.items()
         }
-        self._rules: RuleSource = rules or FixedRules()
+        self._rules: RuleSource = rules or ProjectedRules()
         self._page_size = page_size
         self._poll_seconds = poll_seconds
         self._zones: dict[str, ZoneInfo] = {}
@@ -124,6 +128,7 @@ class Projector:
         """The error of the background thread's last failed page, until a page succeeds."""
         dialect = self._database.dialect
         self._page_sql = _page_statement(dialect)
+        self._reach_sql = _reach_statements(dialect)
         self._read_ahead = dialect == "postgres"
         self._setup()
 
@@ -279,20 +284,72 @@ class Projector:
             rules = self._rules.load(cursor)
             states = self._states(writer, events)
             page = Page(self._zones)
-            for event in events:
-                if rules and _excluded(page, rules, event):
-                    continue
-                handler, aggregate_id, _, _, fields, op = event
-                state = states[aggregate_id]
-                if state.primary is None and not handler.creates:
-                    continue  # its creation was excluded: nothing of it is shown
-                handler.apply(page, state, fields, op)
+            _replay(page, rules, states, events)
             self._write(writer, states.values(), page)
+            if any(event.handler.kind is INVALIDATION for event in events):
+                self._reproject_changed(writer, rules, last)
             storage.advance_position(cursor, last)
         return True
 
-    def _states(self, writer: storage.Writer, events: Sequence[_Event]) -> dict[str, Owned]:
-        """The rows of every aggregate the page touches: new ones empty, others as stored."""
+    def _reproject_changed(self, writer: storage.Writer, before: RuleSet, last: int) -> None:
+        """Re-project, under the rules now in force, every record an operation under a new or
+        changed rule touched (up to notification ID ``last``)."""
+        rules = self._rules.load(writer.cursor)
+        changed = [
+            rule for rule in rules.rules if isinstance(rule, Rule) and rule not in before.rules
+        ]
+        if not changed:
+            return
+        aggregate_ids: set[str] = set()
+        for rule in changed:
+            sql, params = self._reach_sql(rule)
+            writer.cursor.execute(sql, (*params, last))
+            aggregate_ids.update(row[0] for row in writer.cursor.fetchall())
+        if not aggregate_ids:
+            return
+        log.info(
+            "п. 4.4: re-projecting %d records under %d new rules", len(aggregate_ids), len(changed)
+        )
+        rows = self._aggregate_rows(writer, sorted(aggregate_ids), last)
+        events = self._decode(rows)
+        states = self._states(writer, events, again=True)
+        page = Page(self._zones)
+        _replay(page, rules, states, events)
+        replayed = [(event.op.nid,) for event in events]
+        writer.delete(HISTORY, replayed)
+        writer.delete(EXCLUDED, replayed)
+        self._write(writer, states.values(), page)
+
+    def _aggregate_rows(self, writer: storage.Writer, ids: Sequence[str], last: int) -> list[Any]:
+        """Every event (as a page row) of the aggregates ``ids`` up to notification ID ``last``."""
+        columns, nid = _event_columns(self._database.dialect)
+        if writer.dialect == "postgres":
+            writer.cursor.execute(
+                f"SELECT {columns} FROM {EVENTS_TABLE} WHERE originator_id = ANY(?::uuid[]) "
+                f"AND {nid} <= ? ORDER BY {nid}",
+                (list(ids), last),
+            )
+            return list(writer.cursor.fetchall())
+        rows: list[Any] = []
+        for start in range(0, len(ids), storage.SQLITE_CHUNK):
+            chunk = ids[start : start + storage.SQLITE_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            writer.cursor.execute(
+                f"SELECT {columns} FROM {EVENTS_TABLE} WHERE originator_id IN ({marks}) "
+                f"AND {nid} <= ?",
+                (*chunk, last),
+            )
+            rows.extend(writer.cursor.fetchall())
+        return sorted(rows, key=lambda row: int(row[0]))
+
+    def _states(
+        self, writer: storage.Writer, events: Sequence[_Event], *, again: bool = False
+    ) -> dict[str, Owned]:
+        """The rows of every aggregate the page touches: new ones empty, others as stored.
+
+        ``again``: the events are every event of their aggregates, to be applied again from the
+        start; the stored rows are loaded only to be compared with what the events now give.
+        """
         states: dict[str, Owned] = {}
         to_load: dict[Kind, list[str]] = {}
         for event in events:
@@ -300,7 +357,7 @@ class Projector:
                 continue
             kind = event.handler.kind
             states[event.aggregate_id] = Owned(kind, event.aggregate_id)
-            if not event.handler.creates:
+            if again or not event.handler.creates:
                 to_load.setdefault(kind, []).append(event.aggregate_id)
         for kind, ids in to_load.items():
             # Main rows by aggregate ID first: they give the keys the other rows are stored by.
@@ -313,6 +370,9 @@ class Projector:
             for table, _ in kind.children:
                 for values in writer.load(table, list(by_key)):
                     by_key[values[table.owner_position]].restore(table, values)
+        if again:
+            for state in states.values():
+                state.forget()
         return states
 
     def _write(self, writer: storage.Writer, states: Iterable[Owned], page: Page) -> None:
@@ -436,30 +496,81 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _excluded(page: Page, rules: RuleSet, event: _Event) -> bool:
+def _replay(page: Page, rules: RuleSet, states: dict[str, Owned], events: Sequence[_Event]) -> None:
+    """Apply ``events`` to their aggregates' rows, leaving out those a rule excludes."""
+    for event in events:
+        handler, aggregate_id, _, _, fields, op = event
+        state = states[aggregate_id]
+        if rules and _excluded(page, rules, event, state):
+            continue
+        if state.primary is None and not handler.creates:
+            continue  # its creation was excluded: nothing of it is shown
+        handler.apply(page, state, fields, op)
+
+
+def _excluded(page: Page, rules: RuleSet, event: _Event, state: Owned) -> bool:
     rule = rules.excluding(event.op, event.topic)
     if rule is None:
         return False
+    fields = event.fields
+    school_id = getattr(state.primary, "school_id", None) or fields.get("school_id")
     page.excluded.append(
-        ExcludedRow(event.aggregate_id, event.version, event.topic, rule.name, event.op)
+        ExcludedRow(
+            event.aggregate_id,
+            event.version,
+            event.topic,
+            rule.name,
+            school_id,
+            orjson.dumps(fields).decode(),
+            event.op,
+        )
     )
     return True
 
 
-def _page_statement(dialect: str) -> str:
-    """The next page of events with their entries' provenance, IDs as hex text."""
+def _reach_statements(dialect: str) -> Callable[[Rule], tuple[str, tuple[Any, ...]]]:
+    """For a rule: the statement that lists the aggregates (hex IDs) its operations touched up to
+    a notification ID (its last parameter), and the rule's own parameters."""
+    if dialect == "sqlite":
+        nid, oid, uuid = "rowid", "originator_id", "?"
+    else:
+        nid, oid, uuid = "notification_id", "encode(uuid_send(originator_id), 'hex')", "?::uuid"
+    select = f"SELECT DISTINCT {oid} FROM {EVENTS_TABLE} WHERE "
+    by_session = select + f"session_id = {uuid} AND {nid} <= ?"
+    by_account = (
+        select + f"actor_id = {uuid} AND credential_version <= ? AND recorded_at >= ? "
+        f"AND {nid} <= ?"
+    )
+
+    def statement(rule: Rule) -> tuple[str, tuple[Any, ...]]:
+        if rule.session_id is not None:
+            return by_session, (rule.session_id,)
+        return by_account, (rule.account_id, rule.credential_version, rule.since)
+
+    return statement
+
+
+def _event_columns(dialect: str) -> tuple[str, str]:
+    """The columns of an event with its entry's provenance (IDs as hex text), and the name of
+    the notification ID column."""
     if dialect == "sqlite":
         return (
-            "SELECT rowid, originator_id, originator_version, topic, state, "
-            "actor_id, session_id, credential_version, recorded_at "
-            f"FROM {EVENTS_TABLE} WHERE rowid > ? ORDER BY rowid LIMIT ?"
+            "rowid, originator_id, originator_version, topic, state, "
+            "actor_id, session_id, credential_version, recorded_at",
+            "rowid",
         )
 
     def hex_of(column: str) -> str:
         return f"encode(uuid_send({column}), 'hex')"
 
     return (
-        f"SELECT notification_id, {hex_of('originator_id')}, originator_version, topic, state, "
-        f"{hex_of('actor_id')}, {hex_of('session_id')}, credential_version, recorded_at "
-        f"FROM {EVENTS_TABLE} WHERE notification_id > ? ORDER BY notification_id LIMIT ?"
+        f"notification_id, {hex_of('originator_id')}, originator_version, topic, state, "
+        f"{hex_of('actor_id')}, {hex_of('session_id')}, credential_version, recorded_at",
+        "notification_id",
     )
+
+
+def _page_statement(dialect: str) -> str:
+    """The next page of events with their entries' provenance."""
+    columns, nid = _event_columns(dialect)
+    return f"SELECT {columns} FROM {EVENTS_TABLE} WHERE {nid} > ? ORDER BY {nid} LIMIT ?"

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Bumped whenever a table changes; the projector then rebuilds the read models from scratch."""
 
 
@@ -418,12 +418,45 @@ class HistoryRow:
 
 @dataclass(slots=True)
 class ExcludedRow:
-    """An operation the invalidation rules excluded from every read model (п. 4.4)."""
+    """An operation the invalidation rules excluded from every read model (п. 4.4): the re-entry
+    worklist of its author and its school's administration."""
 
     originator_id: str
     originator_version: int
     topic: str
     rule: str
+    school_id: str | None
+    """The school of the record it changed (None for records of no school)."""
+    detail: str
+    """The event's payload as JSON (plain values: IDs as hex): what would have to be re-entered."""
+    op: Operation
+
+
+@dataclass(slots=True)
+class InvalidationRow:
+    """A rule of п. 4.4: a breach report (``kind`` breach) or a session invalidation (session)."""
+
+    rule_id: str
+    kind: str
+    account_id: str
+    target_session_id: str | None
+    """The session a session rule invalidates (``session_id`` is the provenance's)."""
+    up_to_version: int
+    """A breach rule reaches this credential version of the account and older ones."""
+    since: int
+    """Operations recorded from this moment on (µs, UTC) are invalid; 0 for a session rule."""
+    review_since: int | None
+    """A breach suspected since this moment: operations until ``since`` are flagged for review."""
+    school_id: str | None
+    filed_by: str
+    """owner, head or support (a breach); the administration (a session)."""
+    learned_at: int | None
+    head_received_at: int | None
+    support_received_at: int | None
+    deadline: str | None
+    """The last day a breach report was in time (п. 4.3), ISO."""
+    late: int
+    reason: str
     op: Operation
 
 
@@ -517,7 +550,10 @@ ATTESTATION = Table(
     AttestationRow, "rm_attestation", key=("record_key", "kind", "period"), owner="record_key"
 )
 HISTORY = Table(HistoryRow, "rm_history", key=("nid",), owner=None, indexes=[("owner_key",)])
-EXCLUDED = Table(ExcludedRow, "rm_excluded", key=("nid",), owner=None)
+EXCLUDED = Table(
+    ExcludedRow, "rm_excluded", key=("nid",), owner=None, indexes=[("rule",), ("school_id",)]
+)
+INVALIDATIONS = Table(InvalidationRow, "rm_invalidation", key=("rule_id",), owner="rule_id")
 
 TABLES: tuple[Table, ...] = (
     SCHOOLS,
@@ -544,6 +580,7 @@ TABLES: tuple[Table, ...] = (
     ATTESTATION,
     HISTORY,
     EXCLUDED,
+    INVALIDATIONS,
 )
 """Every read-model table, in the order they are written."""
 

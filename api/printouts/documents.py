@@ -30,6 +30,7 @@ from ledger.archive_summary import (
 )
 from ledger.checkpoints import StoredCheckpoint
 from ledger.domain import Group, IndividualCurriculum, Lesson, School, SchoolClass, SchoolYear
+from ledger.invalidation import Provenance, load_rules
 from ledger.logs import school_log_id
 from ledger.recorders import EVENTS_TABLE
 
@@ -69,18 +70,28 @@ def school_of(ledger: Ledger, school_id: UUID) -> School:
 
 def summary_fold(ledger: Ledger, log_id: str, size: int) -> SummaryFold:
     """The summary-sheet state of ``log_id`` after its first ``size`` entries."""
-    fold = SummaryFold()
+    fold = SummaryFold(load_rules(ledger.database))
     topics = " OR ".join("topic LIKE ?" for _ in RELEVANT_PREFIXES)
     sql = (
-        f"SELECT idx, originator_id, topic, state FROM {EVENTS_TABLE} "
+        "SELECT idx, originator_id, topic, state, actor_id, session_id, credential_version, "
+        f"recorded_at FROM {EVENTS_TABLE} "
         f"WHERE log_id = ? AND idx < ? AND ({topics}) ORDER BY idx"
     )
     params = (log_id, size, *(f"{prefix}%" for prefix in RELEVANT_PREFIXES))
     with closing(ledger.database.stream(sql, params)) as rows:
-        for index, originator, topic, state in rows:
-            origin = originator if isinstance(originator, UUID) else UUID(str(originator))
-            fold.feed(index, origin, topic, None if state is None else bytes(state))
+        for index, originator, topic, state, actor, session, version, at in rows:
+            op = Provenance(_hex(actor), _hex(session), int(version), int(at))
+            fold.feed(index, _uuid(originator), topic, None if state is None else bytes(state), op)
     return fold
+
+
+def _uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def _hex(value: Any) -> str:
+    """A stored UUID as 32-digit hex (SQLite stores it so; PostgreSQL returns a UUID)."""
+    return _uuid(value).hex
 
 
 def summary_sheet_document(

@@ -49,7 +49,8 @@ from ledger.archive import (
 from ledger.archive_summary import DOCUMENT_KIND, canonical_json, summary_csv
 from ledger.checkpoints import Checkpointer, StoredCheckpoint
 from ledger.domain import SchoolYear
-from ledger.logs import school_log_id
+from ledger.invalidation import load_rules
+from ledger.logs import SYSTEM_LOG, school_log_id
 from ledger.retention import DEFAULT_SCHEDULE, RetentionSchedule
 
 
@@ -145,6 +146,13 @@ def _certified_sheets(
     return sheets
 
 
+def _sign_rules(ledger: Ledger, checkpointer: Checkpointer) -> None:
+    """The archive proves the rules of п. 4.4 by receipts from the system log: sign a checkpoint
+    of it that covers them (when there are any)."""
+    if load_rules(ledger.database):
+        rest_on_checkpoint(checkpointer, SYSTEM_LOG)
+
+
 def close_school_year(
     ledger: Ledger,
     *,
@@ -185,6 +193,7 @@ def close_school_year(
         names=names,
     )
     final = rest_on_checkpoint(checkpointer, log_id)
+    _sign_rules(ledger, checkpointer)
     context = ArchiveContext(
         school_id=school_id,
         school_name=school_of(ledger, school_id).name,
@@ -231,6 +240,7 @@ def archive_school_year(
     """
     log_id = school_log_id(school_id, year_start)
     final = rest_on_checkpoint(checkpointer, log_id)
+    _sign_rules(ledger, checkpointer)
     try:
         year = ledger.get(SchoolYear.create_id(school_id=school_id, year_start=year_start))
         closed = year.closed

@@ -13,25 +13,30 @@ handler has already checked roles, membership and values: they record, they do n
 from ledger.domain.accounts import Account
 from ledger.domain.assignments import TeachingAssignment
 from ledger.domain.attestation import AttestationRecord
+from ledger.domain.breach import BreachReport, SessionInvalidation
 from ledger.domain.lesson import Lesson
 from ledger.domain.messages import ParentMessage
 from ledger.domain.people import Guardianship
 from ledger.domain.plan import ThematicPlan
 from ledger.domain.rosters import Group, IndividualCurriculum, Roster, SchoolClass
 from ledger.domain.school import School, SchoolYear
+from ledger.domain.subscriptions import MailSubscription
 
 __all__ = [
     "Account",
     "AttestationRecord",
+    "BreachReport",
     "Group",
     "Guardianship",
     "IndividualCurriculum",
     "Lesson",
+    "MailSubscription",
     "ParentMessage",
     "Roster",
     "School",
     "SchoolClass",
     "SchoolYear",
+    "SessionInvalidation",
     "TeachingAssignment",
     "ThematicPlan",
 ]

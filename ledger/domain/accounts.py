@@ -4,6 +4,9 @@ The account ID is a function of the login, so a second account with the same log
 the ledger itself. Password hashes live outside the ledger; the ledger records only that credentials
 were issued again (a new credential version, which ends every session bound to an older one), and
 whether the account is locked (п. 4.3, 4.4).
+
+Two things stop an account: a lock, which an operator lifts (``unlock``), and a breach report
+(``compromised``), which only new credentials lift: the compromised password must never work again.
 """
 
 from __future__ import annotations
@@ -52,6 +55,16 @@ class Account(Aggregate):
         def apply(self, aggregate: Any) -> None:
             account: Account = aggregate
             account.credential_version = self.credential_version
+            account.compromised = False
+
+    class Compromised(Aggregate.Event):
+        """A breach of the login was reported (п. 4.3); recorded with the report."""
+
+        report_id: UUID
+
+        def apply(self, aggregate: Any) -> None:
+            account: Account = aggregate
+            account.compromised = True
 
     class Locked(Aggregate.Event):
         reason: str
@@ -78,6 +91,7 @@ class Account(Aggregate):
         self.grants: set[Grant] = set()
         self.credential_version = 0
         self.locked = False
+        self.compromised = False
 
     @classmethod
     def register(cls, *, login: str, person_id: UUID, at: datetime) -> Account:
@@ -108,6 +122,10 @@ class Account(Aggregate):
     def lock(self, reason: str, *, at: datetime) -> None:
         """No operation is accepted from the account until it is unlocked (п. 4.4)."""
         self.trigger_event(self.Locked, reason=reason, timestamp=at)
+
+    def mark_compromised(self, report_id: UUID, *, at: datetime) -> None:
+        """No operation is accepted from the account until new credentials are issued."""
+        self.trigger_event(self.Compromised, report_id=report_id, timestamp=at)
 
     def unlock(self, reason: str, *, at: datetime) -> None:
         """The account may act again."""

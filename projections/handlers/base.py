@@ -82,6 +82,12 @@ class Owned:
             for row in rows.values():
                 yield table, row
 
+    def forget(self) -> None:
+        """Drop the rows (keeping what was loaded), so that the aggregate's events are applied
+        again from its creation."""
+        self.primary = None
+        self.children = {}
+
     def restore(self, table: Table, values: tuple[Any, ...]) -> None:
         """Put back a stored row, as loaded at the start of the page."""
         row = table.row(values)

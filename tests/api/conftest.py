@@ -36,6 +36,13 @@ from tests.conftest import BACKENDS, _pg_reachable, create_pg_database, drop_pg_
 PASSWORD = "correct horse battery staple"
 START = datetime(2025, 9, 1, 6, 0, tzinfo=UTC)
 """09:00 Moscow time on Monday 1 September 2025, as the command tests' school expects."""
+MAIL_ENVIRON = {
+    "EJOURNAL_SMTP_HOST": "127.0.0.1",
+    "EJOURNAL_SMTP_PORT": "9",
+    "EJOURNAL_SMTP_SECURITY": "none",
+}
+"""Mail is configured, so its routes answer, but nothing is sent: the worlds do not follow (the
+mail tests in tests/mail/ point it at a real SMTP server of their own)."""
 
 
 @dataclass
@@ -106,12 +113,17 @@ def _register(world: World, who: str, login: str, person_id: UUID, grants: list[
     world.persons[who] = person_id
 
 
-def build_world(database_url: str, *, roles: tuple[str, ...] = ROLES) -> World:
+def build_world(
+    database_url: str,
+    *,
+    roles: tuple[str, ...] = ROLES,
+    environ: dict[str, str] | None = None,
+) -> World:
     clock = ManualClock(START)
     services = bootstrap(
         Settings(database_url=database_url),
         clock=clock,
-        environ={VAULT_KEY_VARIABLE: new_key()},
+        environ={VAULT_KEY_VARIABLE: new_key(), **MAIL_ENVIRON, **(environ or {})},
         follow=False,
     )
     school = build_school(services.ledger)

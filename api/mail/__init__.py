@@ -1,0 +1,12 @@
+"""Parents' e-mail (п. 1.6): subscriptions confirmed by link or code, the weekly diary digest, and
+its delivery over SMTP through an outbox that sends each week's digest to each address once.
+
+- ``settings``: the SMTP server, the sender, the public URL of links, the weekly schedule.
+- ``tables``: the service tables (outbox, attempts, link tokens, an index of subscriptions).
+- ``addresses``: addresses in the personal-data vault (I9), never in the ledger.
+- ``digest``: the week's diary from the read models (п. 4.4 exclusions included), as text, HTML
+  and an optional PDF.
+- ``smtp``: the transport (plain, STARTTLS or TLS, with login), replies classified.
+- ``outbox``: ``Mailer``: subscribe, confirm, unsubscribe, plan a week, deliver what is due.
+- ``schedule``: the background thread of the server that plans and delivers.
+"""

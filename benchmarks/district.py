@@ -1,0 +1,259 @@
+"""One district's school year, end to end, on PostgreSQL: generate, project, checkpoint, verify.
+
+Generates the district (``ejournal generate``'s generator: 53 schools and about 28,000 pupils by
+default) through the commands into a fresh database, then brings the read models up to date
+(``Projector.catch_up``), signs a checkpoint of every log, and verifies the whole ledger
+(``verify_ledger``). Each stage runs in a process of its own, so the peak memory printed is that
+stage's own (ru_maxrss). Beside each stage an anchor measured in the same run on the same
+database gives the side-by-side ratio, as the other benchmarks do:
+
+- generate: bare eventsourcing saving 1,000 mark events per ``save()`` (stock recorder and JSON
+  transcoder, no checks, no log), and ``Ledger.record`` doing the same;
+- project: the projector's own page query plus ``orjson.loads`` of every payload, writing nothing
+  (``benchmarks/rebuild.py``'s anchor);
+- verify: raw hashlib over the leaf bytes of the first million entries held in memory
+  (``benchmarks/verify.py``'s anchor).
+
+    .venv/bin/python benchmarks/district.py [--schools 53] [--weeks N] [--seed 2025] [--keep]
+
+``--schools`` and ``--weeks`` run a smaller district (``--weeks`` leaves out June's exams). The
+database (``--database ejournal_district``) is dropped and created at the start, and dropped at the
+end unless ``--keep``. A generate stage that was killed continues where it stopped when run with
+``--resume`` (nothing is dropped then).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import resource
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+ORIGIN = "district.bench.ejournal"
+SECRET = b"district-benchmark"
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def stage_generate(url: str, schools: int, weeks: int | None, seed: int, queue: Any) -> None:
+    from api.generator import count_events, district_plan, generate
+    from ledger.application import Ledger
+    from ledger.clock import ManualClock
+
+    clock = ManualClock(datetime(2025, 8, 1, tzinfo=UTC))
+    ledger = Ledger(database_url=url, clock=clock)
+    plan = district_plan(schools=schools, seed=seed, weeks=weeks)
+    before = count_events(ledger)
+    started = time.perf_counter()
+    last = [started]
+
+    def progress(what: str, counts: Any) -> None:
+        now = time.perf_counter()
+        if now - last[0] >= 30:
+            last[0] = now
+            print(f"  … {now - started:6.0f} s  {what}  {counts.commands:,} commands", flush=True)
+
+    _, counts = generate(ledger, clock, plan, progress=progress)
+    seconds = time.perf_counter() - started
+    events = count_events(ledger) - before
+    ledger.close()
+    queue.put(
+        {
+            "seconds": seconds,
+            "events": events,
+            "commands": counts.commands,
+            "pupils": sum(s.students for s in plan.schools),
+            "lessons": counts.lessons,
+            "marks": counts.marks,
+            "attestation": counts.period_marks,
+            "peak_mib": _peak_mib(),
+        }
+    )
+
+
+def stage_project(url: str, queue: Any) -> None:
+    from ledger.application import Ledger
+    from projections.projector import Projector
+
+    ledger = Ledger(database_url=url)
+    projector = Projector(ledger)
+    started = time.perf_counter()
+    moved = projector.catch_up()
+    seconds = time.perf_counter() - started
+    ledger.close()
+    queue.put({"seconds": seconds, "events": moved, "peak_mib": _peak_mib()})
+
+
+def stage_checkpoint(url: str, queue: Any) -> None:
+    from ledger.application import Ledger
+    from ledger.checkpoints import Checkpointer
+    from ledger.keys import KeyStore
+    from ledger.recorders import EVENTS_TABLE
+
+    ledger = Ledger(database_url=url)
+    store = KeyStore(ledger.database)
+    if not store.verifiers():
+        store.create(ORIGIN, SECRET)
+    checkpointer = Checkpointer(
+        ledger.database, origin=ORIGIN, signers=store.signers(SECRET), verifiers=store.verifiers()
+    )
+    with ledger.database.transaction(write=False) as cursor:
+        cursor.execute(f"SELECT DISTINCT log_id FROM {EVENTS_TABLE} ORDER BY log_id")
+        logs = [row[0] for row in cursor.fetchall()]
+    started = time.perf_counter()
+    entries = 0
+    for log_id in logs:
+        signed = checkpointer.checkpoint(log_id)
+        entries += signed.size if signed is not None else 0
+    seconds = time.perf_counter() - started
+    ledger.close()
+    queue.put({"seconds": seconds, "events": entries, "logs": len(logs), "peak_mib": _peak_mib()})
+
+
+def stage_verify(url: str, queue: Any) -> None:
+    from ledger.application import Ledger
+    from ledger.keys import KeyStore
+    from ledger.verify import verify_ledger
+
+    ledger = Ledger(database_url=url)
+    verifiers = KeyStore(ledger.database).verifiers()
+    started = time.perf_counter()
+    report = verify_ledger(ledger.database, verifiers=verifiers, origin=ORIGIN)
+    seconds = time.perf_counter() - started
+    ledger.close()
+    queue.put({"seconds": seconds, "events": report.entries, "peak_mib": _peak_mib()})
+
+
+def anchor_ingest(url: str, queue: Any) -> None:
+    from eventsourcing.application import Application
+
+    from benchmarks.ingest import TEACHER, run_for, stock_env
+    from ledger.actor import Role
+    from ledger.application import Ledger
+
+    bare = Application(env=stock_env(url))
+    bare_rate = run_for(lambda b: bare.save(*b), 1000, 5.0)
+    bare.close()
+    ours = Ledger(database_url=url)
+    ours_rate = run_for(
+        lambda b: ours.record(*b, log_id="anchor", actor=TEACHER, role=Role.TEACHER), 1000, 5.0
+    )
+    ours.close()
+    queue.put({"bare": bare_rate, "record": ours_rate})
+
+
+def anchor_read(url: str, queue: Any) -> None:
+    from benchmarks.rebuild import anchor
+    from ledger.application import Ledger
+    from projections.projector import PAGE_SIZE
+
+    ledger = Ledger(database_url=url)
+    started = time.perf_counter()
+    count = anchor(ledger, PAGE_SIZE)
+    queue.put({"rate": count / (time.perf_counter() - started)})
+    ledger.close()
+
+
+def anchor_hashlib(url: str, queue: Any) -> None:
+    from benchmarks.verify import run_hashlib
+
+    run_hashlib(url, 1_000_000, queue)
+
+
+def in_child(target: Any, *args: Any) -> dict[str, Any]:
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=target, args=(*args, queue))
+    started = time.perf_counter()
+    process.start()
+    result: dict[str, Any] = queue.get()
+    process.join()
+    result.setdefault("wall", time.perf_counter() - started)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--schools", type=int, default=53)
+    parser.add_argument("--weeks", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=2025)
+    parser.add_argument("--database", default="ejournal_district")
+    parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
+    parser.add_argument("--resume", action="store_true", help="Continue a stopped generate.")
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("EJOURNAL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres"),
+    )
+    args = parser.parse_args()
+    url = args.pg.rsplit("/", 1)[0] + "/" + args.database
+    anchor_url = args.pg.rsplit("/", 1)[0] + "/" + args.database + "_anchor"
+    with psycopg.connect(args.pg, autocommit=True) as conn:
+        names = [anchor_url.rsplit("/", 1)[1]]
+        if not args.resume:
+            names.append(args.database)
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    started = time.perf_counter()
+    results: dict[str, dict[str, Any]] = {}
+    print(f"district: {args.schools} schools, weeks {args.weeks or 'all'}, seed {args.seed}")
+    results["generate"] = in_child(stage_generate, url, args.schools, args.weeks, args.seed)
+    print(f"  generate done: {results['generate']}", flush=True)
+    results["project"] = in_child(stage_project, url)
+    print(f"  project done: {results['project']}", flush=True)
+    results["checkpoint"] = in_child(stage_checkpoint, url)
+    print(f"  checkpoint done: {results['checkpoint']}", flush=True)
+    results["verify"] = in_child(stage_verify, url)
+    print(f"  verify done: {results['verify']}", flush=True)
+    total = time.perf_counter() - started
+    with psycopg.connect(url) as conn:
+        size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+    ingest = in_child(anchor_ingest, anchor_url)
+    read = in_child(anchor_read, url)
+    hashing = in_child(anchor_hashlib, url)
+    g = results["generate"]
+    print()
+    print(
+        f"{g['pupils']:,} pupils, {g['commands']:,} commands, {g['lessons']:,} lessons, "
+        f"{g['marks']:,} lesson marks, {g['attestation']:,} attestation marks, "
+        f"{g['events']:,} events; database {size / 2**30:.2f} GiB; total {total / 60:.1f} min"
+    )
+    anchors = {
+        "generate": (ingest["bare"], "bare eventsourcing, 1,000 events/save"),
+        "project": (read["rate"], "page query + orjson.loads"),
+        "checkpoint": (hashing["entries"] / hashing["seconds"], "raw hashlib"),
+        "verify": (hashing["entries"] / hashing["seconds"], "raw hashlib"),
+    }
+    print(
+        f"{'stage':<11} {'wall s':>8} {'events':>12} {'ev/s':>9} {'peak MiB':>9} "
+        f"{'anchor ev/s':>12} {'ratio':>6}  anchor"
+    )
+    for stage, result in results.items():
+        rate = result["events"] / result["seconds"] if result["seconds"] else 0.0
+        anchor_rate, what = anchors[stage]
+        print(
+            f"{stage:<11} {result['seconds']:>8.1f} {result['events']:>12,} {rate:>9,.0f} "
+            f"{result['peak_mib']:>9.0f} {anchor_rate:>12,.0f} {rate / anchor_rate:>6.3f}  {what}"
+        )
+    print(f"(Ledger.record, 1,000 events/save, same run: {ingest['record']:,.0f} ev/s)")
+    with psycopg.connect(args.pg, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{anchor_url.rsplit("/", 1)[1]}" WITH (FORCE)')
+        if not args.keep:
+            conn.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()

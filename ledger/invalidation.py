@@ -1,0 +1,156 @@
+"""The rules of п. 4.4 over provenance: which operations are invalid, from the ledger alone.
+
+Every entry carries its actor's account, credential version and session, and the server's recorded
+time (I3, I8); a rule is a predicate over those four, so anyone holding the entries and the rules'
+own events recomputes the invalid set. Two kinds:
+
+- a breach report (``BreachReport``): every operation of the account, under the reported credential
+  version or an older one, recorded at or after the receipt of the report (the earlier of the
+  head's and support's receipts) is invalid. Operations between the stated "suspected since" moment
+  and the receipt are not invalid; they are flagged for review;
+- a session invalidation (``SessionInvalidation``): every operation of the session is invalid.
+
+The rules' own events, and the account's ``Compromised`` event recorded with a report, are exempt:
+a participant's report of their own login is itself an operation of that login after the receipt.
+
+The projections read the rules from their own table (``projections.invalidation``); the verifier
+reads them here, from the ledger (``load_rules``). Both apply this module's ``Rule``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from eventsourcing.utils import get_topic
+
+from integrity.leaf import micros
+from ledger.database import Database
+from ledger.domain import Account, BreachReport, SessionInvalidation
+from ledger.recorders import EVENTS_TABLE, SYSTEM_LOG
+from ledger.transcoder import default_transcoder
+
+BREACH_TOPICS = (get_topic(BreachReport.Filed), get_topic(BreachReport.ReceiptAntedated))
+SESSION_TOPICS = (get_topic(SessionInvalidation.Declared),)
+RULE_TOPICS = BREACH_TOPICS + SESSION_TOPICS
+EXEMPT_TOPICS = frozenset((*RULE_TOPICS, get_topic(Account.Compromised)))
+"""Events no rule invalidates: the rules themselves, and the lock recorded with a report."""
+
+
+class Provenance(NamedTuple):
+    """What a rule asks of an operation; IDs as 32-digit hex, the time in µs (UTC)."""
+
+    actor_id: str
+    session_id: str
+    credential_version: int
+    recorded_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One invalidation rule. IDs are 32-digit lower-case hex, times microseconds (UTC)."""
+
+    name: str
+    """``breach/<report ID>`` or ``session/<invalidation ID>``: stored with what it excludes."""
+    account_id: str
+    session_id: str | None = None
+    """A session rule's session; None for a breach rule."""
+    credential_version: int = 0
+    since: int = 0
+    review_since: int | None = None
+
+    def matches(self, actor_id: str, session_id: str, credential_version: int, at: int) -> bool:
+        """Whether an operation with this provenance is invalid (its topic aside)."""
+        if self.session_id is not None:
+            return session_id == self.session_id
+        return (
+            actor_id == self.account_id
+            and credential_version <= self.credential_version
+            and at >= self.since
+        )
+
+    def flags(self, actor_id: str, credential_version: int, at: int) -> bool:
+        """Whether a valid operation falls in the breach's "suspected since" window (review)."""
+        return (
+            self.review_since is not None
+            and actor_id == self.account_id
+            and credential_version <= self.credential_version
+            and self.review_since <= at < self.since
+        )
+
+    def excludes(self, op: Any, topic: str) -> bool:
+        """Whether the operation ``op`` (with ``actor_id``, ``session_id``, ``credential_version``
+        and ``recorded_at``) of an event of ``topic`` is invalid."""
+        if topic in EXEMPT_TOPICS:
+            return False
+        return self.matches(op.actor_id, op.session_id, op.credential_version, op.recorded_at)
+
+
+def breach_rule(
+    report_id: str, account_id: str, credential_version: int, since: int, review_since: int | None
+) -> Rule:
+    return Rule(
+        name=f"breach/{report_id}",
+        account_id=account_id,
+        credential_version=credential_version,
+        since=since,
+        review_since=review_since,
+    )
+
+
+def session_rule(invalidation_id: str, account_id: str, session_id: str) -> Rule:
+    return Rule(name=f"session/{invalidation_id}", account_id=account_id, session_id=session_id)
+
+
+def load_rules(database: Database) -> tuple[Rule, ...]:
+    """Every rule recorded in the ledger, from the payloads of its events in the system log.
+
+    A rule's event whose payload was disposed of cannot be read; the system log has no retention
+    period (``ledger.retention``), so that does not happen to a ledger kept as documented.
+    """
+    marks = ", ".join("?" * len(RULE_TOPICS))
+    with database.transaction(write=False) as cursor:
+        cursor.execute(
+            f"SELECT originator_id, topic, state FROM {EVENTS_TABLE} "
+            f"WHERE log_id = ? AND topic IN ({marks}) ORDER BY idx",
+            (SYSTEM_LOG, *RULE_TOPICS),
+        )
+        rows: Sequence[Any] = cursor.fetchall()
+    return rules_from_events(
+        (_hex(oid), topic, bytes(state)) for oid, topic, state in rows if state is not None
+    )
+
+
+def rules_from_events(events: Iterable[tuple[str, str, bytes]]) -> tuple[Rule, ...]:
+    """The rules of the rule events ``(originator ID, topic, payload)``, in ledger order."""
+    transcoder = default_transcoder()
+    reports: dict[str, dict[str, Any]] = {}
+    rules: dict[str, Rule] = {}
+    for oid, topic, state in events:
+        fields = transcoder.decode(state)
+        if topic in SESSION_TOPICS:
+            rule = session_rule(oid, fields["account_id"].hex, fields["session_id"].hex)
+            rules[rule.name] = rule
+            continue
+        report = reports.setdefault(oid, {})
+        if topic == BREACH_TOPICS[0]:
+            report.update(fields)
+        else:
+            party = "head_received_at" if fields["party"] == "head" else "support_received_at"
+            report[party] = fields["received_at"]
+        suspected = report["suspected_since"]
+        rule = breach_rule(
+            oid,
+            report["account_id"].hex,
+            report["credential_version"],
+            micros(min(report["head_received_at"], report["support_received_at"])),
+            None if suspected is None else micros(suspected),
+        )
+        rules[rule.name] = rule
+    return tuple(rules.values())
+
+
+def _hex(value: Any) -> str:
+    """A stored UUID (hex text on SQLite, a UUID on PostgreSQL) as 32-digit hex."""
+    return value if isinstance(value, str) else value.hex

@@ -1,0 +1,200 @@
+"""Subscription commands and routes (п. 1.6): every refusal pinned by its code, nothing written;
+the address never enters the ledger (I9)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import uuid4
+
+import commands as c
+from api.app import create_app
+from api.bootstrap import bootstrap
+from api.settings import Settings
+from api.vault import VAULT_KEY_VARIABLE, new_key
+from ledger.actor import SYSTEM_ACTOR
+from ledger.domain import MailSubscription
+from ledger.recorders import EVENTS_TABLE
+from tests.api.conftest import TestClient, World
+from tests.commands.school import YEAR, refused
+from tests.mail.conftest import Smtp
+from tests.mail.support import (
+    MOSCOW,
+    actor,
+    link_parent,
+    mailer,
+    subscribe,
+    subscribe_and_confirm,
+)
+
+
+def test_refusals_of_the_subscription_commands(mail_world: World, smtp: Smtp) -> None:
+    # п. 1.6: only a linked parent subscribes; each step in its state; nothing written if refused.
+    w = mail_world
+    ledger = w.services.ledger
+    student = w.ids["student"]
+    parent, other = actor(w, "parent"), actor(w, "other_parent")
+    request = {"school_id": w.ids["school"], "year_start": YEAR, "student_id": student}
+    with refused(ledger, c.NotAllowed, "subscription.not_a_parent"):
+        c.handle(c.RequestDigestSubscription(actor=other, address_ref=uuid4(), **request), ledger)
+    with refused(ledger, c.NotAllowed, "subscription.not_a_parent"):
+        c.handle(
+            c.RequestDigestSubscription(actor=actor(w, "maths"), address_ref=uuid4(), **request),
+            ledger,
+        )
+    first, second = uuid4(), uuid4()
+    subscription = c.handle(
+        c.RequestDigestSubscription(actor=parent, address_ref=first, **request), ledger
+    )
+    c.handle(c.RequestDigestSubscription(actor=parent, address_ref=second, **request), ledger)
+    with refused(ledger, c.Conflict, "subscription.stale_request"):
+        c.handle(
+            c.ConfirmDigestSubscription(
+                actor=parent, subscription_id=subscription, address_ref=first
+            ),
+            ledger,
+        )
+    with refused(ledger, c.NotAllowed, "subscription.not_yours"):
+        c.handle(
+            c.ConfirmDigestSubscription(
+                actor=other, subscription_id=subscription, address_ref=second
+            ),
+            ledger,
+        )
+    with refused(ledger, c.NotFound, "subscription.not_found"):
+        c.handle(
+            c.ConfirmDigestSubscription(actor=parent, subscription_id=uuid4(), address_ref=second),
+            ledger,
+        )
+    c.handle(
+        c.ConfirmDigestSubscription(actor=parent, subscription_id=subscription, address_ref=second),
+        ledger,
+    )
+    with refused(ledger, c.Conflict, "subscription.not_pending"):
+        c.handle(
+            c.ConfirmDigestSubscription(
+                actor=parent, subscription_id=subscription, address_ref=second
+            ),
+            ledger,
+        )
+    with refused(ledger, c.Conflict, "subscription.already_active"):
+        c.handle(c.RequestDigestSubscription(actor=parent, address_ref=uuid4(), **request), ledger)
+    with refused(ledger, c.InvalidInput, "subscription.invalid_week"):
+        c.handle(
+            c.RecordDigestBounce(
+                actor=SYSTEM_ACTOR, subscription_id=subscription, week="2025-36", reply_code=550
+            ),
+            ledger,
+        )
+    with refused(ledger, c.NotAllowed, "role.required"):
+        c.handle(
+            c.RecordDigestBounce(
+                actor=parent, subscription_id=subscription, week="2025-W36", reply_code=550
+            ),
+            ledger,
+        )
+    with refused(ledger, c.InvalidInput, "reason.required"):
+        c.handle(
+            c.CancelDigestSubscription(actor=parent, subscription_id=subscription, reason=" "),
+            ledger,
+        )
+    c.handle(
+        c.CancelDigestSubscription(actor=parent, subscription_id=subscription, reason="не нужно"),
+        ledger,
+    )
+    with refused(ledger, c.Conflict, "subscription.already_cancelled"):
+        c.handle(
+            c.CancelDigestSubscription(actor=parent, subscription_id=subscription, reason="ещё"),
+            ledger,
+        )
+    with refused(ledger, c.Conflict, "subscription.inactive"):
+        c.handle(
+            c.RecordDigestBounce(
+                actor=SYSTEM_ACTOR, subscription_id=subscription, week="2025-W36", reply_code=550
+            ),
+            ledger,
+        )
+    state = ledger.get(subscription)
+    assert isinstance(state, MailSubscription) and state.state == "cancelled"
+
+
+def test_the_address_stays_out_of_the_ledger(mail_world: World, smtp: Smtp) -> None:
+    # п. 1.7, I9: the ledger holds a reference; the address is in the parent's vault entry.
+    w = mail_world
+    student = w.school.students[4]
+    link_parent(w, student)
+    address = "tainy.adres@example.ru"
+    assert subscribe(w, student, address).status_code == 201
+    with w.services.ledger.database.transaction(write=False) as cursor:
+        cursor.execute(f"SELECT state FROM {EVENTS_TABLE}")
+        payloads = b"".join(bytes(row[0]) for row in cursor.fetchall() if row[0] is not None)
+    assert b"tainy.adres" not in payloads
+    assert w.services.vault is not None
+    stored = w.services.vault.get(w.persons["parent"])
+    assert stored is not None and address in stored.data.contacts.values()
+
+
+def test_route_refusals(mail_world: World, smtp: Smtp) -> None:
+    # п. 1.6: a wrong code, an unknown link, an address that is none: refused with their codes.
+    w = mail_world
+    student = w.school.students[5]
+    link_parent(w, student)
+    bad = subscribe(w, student, "не адрес")
+    assert bad.status_code == 422 and bad.json()["code"] == "request.invalid"
+    made = subscribe(w, student, "kod@example.ru")
+    subscription = made.json()["subscription_id"]
+    mailer(w).deliver_due()
+    path = f"/mail/subscriptions/{subscription}/confirmation"
+    wrong = w.client.post(path, json={"code": "00000000"}, headers=w.headers("parent"))
+    assert wrong.status_code == 422 and wrong.json()["code"] == "mail.code_invalid"
+    (confirmation,) = smtp.handler.to("kod@example.ru")
+    code = confirmation.text().split("введите код ")[1].split()[0]
+    stranger = w.client.post(path, json={"code": code}, headers=w.headers("other_parent"))
+    assert stranger.status_code == 403 and stranger.json()["code"] == "subscription.not_yours"
+    right = w.client.post(path, json={"code": code}, headers=w.headers("parent"))
+    assert right.status_code == 200, right.text
+    unknown = w.client.post("/mail/unsubscribe/" + "x" * 43)
+    assert unknown.status_code == 404 and unknown.json()["code"] == "mail.link_invalid"
+    cancelled = w.client.post(
+        f"/mail/subscriptions/{subscription}/cancellation", headers=w.headers("parent")
+    )
+    assert cancelled.status_code == 200, cancelled.text
+
+
+def test_without_an_smtp_server_mail_is_unavailable(tmp_path: Path) -> None:
+    # п. 1.6: no EJOURNAL_SMTP_HOST: the routes answer 503 mail.unavailable.
+    services = bootstrap(
+        Settings(database_url=f"sqlite:///{tmp_path / 'ejournal.db'}"),
+        environ={VAULT_KEY_VARIABLE: new_key()},
+        follow=False,
+    )
+    try:
+        assert services.mail is None and services.mail_schedule is None
+        with TestClient(create_app(services)) as client:
+            response = client.post("/mail/confirm/" + "x" * 43)
+        assert response.status_code == 503 and response.json()["code"] == "mail.unavailable"
+    finally:
+        services.close()
+
+
+def test_the_schedule_plans_the_week_once_its_moment_has_come(
+    mail_world: World, smtp: Smtp
+) -> None:
+    # п. 1.6: a week is due from Sunday 18:00 (Moscow); the server's round plans and delivers it.
+    w = mail_world
+    schedule = w.services.mail_schedule
+    assert schedule is not None and not schedule.running  # the test world does not follow
+    student = w.school.students[3]
+    link_parent(w, student)
+    subscribe_and_confirm(w, smtp, student, "raspisanie@example.ru")
+    w.clock.set(datetime(2025, 10, 12, 17, 59, tzinfo=MOSCOW).astimezone(UTC))
+    assert mailer(w).due_week() == "2025-W40"
+    w.clock.set(datetime(2025, 10, 12, 18, 0, tzinfo=MOSCOW).astimezone(UTC))
+    assert mailer(w).due_week() == "2025-W41"
+    schedule.tick()
+    counts = mailer(w).outbox_counts("2025-W41")
+    assert sum(counts.values()) >= 1 and "pending" not in counts
+    received = len(smtp.handler.received)
+    schedule.tick()  # planned once: nothing new, nothing sent twice
+    assert mailer(w).outbox_counts("2025-W41") == counts
+    assert len(smtp.handler.received) == received
