@@ -21,8 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
 from integrity.leaf import micros
@@ -30,6 +33,9 @@ from ledger.database import Database
 from ledger.domain import Account, BreachReport, SessionInvalidation
 from ledger.recorders import EVENTS_TABLE, SYSTEM_LOG
 from ledger.transcoder import default_transcoder
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
 
 BREACH_TOPICS = (get_topic(BreachReport.Filed), get_topic(BreachReport.ReceiptAntedated))
 SESSION_TOPICS = (get_topic(SessionInvalidation.Declared),)
@@ -151,6 +157,39 @@ def rules_from_events(events: Iterable[tuple[str, str, bytes]]) -> tuple[Rule, .
     return tuple(rules.values())
 
 
+def valid_aggregate(ledger: Ledger, aggregate_id: UUID, rules: Sequence[Rule]) -> Any:
+    """The aggregate as its valid events make it: events a rule declares invalid are passed over
+    (for documents built from aggregates rather than from the read models, such as printouts).
+
+    Raises ``AggregateNotFoundError`` if it has no events, or its creation was invalid.
+    """
+    if not rules:
+        return ledger.get(aggregate_id)
+    database = ledger.database
+    with database.transaction(write=False) as cursor:
+        cursor.execute(
+            "SELECT originator_version, topic, state, actor_id, session_id, credential_version, "
+            f"recorded_at FROM {EVENTS_TABLE} WHERE originator_id = ? ORDER BY originator_version",
+            (database.uuid(aggregate_id),),
+        )
+        rows = cursor.fetchall()
+    aggregate: Any = None
+    for version, topic, state, actor, session, credentials, at in rows:
+        op = Provenance(_hex(actor), _hex(session), int(credentials), int(at))
+        if any(rule.excludes(op, topic) for rule in rules):
+            if aggregate is None:
+                break  # its creation was invalid: nothing of it exists
+            aggregate.version = version  # the next valid event follows on from this one
+            continue
+        event: Any = ledger.mapper.to_domain_event(
+            StoredEvent(aggregate_id, version, topic, bytes(state))
+        )
+        aggregate = event.mutate(aggregate)
+    if aggregate is None:
+        raise AggregateNotFoundError(aggregate_id)
+    return aggregate
+
+
 def _hex(value: Any) -> str:
     """A stored UUID (hex text on SQLite, a UUID on PostgreSQL) as 32-digit hex."""
-    return value if isinstance(value, str) else value.hex
+    return value if isinstance(value, str) else UUID(str(value)).hex

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, NamedTuple
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -285,6 +286,7 @@ class Projector:
             states = self._states(writer, events)
             page = Page(self._zones)
             _replay(page, rules, states, events)
+            _place_excluded(writer, page)
             self._write(writer, states.values(), page)
             if any(event.handler.kind is INVALIDATION for event in events):
                 self._reproject_changed(writer, rules, last)
@@ -315,6 +317,7 @@ class Projector:
         states = self._states(writer, events, again=True)
         page = Page(self._zones)
         _replay(page, rules, states, events)
+        _place_excluded(writer, page)
         replayed = [(event.op.nid,) for event in events]
         writer.delete(HISTORY, replayed)
         writer.delete(EXCLUDED, replayed)
@@ -506,6 +509,21 @@ def _replay(page: Page, rules: RuleSet, states: dict[str, Owned], events: Sequen
         if state.primary is None and not handler.creates:
             continue  # its creation was excluded: nothing of it is shown
         handler.apply(page, state, fields, op)
+
+
+def _place_excluded(writer: storage.Writer, page: Page) -> None:
+    """Give each excluded operation whose record has no row (its creation was excluded too) the
+    school of its log, so that the school's re-entry worklist lists it."""
+    for row in page.excluded:
+        if row.school_id is None:
+            writer.cursor.execute(
+                f"SELECT log_id FROM {EVENTS_TABLE} WHERE originator_id = "
+                f"{'?' if writer.dialect == 'sqlite' else '?::uuid'} AND originator_version = ?",
+                (row.originator_id, row.originator_version),
+            )
+            parts = str(writer.cursor.fetchone()[0]).split("/")
+            if parts[0] == "school":
+                row.school_id = UUID(parts[1]).hex
 
 
 def _excluded(page: Page, rules: RuleSet, event: _Event, state: Owned) -> bool:

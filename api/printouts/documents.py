@@ -30,7 +30,7 @@ from ledger.archive_summary import (
 )
 from ledger.checkpoints import StoredCheckpoint
 from ledger.domain import Group, IndividualCurriculum, Lesson, School, SchoolClass, SchoolYear
-from ledger.invalidation import Provenance, load_rules
+from ledger.invalidation import Provenance, load_rules, valid_aggregate
 from ledger.logs import school_log_id
 from ledger.recorders import EVENTS_TABLE
 
@@ -196,10 +196,13 @@ def _ru_date(value: str | date) -> str:
 def _lessons(
     ledger: Ledger, roster_id: UUID, days: Sequence[date], slots: Sequence[int]
 ) -> Iterator[Lesson]:
+    """The roster's lessons on those days and slots, without what п. 4.4 invalidated."""
+    rules = load_rules(ledger.database)
     for day in days:
         for slot in slots:
+            lesson_id = Lesson.create_id(roster_id=roster_id, on=day, slot=slot)
             try:
-                lesson = ledger.get(Lesson.create_id(roster_id=roster_id, on=day, slot=slot))
+                lesson = valid_aggregate(ledger, lesson_id, rules)
             except AggregateNotFoundError:
                 continue
             if isinstance(lesson, Lesson):

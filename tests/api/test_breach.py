@@ -151,3 +151,26 @@ def test_report_input_is_checked(fresh_world: World) -> None:
         )
         _problem(response, 422, "request.invalid")
     assert w.events() == before
+
+
+def test_auditors_see_every_excluded_operation(world: World) -> None:
+    # п. 4.4: the audit view lists every excluded operation with its rule; a teacher only their own.
+    w = world
+    lesson = _lesson(w, "russian")
+    session_id = w.client.get("/auth/me", headers=w.headers("russian")).json()["session_id"]
+    assert _mark(w, w.tokens["russian"], lesson, 3).status_code == 201
+    body = {"school_id": str(w.ids["school"]), "reason": "вход с чужого устройства"}
+    response = w.client.post(
+        f"/sessions/{session_id}/invalidation", headers=w.headers("head"), json=body
+    )
+    assert response.status_code == 201, response.text
+    w.services.projector.catch_up()  # type: ignore[union-attr]
+    seen = w.client.get("/reentry", headers=w.headers("auditor")).json()
+    rule = f"session/{response.json()['id'].replace('-', '')}"
+    # The session held the lesson and marked it: both operations are excluded.
+    assert [(i["event"], i["rule"]) for i in seen] == [
+        ("Lesson.Scheduled", rule),
+        ("Lesson.MarkRecorded", rule),
+    ]
+    assert w.client.get("/reentry", headers=w.headers("head")).json() == seen
+    assert w.client.get("/reentry", headers=w.headers("maths")).json() == []

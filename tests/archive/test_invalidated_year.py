@@ -13,6 +13,8 @@ from uuid import uuid4
 import pytest
 
 import commands as c
+from api.printouts.certify import rest_on_checkpoint
+from api.printouts.documents import class_journal_document, weekly_diary_document
 from api.printouts.year_close import close_school_year
 from integrity.errors import DocumentMismatchError
 from integrity.note import generate_signer
@@ -21,7 +23,7 @@ from ledger.archive import verify_archive
 from ledger.clock import ManualClock
 from ledger.signatories import signatory_key_name
 from tests.archive.support import ORIGIN, checkpointer_for, record_year, remanifest
-from tests.commands.school import build_school
+from tests.commands.school import MONDAY, build_school
 from tests.projections.test_breach import invalidate
 
 RULES = "data/invalidation.json"
@@ -91,3 +93,48 @@ def test_a_forged_rule_does_not_verify(archive: tuple[Path, list, str], tmp_path
     remanifest(copy)
     with pytest.raises(DocumentMismatchError, match="rule event 0"):
         verify_archive(copy, verifiers=verifiers)
+
+
+def test_printouts_leave_invalid_operations_out(ledger: Ledger, clock: ManualClock) -> None:
+    # п. 4.4, 1.6, 3.1: journal pages and the weekly diary are built without invalid operations.
+    school = build_school(ledger)
+    record_year(school, clock)
+    lesson = school.lesson(slot=3)
+    stolen = replace(school.maths, session_id=uuid4())
+    for actor, student, value in ((school.maths, 0, 5), (stolen, 1, 2)):
+        c.handle(
+            c.RecordMark(
+                actor=actor,
+                lesson_id=lesson,
+                student_id=school.students[student],
+                value=value,
+                work_type_id=school.work_types["Ответ на уроке"],
+            ),
+            ledger,
+        )
+    invalidate(school, stolen)
+    checkpoint = rest_on_checkpoint(
+        checkpointer_for(ledger, generate_signer(ORIGIN)), school.log_id
+    )
+    journal = class_journal_document(
+        ledger,
+        roster_id=school.class_id,
+        subject_id=school.subjects["Математика"],
+        first_day=MONDAY,
+        last_day=MONDAY,
+        checkpoint=checkpoint,
+        origin=ORIGIN,
+    )
+    (page,) = [entry for entry in journal["lessons"] if entry["id"] == str(lesson)]
+    assert [(m["student_id"], m["value"]) for m in page["marks"]] == [(str(school.students[0]), 5)]
+    for student, expected in ((0, [5]), (1, [])):
+        diary = weekly_diary_document(
+            ledger,
+            class_id=school.class_id,
+            student_id=school.students[student],
+            week_of=MONDAY,
+            checkpoint=checkpoint,
+            origin=ORIGIN,
+        )
+        (day,) = [entry for entry in diary["lessons"] if entry["id"] == str(lesson)]
+        assert [m["value"] for m in day["marks"]] == expected
