@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from uuid import UUID
 
@@ -49,6 +50,16 @@ def normalise_address(text: str) -> str:
     if len(normalised) > MAX_ADDRESS_LENGTH:
         raise AddressError("слишком длинный адрес электронной почты")
     return normalised
+
+
+def subscription_contacts(contacts: Mapping[str, str]) -> dict[str, str]:
+    """The contacts that are subscriptions' addresses (kind ``email:<address_ref>``).
+
+    They belong to the subscriptions, not to whoever edits the person's data: ``PUT /people``
+    keeps them (a body may only send them back unchanged), and only the end of their subscription or
+    ``Vault.forget`` removes them.
+    """
+    return {kind: value for kind, value in contacts.items() if kind.startswith(CONTACT_PREFIX)}
 
 
 def digest_key(kek: bytes) -> bytes:

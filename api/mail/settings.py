@@ -73,6 +73,12 @@ class MailSettings:
                 password = Path(path).read_text(encoding="utf-8").strip()
             except OSError as e:
                 raise MailSettingsError(f"cannot read EJOURNAL_SMTP_PASSWORD_FILE: {e}") from e
+        username = environ.get("EJOURNAL_SMTP_USER") or None
+        # smtplib encodes AUTH PLAIN and LOGIN in ASCII: anything else would fail at every
+        # delivery, long after start-up, with an error that is no SMTP reply.
+        for variable, value in (("EJOURNAL_SMTP_USER", username), ("password", password)):
+            if value is not None and not value.isascii():
+                raise MailSettingsError(f"the SMTP {variable} must be ASCII (smtplib sends it so)")
         try:
             weekday = int(environ.get("EJOURNAL_DIGEST_WEEKDAY", "7"))
             at = time.fromisoformat(environ.get("EJOURNAL_DIGEST_TIME", "18:00"))
@@ -82,7 +88,7 @@ class MailSettings:
                 smtp_host=host,
                 smtp_port=int(environ.get("EJOURNAL_SMTP_PORT", _DEFAULT_PORTS[security])),
                 security=security,  # type: ignore[arg-type]
-                username=environ.get("EJOURNAL_SMTP_USER") or None,
+                username=username,
                 password=password or None,
                 ca_file=environ.get("EJOURNAL_SMTP_CA_FILE") or None,
                 timeout_seconds=float(environ.get("EJOURNAL_SMTP_TIMEOUT", "30")),

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from api.access_log import Access
 from api.deps import AccessLogDep, CurrentCaller, LedgerDep, VaultDep
 from api.errors import ApiError, problem_responses
+from api.mail.addresses import subscription_contacts
 from api.policy import disposer, personal_data_keeper, personal_data_reader
 from api.schemas.common import Accepted
 from api.schemas.people import PersonIn, PersonOut
@@ -29,8 +30,15 @@ def put_person(
     known, school_id = vault.school_of(person_id)
     # A person stays with the school that registered them; only a new one takes the body's.
     personal_data_keeper(caller, school_id if known else body.school_id)
-    data = PersonalData(body.full_name, body.birth_date, dict(body.contacts))
     try:
+        stored = vault.get(person_id) if known else None
+        # Subscriptions' addresses are not the form's to replace (a body may only send them back
+        # unchanged): dropping them would silently stop the parent's digests.
+        kept = subscription_contacts(stored.data.contacts) if stored is not None else {}
+        sent = subscription_contacts(body.contacts)
+        if any(kept.get(kind) != address for kind, address in sent.items()):
+            raise ApiError("request.invalid", detail="a subscription's address is not the form's")
+        data = PersonalData(body.full_name, body.birth_date, {**body.contacts, **kept})
         vault.put(
             person_id, data, school_id=school_id if known else body.school_id, now=ledger.clock()
         )

@@ -9,7 +9,15 @@ from pydantic import Field
 
 from api.schemas.common import Input, Name, Output, SchoolDate
 
-ContactKind = Annotated[str, Field(max_length=32, pattern=r"^[a-z_]+$")]
+ContactKind = Annotated[
+    str,
+    Field(
+        max_length=64,
+        pattern=r"^[a-z_]+(:[0-9a-f-]{32,36})?$",
+        description="e.g. email, phone; email:<reference> is a subscription's address, which a "
+        "body may only send back unchanged",
+    ),
+]
 Contact = Annotated[Name, Field(max_length=200)]
 
 

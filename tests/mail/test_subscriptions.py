@@ -3,7 +3,7 @@ the address never enters the ledger (I9)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from uuid import uuid4
 
@@ -23,8 +23,10 @@ from tests.mail.support import (
     actor,
     link_parent,
     mailer,
+    project,
     subscribe,
     subscribe_and_confirm,
+    write_lesson,
 )
 
 
@@ -198,3 +200,43 @@ def test_the_schedule_plans_the_week_once_its_moment_has_come(
     schedule.tick()  # planned once: nothing new, nothing sent twice
     assert mailer(w).outbox_counts("2025-W41") == counts
     assert len(smtp.handler.received) == received
+
+
+def test_replacing_the_parent_s_data_keeps_the_subscription_s_address(
+    mail_world: World, smtp: Smtp
+) -> None:
+    # п. 1.6, 1.7: `PUT /people/{id}` replaces the name and the form's contacts, not the
+    # addresses of subscriptions (kind `email:<reference>`): the parent's digest still goes out.
+    w = mail_world
+    student = w.school.students[2]
+    parent = w.persons["parent"]
+    link_parent(w, student)
+    address = "ne.propadu@example.ru"
+    subscribe_and_confirm(w, smtp, student, address)
+    path = f"/people/{parent}"
+    for phone in ("+7 900 000-00-01", "+7 900 000-00-02"):
+        body = {"full_name": "Родитель Новый", "contacts": {"phone": phone, "email": "a@b.ru"}}
+        replaced = w.client.put(path, json=body, headers=w.headers("head"))
+        assert replaced.status_code == 200, replaced.text
+    stored = w.client.get(path, headers=w.headers("head")).json()
+    kept = {k: v for k, v in stored["contacts"].items() if k.startswith("email:")}
+    assert address in kept.values()
+    assert stored["full_name"] == "Родитель Новый"
+    assert {k: v for k, v in stored["contacts"].items() if k not in kept} == {
+        "phone": "+7 900 000-00-02",
+        "email": "a@b.ru",
+    }
+    (kind,) = [k for k, v in kept.items() if v == address]
+    forged = {"full_name": "Родитель Новый", "contacts": {kind: "chuzhoj@example.ru"}}
+    refused_put = w.client.put(path, json=forged, headers=w.headers("head"))
+    assert refused_put.status_code == 422 and refused_put.json()["code"] == "request.invalid"
+    # What GET returns may be sent back as it is (a form that reads, edits and saves).
+    round_trip = {"full_name": stored["full_name"], "contacts": stored["contacts"]}
+    assert w.client.put(path, json=round_trip, headers=w.headers("head")).status_code == 200
+    write_lesson(w, date(2025, 10, 20), topic="Периметр", marks={student: 5})
+    project(w)
+    smtp.handler.received.clear()
+    assert mailer(w).plan_week("2025-W43") >= 1
+    mailer(w).deliver_due()
+    (digest,) = smtp.handler.to(address)
+    assert "неделя" in digest.message["Subject"]
