@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import closing
 from pathlib import Path
 
 import psycopg
@@ -76,13 +77,11 @@ def run_verify(database_url: str, log_id: str, queue: multiprocessing.Queue) -> 
 
 def run_hashlib(database_url: str, limit: int, queue: multiprocessing.Queue) -> None:
     ledger = Ledger(database_url=database_url)
-    with ledger.database.transaction(write=False) as cursor:
-        cursor.execute(
-            f"SELECT {row_columns(ledger.database.dialect)} FROM stored_events "
-            "ORDER BY log_id, idx LIMIT ?",
-            (limit,),
-        )
-        rows = cursor.fetchall()
+    # Streamed: converting a million rows inside one fetch outlasts PostgreSQL's
+    # idle-in-transaction timeout on a large database.
+    sql = f"SELECT {row_columns(ledger.database.dialect)} FROM stored_events ORDER BY log_id, idx"
+    with closing(ledger.database.stream(sql + " LIMIT ?", (limit,))) as stream:
+        rows = list(stream)
     leaves = [(bytes(row[5]), encode_leaf(leaf_of_row(row))) for row in rows]
     sha256 = hashlib.sha256
     started = time.perf_counter()
