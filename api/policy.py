@@ -160,16 +160,21 @@ class AuditScope:
         return len(parts) == 3 and parts[0] == "school" and _uuid(parts[1]) in self.schools
 
 
+def administered_schools(caller: Caller) -> frozenset[UUID]:
+    """The schools in which the caller is the head or a deputy."""
+    return frozenset(
+        grant.school_id
+        for grant in caller.actor.grants
+        if grant.role in ADMINISTRATION and grant.school_id is not None
+    )
+
+
 def audit_scope(caller: Caller) -> AuditScope:
     """The ledger, checkpoints, receipts and verification: auditors see every log; a head or
     deputy the logs of their schools. Nobody else."""
     if caller.holds(Role.AUDITOR):
         return AuditScope(Role.AUDITOR, None)
-    schools = frozenset(
-        grant.school_id
-        for grant in caller.actor.grants
-        if grant.role in ADMINISTRATION and grant.school_id is not None
-    )
+    schools = administered_schools(caller)
     if schools:
         role = Role.HEAD if any(g.role is Role.HEAD for g in caller.actor.grants) else Role.DEPUTY
         return AuditScope(role, schools)

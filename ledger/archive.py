@@ -367,7 +367,11 @@ def _invalidation_rules(
     for oid, version, state in rows:
         try:
             receipt = prove_event(
-                database, _as_uuid(oid), int(version), verifiers=verifiers, origin=origin
+                database,
+                UUID(bytes=uuid_bytes(oid)),
+                int(version),
+                verifiers=verifiers,
+                origin=origin,
             )
         except NotProvableError as e:
             raise ArchiveError(f"п. 4.4 rule event: {e}") from e
@@ -375,10 +379,6 @@ def _invalidation_rules(
         events.append({"receipt": receipt.encode(), "payload": payload})
     document = {"format": INVALIDATION_FORMAT, "log": SYSTEM_LOG, "events": events}
     return json.dumps(document, indent=1).encode("utf-8") + b"\n"
-
-
-def _as_uuid(value: Any) -> UUID:
-    return value if isinstance(value, UUID) else UUID(str(value))
 
 
 def read_invalidation_rules(

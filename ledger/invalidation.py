@@ -32,6 +32,7 @@ from integrity.leaf import micros
 from ledger.database import Database
 from ledger.domain import Account, BreachReport, SessionInvalidation
 from ledger.recorders import EVENTS_TABLE, SYSTEM_LOG
+from ledger.replay import uuid_bytes
 from ledger.transcoder import default_transcoder
 
 if TYPE_CHECKING:
@@ -192,4 +193,4 @@ def valid_aggregate(ledger: Ledger, aggregate_id: UUID, rules: Sequence[Rule]) -
 
 def _hex(value: Any) -> str:
     """A stored UUID (hex text on SQLite, a UUID on PostgreSQL) as 32-digit hex."""
-    return value if isinstance(value, str) else UUID(str(value)).hex
+    return uuid_bytes(value).hex()

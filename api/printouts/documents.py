@@ -30,9 +30,10 @@ from ledger.archive_summary import (
 )
 from ledger.checkpoints import StoredCheckpoint
 from ledger.domain import Group, IndividualCurriculum, Lesson, School, SchoolClass, SchoolYear
-from ledger.invalidation import Provenance, load_rules, valid_aggregate
+from ledger.invalidation import Provenance, Rule, load_rules, valid_aggregate
 from ledger.logs import school_log_id
 from ledger.recorders import EVENTS_TABLE
+from ledger.replay import uuid_bytes
 
 Names = Callable[[UUID], str | None]
 """A person's name for display, from the personal-data vault (None when unknown)."""
@@ -80,18 +81,12 @@ def summary_fold(ledger: Ledger, log_id: str, size: int) -> SummaryFold:
     params = (log_id, size, *(f"{prefix}%" for prefix in RELEVANT_PREFIXES))
     with closing(ledger.database.stream(sql, params)) as rows:
         for index, originator, topic, state, actor, session, version, at in rows:
-            op = Provenance(_hex(actor), _hex(session), int(version), int(at))
-            fold.feed(index, _uuid(originator), topic, None if state is None else bytes(state), op)
+            op = Provenance(
+                uuid_bytes(actor).hex(), uuid_bytes(session).hex(), int(version), int(at)
+            )
+            origin = UUID(bytes=uuid_bytes(originator))
+            fold.feed(index, origin, topic, None if state is None else bytes(state), op)
     return fold
-
-
-def _uuid(value: Any) -> UUID:
-    return value if isinstance(value, UUID) else UUID(str(value))
-
-
-def _hex(value: Any) -> str:
-    """A stored UUID as 32-digit hex (SQLite stores it so; PostgreSQL returns a UUID)."""
-    return _uuid(value).hex
 
 
 def summary_sheet_document(
@@ -194,10 +189,13 @@ def _ru_date(value: str | date) -> str:
 
 
 def _lessons(
-    ledger: Ledger, roster_id: UUID, days: Sequence[date], slots: Sequence[int]
+    ledger: Ledger,
+    roster_id: UUID,
+    days: Sequence[date],
+    slots: Sequence[int],
+    rules: Sequence[Rule],
 ) -> Iterator[Lesson]:
-    """The roster's lessons on those days and slots, without what п. 4.4 invalidated."""
-    rules = load_rules(ledger.database)
+    """The roster's lessons on those days and slots, without what ``rules`` invalidate (п. 4.4)."""
     for day in days:
         for slot in slots:
             lesson_id = Lesson.create_id(roster_id=roster_id, on=day, slot=slot)
@@ -283,7 +281,7 @@ def class_journal_document(
     days = _days(first_day, last_day)
     lessons = [
         _lesson_json(lesson, year)
-        for lesson in _lessons(ledger, roster_id, days, slots)
+        for lesson in _lessons(ledger, roster_id, days, slots, load_rules(ledger.database))
         if lesson.subject_id == subject_id
     ]
     students = sorted({s for day in days for s in roster.members_on(day)}, key=lambda s: s.bytes)
@@ -410,8 +408,9 @@ def weekly_diary_document(
     days = _days(monday, monday + timedelta(days=5))
     slots = sorted(year.bell_schedules.get(school_class.bell_schedule, {}))
     lessons: list[dict[str, Any]] = []
+    rules = load_rules(ledger.database)
     for roster in _rosters_of(ledger, school_class, student_id, monday):
-        for lesson in _lessons(ledger, roster.id, days, slots):
+        for lesson in _lessons(ledger, roster.id, days, slots, rules):
             if not roster.is_member(student_id, lesson.on):
                 continue
             data = _lesson_json(lesson, year)

@@ -10,10 +10,9 @@ from uuid import UUID
 from fastapi import APIRouter, status
 
 import commands as c
-from api.auth import Caller
 from api.deps import AuthDep, CurrentActor, CurrentCaller, LedgerDep
 from api.errors import ApiError, problem_responses
-from api.policy import audit_scope
+from api.policy import administered_schools, audit_scope
 from api.schemas.breach import (
     BreachReportIn,
     ExcludedOperationOut,
@@ -23,7 +22,7 @@ from api.schemas.breach import (
     SessionInvalidationIn,
 )
 from api.schemas.common import Accepted, Created
-from ledger.actor import ADMINISTRATION, Role
+from ledger.actor import Role
 from projections.errors import NotProjected
 from projections.reentry import InvalidationQueries, InvalidationRule
 
@@ -142,7 +141,7 @@ def list_flagged(
 )
 def reentry_worklist(caller: CurrentCaller, ledger: LedgerDep) -> list[ExcludedOperationOut]:
     queries = InvalidationQueries(ledger.database)
-    schools = _administered(caller)
+    schools = administered_schools(caller)
     if caller.holds(Role.AUDITOR):
         found = queries.worklist()
     elif schools:
@@ -150,14 +149,6 @@ def reentry_worklist(caller: CurrentCaller, ledger: LedgerDep) -> list[ExcludedO
     else:
         found = queries.worklist(author_id=caller.actor.account_id)
     return [ExcludedOperationOut.model_validate(item) for item in found]
-
-
-def _administered(caller: Caller) -> frozenset[UUID]:
-    return frozenset(
-        g.school_id
-        for g in caller.actor.grants
-        if g.role in ADMINISTRATION and g.school_id is not None
-    )
 
 
 def _sees(schools: frozenset[UUID] | None, rule: InvalidationRule) -> bool:
