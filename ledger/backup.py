@@ -33,7 +33,7 @@ from integrity.errors import VerificationError
 from integrity.note import Verifier
 from ledger.application import Ledger
 from ledger.checkpoints import create_checkpoint_table
-from ledger.config import persistence_env
+from ledger.config import POSTGRES_PERSISTENCE, SQLITE_PERSISTENCE, persistence_env
 from ledger.errors import LedgerError
 from ledger.keys import KeyStore
 from ledger.recorders import EVENTS_TABLE
@@ -79,14 +79,14 @@ class RestoreReport:
 
 def _sqlite_path(database_url: str) -> Path:
     env = persistence_env(database_url)
-    if env["PERSISTENCE_MODULE"] != "eventsourcing.sqlite":
+    if env["PERSISTENCE_MODULE"] != SQLITE_PERSISTENCE:
         raise BackupError(f"{database_url} is not a SQLite URL")
     return Path(env["SQLITE_DBNAME"])
 
 
 def _pg_url(database_url: str) -> str:
     env = persistence_env(database_url)
-    if env["PERSISTENCE_MODULE"] != "eventsourcing.postgres":
+    if env["PERSISTENCE_MODULE"] != POSTGRES_PERSISTENCE:
         raise BackupError(f"{database_url} is not a PostgreSQL URL")
     return database_url.replace("postgres://", "postgresql://", 1)
 
@@ -109,7 +109,7 @@ def backup(database_url: str, destination: Path, *, method: Method = "auto") -> 
     """
     if destination.exists():
         raise BackupError(f"{destination} already exists")
-    sqlite = persistence_env(database_url)["PERSISTENCE_MODULE"] == "eventsourcing.sqlite"
+    sqlite = persistence_env(database_url)["PERSISTENCE_MODULE"] == SQLITE_PERSISTENCE
     if method == "auto":
         method = "sqlite" if sqlite else ("pg_dump" if shutil.which("pg_dump") else "logical")
     destination.parent.mkdir(parents=True, exist_ok=True)
@@ -194,7 +194,7 @@ def _detect(source: Path) -> str:
 
 def _require_empty(database_url: str) -> None:
     env = persistence_env(database_url)
-    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+    if env["PERSISTENCE_MODULE"] == SQLITE_PERSISTENCE:
         path = _sqlite_path(database_url)
         if path.exists() and path.stat().st_size > 0:
             raise BackupError(f"restore needs an empty database: {path} exists")
@@ -224,7 +224,7 @@ def restore(
     """
     method = _detect(source)
     _require_empty(database_url)
-    sqlite = persistence_env(database_url)["PERSISTENCE_MODULE"] == "eventsourcing.sqlite"
+    sqlite = persistence_env(database_url)["PERSISTENCE_MODULE"] == SQLITE_PERSISTENCE
     if sqlite != (method == "sqlite"):
         raise BackupError(f"a {method} backup cannot be restored into {database_url}")
     if method == "sqlite":

@@ -11,6 +11,10 @@ DEFAULT_DATABASE_URL = "sqlite:///ejournal.db"
 """The embedded default: one SQLite file in the working directory."""
 
 
+SQLITE_PERSISTENCE = "ledger.sqlite_store:Factory"
+POSTGRES_PERSISTENCE = "eventsourcing.postgres"
+
+
 class BadDatabaseURLError(LedgerError):
     """The database URL is neither sqlite:///PATH nor postgresql://..."""
 
@@ -29,7 +33,7 @@ def persistence_env(database_url: str) -> dict[str, str]:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "PERSISTENCE_MODULE": SQLITE_PERSISTENCE,
             "SQLITE_DBNAME": path,
             "SQLITE_LOCK_TIMEOUT": "30",
             "APPLICATION_RECORDER_TOPIC": "ledger.recorders:ChainedSQLiteApplicationRecorder",
@@ -39,7 +43,7 @@ def persistence_env(database_url: str) -> dict[str, str]:
         if not dbname:
             raise BadDatabaseURLError(f"no database name in {database_url!r}")
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "PERSISTENCE_MODULE": POSTGRES_PERSISTENCE,
             "POSTGRES_DBNAME": dbname,
             "POSTGRES_HOST": parts.hostname or "127.0.0.1",
             "POSTGRES_PORT": str(parts.port or 5432),

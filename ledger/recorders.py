@@ -14,11 +14,13 @@ Why a head is guessed first. Reading a log's head before computing leaves costs 
 trip. Instead each recorder remembers the head it last wrote per log and inserts with a guard: the
 insert only happens if the log's current head has that chain hash. The guard runs under the lock, so
 a wrong guess (another process wrote, or a transaction rolled back) inserts nothing; the recorder
-then reads the real head and inserts again, in the same transaction.
+then reads the real head and inserts again, in the same transaction. SQLite remembers only committed
+heads and needs no guard (see ``ChainedSQLiteApplicationRecorder``).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections.abc import Sequence
@@ -109,6 +111,12 @@ class Entry:
     chain_hash: bytes
 
 
+@functools.lru_cache(maxsize=1024)
+def _leaf_encoder(log_id: str) -> LogLeafEncoder:
+    """One encoder per log, so its topics and roles are encoded once, not once per save."""
+    return LogLeafEncoder(log_id)
+
+
 def build_entries(
     context: WriteContext, stored_events: Sequence[StoredEvent], head: Head | None
 ) -> list[Entry]:
@@ -118,7 +126,7 @@ def build_entries(
     """
     next_index, previous = (head[0] + 1, head[1]) if head else (0, CHAIN_GENESIS)
     actor = context.actor
-    encoder = LogLeafEncoder(context.log_id)
+    encoder = _leaf_encoder(context.log_id)
     recorded_at, role = micros(context.recorded_at), context.role.value
     actor_id, session_id = actor.account_id.bytes, actor.session_id.bytes
     entries = []
@@ -205,7 +213,15 @@ _HEAD_CHAIN = "(SELECT chain_hash FROM {table} WHERE log_id = {p} ORDER BY idx D
 
 
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
-    """SQLite application recorder whose rows are events with their log entries."""
+    """SQLite application recorder whose rows are events with their log entries.
+
+    SQLite's head guess differs from PostgreSQL's: an ``INSERT … SELECT`` whose guard reads the
+    events table makes SQLite materialise the row in a temporary table first (a third of the
+    insert's cost). Here a hint is remembered only once its transaction has committed, so it is
+    a fact of the append-only log: entry ``i`` has chain hash ``h`` for good. Inserting the next
+    entry at ``i + 1`` then needs no guard, only the unique ``(log_id, idx)`` index: the insert
+    is refused (``OR IGNORE``) exactly when another writer got there first.
+    """
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = EVENTS_TABLE):
         super().__init__(datastore, events_table_name)
@@ -213,8 +229,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         table = self.events_table_name
         placeholders = ", ".join("?" * 14)
         self._insert_first = (
-            f"INSERT INTO {table} ({_INSERT_COLUMNS}) SELECT {placeholders} "
-            f"WHERE {_HEAD_CHAIN.format(table=table, p='?')} IS ?"
+            f"INSERT OR IGNORE INTO {table} ({_INSERT_COLUMNS}) VALUES ({placeholders})"
         )
         self._insert_next = f"INSERT INTO {table} ({_INSERT_COLUMNS}) VALUES ({placeholders})"
         self._select_head = _HEAD.format(table=table, p="?")
@@ -236,24 +251,42 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         statements.extend(sqlite_guard_statements())
         return statements
 
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        context = _context(kwargs)
+        with self.datastore.transaction(commit=True) as c:
+            notification_ids, entries = self._insert_chained(c, stored_events, context)
+        if entries:
+            self._hints.set(context.log_id, entries)  # committed: now a fact
+        return notification_ids
+
     def _insert_events(
         self,
         c: SQLiteCursor,
         stored_events: Sequence[StoredEvent],
         **kwargs: Any,
     ) -> Sequence[int] | None:
+        # The library's hook, for callers that own the transaction: no hint, since this
+        # transaction may yet roll back.
+        return self._insert_chained(c, stored_events, _context(kwargs))[0]
+
+    def _insert_chained(
+        self,
+        c: SQLiteCursor,
+        stored_events: Sequence[StoredEvent],
+        context: SaveContext,
+    ) -> tuple[list[int], list[Entry]]:
         if not stored_events:
-            return []
-        context = _context(kwargs)
+            return [], []
         contexts = _per_event(context, len(stored_events))
-        hint = self._hints.get(context.log_id)
-        entries = build_save_entries(context, stored_events, hint)
-        # The guarded insert is the transaction's first statement: it takes the write lock even
-        # when the guard lets nothing through.
-        guess = hint[1] if hint else None
-        c.execute(self._insert_first, (*self._row(contexts[0], stored_events[0], entries[0]),
-                                       context.log_id, guess))  # fmt: skip
+        entries = build_save_entries(context, stored_events, self._hints.get(context.log_id))
+        # The first statement is an insert, so it takes the write lock even when it is ignored;
+        # the head read after it is final.
+        c.execute(self._insert_first, self._row(contexts[0], stored_events[0], entries[0]))
         if c.sqlite_cursor.rowcount == 0:
+            # Either the hint was stale or the event itself conflicts: read the real head and
+            # insert again, unguarded, so a conflicting event raises the library's IntegrityError.
             c.execute(self._select_head, (context.log_id,))
             row = c.fetchone()
             entries = build_save_entries(context, stored_events, (row[0], row[1]) if row else None)
@@ -262,8 +295,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         for each, stored, entry in zip(contexts[1:], stored_events[1:], entries[1:], strict=True):
             c.execute(self._insert_next, self._row(each, stored, entry))
             notification_ids.append(c.lastrowid)
-        self._hints.set(context.log_id, entries)
-        return notification_ids
+        return notification_ids, entries
 
     @staticmethod
     def _row(context: WriteContext, stored: StoredEvent, entry: Entry) -> tuple[Any, ...]:
@@ -314,10 +346,11 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         # One statement for the whole save: per-event values as arrays, the save's as scalars.
         self._insert = SQL(
             f"INSERT INTO {qualified} ({_INSERT_COLUMNS}) "
-            "SELECT o, v, t, s, %(log)s, i, %(at)s, %(actor)s, %(role)s, %(credential)s, "
-            "%(session)s, d, l, c "
-            "FROM unnest(%(o)s::uuid[], %(v)s::bigint[], %(t)s::text[], %(s)s::bytea[], "
-            "%(i)s::bigint[], %(d)s::bytea[], %(l)s::bytea[], %(c)s::bytea[]) "
+            "SELECT o, v, t, s, %(log)s, i, %(at)b, %(actor)b, %(role)s, %(credential)b, "
+            "%(session)b, d, l, c "
+            # Binary parameters (%b): psycopg escapes hashes and payloads as text slowly.
+            "FROM unnest(%(o)b::uuid[], %(v)b::bigint[], %(t)b::text[], %(s)b::bytea[], "
+            "%(i)b::bigint[], %(d)b::bytea[], %(l)b::bytea[], %(c)b::bytea[]) "
             "AS u(o, v, t, s, i, d, l, c) "
             f"WHERE {_HEAD_CHAIN.format(table=qualified, p='%(log)s')} "
             "IS NOT DISTINCT FROM %(guess)s::bytea "

@@ -23,7 +23,7 @@ from eventsourcing.persistence import (
     UUIDAsHex,
 )
 
-_PLAIN = (str, int, bool, float, type(None))
+_PLAIN = frozenset({str, int, bool, float, type(None)})
 _CONTAINERS = frozenset({dict, list})
 
 
@@ -78,13 +78,19 @@ class OrjsonTranscoder(Transcoder):
         return self._untag(orjson.loads(data))
 
     def _tag(self, obj: Any) -> Any:
+        # Scalars are passed over inline rather than through a call per value: this runs for
+        # every value of every event saved.
         kind = type(obj)
+        if kind is dict:
+            tag = self._tag
+            return {
+                key: value if type(value) in _PLAIN else tag(value) for key, value in obj.items()
+            }
+        if kind is list:
+            tag = self._tag
+            return [value if type(value) in _PLAIN else tag(value) for value in obj]
         if kind in _PLAIN:
             return obj
-        if kind is dict:
-            return {key: self._tag(value) for key, value in obj.items()}
-        if kind is list:
-            return [self._tag(value) for value in obj]
         if isinstance(obj, Enum):
             # Events hold plain values; an enum member is stored as its value.
             return self._tag(obj.value)

@@ -15,10 +15,14 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+import pytest
+from eventsourcing.domain import Aggregate, event
+
 import commands as c
-from ledger.actor import Actor
+from ledger.actor import SYSTEM_ACTOR, Actor, Role
 from ledger.application import Ledger
 from ledger.clock import ManualClock
+from ledger.errors import ConcurrentWriteError
 from ledger.verify import verify_ledger
 from tests.commands.school import MONDAY, build_school
 
@@ -122,4 +126,35 @@ def test_four_processes(ledger: Ledger, database_url: str) -> None:
     total = sum(outcomes, Counter())
     assert total["recorded"] == 4 * COMMANDS_PER_WRITER
     assert marks_in(ledger, log_id) - before == 4 * COMMANDS_PER_WRITER
+    assert_dense_and_verified(ledger)
+
+
+class Note(Aggregate):
+    @event("Written")
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @event("Amended")
+    def amend(self, text: str) -> None:
+        self.text = text
+
+
+def test_a_save_refused_after_its_first_row_leaves_no_gap(ledger: Ledger) -> None:
+    # The recorders remember a log's head to skip reading it; a save that inserted its first row
+    # and was then refused (its second event conflicts) must not leave that head behind.
+    def record(*notes: Note) -> None:
+        ledger.record(*notes, log_id="notes", actor=SYSTEM_ACTOR, role=Role.SYSTEM)
+
+    note = Note("first")
+    record(note)
+    stale = ledger.get(note.id)
+    note.amend("second")
+    record(note)
+    stale.amend("conflicting")
+    with pytest.raises(ConcurrentWriteError, match="a concurrent write changed the same record"):
+        record(Note("refused with it"), stale)
+    record(Note("next"))
+    with ledger.database.transaction(write=False) as cursor:
+        cursor.execute("SELECT COUNT(*) FROM stored_events WHERE log_id = ?", ("notes",))
+        assert cursor.fetchone()[0] == 3
     assert_dense_and_verified(ledger)
