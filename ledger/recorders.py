@@ -291,11 +291,17 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             row = c.fetchone()
             entries = build_save_entries(context, stored_events, (row[0], row[1]) if row else None)
             c.execute(self._insert_next, self._row(contexts[0], stored_events[0], entries[0]))
-        notification_ids = [c.lastrowid]
-        for each, stored, entry in zip(contexts[1:], stored_events[1:], entries[1:], strict=True):
-            c.execute(self._insert_next, self._row(each, stored, entry))
-            notification_ids.append(c.lastrowid)
-        return notification_ids, entries
+        first, last = c.lastrowid, c.lastrowid + len(stored_events) - 1
+        if last > first:
+            row = self._row
+            rest = zip(contexts[1:], stored_events[1:], entries[1:], strict=True)
+            c.executemany(self._insert_next, [row(*each) for each in rest])
+            # Under the write lock SQLite gives each new row the largest rowid plus one, so the
+            # save's rows have consecutive notification ids; checked, since it is not promised.
+            c.execute("SELECT last_insert_rowid()")
+            if c.fetchone()[0] != last:
+                raise ProgrammingError("the save's rows did not get consecutive rowids")
+        return list(range(first, last + 1)), entries
 
     @staticmethod
     def _row(context: WriteContext, stored: StoredEvent, entry: Entry) -> tuple[Any, ...]:

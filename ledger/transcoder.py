@@ -91,15 +91,18 @@ class OrjsonTranscoder(Transcoder):
             return [value if type(value) in _PLAIN else tag(value) for value in obj]
         if kind in _PLAIN:
             return obj
-        if isinstance(obj, Enum):
-            # Events hold plain values; an enum member is stored as its value.
-            return self._tag(obj.value)
-        try:
-            transcoding = self.types[kind]
-        except KeyError:
+        transcoding = self.types.get(kind)
+        if transcoding is None:
+            if isinstance(obj, Enum):
+                # Events hold plain values; an enum member is stored as its value.
+                return self._tag(obj.value)
             msg = f"Object of type {kind} is not serializable: register a transcoding for it"
-            raise TranscodingNotRegisteredError(msg) from None
-        return {"_type_": transcoding.name, "_data_": self._tag(transcoding.encode(obj))}
+            raise TranscodingNotRegisteredError(msg)
+        data = transcoding.encode(obj)
+        return {
+            "_type_": transcoding.name,
+            "_data_": data if type(data) in _PLAIN else self._tag(data),
+        }
 
     def _untag(self, obj: Any) -> Any:
         # Scalars are checked inline rather than through a call per value: this runs for every
