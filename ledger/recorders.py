@@ -37,7 +37,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
-from integrity.leaf import CHAIN_GENESIS, LogLeafEncoder, chain_hash, leaf_hash, micros
+from integrity.leaf import CHAIN_GENESIS, LEAF_HASH_PREFIX, LogLeafEncoder, micros
 from ledger.actor import SYSTEM_ACTOR, Actor, Role
 from ledger.append_only import postgres_guard_statements, sqlite_guard_statements
 from ledger.clock import system_clock
@@ -101,7 +101,7 @@ def _per_event(context: SaveContext, count: int) -> Sequence[WriteContext]:
     return contexts
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass is slow to build, and this is per event
 class Entry:
     """The per-event fields of a log entry; the rest is the save's ``WriteContext``."""
 
@@ -130,11 +130,12 @@ def build_entries(
     recorded_at, role = micros(context.recorded_at), context.role.value
     actor_id, session_id = actor.account_id.bytes, actor.session_id.bytes
     entries = []
+    sha256 = hashlib.sha256
     for index, stored in zip(count(next_index), stored_events, strict=False):
         originator_id = stored.originator_id
         if not isinstance(originator_id, UUID):
             originator_id = UUID(originator_id)
-        digest = hashlib.sha256(stored.state).digest()
+        digest = sha256(stored.state).digest()
         leaf = encoder.encode(
             index,
             originator_id.bytes,
@@ -147,8 +148,8 @@ def build_entries(
             session_id,
             digest,
         )
-        hashed = leaf_hash(leaf)
-        previous = chain_hash(previous, hashed)
+        hashed = sha256(LEAF_HASH_PREFIX + leaf).digest()  # leaf_hash and chain_hash, inlined
+        previous = sha256(previous + hashed).digest()
         entries.append(Entry(index, digest, hashed, previous))
     return entries
 
@@ -281,21 +282,23 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             return [], []
         contexts = _per_event(context, len(stored_events))
         entries = build_save_entries(context, stored_events, self._hints.get(context.log_id))
+        rows = self._rows(contexts, stored_events, entries)
         # The first statement is an insert, so it takes the write lock even when it is ignored;
         # the head read after it is final.
-        c.execute(self._insert_first, self._row(contexts[0], stored_events[0], entries[0]))
+        c.execute(self._insert_first, rows[0])
         if c.sqlite_cursor.rowcount == 0:
             # Either the hint was stale or the event itself conflicts: read the real head and
             # insert again, unguarded, so a conflicting event raises the library's IntegrityError.
             c.execute(self._select_head, (context.log_id,))
-            row = c.fetchone()
-            entries = build_save_entries(context, stored_events, (row[0], row[1]) if row else None)
-            c.execute(self._insert_next, self._row(contexts[0], stored_events[0], entries[0]))
-        first, last = c.lastrowid, c.lastrowid + len(stored_events) - 1
+            head = c.fetchone()
+            entries = build_save_entries(
+                context, stored_events, (head[0], head[1]) if head else None
+            )
+            rows = self._rows(contexts, stored_events, entries)
+            c.execute(self._insert_next, rows[0])
+        first, last = c.lastrowid, c.lastrowid + len(rows) - 1
         if last > first:
-            row = self._row
-            rest = zip(contexts[1:], stored_events[1:], entries[1:], strict=True)
-            c.executemany(self._insert_next, [row(*each) for each in rest])
+            c.executemany(self._insert_next, rows[1:])
             # Under the write lock SQLite gives each new row the largest rowid plus one, so the
             # save's rows have consecutive notification ids; checked, since it is not promised.
             c.execute("SELECT last_insert_rowid()")
@@ -304,25 +307,44 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         return list(range(first, last + 1)), entries
 
     @staticmethod
-    def _row(context: WriteContext, stored: StoredEvent, entry: Entry) -> tuple[Any, ...]:
-        actor = context.actor
-        originator = stored.originator_id
-        return (
-            originator.hex if isinstance(originator, UUID) else originator,
-            stored.originator_version,
-            stored.topic,
-            stored.state,
-            context.log_id,
-            entry.index,
-            micros(context.recorded_at),
-            actor.account_id.hex,
-            context.role.value,
-            actor.credential_version,
-            actor.session_id.hex,
-            entry.payload_sha256,
-            entry.leaf_hash,
-            entry.chain_hash,
-        )
+    def _rows(
+        contexts: Sequence[WriteContext], stored_events: Sequence[StoredEvent], entries: list[Entry]
+    ) -> list[tuple[Any, ...]]:
+        """The insert's parameters for each event; a context's columns are computed once."""
+        columns: dict[int, tuple[Any, ...]] = {}
+        rows = []
+        for context, stored, entry in zip(contexts, stored_events, entries, strict=True):
+            fixed = columns.get(id(context))
+            if fixed is None:
+                actor = context.actor
+                fixed = columns[id(context)] = (
+                    micros(context.recorded_at),
+                    actor.account_id.hex,
+                    context.role.value,
+                    actor.credential_version,
+                    actor.session_id.hex,
+                )
+            at, actor_id, role, credential, session = fixed
+            originator = stored.originator_id
+            rows.append(
+                (
+                    originator.hex if isinstance(originator, UUID) else originator,
+                    stored.originator_version,
+                    stored.topic,
+                    stored.state,
+                    context.log_id,
+                    entry.index,
+                    at,
+                    actor_id,
+                    role,
+                    credential,
+                    session,
+                    entry.payload_sha256,
+                    entry.leaf_hash,
+                    entry.chain_hash,
+                )
+            )
+        return rows
 
 
 class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
