@@ -1,9 +1,7 @@
 """Dependencies of the routes, as ``Annotated`` aliases (``CurrentCaller``, ``LedgerDep`` …).
 
-Those that touch the database (``current_caller``) are plain functions: FastAPI runs them in its
-thread pool, as it runs the plain ``def`` routes that touch the ledger, so no database call ever
-blocks the event loop. The others only pick a service off the app, and are ``async`` so that they
-run on the loop: a hop to the thread pool and back costs more than they do.
+They are plain functions: FastAPI runs them in its thread pool, as it runs the plain ``def``
+routes that touch the ledger, so no database call ever blocks the event loop.
 """
 
 from __future__ import annotations
@@ -25,7 +23,7 @@ from ledger.application import Ledger
 _bearer = HTTPBearer(auto_error=False, description="The access token from POST /auth/login")
 
 
-async def get_services(request: Request) -> Services:
+def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -33,23 +31,23 @@ async def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-async def get_ledger(services: ServicesDep) -> Ledger:
+def get_ledger(services: ServicesDep) -> Ledger:
     return services.ledger
 
 
-async def get_auth(services: ServicesDep) -> Authenticator:
+def get_auth(services: ServicesDep) -> Authenticator:
     return services.auth
 
 
-async def get_access_log(services: ServicesDep) -> AccessLog:
+def get_access_log(services: ServicesDep) -> AccessLog:
     return services.access_log
 
 
-async def get_reads(services: ServicesDep) -> ReadModels:
+def get_reads(services: ServicesDep) -> ReadModels:
     return services.reads
 
 
-async def get_vault(services: ServicesDep) -> Vault:
+def get_vault(services: ServicesDep) -> Vault:
     if services.vault is None:
         raise ApiError("vault.unavailable")
     return services.vault
@@ -73,7 +71,7 @@ def current_caller(
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
 
 
-async def current_actor(caller: CurrentCaller) -> Actor:
+def current_actor(caller: CurrentCaller) -> Actor:
     """The ``Actor`` every command of this request carries: account, grants, session (I8)."""
     return caller.actor
 

@@ -28,7 +28,7 @@ from api.vault import PersonForgotten
 router = APIRouter(tags=["e-mail"], responses=problem_responses(401, 403, 404, 409, 422, 503))
 
 
-async def get_mailer(services: ServicesDep) -> Mailer:
+def get_mailer(services: ServicesDep) -> Mailer:
     if services.mail is None:
         raise ApiError("mail.unavailable")
     return services.mail
