@@ -14,6 +14,7 @@ from uuid import UUID
 
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
+from psycopg import IsolationLevel
 from psycopg.rows import tuple_row
 
 Dialect = Literal["sqlite", "postgres"]
@@ -57,19 +58,27 @@ class Database:
         return value.hex if self.dialect == "sqlite" else value
 
     @contextmanager
-    def transaction(self, *, write: bool) -> Iterator[Cursor]:
-        """One transaction; committed on success if ``write``, rolled back otherwise."""
+    def transaction(self, *, write: bool, snapshot: bool = False) -> Iterator[Cursor]:
+        """One transaction; committed on success if ``write``, rolled back otherwise.
+
+        ``snapshot``: every statement sees the same snapshot (PostgreSQL's REPEATABLE READ; a
+        SQLite read transaction always does).
+        """
         if isinstance(self._datastore, SQLiteDatastore):
             with self._datastore.transaction(commit=write) as cursor:
                 raw = cursor.sqlite_cursor
                 raw.row_factory = None  # plain tuples, as on PostgreSQL
                 yield raw
             return
-        with self._datastore.get_connection() as conn, conn.transaction():
-            if not write:
-                conn.execute("SET TRANSACTION READ ONLY")
-            with conn.cursor(row_factory=tuple_row) as cursor:
-                yield _PostgresCursor(cursor)
+        with self._datastore.get_connection() as conn:
+            # psycopg puts these in the BEGIN it sends: one round trip, not one per SET.
+            conn.read_only = None if write else True
+            conn.isolation_level = IsolationLevel.REPEATABLE_READ if snapshot else None
+            try:
+                with conn.transaction(), conn.cursor(row_factory=tuple_row) as cursor:
+                    yield _PostgresCursor(cursor)
+            finally:
+                conn.read_only = conn.isolation_level = None
 
     def stream(
         self, sql: str, params: Sequence[Any] = (), *, batch: int = 10_000

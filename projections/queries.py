@@ -82,9 +82,7 @@ class Queries:
 
     @contextmanager
     def _snapshot(self) -> Iterator[Cursor]:
-        with self._database.transaction(write=False) as cursor:
-            if self._database.dialect == "postgres":
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        with self._database.transaction(write=False, snapshot=True) as cursor:
             yield cursor
 
     # --- the class journal ---------------------------------------------------------------------

@@ -237,17 +237,16 @@ def _postgres(ledger: Ledger) -> PostgresDatastore:
 
 
 def read_rows(ledger: Ledger, sql: str, params: Sequence[Any]) -> list[Any]:
-    """The rows of one query, read in a read-only transaction (binary results on PostgreSQL)."""
+    """The rows of one query, as one statement (binary results on PostgreSQL)."""
     if ledger.database.dialect == "sqlite":
         with ledger.database.transaction(write=False) as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
+    # One statement on an autocommit connection is its own transaction: no BEGIN, no COMMIT.
     with (
         _postgres(ledger).get_connection() as connection,
-        connection.transaction(),
         connection.cursor(row_factory=tuple_row, binary=True) as cursor,
     ):
-        cursor.execute("SET TRANSACTION READ ONLY")
         cursor.execute(sql.replace("?", "%s"), params)
         return cursor.fetchall()
 
