@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Any, Literal, Protocol
 from uuid import UUID
 
+from eventsourcing.persistence import ProgrammingError
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 from psycopg import IsolationLevel
@@ -46,6 +47,18 @@ class _PostgresCursor:
         return list(self._cursor.fetchall())
 
 
+class _ReadCursor(_PostgresCursor):
+    """A cursor outside any transaction that runs queries only (what READ ONLY would enforce)."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        if not sql.lstrip()[:6].upper().startswith(("SELECT", "WITH")):
+            raise ProgrammingError(f"a read transaction runs queries only: {sql[:60]!r}")
+        return super().execute(sql, params)
+
+    def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> Any:
+        raise ProgrammingError("a read transaction runs queries only")
+
+
 class Database:
     """Transactions and streaming reads on the datastore of an eventsourcing recorder."""
 
@@ -62,7 +75,8 @@ class Database:
         """One transaction; committed on success if ``write``, rolled back otherwise.
 
         ``snapshot``: every statement sees the same snapshot (PostgreSQL's REPEATABLE READ; a
-        SQLite read transaction always does).
+        SQLite read transaction always does). A read without ``snapshot`` on PostgreSQL runs its
+        queries outside any transaction, and only queries (``ProgrammingError`` otherwise).
         """
         if isinstance(self._datastore, SQLiteDatastore):
             with self._datastore.transaction(commit=write) as cursor:
@@ -71,6 +85,13 @@ class Database:
                 yield raw
             return
         with self._datastore.get_connection() as conn:
+            if not write and not snapshot:
+                # The connection is in autocommit mode: each statement reads a snapshot of its
+                # own, as it would inside a READ COMMITTED transaction, and BEGIN and COMMIT
+                # would only add two round trips.
+                with conn.cursor(row_factory=tuple_row) as cursor:
+                    yield _ReadCursor(cursor)
+                return
             # psycopg puts these in the BEGIN it sends: one round trip, not one per SET.
             conn.read_only = None if write else True
             conn.isolation_level = IsolationLevel.REPEATABLE_READ if snapshot else None
