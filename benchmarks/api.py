@@ -11,7 +11,7 @@ response. Only loopback addresses are used, and every phase and wait is bounded 
 
 Target (issue 5, this 2-core machine): >= 300 writes/s and >= 1,000 diary reads/s, p99 < 100 ms.
 
-    .venv/bin/python benchmarks/api.py [--seconds 10] [--concurrency 8] [--workers 2]
+    .venv/bin/python benchmarks/api.py [--seconds 10] [--concurrency 8] [--workers 4]
         [--pg postgresql://postgres@127.0.0.1:5432/postgres]
 """
 
@@ -328,7 +328,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="per phase")
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument(
+        "--workers", type=int, default=4, help="uvicorn worker processes (2 per core: operations.md)"
+    )
     parser.add_argument(
         "--pg",
         default=os.environ.get("EJOURNAL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres"),
