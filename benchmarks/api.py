@@ -329,7 +329,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="per phase")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument(
-        "--workers", type=int, default=4, help="uvicorn worker processes (2 per core: operations.md)"
+        "--workers", type=int, default=4, help="uvicorn worker processes (2 a core)"
     )
     parser.add_argument(
         "--pg",
