@@ -18,6 +18,7 @@ from api.mail.digest import parse_week
 from api.mail.outbox import Mailer
 from api.mail.settings import MailSettings, MailSettingsError
 from api.mail.tables import create_mail_tables
+from api.tables import startup_lock
 from api.vault import Vault, VaultError, key_from_environment
 
 
@@ -47,7 +48,8 @@ def digest(
         _fail("EJOURNAL_VAULT_KEY (or _FILE) is not set: the addresses cannot be read")
     _, ledger = _open(database_url)
     try:
-        create_mail_tables(ledger.database)
+        with startup_lock(ledger.database):  # a server may be creating them at this moment
+            create_mail_tables(ledger.database)
         mailer = Mailer(
             ledger, settings, vault=Vault(ledger.database, kek), address_key=digest_key(kek)
         )

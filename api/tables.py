@@ -89,17 +89,20 @@ def startup_lock(database: Database) -> Iterator[None]:
         yield
 
 
+def column_types(database: Database) -> dict[str, str]:
+    """The column types the service tables' DDL names (``{bytes}``, ``{serial}``), as this
+    database spells them."""
+    sqlite = database.dialect == "sqlite"
+    return {"bytes": "BLOB" if sqlite else "bytea", "serial": "INTEGER" if sqlite else "BIGSERIAL"}
+
+
 def create_api_tables(database: Database) -> None:
     """Create the tables if they are missing (idempotent)."""
-    sqlite = database.dialect == "sqlite"
-    names = {
-        "bytes": "BLOB" if sqlite else "bytea",
-        "serial": "INTEGER" if sqlite else "BIGSERIAL",
-    }
+    types = column_types(database)
     with database.transaction(write=True) as cursor:
         for statement in _TABLES:
-            cursor.execute(statement.format(**names))
-        if sqlite:
+            cursor.execute(statement.format(**types))
+        if database.dialect == "sqlite":
             for op in ("update", "delete"):
                 cursor.execute(_SQLITE_APPEND_ONLY.format(op=op, OP=op.upper()))
         else:

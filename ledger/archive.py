@@ -70,7 +70,7 @@ from ledger.archive_summary import (
 from ledger.checkpoints import StoredCheckpoint, load_checkpoints
 from ledger.database import Database
 from ledger.errors import LedgerError
-from ledger.invalidation import RULE_TOPICS, Provenance, Rule, rules_from_events
+from ledger.invalidation import RULE_TOPICS, Provenance, Rule, rule_events, rules_from_events
 from ledger.logs import SYSTEM_LOG
 from ledger.proofs import NotProvableError, prove_event
 from ledger.recorders import EVENTS_TABLE
@@ -353,18 +353,11 @@ def _invalidation_rules(
     """``invalidation.json``: every rule event of п. 4.4 with its payload and a receipt of its
     entry in the system log; None if there is none. Raises ``ArchiveError`` if a rule event is
     not yet covered by a signed checkpoint of the system log."""
-    marks = ", ".join("?" * len(RULE_TOPICS))
-    with database.transaction(write=False) as cursor:
-        cursor.execute(
-            f"SELECT originator_id, originator_version, state FROM {EVENTS_TABLE} "
-            f"WHERE log_id = ? AND topic IN ({marks}) ORDER BY idx",
-            (SYSTEM_LOG, *RULE_TOPICS),
-        )
-        rows = cursor.fetchall()
+    rows = rule_events(database)
     if not rows:
         return None
     events = []
-    for oid, version, state in rows:
+    for oid, version, _, state in rows:
         try:
             receipt = prove_event(
                 database,

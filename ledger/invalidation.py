@@ -116,17 +116,24 @@ def load_rules(database: Database) -> tuple[Rule, ...]:
     A rule's event whose payload was disposed of cannot be read; the system log has no retention
     period (``ledger.retention``), so that does not happen to a ledger kept as documented.
     """
+    return rules_from_events(
+        (_hex(oid), topic, bytes(state))
+        for oid, _, topic, state in rule_events(database)
+        if state is not None
+    )
+
+
+def rule_events(database: Database) -> list[Any]:
+    """``(originator_id, originator_version, topic, state)`` of every rule event, in the system
+    log's order, as stored."""
     marks = ", ".join("?" * len(RULE_TOPICS))
     with database.transaction(write=False) as cursor:
         cursor.execute(
-            f"SELECT originator_id, topic, state FROM {EVENTS_TABLE} "
+            f"SELECT originator_id, originator_version, topic, state FROM {EVENTS_TABLE} "
             f"WHERE log_id = ? AND topic IN ({marks}) ORDER BY idx",
             (SYSTEM_LOG, *RULE_TOPICS),
         )
-        rows: Sequence[Any] = cursor.fetchall()
-    return rules_from_events(
-        (_hex(oid), topic, bytes(state)) for oid, topic, state in rows if state is not None
-    )
+        return cursor.fetchall()
 
 
 def rules_from_events(events: Iterable[tuple[str, str, bytes]]) -> tuple[Rule, ...]:

@@ -37,7 +37,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
-from integrity.leaf import CHAIN_GENESIS, LEAF_HASH_PREFIX, LogLeafEncoder, micros
+from integrity.leaf import CHAIN_GENESIS, LogLeafEncoder, chain_hash, leaf_hash, micros
 from ledger.actor import SYSTEM_ACTOR, Actor, Role
 from ledger.append_only import postgres_guard_statements, sqlite_guard_statements
 from ledger.clock import system_clock
@@ -130,12 +130,11 @@ def build_entries(
     recorded_at, role = micros(context.recorded_at), context.role.value
     actor_id, session_id = actor.account_id.bytes, actor.session_id.bytes
     entries = []
-    sha256 = hashlib.sha256
     for index, stored in zip(count(next_index), stored_events, strict=False):
         originator_id = stored.originator_id
         if not isinstance(originator_id, UUID):
             originator_id = UUID(originator_id)
-        digest = sha256(stored.state).digest()
+        digest = hashlib.sha256(stored.state).digest()
         leaf = encoder.encode(
             index,
             originator_id.bytes,
@@ -148,8 +147,8 @@ def build_entries(
             session_id,
             digest,
         )
-        hashed = sha256(LEAF_HASH_PREFIX + leaf).digest()  # leaf_hash and chain_hash, inlined
-        previous = sha256(previous + hashed).digest()
+        hashed = leaf_hash(leaf)
+        previous = chain_hash(previous, hashed)
         entries.append(Entry(index, digest, hashed, previous))
     return entries
 

@@ -15,6 +15,7 @@ reference in the vault and a keyed digest of the address (to send a week once pe
 
 from __future__ import annotations
 
+from api.tables import column_types
 from ledger.database import Database
 
 _TABLES = (
@@ -82,11 +83,7 @@ _TABLES = (
 
 def create_mail_tables(database: Database) -> None:
     """Create the tables if they are missing (idempotent)."""
-    sqlite = database.dialect == "sqlite"
-    names = {
-        "bytes": "BLOB" if sqlite else "bytea",
-        "serial": "INTEGER" if sqlite else "BIGSERIAL",
-    }
+    types = column_types(database)
     with database.transaction(write=True) as cursor:
         for statement in _TABLES:
-            cursor.execute(statement.format(**names))
+            cursor.execute(statement.format(**types))
