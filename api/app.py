@@ -14,6 +14,7 @@ from api.bootstrap import Services
 from api.errors import API_CATALOGUE, install_error_handlers, problem_response
 from api.routes import accounts, audit, auth, breach, health, journal, people, reads, setup
 from api.routes import subscriptions as mail_subscriptions
+from ledger.application import Ledger
 
 MAX_BODY_BYTES = 1 << 20
 """The largest request body: a whole class's marks or a year's КТП fit many times over."""
@@ -44,6 +45,7 @@ def create_app(services: Services, *, threads: int = 32) -> FastAPI:
 
     app = _application(lifespan)
     app.state.services = services
+    app.add_middleware(_CachedReads, ledger=services.ledger)
     return app
 
 
@@ -79,6 +81,23 @@ def _application(lifespan: Any) -> FastAPI:
         app.include_router(router)
     app.add_middleware(_BodyLimit)
     return app
+
+
+class _CachedReads:
+    """Each request reads aggregates through the ledger's cache (``Ledger.cached_reads``): it
+    sees every change recorded before it began, for one query instead of one per aggregate."""
+
+    def __init__(self, app: ASGIApp, ledger: Ledger) -> None:
+        self.app = app
+        self._ledger = ledger
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # The routes run in worker threads, each in a copy of this context.
+        with self._ledger.cached_reads():
+            await self.app(scope, receive, send)
 
 
 class _BodyLimit:

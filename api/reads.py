@@ -7,6 +7,9 @@ only turns what the queries return (frozen dataclasses) into the response schema
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
 from datetime import date, datetime
 from uuid import UUID
 
@@ -14,12 +17,16 @@ from api.errors import ApiError
 from api.schemas.reads import ClassJournalOut, DiaryOut, MonitorOut, SummarySheetOut
 from ledger.application import Ledger
 from projections.errors import NotProjected
-from projections.queries import Queries
+from projections.queries import Queries, Version
+
+RENDERED_DIARY_BYTES = 64 << 20
+"""Rendered diaries kept per process (a demo week is about 30 KB): least recently read go first."""
 
 
 class ReadModels:
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, *, rendered_bytes: int = RENDERED_DIARY_BYTES) -> None:
         self._queries = Queries(ledger.database, clock=ledger.clock)
+        self._diaries = _RenderedDiaries(rendered_bytes)
 
     def class_journal(
         self, roster_id: UUID, subject_id: UUID, start: date | None, end: date | None
@@ -29,6 +36,17 @@ class ReadModels:
 
     def diary(self, student_id: UUID, start: date, end: date) -> DiaryOut:
         return DiaryOut.model_validate(self._queries.diary_days(student_id, start, end))
+
+    def diary_json(self, student_id: UUID, start: date, end: date) -> bytes:
+        """``diary`` as its JSON, rendered once per version of the read models: while the
+        projector has applied nothing new, a diary read again costs one query."""
+        key = (student_id, start, end)
+        rendered = self._diaries.get(key, self._queries.version())
+        if rendered is None:
+            version, diary = self._queries.diary_at_version(student_id, start, end)
+            rendered = DiaryOut.model_validate(diary).model_dump_json().encode()
+            self._diaries.put(key, version, rendered)
+        return rendered
 
     def student_class(self, school_id: UUID, year_start: int, student_id: UUID) -> UUID | None:
         """The class the student is, or was last, enrolled in that school year."""
@@ -54,3 +72,34 @@ class ReadModels:
             school_id, year_start, teacher_id=teacher_id, class_id=class_id, now=now
         )
         return MonitorOut.model_validate(found)
+
+
+class _RenderedDiaries:
+    """An LRU of rendered diaries, each valid at the version of the read models it was read at."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self._max_bytes = max_bytes
+        self._size = 0
+        self._entries: OrderedDict[Hashable, tuple[Version, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, version: Version) -> bytes | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or version is None or entry[0] != version:
+                return None
+            self._entries.move_to_end(key)
+            return entry[1]
+
+    def put(self, key: Hashable, version: Version, rendered: bytes) -> None:
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._size -= len(old[1])
+            if old is not None and old[0] is not None and version is not None and old[0] > version:
+                version, rendered = old  # a concurrent read rendered a newer one
+            self._entries[key] = (version, rendered)
+            self._size += len(rendered)
+            while self._size > self._max_bytes:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self._size -= len(dropped)

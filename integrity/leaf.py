@@ -187,6 +187,12 @@ class LogLeafEncoder:
         self._prefix = LEAF_MAGIC + _text(log_id, "log id")
         self._texts: dict[str, bytes] = {}
 
+    @property
+    def prefix(self) -> bytes:
+        """The bytes of every leaf of the log before its index (the tag and the log ID); the
+        index follows as 8 bytes, big-endian."""
+        return self._prefix
+
     def _cached(self, value: str, field: str) -> bytes:
         encoded = self._texts.get(value)
         if encoded is None:

@@ -22,6 +22,7 @@ from ledger.clock import Clock, system_clock
 from ledger.config import DEFAULT_DATABASE_URL, persistence_env
 from ledger.database import Database
 from ledger.errors import ConcurrentWriteError, DatabaseUnavailableError
+from ledger.event_cache import EventCache
 from ledger.recorders import EVENTS_TABLE, BatchContext, WriteContext
 from ledger.transcoder import default_transcoder
 from ledger.working_days import WorkingCalendar
@@ -52,6 +53,11 @@ class Ledger(Application[UUID]):
         self._unit: ContextVar[_UnitOfWork | None] = ContextVar(
             f"ejournal-unit-of-work-{id(self)}", default=None
         )
+        self._cache = EventCache(self.database)
+        # The cached reads open in this context, if any: see ``cached_reads``.
+        self._reads: ContextVar[_CachedReads | None] = ContextVar(
+            f"ejournal-cached-reads-{id(self)}", default=None
+        )
 
     def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
         # Settings come from our own configuration only: the library would otherwise let any
@@ -81,6 +87,8 @@ class Ledger(Application[UUID]):
             raise ConcurrentWriteError(f"a concurrent write changed the same record: {e}") from e
         except PersistenceError as e:
             raise DatabaseUnavailableError(str(e)) from e
+        finally:
+            self._cache.forget([aggregate.id for aggregate in aggregates])
         return context.recorded_at
 
     def get(self, aggregate_id: UUID) -> Any:
@@ -90,11 +98,41 @@ class Ledger(Application[UUID]):
         """
         unit = self._unit.get()
         if unit is None:
-            return self.repository.get(aggregate_id, projector_func=_project)
+            return self._get_stored(aggregate_id)
         return unit.get(aggregate_id, self._get_stored)
 
     def _get_stored(self, aggregate_id: UUID) -> Any:
-        return self.repository.get(aggregate_id, projector_func=_project)
+        reads = self._reads.get()
+        if reads is None:
+            return self.repository.get(aggregate_id, projector_func=_project)
+        if not reads.refreshed:
+            try:
+                self._cache.refresh()
+            except PersistenceError as e:
+                raise DatabaseUnavailableError(str(e)) from e
+            reads.refreshed = True
+        return _project(None, self._cache.events(aggregate_id, self._read_events))
+
+    def _read_events(self, aggregate_id: UUID) -> tuple[Any, ...]:
+        events = tuple(self.events.get(aggregate_id))
+        if not events:
+            raise AggregateNotFoundError(aggregate_id)
+        return events
+
+    @contextmanager
+    def cached_reads(self) -> Iterator[None]:
+        """Read aggregates from memory within the block (in this context: a request).
+
+        The cache learns what the ledger recorded since it last looked at the block's first read
+        (``ledger.event_cache``), so the block sees every change recorded before it began, and
+        its own writes; like reads without a cache, it may or may not see a concurrent change
+        recorded while it runs. Each read still returns a new aggregate.
+        """
+        token = self._reads.set(_CachedReads())
+        try:
+            yield
+        finally:
+            self._reads.reset(token)
 
     def prefetch(self, aggregate_ids: Iterable[UUID]) -> None:
         """Read the aggregates a unit of work is about to use, all in one query.
@@ -180,6 +218,8 @@ class Ledger(Application[UUID]):
             raise ConcurrentWriteError(f"a concurrent write changed the same record: {e}") from e
         except PersistenceError as e:
             raise DatabaseUnavailableError(str(e)) from e
+        finally:
+            self._cache.forget(list(unit.staged))
 
 
 def _project(aggregate: Any, events: Iterable[Any]) -> Any:
@@ -192,6 +232,12 @@ def _project(aggregate: Any, events: Iterable[Any]) -> Any:
 
 _PREFETCH_CHUNK = 500
 """IDs per prefetch statement (SQLite allows at most 999 parameters in older builds)."""
+
+
+@dataclass(eq=False, slots=True)
+class _CachedReads:
+    refreshed: bool = False
+    """Whether the cache has been brought up to date for this block."""
 
 
 @dataclass(eq=False, slots=True)

@@ -101,6 +101,17 @@ class Database:
             finally:
                 conn.read_only = conn.isolation_level = None
 
+    def write_one(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run one writing statement in a transaction of its own, committed. A statement is
+        atomic by itself, so on PostgreSQL it runs on the autocommit connection: one round trip,
+        where BEGIN and COMMIT would add two."""
+        if isinstance(self._datastore, SQLiteDatastore):
+            with self.transaction(write=True) as cursor:
+                cursor.execute(sql, params)
+            return
+        with self._datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(sql.replace("?", "%s"), params)
+
     def stream(
         self, sql: str, params: Sequence[Any] = (), *, batch: int = 10_000
     ) -> Generator[Any, None, None]:

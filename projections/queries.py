@@ -22,6 +22,7 @@ from ledger.clock import Clock, system_clock
 from ledger.database import Cursor, Database
 from projections.errors import NotProjected
 from projections.monitor import Monitor, monitor
+from projections.storage import read_tracking
 from projections.views import (
     AttestationMark,
     Average,
@@ -46,6 +47,10 @@ from projections.views import (
 )
 
 PROVENANCE = "nid, actor_id, session_id, credential_version, recorded_at"
+
+
+Version = tuple[int, int] | None
+"""(position, schema version) of the read models; None before the projector's first run."""
 
 
 def provenance_columns(alias: str) -> str:
@@ -140,9 +145,20 @@ class Queries:
         """The student's diary from ``start`` to ``end`` (both included): for every day, the
         lessons of the student's class, groups and individual curricula with their topics,
         homework, the student's attendance, marks and comments, and the messages to parents."""
+        return self.diary_at_version(student_id, start, end)[1]
+
+    def version(self) -> Version:
+        """What the read models are a projection of: the ledger's events up to a notification ID,
+        by one schema. Two reads at the same version see the same read models."""
+        with self._database.transaction(write=False) as cursor:
+            return read_tracking(cursor)
+
+    def diary_at_version(self, student_id: UUID, start: date, end: date) -> tuple[Version, Diary]:
+        """``diary_days`` and the version of the read models it was read from."""
         student = student_id.hex
         first, last = start.isoformat(), end.isoformat()
         with self._snapshot() as cursor:
+            version = read_tracking(cursor)
             cursor.execute(
                 "SELECT r.roster_id, r.class_id, m.starts_on, m.ends_on FROM rm_member m "
                 "JOIN rm_roster r ON r.nid = m.roster_key WHERE m.student_id = ? "
@@ -192,7 +208,7 @@ class Queries:
             sent = tuple(m for m in messages if m.sent_on == day)
             days.append(DiaryDay(day, tuple(entries), sent))
             day += timedelta(days=1)
-        return Diary(student_id, start, end, tuple(days))
+        return version, Diary(student_id, start, end, tuple(days))
 
     def student_class(self, school_id: UUID, year_start: int, student_id: UUID) -> UUID | None:
         """The class the student is, or was last, enrolled in that school year."""

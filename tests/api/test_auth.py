@@ -12,7 +12,10 @@ from typing import Any
 
 import pytest
 
+import commands as c
 from api.auth import DEFAULT_SESSION_TTL
+from ledger.actor import SYSTEM_ACTOR
+from ledger.application import Ledger
 from tests.api.conftest import PASSWORD, World
 
 NEW_PASSWORD = "a much longer new passphrase"
@@ -255,3 +258,25 @@ def test_malformed_login_is_422(world: World, body: dict[str, str]) -> None:
     response = world.client.post("/auth/login", json=body)
     assert response.status_code == 422
     assert response.json()["code"] == "request.invalid"
+
+
+def test_a_lock_recorded_by_another_process_stops_the_next_request(fresh_world: World) -> None:
+    # п. 4.4: a server process learns of a lock another process recorded at its next request,
+    # though it keeps the account in memory (ledger.event_cache).
+    w = fresh_world
+    assert w.client.get("/auth/me", headers=w.headers("russian")).status_code == 200
+    other = Ledger(database_url=w.services.settings.database_url, clock=w.clock)
+    try:
+        c.handle(
+            c.LockAccount(
+                actor=SYSTEM_ACTOR,
+                account_id=w.accounts["russian"],
+                reason="Сообщение о компрометации пароля",
+            ),
+            other,
+        )
+    finally:
+        other.close()
+    response = w.client.get("/auth/me", headers=w.headers("russian"))
+    assert response.status_code == 403, response.text
+    assert response.json()["code"] == "account.locked"

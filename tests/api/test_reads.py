@@ -126,3 +126,32 @@ def test_summary_sheet_and_monitor(fresh_world: World) -> None:
     )
     assert unknown.status_code == 404
     assert unknown.json()["code"] == "read.not_found"
+
+
+def test_a_diary_read_again_shows_what_was_written_since(fresh_world: World) -> None:
+    # п. 1.5: the diary is rendered once per state of the read models, and again after a write.
+    w = fresh_world
+    written = _write_a_lesson(w)
+    path = f"/schools/{w.ids['school']}/years/{YEAR}/students/{w.ids['student']}/diary"
+    params = {"from": "2025-09-01", "to": "2025-09-07"}
+
+    def marks() -> list[int]:
+        diary = w.client.get(path, params=params, headers=w.headers("parent"))
+        assert diary.status_code == 200, diary.text
+        (entry,) = diary.json()["days"][0]["lessons"]
+        return [mark["value"] for mark in entry["marks"]]
+
+    assert marks() == marks() == [4]
+    added = w.client.post(
+        f"/lessons/{written['lesson']}/marks",
+        headers=w.headers("russian"),
+        json={
+            "student_id": str(w.ids["student"]),
+            "value": 5,
+            "work_type_id": str(w.ids["answer"]),
+        },
+    )
+    assert added.status_code == 201, added.text
+    assert w.services.projector is not None
+    w.services.projector.catch_up()
+    assert marks() == [4, 5]

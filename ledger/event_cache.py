@@ -1,0 +1,137 @@
+"""The decoded events of recently read aggregates, kept in memory and current with the ledger.
+
+Reading an aggregate costs a round trip and the decoding of each of its events; the checks of one
+mark load the school, its year, the roster, the class, the teacher's assignment and the account,
+some hundred events that rarely change. This cache keeps their decoded events (immutable values:
+each read still folds them into a new aggregate, which a command may change) and learns what
+changed from the tail of the notification log: one query returns every event recorded since the
+last look, by any process, and the aggregates they belong to are dropped, to be read again when
+next wanted. The tail can be trusted because events become visible in notification order: the
+PostgreSQL recorder inserts under a table lock held to the commit, SQLite has one writer.
+
+A read that misses may race a refresh: it is registered before its query and discarded if a
+refresh saw its aggregate change meanwhile, so a stale read never enters the cache. Disposition
+nulls payloads in place (``ledger.append_only``), with no new event of the aggregates it touches:
+its act, recorded in the same transaction, empties the whole cache.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any
+from uuid import UUID
+
+from ledger.append_only import DISPOSITION_ACT_TOPIC
+from ledger.database import Database
+from ledger.recorders import EVENTS_TABLE
+
+MAX_EVENTS = 50_000
+"""Events kept per process (least recently read aggregates go first): tens of megabytes."""
+
+MAX_TAIL = 1_000
+"""New events read per refresh; after more than that (a bulk import) the cache starts empty."""
+
+
+class EventCache:
+    def __init__(
+        self, database: Database, *, max_events: int = MAX_EVENTS, max_tail: int = MAX_TAIL
+    ) -> None:
+        self._database = database
+        self._max_events = max_events
+        self._max_tail = max_tail
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[UUID, Sequence[Any]] = OrderedDict()
+        self._size = 0
+        self._position: int | None = None
+        """The notification ID up to which changes have been applied (None: not yet read)."""
+        self._loading: dict[UUID, set[object]] = {}
+        self._stale: set[object] = set()
+        column = "rowid" if database.dialect == "sqlite" else "notification_id"
+        self._tail_sql = (
+            f"SELECT {column}, originator_id, topic FROM {EVENTS_TABLE} WHERE {column} > ? "
+            f"ORDER BY {column} LIMIT {max_tail + 1}"
+        )
+        self._max_sql = f"SELECT MAX({column}) FROM {EVENTS_TABLE}"
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def refresh(self) -> None:
+        """Drop what was recorded since the last refresh (one query, none of it decoded)."""
+        position = self._position
+        with self._database.transaction(write=False) as cursor:
+            if position is None:
+                cursor.execute(self._max_sql)
+                rows, newest = [], cursor.fetchone()[0] or 0
+            else:
+                cursor.execute(self._tail_sql, (position,))
+                rows = cursor.fetchall()
+                newest = rows[-1][0] if rows else position
+                if len(rows) > self._max_tail:
+                    cursor.execute(self._max_sql)
+                    newest = cursor.fetchone()[0]
+        with self._lock:
+            if len(rows) > self._max_tail or any(
+                topic == DISPOSITION_ACT_TOPIC for *_, topic in rows
+            ):
+                self._forget_all()
+            else:
+                self._forget(_uuid(originator) for _, originator, _ in rows)
+            self._position = max(newest, self._position or 0)
+
+    def events(self, aggregate_id: UUID, load: Callable[[UUID], Sequence[Any]]) -> Sequence[Any]:
+        """The aggregate's events, from memory or from ``load`` (whose errors pass through)."""
+        with self._lock:
+            cached = self._entries.get(aggregate_id)
+            if cached is not None:
+                self._entries.move_to_end(aggregate_id)
+                return cached
+            ticket = object()
+            self._loading.setdefault(aggregate_id, set()).add(ticket)
+        events: Sequence[Any] | None = None
+        try:
+            events = load(aggregate_id)
+        finally:
+            with self._lock:
+                tickets = self._loading[aggregate_id]
+                tickets.discard(ticket)
+                if not tickets:
+                    del self._loading[aggregate_id]
+                if ticket in self._stale:
+                    self._stale.discard(ticket)
+                elif events is not None:
+                    self._put(aggregate_id, events)
+        return events
+
+    def forget(self, aggregate_ids: Sequence[UUID]) -> None:
+        """Drop aggregates this process has just written (or failed to)."""
+        with self._lock:
+            self._forget(aggregate_ids)
+
+    def _put(self, aggregate_id: UUID, events: Sequence[Any]) -> None:
+        if aggregate_id in self._entries:
+            return  # another read got there first
+        self._entries[aggregate_id] = events
+        self._size += len(events)
+        while self._size > self._max_events:
+            _, dropped = self._entries.popitem(last=False)
+            self._size -= len(dropped)
+
+    def _forget(self, aggregate_ids: Any) -> None:
+        for aggregate_id in aggregate_ids:
+            dropped = self._entries.pop(aggregate_id, None)
+            if dropped is not None:
+                self._size -= len(dropped)
+            self._stale.update(self._loading.get(aggregate_id, ()))
+
+    def _forget_all(self) -> None:
+        self._entries.clear()
+        self._size = 0
+        for tickets in self._loading.values():
+            self._stale.update(tickets)
+
+
+def _uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(value)

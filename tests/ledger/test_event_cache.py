@@ -1,0 +1,142 @@
+"""The ledger's cache of decoded events (``ledger.event_cache``): a read in ``cached_reads`` sees
+every change recorded before its block began, by any process, and its own block's writes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
+
+from ledger.actor import Role
+from ledger.application import Ledger
+from ledger.clock import ManualClock
+from ledger.domain.disposition import DispositionAct
+from ledger.event_cache import EventCache
+from tests.ledger.support import TEACHER, write_notebooks
+
+LOG = "test/log"
+
+
+def _counting(ledger: Ledger) -> tuple[list[UUID], Any]:
+    loads: list[UUID] = []
+
+    def load(aggregate_id: UUID) -> Sequence[Any]:
+        loads.append(aggregate_id)
+        return tuple(ledger.events.get(aggregate_id))
+
+    return loads, load
+
+
+def test_a_cached_read_sees_what_another_process_recorded(
+    database_url: str, clock: ManualClock
+) -> None:
+    reader = Ledger(database_url=database_url, clock=clock)
+    writer = Ledger(database_url=database_url, clock=clock)
+    try:
+        (book,) = write_notebooks(writer, count=1, lines=1)
+        with reader.cached_reads():
+            assert reader.get(book.id).lines == ["line 0"]
+        again = writer.get(book.id)
+        again.write("from another process")
+        writer.record(again, log_id=LOG, actor=TEACHER, role=Role.TEACHER)
+        with reader.cached_reads():
+            assert reader.get(book.id).lines == ["line 0", "from another process"]
+    finally:
+        reader.close()
+        writer.close()
+
+
+def test_a_block_sees_its_own_writes_and_each_read_is_a_new_aggregate(ledger: Ledger) -> None:
+    (book,) = write_notebooks(ledger, count=1, lines=0)
+    with ledger.cached_reads():
+        first = ledger.get(book.id)
+        first.write("not saved")
+        assert ledger.get(book.id).lines == []
+        saved = ledger.get(book.id)
+        saved.write("saved")
+        ledger.record(saved, log_id=LOG, actor=TEACHER, role=Role.TEACHER)
+        assert ledger.get(book.id).lines == ["saved"]
+
+
+def test_unchanged_aggregates_are_read_once(ledger: Ledger) -> None:
+    books = write_notebooks(ledger, count=2)
+    cache = EventCache(ledger.database)
+    loads, load = _counting(ledger)
+    cache.refresh()
+    for _ in range(3):
+        for book in books:
+            cache.events(book.id, load)
+        cache.refresh()
+    assert loads == [books[0].id, books[1].id]
+    changed = ledger.get(books[0].id)
+    changed.write("more")
+    ledger.record(changed, log_id=LOG, actor=TEACHER, role=Role.TEACHER)
+    cache.refresh()
+    assert len(cache.events(books[0].id, load)) == 4
+    cache.events(books[1].id, load)
+    assert loads == [books[0].id, books[1].id, books[0].id]
+
+
+def test_a_read_that_raced_a_change_is_not_kept(ledger: Ledger) -> None:
+    (book,) = write_notebooks(ledger, count=1, lines=0)
+    cache = EventCache(ledger.database)
+    cache.refresh()
+    loads: list[UUID] = []
+
+    def racing_load(aggregate_id: UUID) -> Sequence[Any]:
+        loads.append(aggregate_id)
+        events = tuple(ledger.events.get(aggregate_id))
+        if len(loads) == 1:  # a change lands after this read, and a refresh sees it
+            changed = ledger.get(aggregate_id)
+            changed.write("meanwhile")
+            ledger.record(changed, log_id=LOG, actor=TEACHER, role=Role.TEACHER)
+            cache.refresh()
+        return events
+
+    assert len(cache.events(book.id, racing_load)) == 1
+    assert len(cache.events(book.id, racing_load)) == 2
+    assert len(cache.events(book.id, racing_load)) == 2
+    assert len(loads) == 2
+
+
+def test_a_bulk_of_new_events_and_a_disposition_empty_the_cache(ledger: Ledger) -> None:
+    kept, _ = write_notebooks(ledger, count=2)
+    cache = EventCache(ledger.database, max_tail=5)
+    loads, load = _counting(ledger)
+    cache.refresh()
+    cache.events(kept.id, load)
+    write_notebooks(ledger, count=2, lines=2)  # six events: more than a refresh reads
+    cache.refresh()
+    assert len(cache) == 0
+    cache.events(kept.id, load)
+    act = DispositionAct.record(
+        act_id=uuid4(),
+        log_id=LOG,
+        school_id=uuid4(),
+        year_start=2025,
+        classes=(),
+        topics=(),
+        ranges=(),
+        count=0,
+        reason="test",
+        disposed_on=date(2031, 9, 1),
+        at=ledger.clock(),
+    )
+    ledger.record(act, log_id=LOG, actor=TEACHER, role=Role.TEACHER)
+    cache.refresh()
+    assert len(cache) == 0
+    assert loads == [kept.id, kept.id]
+
+
+def test_the_least_recently_read_go_first(ledger: Ledger) -> None:
+    books = write_notebooks(ledger, count=3, lines=1)  # two events each
+    cache = EventCache(ledger.database, max_events=4)
+    loads, load = _counting(ledger)
+    cache.refresh()
+    for book in (books[0], books[1], books[0], books[2]):
+        cache.events(book.id, load)
+    assert len(cache) == 2
+    cache.events(books[0].id, load)
+    cache.events(books[1].id, load)
+    assert loads == [books[0].id, books[1].id, books[2].id, books[1].id]
