@@ -53,7 +53,7 @@ class Ledger(Application[UUID]):
         self._unit: ContextVar[_UnitOfWork | None] = ContextVar(
             f"ejournal-unit-of-work-{id(self)}", default=None
         )
-        self._cache = EventCache(self.database)
+        self._cache = EventCache(self.database, self.mapper.to_domain_event)
         # The cached reads open in this context, if any: see ``cached_reads``.
         self._reads: ContextVar[_CachedReads | None] = ContextVar(
             f"ejournal-cached-reads-{id(self)}", default=None
@@ -82,13 +82,14 @@ class Ledger(Application[UUID]):
             unit.stage(aggregates, context)
             return context.recorded_at
         try:
-            self.save(*aggregates, context=context)
+            recordings = self.save(*aggregates, context=context)
         except IntegrityError as e:
+            self._cache.forget([aggregate.id for aggregate in aggregates])
             raise ConcurrentWriteError(f"a concurrent write changed the same record: {e}") from e
         except PersistenceError as e:
-            raise DatabaseUnavailableError(str(e)) from e
-        finally:
             self._cache.forget([aggregate.id for aggregate in aggregates])
+            raise DatabaseUnavailableError(str(e)) from e
+        self._cache.recorded([recording.domain_event for recording in recordings])
         return context.recorded_at
 
     def get(self, aggregate_id: UUID) -> Any:
@@ -213,13 +214,14 @@ class Ledger(Application[UUID]):
         assert unit.log_id is not None
         context = BatchContext(log_id=unit.log_id, segments=tuple(unit.segments))
         try:
-            self.save(*unit.events, context=context)
+            recordings = self.save(*unit.events, context=context)
         except IntegrityError as e:
+            self._cache.forget(list(unit.staged))
             raise ConcurrentWriteError(f"a concurrent write changed the same record: {e}") from e
         except PersistenceError as e:
-            raise DatabaseUnavailableError(str(e)) from e
-        finally:
             self._cache.forget(list(unit.staged))
+            raise DatabaseUnavailableError(str(e)) from e
+        self._cache.recorded([recording.domain_event for recording in recordings])
 
 
 def _project(aggregate: Any, events: Iterable[Any]) -> Any:

@@ -5,8 +5,9 @@ mark load the school, its year, the roster, the class, the teacher's assignment 
 some hundred events that rarely change. This cache keeps their decoded events (immutable values:
 each read still folds them into a new aggregate, which a command may change) and learns what
 changed from the tail of the notification log: one query returns every event recorded since the
-last look, by any process, and the aggregates they belong to are dropped, to be read again when
-next wanted. The tail can be trusted because events become visible in notification order: the
+last look, by any process, and each is appended to its aggregate's events if they are held (the
+lesson a teacher is marking stays in memory), or the aggregate is dropped if the event does not
+follow on. The tail can be trusted because events become visible in notification order: the
 PostgreSQL recorder inserts under a table lock held to the commit, SQLite has one writer.
 
 A read that misses may race a refresh: it is registered before its query and discarded if a
@@ -23,6 +24,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import StoredEvent
+
 from ledger.append_only import DISPOSITION_ACT_TOPIC
 from ledger.database import Database
 from ledger.recorders import EVENTS_TABLE
@@ -36,9 +39,15 @@ MAX_TAIL = 1_000
 
 class EventCache:
     def __init__(
-        self, database: Database, *, max_events: int = MAX_EVENTS, max_tail: int = MAX_TAIL
+        self,
+        database: Database,
+        decode: Callable[[StoredEvent], Any],
+        *,
+        max_events: int = MAX_EVENTS,
+        max_tail: int = MAX_TAIL,
     ) -> None:
         self._database = database
+        self._decode = decode
         self._max_events = max_events
         self._max_tail = max_tail
         self._lock = threading.Lock()
@@ -50,7 +59,8 @@ class EventCache:
         self._stale: set[object] = set()
         column = "rowid" if database.dialect == "sqlite" else "notification_id"
         self._tail_sql = (
-            f"SELECT {column}, originator_id, topic FROM {EVENTS_TABLE} WHERE {column} > ? "
+            f"SELECT {column}, originator_id, originator_version, topic, state FROM {EVENTS_TABLE} "
+            f"WHERE {column} > ? "
             f"ORDER BY {column} LIMIT {max_tail + 1}"
         )
         self._max_sql = f"SELECT MAX({column}) FROM {EVENTS_TABLE}"
@@ -59,7 +69,7 @@ class EventCache:
         return len(self._entries)
 
     def refresh(self) -> None:
-        """Drop what was recorded since the last refresh (one query, none of it decoded)."""
+        """Bring what is held up to date with what was recorded since the last refresh."""
         position = self._position
         with self._database.transaction(write=False) as cursor:
             if position is None:
@@ -73,12 +83,18 @@ class EventCache:
                     cursor.execute(self._max_sql)
                     newest = cursor.fetchone()[0]
         with self._lock:
-            if len(rows) > self._max_tail or any(
-                topic == DISPOSITION_ACT_TOPIC for *_, topic in rows
-            ):
+            if len(rows) > self._max_tail or any(row[3] == DISPOSITION_ACT_TOPIC for row in rows):
                 self._forget_all()
             else:
-                self._forget(_uuid(originator) for _, originator, _ in rows)
+                for _, originator, version, topic, state in rows:
+                    aggregate_id = _uuid(originator)
+                    self._stale.update(self._loading.get(aggregate_id, ()))
+                    held = self._entries.get(aggregate_id)
+                    if held is not None and held[-1].originator_version + 1 == version:
+                        stored = StoredEvent(aggregate_id, version, topic, bytes(state))
+                        self._extend(aggregate_id, held, [self._decode(stored)])
+                    elif held is not None and held[-1].originator_version < version:
+                        self._forget([aggregate_id])
             self._position = max(newest, self._position or 0)
 
     def events(self, aggregate_id: UUID, load: Callable[[UUID], Sequence[Any]]) -> Sequence[Any]:
@@ -105,10 +121,26 @@ class EventCache:
                     self._put(aggregate_id, events)
         return events
 
+    def recorded(self, events: Sequence[Any]) -> None:
+        """Add the events this process has just recorded to their aggregates, if held."""
+        with self._lock:
+            for event in events:
+                aggregate_id = event.originator_id
+                self._stale.update(self._loading.get(aggregate_id, ()))
+                held = self._entries.get(aggregate_id)
+                if held is not None and held[-1].originator_version + 1 == event.originator_version:
+                    self._extend(aggregate_id, held, [event])
+                else:
+                    self._forget([aggregate_id])
+
     def forget(self, aggregate_ids: Sequence[UUID]) -> None:
-        """Drop aggregates this process has just written (or failed to)."""
+        """Drop aggregates this process failed to write (a concurrent write may have)."""
         with self._lock:
             self._forget(aggregate_ids)
+
+    def _extend(self, aggregate_id: UUID, held: Sequence[Any], events: list[Any]) -> None:
+        self._entries[aggregate_id] = (*held, *events)
+        self._size += len(events)
 
     def _put(self, aggregate_id: UUID, events: Sequence[Any]) -> None:
         if aggregate_id in self._entries:

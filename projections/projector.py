@@ -469,7 +469,7 @@ class Projector:
         pause."""
         while not self._stopping.is_set():
             try:
-                moved = self.catch_up()
+                self.catch_up()
             except Exception as error:
                 self.last_error = error
                 log.exception("projecting a page failed; trying again in %.0f s", RETRY_SECONDS)
@@ -477,9 +477,11 @@ class Projector:
                 self._wake.clear()
                 continue
             self.last_error = None
-            if moved == 0:
-                self._wake.wait(self._poll_seconds)
-                self._wake.clear()
+            # Wait even after a page: under a steady stream of writes the next page then holds
+            # what came in meanwhile, where going on at once would apply pages of one event
+            # each, at several times the cost per event (measured over HTTP: ≈ 2 ms per mark).
+            self._wake.wait(self._poll_seconds)
+            self._wake.clear()
 
 
 @contextmanager
