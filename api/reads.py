@@ -24,9 +24,9 @@ RENDERED_DIARY_BYTES = 64 << 20
 
 
 class ReadModels:
-    def __init__(self, ledger: Ledger, *, rendered_bytes: int = RENDERED_DIARY_BYTES) -> None:
+    def __init__(self, ledger: Ledger) -> None:
         self._queries = Queries(ledger.database, clock=ledger.clock)
-        self._diaries = _RenderedDiaries(rendered_bytes)
+        self._diaries = _RenderedDiaries(RENDERED_DIARY_BYTES)
 
     def class_journal(
         self, roster_id: UUID, subject_id: UUID, start: date | None, end: date | None
@@ -34,12 +34,9 @@ class ReadModels:
         page = self._queries.class_journal(roster_id, subject_id, start, end)
         return ClassJournalOut.model_validate(page)
 
-    def diary(self, student_id: UUID, start: date, end: date) -> DiaryOut:
-        return DiaryOut.model_validate(self._queries.diary_days(student_id, start, end))
-
     def diary_json(self, student_id: UUID, start: date, end: date) -> bytes:
-        """``diary`` as its JSON, rendered once per version of the read models: while the
-        projector has applied nothing new, a diary read again costs one query."""
+        """The student's diary (``DiaryOut``) as JSON, rendered once per version of the read
+        models: while the projector has applied nothing new, a diary read again costs one query."""
         key = (student_id, start, end)
         rendered = self._diaries.get(key, self._queries.version())
         if rendered is None:

@@ -3,11 +3,13 @@
 The benchmark creates a fresh PostgreSQL database, records the demo school in it (``run_demo``: two
 classes, eight teachers, a week of lessons), gives its teachers and twenty parents logins, and
 serves it with uvicorn in a subprocess on 127.0.0.1. A load generator in another process then
-logs in and, for ``--seconds`` each, (1) records marks — each request a teacher's mark for a
-student of one of their own lessons, spread over the week's lessons — and (2) reads diaries —
-each request a parent reading their child's diary for the demo week. Requests go out over
-``--concurrency`` keep-alive connections; every latency is measured from send to complete
-response. Only loopback addresses are used, and every phase and wait is bounded in time.
+logs in and, for ``--seconds`` each, measures two floors (``GET /health``: the HTTP stack;
+``GET /auth/me`` as a parent: authentication alone), then (1) records marks — each request a
+teacher's mark for a student of one of their own lessons, spread over the week's lessons — and
+(2) reads diaries — each request a parent reading their child's diary for the demo week. Requests
+go out over ``--concurrency`` keep-alive connections; every latency is measured from send to
+complete response, and the CPU the server, PostgreSQL and the projector used per request is read
+from /proc. Only loopback addresses are used, and every phase and wait is bounded in time.
 
 Target (issue 5, this 2-core machine): >= 300 writes/s and >= 1,000 diary reads/s, p99 < 100 ms.
 
@@ -149,6 +151,35 @@ class PhaseResult:
     per_second: float
     p50_ms: float
     p99_ms: float
+    server_cpu_ms: float = 0.0
+    """CPU of the server's processes per successful request (user + system)."""
+    postgres_cpu_ms: float = 0.0
+    """CPU of every PostgreSQL process per successful request."""
+    projector_cpu_ms: float = 0.0
+    """CPU of the benchmark's process, which runs the projector, per successful request."""
+
+
+def _cpu_seconds(server_pid: int) -> tuple[float, float, float]:
+    """CPU seconds used so far by the server (its process and children), by PostgreSQL and by
+    the benchmark's process (this generator's parent), from /proc."""
+    server = postgres = projector = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            command = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue  # the process ended meanwhile
+        pid, parent, used = int(entry), int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
+        if server_pid in (pid, parent):
+            server += used
+        elif command.startswith(b"postgres"):
+            postgres += used
+        elif pid == os.getppid():
+            projector += used
+    return server, postgres, projector
 
 
 class _Connection:
@@ -207,6 +238,7 @@ async def _phase(
     *,
     seconds: float,
     concurrency: int,
+    server_pid: int,
 ) -> PhaseResult:
     latencies: list[float] = []
     statuses: dict[str, int] = {}
@@ -235,10 +267,13 @@ async def _phase(
         finally:
             connection.close()
 
+    cpu_before = _cpu_seconds(server_pid)
     started = time.monotonic()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.monotonic() - started
     ok = sum(n for s, n in statuses.items() if s.startswith("2"))
+    after = _cpu_seconds(server_pid)
+    cpu = [(a - b) * 1000 / max(ok, 1) for a, b in zip(after, cpu_before, strict=True)]
     ordered = sorted(latencies) or [0.0]
     return PhaseResult(
         name=name,
@@ -250,6 +285,9 @@ async def _phase(
         per_second=round(ok / elapsed, 1),
         p50_ms=round(statistics.median(ordered) * 1000, 1),
         p99_ms=round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 1),
+        server_cpu_ms=round(cpu[0], 2),
+        postgres_cpu_ms=round(cpu[1], 2),
+        projector_cpu_ms=round(cpu[2], 2),
     )
 
 
@@ -281,23 +319,40 @@ def _requests(plan: Plan) -> tuple[list[Request], list[Request]]:
     return writes, reads
 
 
-async def generate(plan: Plan, seconds: float, concurrency: int) -> list[PhaseResult]:
+async def generate(
+    plan: Plan, seconds: float, concurrency: int, server_pid: int
+) -> list[PhaseResult]:
     writes, reads = _requests(plan)
     host, port = plan.base_url.removeprefix("http://").split(":")
     address = (host, int(port))
-    results = [
-        await _phase("mark writes", address, writes, seconds=seconds, concurrency=concurrency)
+    a_parent = reads[0][2]
+    phases: list[tuple[str, list[Request]]] = [
+        # The floors: the HTTP stack alone, then a request that only authenticates.
+        ("GET /health", [("GET", "/health", {}, None)]),
+        ("GET /auth/me", [("GET", "/auth/me", a_parent, None)]),
+        ("mark writes", writes),
+        ("diary reads", reads),
     ]
-    await asyncio.sleep(1.0)  # let the projector catch up with the writes
-    results.append(
-        await _phase("diary reads", address, reads, seconds=seconds, concurrency=concurrency)
-    )
+    results = []
+    for name, requests in phases:
+        if name == "diary reads":
+            await asyncio.sleep(1.0)  # let the projector catch up with the writes
+        results.append(
+            await _phase(
+                name,
+                address,
+                requests,
+                seconds=seconds,
+                concurrency=concurrency,
+                server_pid=server_pid,
+            )
+        )
     return results
 
 
-def run_generator(plan_file: str, seconds: float, concurrency: int) -> None:
+def run_generator(plan_file: str, seconds: float, concurrency: int, server_pid: int) -> None:
     plan = Plan(**json.loads(Path(plan_file).read_text(encoding="utf-8")))
-    results = asyncio.run(generate(plan, seconds, concurrency))
+    results = asyncio.run(generate(plan, seconds, concurrency, server_pid))
     print(json.dumps([asdict(r) for r in results]))
 
 
@@ -397,10 +452,12 @@ def main() -> None:
                 str(args.seconds),
                 "--concurrency",
                 str(args.concurrency),
+                "--server-pid",
+                str(server.pid),
             ],
             capture_output=True,
             text=True,
-            timeout=args.seconds * 2 + 120,
+            timeout=args.seconds * 4 + 120,
             check=True,
         )
         os.unlink(f.name)
@@ -409,11 +466,15 @@ def main() -> None:
             f"PostgreSQL, {args.workers} uvicorn worker(s), {args.concurrency} connections, "
             f"{args.seconds:g} s per phase"
         )
-        print(f"{'phase':<14}{'ok/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}  statuses")
+        print("CPU ms per request: server (all workers), PostgreSQL, this process (projector)")
+        print(
+            f"{'phase':<14}{'ok/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'server':>9}{'pg':>7}"
+            f"{'proj':>7}{'requests':>10}  statuses"
+        )
         for r in results:
             print(
-                f"{r.name:<14}{r.per_second:>9}{r.p50_ms:>9}{r.p99_ms:>9}{r.requests:>10}  "
-                f"{r.statuses}"
+                f"{r.name:<14}{r.per_second:>9}{r.p50_ms:>9}{r.p99_ms:>9}{r.server_cpu_ms:>9}"
+                f"{r.postgres_cpu_ms:>7}{r.projector_cpu_ms:>7}{r.requests:>10}  {r.statuses}"
             )
     finally:
         if projector is not None:
@@ -436,7 +497,8 @@ if __name__ == "__main__":
         generator_args.add_argument("--generate")
         generator_args.add_argument("--seconds", type=float)
         generator_args.add_argument("--concurrency", type=int)
+        generator_args.add_argument("--server-pid", type=int)
         parsed = generator_args.parse_args()
-        run_generator(parsed.generate, parsed.seconds, parsed.concurrency)
+        run_generator(parsed.generate, parsed.seconds, parsed.concurrency, parsed.server_pid)
     else:
         main()

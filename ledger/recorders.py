@@ -10,16 +10,20 @@ Why the index cannot fork. PostgreSQL: the library's ``LOCK TABLE ... IN EXCLUSI
 inserting transactions. SQLite: the first statement of the transaction is an insert, which takes the
 database's single write lock. Either way the log head is read under the lock.
 
-Why a head is guessed first. Reading a log's head before computing leaves costs PostgreSQL a round
-trip. Instead each recorder remembers the head it last wrote per log and inserts with a guard: the
-insert only happens if the log's current head has that chain hash. The guard runs under the lock, so
-a wrong guess (another process wrote, or a transaction rolled back) inserts nothing; the recorder
-then reads the real head and inserts again, in the same transaction. SQLite remembers only committed
-heads and needs no guard (see ``ChainedSQLiteApplicationRecorder``).
+Where the chain is continued. PostgreSQL, a save of up to ``SERVER_CHAINED_EVENTS``: by the server,
+in the insert, from the head it reads under the lock; the client sends each leaf's bytes but the
+index, and the lock, insert and commit go in one round trip, so the lock never waits for a client
+(``insert_events``). Larger saves, and SQLite: by the recorder, which remembers the head it last
+wrote per log. PostgreSQL inserts those under a guard (the log's current head has that chain hash),
+evaluated under the lock: a wrong guess (another process wrote, or a transaction rolled back)
+inserts nothing, and the recorder reads the real head and inserts again in the same transaction.
+SQLite remembers only committed heads and needs no guard (see
+``ChainedSQLiteApplicationRecorder``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import threading
@@ -30,6 +34,7 @@ from itertools import count
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
@@ -192,12 +197,9 @@ class _HeadHints:
     def set(self, log_id: str, entries: Sequence[Entry]) -> None:
         self.put(log_id, (entries[-1].index, entries[-1].chain_hash))
 
-    def put(self, log_id: str, head: Head | None) -> None:
+    def put(self, log_id: str, head: Head) -> None:
         with self._lock:
-            if head is None:
-                self._heads.pop(log_id, None)
-            else:
-                self._heads[log_id] = head
+            self._heads[log_id] = head
 
 
 # The entry's columns, appended to the library's four. NOT NULL: no event without its entry.
@@ -459,14 +461,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        # The table lock must not wait for this process: under load, a thread holding it waits
-        # for the interpreter lock (and its process for a core) while every writer of the
-        # database waits for it: about 80 marks/s on two cores when the head was read, and the
-        # insert and commit sent, in separate round trips. So a save of a few events goes in one
-        # round trip (lock, insert, commit), and the server continues the chain: the leaf bytes
-        # but the index are computed here (``integrity.leaf``); the server puts in the index after
-        # the head it reads under the lock and takes the two SHA-256 of the leaf and chain hash.
-        # Large saves (imports) take the library's path with a guessed head.
+        # One round trip (see the module's docstring): the table lock must never wait for this
+        # process, whose thread may be waiting for the interpreter lock or a core meanwhile, with
+        # every writer of the database queued behind it (80 marks/s on two cores, measured).
         if not 0 < len(stored_events) <= SERVER_CHAINED_EVENTS:
             notification_ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
             return notification_ids
@@ -490,7 +487,8 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             except BaseException:
                 # A failed statement left the block open, its COMMIT skipped.
                 if conn.info.transaction_status != TransactionStatus.IDLE:
-                    conn.rollback()
+                    with contextlib.suppress(psycopg.Error):
+                        conn.rollback()
                 raise
         if len(rows) != len(stored_events):
             msg = f"inserted {len(rows)} of {len(stored_events)} events"
@@ -582,14 +580,6 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         stored_events: Sequence[StoredEvent],
         head: Head | None,
     ) -> None:
-        statement, params, entries = self._insert_statement(context, stored_events, head)
-        curs.execute(statement, params, prepare=True)
-        self._hints.set(context.log_id, entries)
-
-    def _insert_statement(
-        self, context: SaveContext, stored_events: Sequence[StoredEvent], head: Head | None
-    ) -> tuple[SQL, dict[str, Any], list[Entry]]:
-        """The guarded insert of ``stored_events`` after ``head``, its parameters and entries."""
         entries = build_save_entries(context, stored_events, head)
         params: dict[str, Any] = {
             "log": context.log_id,
@@ -619,4 +609,5 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             params["role"] = [each.role.value for each in contexts]
             params["credential"] = [each.actor.credential_version for each in contexts]
             params["session"] = [each.actor.session_id for each in contexts]
-        return statement, params, entries
+        curs.execute(statement, params, prepare=True)
+        self._hints.set(context.log_id, entries)

@@ -10,9 +10,11 @@ from typer.testing import CliRunner
 
 from api.cli import cli
 from integrity.errors import ChainError, LeafMismatchError, MissingEntryError
+from ledger.actor import Role
 from ledger.application import Ledger
+from ledger.recorders import SERVER_CHAINED_EVENTS
 from ledger.verify import verify_ledger
-from tests.ledger.support import Forger, write_notebooks
+from tests.ledger.support import TEACHER, Forger, Notebook, write_notebooks
 
 runner = CliRunner()
 
@@ -168,3 +170,17 @@ def test_payload_digest_kept_when_payload_is_absent(ledger: Ledger, database_url
     Forger(database_url).execute(("UPDATE stored_events SET state=NULL", ()))
     report = verify_ledger(ledger.database)
     assert report.entries == 3
+
+
+def test_saves_of_every_size_continue_one_chain(ledger: Ledger) -> None:
+    # On PostgreSQL a save of up to SERVER_CHAINED_EVENTS is chained by the server and a larger
+    # one by the recorder (ledger/recorders.py): interleaved, they must build the chain that
+    # integrity.leaf defines, which verify recomputes in Python.
+    sizes = (1, 3, SERVER_CHAINED_EVENTS, SERVER_CHAINED_EVENTS + 1, 1, 200, 2)
+    for lines in sizes:
+        book = Notebook(title="notebook")
+        for i in range(lines - 1):
+            book.write(f"line {i}")
+        ledger.record(book, log_id="test/log", actor=TEACHER, role=Role.TEACHER)
+    (log,) = verify_ledger(ledger.database).logs
+    assert log.size == sum(sizes)
