@@ -91,8 +91,9 @@ class EventCache:
                     self._stale.update(self._loading.get(aggregate_id, ()))
                     held = self._entries.get(aggregate_id)
                     if held is not None and held[-1].originator_version + 1 == version:
-                        stored = StoredEvent(aggregate_id, version, topic, bytes(state))
-                        self._extend(aggregate_id, held, [self._decode(stored)])
+                        self._follow(
+                            aggregate_id, held, StoredEvent(aggregate_id, version, topic, state)
+                        )
                     elif held is not None and held[-1].originator_version < version:
                         self._forget([aggregate_id])
             self._position = max(newest, self._position or 0)
@@ -137,6 +138,17 @@ class EventCache:
         """Drop aggregates this process failed to write (a concurrent write may have)."""
         with self._lock:
             self._forget(aggregate_ids)
+
+    def _follow(self, aggregate_id: UUID, held: Sequence[Any], stored: StoredEvent) -> None:
+        try:
+            event = self._decode(stored)
+        except Exception:
+            # An event this process cannot read (a newer release wrote it, say): the aggregate is
+            # read from the database when next wanted, and fails there as it would uncached,
+            # rather than every refresh failing and every request with it.
+            self._forget([aggregate_id])
+        else:
+            self._extend(aggregate_id, held, [event])
 
     def _extend(self, aggregate_id: UUID, held: Sequence[Any], events: list[Any]) -> None:
         self._entries[aggregate_id] = (*held, *events)

@@ -139,3 +139,24 @@ def test_the_least_recently_read_go_first(ledger: Ledger) -> None:
     cache.events(books[0].id, load)
     cache.events(books[1].id, load)
     assert loads == [books[0].id, books[1].id, books[2].id, books[1].id]
+
+
+def test_an_event_the_cache_cannot_read_drops_its_aggregate(ledger: Ledger) -> None:
+    # Say a newer release recorded it: the aggregate is read from the database when next wanted,
+    # and the refresh (which every request makes) does not fail.
+    (book,) = write_notebooks(ledger, count=1, lines=0)
+
+    def unreadable(stored: Any) -> Any:
+        raise ValueError(f"unknown topic {stored.topic}")
+
+    cache = EventCache(ledger.database, unreadable)
+    loads, load = _counting(ledger)
+    cache.refresh()
+    cache.events(book.id, load)
+    changed = ledger.get(book.id)
+    changed.write("from a newer release")
+    ledger.record(changed, log_id=LOG, actor=TEACHER, role=Role.TEACHER)
+    cache.refresh()
+    assert len(cache) == 0
+    assert len(cache.events(book.id, load)) == 2
+    assert loads == [book.id, book.id]
