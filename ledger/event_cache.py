@@ -38,6 +38,8 @@ MAX_TAIL = 1_000
 
 
 class EventCache:
+    """Thread-safe; one per ``Ledger``. ``decode`` turns a stored event into a domain event."""
+
     def __init__(
         self,
         database: Database,
@@ -56,7 +58,9 @@ class EventCache:
         self._position: int | None = None
         """The notification ID up to which changes have been applied (None: not yet read)."""
         self._loading: dict[UUID, set[object]] = {}
+        """The reads from the database in flight, by aggregate: a ticket each."""
         self._stale: set[object] = set()
+        """Tickets of reads during which a refresh saw their aggregate change: not kept."""
         column = "rowid" if database.dialect == "sqlite" else "notification_id"
         self._tail_sql = (
             f"SELECT {column}, originator_id, originator_version, topic, state FROM {EVENTS_TABLE} "
