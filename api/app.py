@@ -45,7 +45,7 @@ def create_app(services: Services, *, threads: int = 32) -> FastAPI:
 
     app = _application(lifespan)
     app.state.services = services
-    app.add_middleware(_CachedReads, ledger=services.ledger)
+    app.add_middleware(_CachedReadsPerRequest, ledger=services.ledger)
     return app
 
 
@@ -83,7 +83,7 @@ def _application(lifespan: Any) -> FastAPI:
     return app
 
 
-class _CachedReads:
+class _CachedReadsPerRequest:
     """Each request reads aggregates through the ledger's cache (``Ledger.cached_reads``): it
     sees every change recorded before it began, for one query instead of one per aggregate."""
 

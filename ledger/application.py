@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -23,7 +23,7 @@ from ledger.config import DEFAULT_DATABASE_URL, persistence_env
 from ledger.database import Database
 from ledger.errors import ConcurrentWriteError, DatabaseUnavailableError
 from ledger.event_cache import EventCache
-from ledger.recorders import EVENTS_TABLE, BatchContext, WriteContext
+from ledger.recorders import EVENTS_TABLE, BatchContext, SaveContext, WriteContext
 from ledger.transcoder import default_transcoder
 from ledger.working_days import WorkingCalendar
 
@@ -81,16 +81,22 @@ class Ledger(Application[UUID]):
         if unit is not None:
             unit.stage(aggregates, context)
             return context.recorded_at
+        self._save(aggregates, context, [aggregate.id for aggregate in aggregates])
+        return context.recorded_at
+
+    def _save(self, items: Sequence[Any], context: SaveContext, ids: list[UUID]) -> None:
+        """Save aggregates or events, and keep the event cache current with what was written
+        (``ids``: the aggregates written). Raises ``ConcurrentWriteError`` (nothing written) or
+        ``DatabaseUnavailableError``."""
         try:
-            recordings = self.save(*aggregates, context=context)
+            recordings = self.save(*items, context=context)
         except IntegrityError as e:
-            self._cache.forget([aggregate.id for aggregate in aggregates])
+            self._cache.forget(ids)
             raise ConcurrentWriteError(f"a concurrent write changed the same record: {e}") from e
         except PersistenceError as e:
-            self._cache.forget([aggregate.id for aggregate in aggregates])
+            self._cache.forget(ids)
             raise DatabaseUnavailableError(str(e)) from e
         self._cache.recorded([recording.domain_event for recording in recordings])
-        return context.recorded_at
 
     def get(self, aggregate_id: UUID) -> Any:
         """The current state of an aggregate; raises ``AggregateNotFoundError``.
@@ -213,15 +219,7 @@ class Ledger(Application[UUID]):
             return
         assert unit.log_id is not None
         context = BatchContext(log_id=unit.log_id, segments=tuple(unit.segments))
-        try:
-            recordings = self.save(*unit.events, context=context)
-        except IntegrityError as e:
-            self._cache.forget(list(unit.staged))
-            raise ConcurrentWriteError(f"a concurrent write changed the same record: {e}") from e
-        except PersistenceError as e:
-            self._cache.forget(list(unit.staged))
-            raise DatabaseUnavailableError(str(e)) from e
-        self._cache.recorded([recording.domain_event for recording in recordings])
+        self._save(unit.events, context, list(unit.staged))
 
 
 def _project(aggregate: Any, events: Iterable[Any]) -> Any:

@@ -27,7 +27,7 @@ import contextlib
 import functools
 import hashlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import count
@@ -108,6 +108,17 @@ def _per_event(context: SaveContext, count: int) -> Sequence[WriteContext]:
     return contexts
 
 
+def _actor_columns(contexts: Sequence[WriteContext]) -> dict[str, list[Any]]:
+    """The recorded time, actor, role, credential version and session of each event."""
+    return {
+        "at": [micros(each.recorded_at) for each in contexts],
+        "actor": [each.actor.account_id for each in contexts],
+        "role": [each.role.value for each in contexts],
+        "credential": [each.actor.credential_version for each in contexts],
+        "session": [each.actor.session_id for each in contexts],
+    }
+
+
 @dataclass(slots=True)  # not frozen: a frozen dataclass is slow to build, and this is per event
 class Entry:
     """The per-event fields of a log entry; the rest is the save's ``WriteContext``."""
@@ -124,20 +135,15 @@ def _leaf_encoder(log_id: str) -> LogLeafEncoder:
     return LogLeafEncoder(log_id)
 
 
-def build_entries(
-    context: WriteContext, stored_events: Sequence[StoredEvent], head: Head | None
-) -> list[Entry]:
-    """Return the log entries of ``stored_events``, continuing the log from ``head``.
-
-    ``head`` is the log's last entry, or None for an empty log.
-    """
-    next_index, previous = (head[0] + 1, head[1]) if head else (0, CHAIN_GENESIS)
+def _leaves(
+    context: WriteContext, stored_events: Sequence[StoredEvent], first_index: int
+) -> Iterator[tuple[int, bytes, bytes]]:
+    """(index, payload digest, leaf bytes) of each event, numbered from ``first_index``."""
     actor = context.actor
     encoder = _leaf_encoder(context.log_id)
     recorded_at, role = micros(context.recorded_at), context.role.value
     actor_id, session_id = actor.account_id.bytes, actor.session_id.bytes
-    entries = []
-    for index, stored in zip(count(next_index), stored_events, strict=False):
+    for index, stored in zip(count(first_index), stored_events, strict=False):
         originator_id = stored.originator_id
         if not isinstance(originator_id, UUID):
             originator_id = UUID(originator_id)
@@ -154,6 +160,19 @@ def build_entries(
             session_id,
             digest,
         )
+        yield index, digest, leaf
+
+
+def build_entries(
+    context: WriteContext, stored_events: Sequence[StoredEvent], head: Head | None
+) -> list[Entry]:
+    """Return the log entries of ``stored_events``, continuing the log from ``head``.
+
+    ``head`` is the log's last entry, or None for an empty log.
+    """
+    next_index, previous = (head[0] + 1, head[1]) if head else (0, CHAIN_GENESIS)
+    entries = []
+    for index, digest, leaf in _leaves(context, stored_events, next_index):
         hashed = leaf_hash(leaf)
         previous = chain_hash(previous, hashed)
         entries.append(Entry(index, digest, hashed, previous))
@@ -499,43 +518,22 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
     def _server_chained_params(
         self, context: SaveContext, stored_events: Sequence[StoredEvent]
     ) -> dict[str, Any]:
-        contexts = (
-            [context] * len(stored_events)
-            if isinstance(context, WriteContext)
-            else _per_event(context, len(stored_events))
-        )
-        encoder = _leaf_encoder(context.log_id)
+        contexts = _per_event(context, len(stored_events))
+        prefix = _leaf_encoder(context.log_id).prefix
         digests, tails = [], []
         for each, stored in zip(contexts, stored_events, strict=True):
-            digest = hashlib.sha256(stored.state).digest()
-            originator = stored.originator_id
-            leaf = encoder.encode(
-                0,
-                (originator if isinstance(originator, UUID) else UUID(originator)).bytes,
-                stored.originator_version,
-                stored.topic,
-                micros(each.recorded_at),
-                each.actor.account_id.bytes,
-                each.role.value,
-                each.actor.credential_version,
-                each.actor.session_id.bytes,
-                digest,
-            )
+            ((_, digest, leaf),) = _leaves(each, (stored,), 0)
             digests.append(digest)
-            tails.append(leaf[len(encoder.prefix) + 8 :])
+            tails.append(leaf[len(prefix) + 8 :])  # the server puts the 8-byte index back
         return {
             "log": context.log_id,
-            "prefix": encoder.prefix,
+            "prefix": prefix,
             "genesis": CHAIN_GENESIS,
             "o": [s.originator_id for s in stored_events],
             "v": [s.originator_version for s in stored_events],
             "t": [s.topic for s in stored_events],
             "s": [s.state for s in stored_events],
-            "at": [micros(each.recorded_at) for each in contexts],
-            "actor": [each.actor.account_id for each in contexts],
-            "role": [each.role.value for each in contexts],
-            "credential": [each.actor.credential_version for each in contexts],
-            "session": [each.actor.session_id for each in contexts],
+            **_actor_columns(contexts),
             "d": digests,
             "tail": tails,
         }
@@ -603,11 +601,6 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             params["session"] = actor.session_id
         else:
             statement = self._insert_batch
-            contexts = _per_event(context, len(stored_events))
-            params["at"] = [micros(each.recorded_at) for each in contexts]
-            params["actor"] = [each.actor.account_id for each in contexts]
-            params["role"] = [each.role.value for each in contexts]
-            params["credential"] = [each.actor.credential_version for each in contexts]
-            params["session"] = [each.actor.session_id for each in contexts]
+            params.update(_actor_columns(_per_event(context, len(stored_events))))
         curs.execute(statement, params, prepare=True)
         self._hints.set(context.log_id, entries)

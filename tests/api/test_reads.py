@@ -10,6 +10,19 @@ from tests.api.conftest import World
 from tests.commands.school import YEAR
 
 
+def _mark(w: World, who: str, lesson: str, value: int) -> Any:
+    """``who`` records a mark of the test student in ``lesson``; the response."""
+    return w.client.post(
+        f"/lessons/{lesson}/marks",
+        headers=w.headers(who),
+        json={
+            "student_id": str(w.ids["student"]),
+            "value": value,
+            "work_type_id": str(w.ids["answer"]),
+        },
+    )
+
+
 def _write_a_lesson(w: World) -> dict[str, Any]:
     russian = w.headers("russian")
     lesson = w.client.post(
@@ -23,15 +36,7 @@ def _write_a_lesson(w: World) -> dict[str, Any]:
             "topic": "Звуки и буквы",
         },
     ).json()["id"]
-    mark = w.client.post(
-        f"/lessons/{lesson}/marks",
-        headers=russian,
-        json={
-            "student_id": str(w.ids["student"]),
-            "value": 3,
-            "work_type_id": str(w.ids["answer"]),
-        },
-    ).json()["id"]
+    mark = _mark(w, "russian", lesson, 3).json()["id"]
     corrected = w.client.post(
         f"/lessons/{lesson}/marks/{mark}/correction",
         headers=russian,
@@ -79,15 +84,7 @@ def test_the_class_journal_page_is_read_only_for_the_class_teacher(fresh_world: 
         body = page.json()
         assert [lesson["lesson_id"] for lesson in body["lessons"]] == [written["lesson"]]
         assert len(body["rows"]) == len(w.school.students)
-    refused = w.client.post(
-        f"/lessons/{written['lesson']}/marks",
-        headers=w.headers("maths"),
-        json={
-            "student_id": str(w.ids["student"]),
-            "value": 5,
-            "work_type_id": str(w.ids["answer"]),
-        },
-    )
+    refused = _mark(w, "maths", written["lesson"], 5)
     assert refused.status_code == 403
     assert refused.json()["code"] == "journal.class_teacher_read_only"
 
@@ -142,15 +139,7 @@ def test_a_diary_read_again_shows_what_was_written_since(fresh_world: World) -> 
         return [mark["value"] for mark in entry["marks"]]
 
     assert marks() == marks() == [4]
-    added = w.client.post(
-        f"/lessons/{written['lesson']}/marks",
-        headers=w.headers("russian"),
-        json={
-            "student_id": str(w.ids["student"]),
-            "value": 5,
-            "work_type_id": str(w.ids["answer"]),
-        },
-    )
+    added = _mark(w, "russian", written["lesson"], 5)
     assert added.status_code == 201, added.text
     assert w.services.projector is not None
     w.services.projector.catch_up()
