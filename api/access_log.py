@@ -13,6 +13,7 @@ from uuid import UUID
 
 from api.auth import Caller
 from integrity.leaf import from_micros, micros
+from ledger.async_database import AsyncDatabase
 from ledger.database import Database
 
 
@@ -53,27 +54,23 @@ class AccessLog:
         now: datetime,
     ) -> None:
         """Log one read by ``caller`` (acting as ``role``) of each of ``subjects``."""
-        rows = [
-            (
-                micros(now),
-                str(caller.actor.account_id),
-                role,
-                str(caller.session_id),
-                None if school_id is None else str(school_id),
-                str(subject),
-                what.value,
-            )
-            for subject in subjects
-        ]
-        if not rows:
-            return
-        # One statement for all the rows: atomic, and one round trip.
-        self._database.write_one(
-            "INSERT INTO access_log (at, reader_account_id, reader_role, session_id, "
-            "school_id, subject_id, what) VALUES "
-            + ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(rows)),
-            [value for row in rows for value in row],
-        )
+        if subjects:
+            self._database.write_one(*_insert(caller, role, what, subjects, school_id, now))
+
+    async def record_async(
+        self,
+        caller: Caller,
+        role: str,
+        what: Access,
+        subjects: list[UUID] | tuple[UUID, ...],
+        *,
+        school_id: UUID | None,
+        now: datetime,
+        database: AsyncDatabase,
+    ) -> None:
+        """``record``, with its statement on the event loop."""
+        if subjects:
+            await database.execute(*_insert(caller, role, what, subjects, school_id, now))
 
     def entries(
         self,
@@ -113,3 +110,30 @@ class AccessLog:
             )
             for row in rows
         ]
+
+
+def _insert(
+    caller: Caller,
+    role: str,
+    what: Access,
+    subjects: list[UUID] | tuple[UUID, ...],
+    school_id: UUID | None,
+    now: datetime,
+) -> tuple[str, list[object]]:
+    """One statement for all the rows: atomic, and one round trip."""
+    row = (micros(now), str(caller.actor.account_id), role, str(caller.session_id))
+    return (
+        "INSERT INTO access_log (at, reader_account_id, reader_role, session_id, "
+        "school_id, subject_id, what) VALUES "
+        + ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(subjects)),
+        [
+            value
+            for subject in subjects
+            for value in (
+                *row,
+                None if school_id is None else str(school_id),
+                str(subject),
+                what.value,
+            )
+        ],
+    )

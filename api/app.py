@@ -38,9 +38,13 @@ def create_app(services: Services, *, threads: int = 32) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         services.start()
+        if services.aio is not None:
+            await services.aio.open()
         try:
             yield
         finally:
+            if services.aio is not None:
+                await services.aio.close()
             services.stop()
 
     app = _application(lifespan)

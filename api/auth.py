@@ -32,8 +32,10 @@ from api.sessions import Session, SessionStore
 from commands.errors import refuse
 from ledger.actor import NIL, Actor, Grant, Role
 from ledger.application import Ledger
+from ledger.async_database import AsyncDatabase
 from ledger.domain import Account
 from ledger.domain.accounts import normalise_login
+from ledger.errors import NotInMemory
 
 DEFAULT_SESSION_TTL = timedelta(hours=8)
 
@@ -132,10 +134,8 @@ class Authenticator:
         """The caller presenting ``token``. Raises ``ApiError`` (``auth.required``,
         ``auth.invalid_token``), or ``CommandError`` ``account.locked`` after ending every
         session of a locked account."""
-        if not token:
-            raise ApiError("auth.required", headers={"WWW-Authenticate": "Bearer"})
         now = self._now()
-        session = self._sessions.find(token, now=now)
+        session = self._sessions.find(_required(token), now=now)
         if session is None:
             raise _invalid_token()
         account = find(self._ledger, session.account_id, Account)
@@ -154,6 +154,30 @@ class Authenticator:
                 below_version=account.credential_version,
             )
             raise _invalid_token()
+        return self._caller(account, session.session_id)
+
+    async def authenticate_async(self, token: str | None, database: AsyncDatabase) -> Caller | None:
+        """``authenticate`` on the event loop, for the common case: a live session of an account
+        in memory, active, of the session's credential version. None when ``authenticate`` must
+        decide in a thread: the account is not in memory, or the session is to end."""
+        session = await self._sessions.find_async(
+            _required(token), now=self._now(), database=database
+        )
+        if session is None:
+            raise _invalid_token()
+        await self._ledger.refresh_cached_reads(database)
+        try:
+            with self._ledger.memory_only():
+                account = find(self._ledger, session.account_id, Account)
+        except NotInMemory:
+            return None
+        if (
+            account is None
+            or account.locked
+            or account.compromised
+            or session.credential_version != account.credential_version
+        ):
+            return None
         return self._caller(account, session.session_id)
 
     def logout(self, caller: Caller) -> None:
@@ -235,6 +259,12 @@ class Authenticator:
             session_id=session_id,
         )
         return Caller(actor=actor, person_id=account.person_id, login=account.login)
+
+
+def _required(token: str | None) -> str:
+    if not token:
+        raise ApiError("auth.required", headers={"WWW-Authenticate": "Bearer"})
+    return token
 
 
 def _invalid_token() -> ApiError:

@@ -29,6 +29,7 @@ from api.settings import Settings
 from api.tables import create_api_tables, startup_lock
 from api.vault import Vault, key_from_environment
 from ledger.application import Ledger
+from ledger.async_database import AsyncDatabase
 from ledger.checkpoints import Checkpointer, CheckpointSchedule
 from ledger.clock import Clock, system_clock
 from ledger.errors import LedgerError
@@ -65,6 +66,8 @@ class Services:
     vault: Vault | None
     """None when no key-encryption key is configured: personal data is then refused (503)."""
     reads: ReadModels
+    aio: AsyncDatabase | None = None
+    """The statements requests run on the event loop (PostgreSQL); None on SQLite."""
     projector: BackgroundProjector | None = None
     checkpoints: CheckpointSchedule | None = None
     """Signs due checkpoints in the background; None without a signing key and its secret."""
@@ -160,6 +163,7 @@ def bootstrap(
             access_log=AccessLog(database),
             vault=vault,
             reads=ReadModels(ledger),
+            aio=AsyncDatabase.beside(database),
             projector=projector,
             checkpoints=_checkpoint_schedule(settings, ledger, environ),
             mail=mail,

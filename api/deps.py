@@ -1,9 +1,9 @@
 """Dependencies of the routes, as ``Annotated`` aliases (``CurrentCaller``, ``LedgerDep`` …).
 
-Those that touch the database are plain functions: FastAPI runs them in its thread pool, as it
-runs the plain ``def`` routes that touch the ledger, so no database call ever blocks the event
-loop. Those that only pick a service are ``async``: they run on the loop, where a trip to the
-thread pool would cost more than they do (a request used to make seven).
+No database call blocks the event loop: FastAPI runs the plain ``def`` routes in its thread
+pool, and the caller is found with statements on the loop (``ledger.async_database``) or, when
+that cannot decide, in the pool. The rest only pick a service, and are ``async``: a trip to the
+thread pool would cost more than they do.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.access_log import AccessLog
 from api.auth import Authenticator, Caller
@@ -62,12 +63,19 @@ ReadsDep = Annotated[ReadModels, Depends(get_reads)]
 VaultDep = Annotated[Vault, Depends(get_vault)]
 
 
-def current_caller(
-    auth: AuthDep,
+async def current_caller(
+    services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
 ) -> Caller:
-    """The authenticated caller; refuses with 401 (``auth.*``) or 403 (``account.locked``)."""
-    return auth.authenticate(credentials.credentials if credentials is not None else None)
+    """The authenticated caller; refuses with 401 (``auth.*``) or 403 (``account.locked``).
+
+    On the event loop when it can (``Authenticator.authenticate_async``), else in a thread."""
+    token = credentials.credentials if credentials is not None else None
+    if services.aio is not None and services.aio.ready:
+        caller = await services.auth.authenticate_async(token, services.aio)
+        if caller is not None:
+            return caller
+    return await run_in_threadpool(services.auth.authenticate, token)
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]

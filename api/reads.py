@@ -16,6 +16,7 @@ from uuid import UUID
 from api.errors import ApiError
 from api.schemas.reads import ClassJournalOut, DiaryOut, MonitorOut, SummarySheetOut
 from ledger.application import Ledger
+from ledger.async_database import AsyncDatabase
 from projections.errors import NotProjected
 from projections.queries import Queries, Version
 
@@ -44,6 +45,14 @@ class ReadModels:
             rendered = DiaryOut.model_validate(diary).model_dump_json().encode()
             self._diaries.put(key, version, rendered)
         return rendered
+
+    async def rendered_diary(
+        self, student_id: UUID, start: date, end: date, database: AsyncDatabase
+    ) -> bytes | None:
+        """``diary_json`` if it was rendered at the current version (one query on the event
+        loop), else None: it is then read with ``diary_json``, in a thread."""
+        version = await self._queries.version_async(database)
+        return self._diaries.get((student_id, start, end), version)
 
     def student_class(self, school_id: UUID, year_start: int, student_id: UUID) -> UUID | None:
         """The class the student is, or was last, enrolled in that school year."""

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 from integrity.leaf import from_micros, micros
+from ledger.async_database import AsyncDatabase
 from ledger.database import Database
 
 TOKEN_BYTES = 32
@@ -67,21 +68,14 @@ class SessionStore:
     def find(self, token: str, *, now: datetime) -> Session | None:
         """The live session of ``token``: None if unknown, ended or expired."""
         with self._database.transaction(write=False) as cursor:
-            cursor.execute(
-                "SELECT session_id, account_id, credential_version, opened_at, expires_at "
-                "FROM api_sessions WHERE token_sha256 = ? AND ended_at IS NULL AND expires_at > ?",
-                (token_digest(token), micros(now)),
-            )
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        return Session(
-            session_id=UUID(row[0]),
-            account_id=UUID(row[1]),
-            credential_version=int(row[2]),
-            opened_at=from_micros(int(row[3])),
-            expires_at=from_micros(int(row[4])),
-        )
+            cursor.execute(*_live_session(token, now))
+            return _session(cursor.fetchone())
+
+    async def find_async(
+        self, token: str, *, now: datetime, database: AsyncDatabase
+    ) -> Session | None:
+        """``find`` on the event loop."""
+        return _session(await database.fetchone(*_live_session(token, now)))
 
     def account_of(self, session_id: UUID) -> UUID | None:
         """The account a session (live or ended) was opened for; None for an unknown one."""
@@ -116,3 +110,23 @@ class SessionStore:
         with self._database.transaction(write=True) as cursor:
             result = cursor.execute(sql, params)
             return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _live_session(token: str, now: datetime) -> tuple[str, tuple[object, ...]]:
+    return (
+        "SELECT session_id, account_id, credential_version, opened_at, expires_at "
+        "FROM api_sessions WHERE token_sha256 = ? AND ended_at IS NULL AND expires_at > ?",
+        (token_digest(token), micros(now)),
+    )
+
+
+def _session(row: tuple[str, str, int, int, int] | None) -> Session | None:
+    if row is None:
+        return None
+    return Session(
+        session_id=UUID(row[0]),
+        account_id=UUID(row[1]),
+        credential_version=int(row[2]),
+        opened_at=from_micros(int(row[3])),
+        expires_at=from_micros(int(row[4])),
+    )

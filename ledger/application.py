@@ -18,10 +18,11 @@ from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.utils import Environment
 
 from ledger.actor import Actor, Role
+from ledger.async_database import AsyncDatabase
 from ledger.clock import Clock, system_clock
 from ledger.config import DEFAULT_DATABASE_URL, persistence_env
 from ledger.database import Database
-from ledger.errors import ConcurrentWriteError, DatabaseUnavailableError
+from ledger.errors import ConcurrentWriteError, DatabaseUnavailableError, NotInMemory
 from ledger.event_cache import EventCache
 from ledger.recorders import EVENTS_TABLE, BatchContext, SaveContext, WriteContext
 from ledger.transcoder import default_transcoder
@@ -112,6 +113,11 @@ class Ledger(Application[UUID]):
         reads = self._reads.get()
         if reads is None:
             return self.repository.get(aggregate_id, projector_func=_project)
+        if reads.memory_only:
+            events = self._cache.held(aggregate_id) if reads.refreshed else None
+            if events is None:
+                raise NotInMemory(aggregate_id)
+            return _project(None, events)
         if not reads.refreshed:
             try:
                 self._cache.refresh()
@@ -140,6 +146,29 @@ class Ledger(Application[UUID]):
             yield
         finally:
             self._reads.reset(token)
+
+    async def refresh_cached_reads(self, database: AsyncDatabase) -> None:
+        """Inside ``cached_reads``: bring the cache up to date now, with the queries on the event
+        loop, so that the block's first read needs none of its own."""
+        reads = self._reads.get()
+        if reads is None or reads.refreshed:
+            return
+        await self._cache.refresh_async(database)
+        reads.refreshed = True
+
+    @contextmanager
+    def memory_only(self) -> Iterator[None]:
+        """Inside ``cached_reads``: within this block a read that would need the database raises
+        ``NotInMemory`` instead, for code on the event loop, which must not wait on a blocking
+        query (it goes on in a thread)."""
+        reads = self._reads.get()
+        if reads is None:
+            raise NotInMemory("memory_only outside cached_reads")
+        reads.memory_only = True
+        try:
+            yield
+        finally:
+            reads.memory_only = False
 
     def prefetch(self, aggregate_ids: Iterable[UUID]) -> None:
         """Read the aggregates a unit of work is about to use, all in one query.
@@ -238,6 +267,8 @@ _PREFETCH_CHUNK = 500
 class _CachedReads:
     refreshed: bool = False
     """Whether the cache has been brought up to date for this block."""
+    memory_only: bool = False
+    """Inside ``Ledger.memory_only``."""
 
 
 @dataclass(eq=False, slots=True)

@@ -66,6 +66,10 @@ class Database:
         self._datastore = datastore
         self.dialect: Dialect = "sqlite" if isinstance(datastore, SQLiteDatastore) else "postgres"
 
+    @property
+    def datastore(self) -> SQLiteDatastore | PostgresDatastore:
+        return self._datastore
+
     def uuid(self, value: UUID) -> Any:
         """A UUID as this database stores it in the ledger tables (hex text on SQLite)."""
         return value.hex if self.dialect == "sqlite" else value

@@ -13,3 +13,8 @@ class ConcurrentWriteError(LedgerError):
 
 class DatabaseUnavailableError(LedgerError):
     """The database could not be reached or refused the operation for a reason of its own."""
+
+
+class NotInMemory(Exception):
+    """A read inside ``Ledger.memory_only`` that would need the database. Not a ``LedgerError``:
+    the code that opened the block catches it and goes on in a thread; it never reaches a client."""

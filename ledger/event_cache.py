@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
 from ledger.append_only import DISPOSITION_ACT_TOPIC
+from ledger.async_database import AsyncDatabase
 from ledger.database import Database
 from ledger.recorders import EVENTS_TABLE
 
@@ -74,18 +75,37 @@ class EventCache:
 
     def refresh(self) -> None:
         """Bring what is held up to date with what was recorded since the last refresh."""
-        position = self._position
         with self._database.transaction(write=False) as cursor:
-            if position is None:
-                cursor.execute(self._max_sql)
-                rows, newest = [], cursor.fetchone()[0] or 0
-            else:
-                cursor.execute(self._tail_sql, (position,))
-                rows = cursor.fetchall()
-                newest = rows[-1][0] if rows else position
-                if len(rows) > self._max_tail:
-                    cursor.execute(self._max_sql)
-                    newest = cursor.fetchone()[0]
+            steps = self._refresh()
+            query = next(steps)
+            try:
+                while True:
+                    cursor.execute(*query)
+                    query = steps.send(cursor.fetchall())
+            except StopIteration:
+                pass
+
+    async def refresh_async(self, database: AsyncDatabase) -> None:
+        """``refresh``, with its queries on the event loop."""
+        steps = self._refresh()
+        query = next(steps)
+        try:
+            while True:
+                query = steps.send(await database.fetchall(*query))
+        except StopIteration:
+            pass
+
+    def _refresh(self) -> Generator[tuple[str, tuple[Any, ...]], list[Any], None]:
+        """The refresh, free of I/O: yields each query, is sent its rows (``refresh`` and
+        ``refresh_async`` run it on either kind of connection)."""
+        position = self._position
+        if position is None:
+            rows, newest = [], (yield self._max_sql, ())[0][0] or 0
+        else:
+            rows = yield self._tail_sql, (position,)
+            newest = rows[-1][0] if rows else position
+            if len(rows) > self._max_tail:
+                newest = (yield self._max_sql, ())[0][0]
         with self._lock:
             if len(rows) > self._max_tail or any(row[3] == DISPOSITION_ACT_TOPIC for row in rows):
                 self._forget_all()
@@ -101,6 +121,14 @@ class EventCache:
                     elif held is not None and held[-1].originator_version < version:
                         self._forget([aggregate_id])
             self._position = max(newest, self._position or 0)
+
+    def held(self, aggregate_id: UUID) -> Sequence[Any] | None:
+        """The aggregate's events if they are in memory, else None (no database read)."""
+        with self._lock:
+            cached = self._entries.get(aggregate_id)
+            if cached is not None:
+                self._entries.move_to_end(aggregate_id)
+            return cached
 
     def events(self, aggregate_id: UUID, load: Callable[[UUID], Sequence[Any]]) -> Sequence[Any]:
         """The aggregate's events, from memory or from ``load`` (whose errors pass through)."""

@@ -95,12 +95,20 @@ def drop_tables(cursor: Cursor) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {table.name if table else TRACKING_TABLE}")
 
 
+TRACKING_QUERY = (
+    f"SELECT position, schema_version FROM {TRACKING_TABLE} WHERE name = ?",
+    (TRACKING_NAME,),
+)
+
+
 def read_tracking(cursor: Cursor) -> tuple[int, int] | None:
     """(position, schema version) of the read models, or None before the first run."""
-    cursor.execute(
-        f"SELECT position, schema_version FROM {TRACKING_TABLE} WHERE name = ?", (TRACKING_NAME,)
-    )
-    row = cursor.fetchone()
+    cursor.execute(*TRACKING_QUERY)
+    return tracking(cursor.fetchone())
+
+
+def tracking(row: Any) -> tuple[int, int] | None:
+    """(position, schema version) from a row of ``TRACKING_QUERY``."""
     return None if row is None else (int(row[0]), int(row[1]))
 
 

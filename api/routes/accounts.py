@@ -14,9 +14,12 @@ from api.errors import problem_responses
 from api.schemas.auth import PasswordResetOut
 from api.schemas.common import Accepted, Created
 from api.schemas.setup import AccountIn, GrantIn, ReasonIn, SchoolIn
+from api.threads import OneTripRoute
 
 router = APIRouter(
-    tags=["schools and accounts"], responses=problem_responses(401, 403, 404, 409, 422)
+    route_class=OneTripRoute,
+    tags=["schools and accounts"],
+    responses=problem_responses(401, 403, 404, 409, 422),
 )
 
 

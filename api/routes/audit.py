@@ -20,6 +20,7 @@ from api.schemas.audit import (
     ReceiptOut,
     VerificationOut,
 )
+from api.threads import OneTripRoute
 from integrity.errors import VerificationError
 from integrity.leaf import from_micros
 from ledger.checkpoints import load_checkpoints
@@ -30,7 +31,12 @@ from ledger.recorders import EVENTS_TABLE
 from ledger.replay import leaf_of_row, row_columns
 from ledger.verify import verify_ledger
 
-router = APIRouter(prefix="/ledger", tags=["audit"], responses=problem_responses(401, 403, 422))
+router = APIRouter(
+    route_class=OneTripRoute,
+    prefix="/ledger",
+    tags=["audit"],
+    responses=problem_responses(401, 403, 422),
+)
 
 LogId = Annotated[str, Query(max_length=200, description="e.g. school/<uuid>/2025-2026")]
 
@@ -194,7 +200,9 @@ def verification(
     )
 
 
-access_router = APIRouter(tags=["personal data"], responses=problem_responses(401, 403, 422))
+access_router = APIRouter(
+    route_class=OneTripRoute, tags=["personal data"], responses=problem_responses(401, 403, 422)
+)
 
 
 @access_router.get(

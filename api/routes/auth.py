@@ -9,8 +9,9 @@ from api.deps import AuthDep, CurrentCaller
 from api.errors import problem_responses
 from api.schemas.auth import GrantOut, LoginIn, MeOut, PasswordChangeIn, SessionOut
 from api.schemas.common import Accepted
+from api.threads import OneTripRoute
 
-router = APIRouter(prefix="/auth", tags=["authentication"])
+router = APIRouter(route_class=OneTripRoute, prefix="/auth", tags=["authentication"])
 
 
 def _session(login: Login) -> SessionOut:

@@ -22,12 +22,15 @@ from api.schemas.breach import (
     SessionInvalidationIn,
 )
 from api.schemas.common import Accepted, Created
+from api.threads import OneTripRoute
 from ledger.actor import Role
 from projections.errors import NotProjected
 from projections.reentry import InvalidationQueries, InvalidationRule
 
 router = APIRouter(
-    tags=["compromised logins"], responses=problem_responses(401, 403, 404, 409, 422)
+    route_class=OneTripRoute,
+    tags=["compromised logins"],
+    responses=problem_responses(401, 403, 404, 409, 422),
 )
 
 

@@ -7,8 +7,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from api.deps import ServicesDep
+from api.threads import OneTripRoute
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=OneTripRoute, tags=["health"])
 
 READY_LAG = 10_000
 """Events the read models may be behind when another process projects them."""

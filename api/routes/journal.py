@@ -29,9 +29,12 @@ from api.schemas.journal import (
     MessageIn,
     TopicIn,
 )
+from api.threads import OneTripRoute
 from ledger.domain.values import AttestationKind
 
-router = APIRouter(tags=["journal"], responses=problem_responses(401, 403, 404, 409, 422))
+router = APIRouter(
+    route_class=OneTripRoute, tags=["journal"], responses=problem_responses(401, 403, 404, 409, 422)
+)
 
 LESSON = "/lessons/{lesson_id}"
 

@@ -14,9 +14,11 @@ from api.mail.addresses import subscription_contacts
 from api.policy import disposer, personal_data_keeper, personal_data_reader
 from api.schemas.common import Accepted
 from api.schemas.people import PersonIn, PersonOut
+from api.threads import OneTripRoute
 from api.vault import PersonalData, PersonForgotten
 
 router = APIRouter(
+    route_class=OneTripRoute,
     prefix="/people",
     tags=["personal data"],
     responses=problem_responses(401, 403, 404, 410, 422, 503),

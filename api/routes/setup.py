@@ -30,9 +30,14 @@ from api.schemas.setup import (
     WithdrawalIn,
     WorkTypeIn,
 )
+from api.threads import OneTripRoute
 from ledger.domain.values import BellSlot, PeriodScheme, PlanItem
 
-router = APIRouter(tags=["school year setup"], responses=problem_responses(401, 403, 404, 409, 422))
+router = APIRouter(
+    route_class=OneTripRoute,
+    tags=["school year setup"],
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
 
 YEAR = "/schools/{school_id}/years/{year_start}"
 

@@ -23,9 +23,14 @@ from api.mail.addresses import AddressError, normalise_address
 from api.mail.outbox import LinkInvalid, Mailer
 from api.policy import administration, denied, is_class_teacher, load_class
 from api.schemas.common import Accepted, Input, Output, YearStart
+from api.threads import OneTripRoute
 from api.vault import PersonForgotten
 
-router = APIRouter(tags=["e-mail"], responses=problem_responses(401, 403, 404, 409, 422, 503))
+router = APIRouter(
+    route_class=OneTripRoute,
+    tags=["e-mail"],
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
+)
 
 
 def get_mailer(services: ServicesDep) -> Mailer:

@@ -1,0 +1,81 @@
+"""Authentication on the event loop (``Authenticator.authenticate_async``, п. 4.2–4.4): it admits
+a live session of an active account it holds in memory, refuses a token it does not know, and
+leaves every other case to ``authenticate`` in a thread, which ends sessions where it must.
+PostgreSQL only: on SQLite the caller is always found in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+import commands as c
+from api.errors import ApiError
+from ledger.actor import SYSTEM_ACTOR
+from ledger.async_database import AsyncDatabase
+from tests.api.conftest import World, build_world
+from tests.conftest import create_pg_database, drop_pg_database
+
+
+@pytest.fixture
+def pg_world(pg_available: None) -> Iterator[World]:
+    url = create_pg_database()
+    built = build_world(url, roles=("russian", "support"))
+    try:
+        yield built
+    finally:
+        built.client.__exit__(None, None, None)
+        built.services.close()
+        drop_pg_database(url)
+
+
+def _on_the_loop(w: World, token: str | None) -> object:
+    """What ``authenticate_async`` answers for ``token``, in a request of its own."""
+    database = AsyncDatabase.beside(w.services.ledger.database)
+    assert database is not None
+    ledger = w.services.ledger
+
+    async def request() -> object:
+        await database.open()
+        try:
+            with ledger.cached_reads():
+                return await w.services.auth.authenticate_async(token, database)
+        finally:
+            await database.close()
+
+    return asyncio.run(request())
+
+
+def test_a_live_session_of_an_account_in_memory_is_admitted(pg_world: World) -> None:
+    w = pg_world
+    assert w.client.get("/auth/me", headers=w.headers("russian")).status_code == 200
+    caller = _on_the_loop(w, w.tokens["russian"])
+    assert getattr(caller, "login", None) == "russian"
+    assert getattr(caller, "actor").account_id == w.accounts["russian"]
+
+
+def test_unknown_and_missing_tokens_are_refused_on_the_loop(pg_world: World) -> None:
+    with pytest.raises(ApiError, match="auth.invalid_token"):
+        _on_the_loop(pg_world, "forged-" + pg_world.tokens["russian"])
+    with pytest.raises(ApiError, match="auth.required"):
+        _on_the_loop(pg_world, None)
+
+
+def test_a_locked_account_is_left_to_the_thread_which_ends_its_sessions(pg_world: World) -> None:
+    # п. 4.4: the loop does not decide a lock; `authenticate` refuses and ends the sessions.
+    w = pg_world
+    token = w.tokens["russian"]
+    assert w.client.get("/auth/me", headers=w.headers("russian")).status_code == 200
+    c.handle(
+        c.LockAccount(
+            actor=SYSTEM_ACTOR, account_id=w.accounts["russian"], reason="Компрометация пароля"
+        ),
+        w.services.ledger,
+    )
+    assert _on_the_loop(w, token) is None
+    response = w.client.get("/auth/me", headers=w.headers("russian"))
+    assert response.status_code == 403, response.text
+    assert response.json()["code"] == "account.locked"
+    with pytest.raises(ApiError, match="auth.invalid_token"):
+        _on_the_loop(w, token)  # the thread ended the session

@@ -1,0 +1,131 @@
+"""Statements on the event loop (``ledger.async_database``), and the reads that go with them: the
+event cache brought up to date over async connections (``Ledger.refresh_cached_reads``), and reads
+that must not wait on the database (``Ledger.memory_only``). PostgreSQL only: on SQLite requests
+keep to threads."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledger.actor import Role
+from ledger.application import Ledger
+from ledger.async_database import AsyncDatabase
+from ledger.clock import ManualClock
+from ledger.errors import DatabaseUnavailableError, NotInMemory
+from tests.conftest import create_pg_database, drop_pg_database
+from tests.ledger.support import TEACHER, write_notebooks
+
+LOG = "test/log"
+
+
+@pytest.fixture
+def postgres_url(pg_available: None) -> Iterator[str]:
+    url = create_pg_database()
+    try:
+        yield url
+    finally:
+        drop_pg_database(url)
+
+
+@pytest.fixture
+def pair(postgres_url: str, clock: ManualClock) -> Iterator[tuple[Ledger, Ledger]]:
+    """A reading and a writing process, as two ledgers on one database."""
+    reader = Ledger(database_url=postgres_url, clock=clock)
+    writer = Ledger(database_url=postgres_url, clock=clock)
+    try:
+        yield reader, writer
+    finally:
+        reader.close()
+        writer.close()
+
+
+def _twin(ledger: Ledger) -> AsyncDatabase:
+    database = AsyncDatabase.beside(ledger.database)
+    assert database is not None
+    return database
+
+
+def test_sqlite_requests_keep_to_threads(tmp_path: Path) -> None:
+    ledger = Ledger(database_url=f"sqlite:///{tmp_path / 'e.db'}")
+    try:
+        assert AsyncDatabase.beside(ledger.database) is None
+    finally:
+        ledger.close()
+
+
+def test_statements_run_in_the_loop_that_opened_them(pair: tuple[Ledger, Ledger]) -> None:
+    database = _twin(pair[0])
+
+    async def use() -> tuple[bool, bool, Any, list[Any]]:
+        before = database.ready
+        await database.open()
+        try:
+            await database.execute("CREATE TABLE probe (x INTEGER)")
+            await database.execute("INSERT INTO probe VALUES (?), (?)", (7, 8))
+            one = await database.fetchone("SELECT x FROM probe WHERE x = ?", (7,))
+            return before, database.ready, one, await database.fetchall("SELECT x FROM probe")
+        finally:
+            await database.close()
+
+    assert asyncio.run(use()) == (False, True, (7,), [(7,), (8,)])
+    assert not database.ready  # closed, and no loop runs here
+
+
+def test_a_failing_statement_is_database_unavailable(pair: tuple[Ledger, Ledger]) -> None:
+    database = _twin(pair[0])
+
+    async def use() -> None:
+        with pytest.raises(DatabaseUnavailableError, match="not open"):
+            await database.fetchall("SELECT 1")
+        await database.open()
+        try:
+            with pytest.raises(DatabaseUnavailableError, match="no_such_table"):
+                await database.fetchall("SELECT * FROM no_such_table")
+        finally:
+            await database.close()
+
+    asyncio.run(use())
+
+
+def test_memory_only_is_for_cached_reads(pair: tuple[Ledger, Ledger]) -> None:
+    with pytest.raises(NotInMemory, match="outside cached_reads"), pair[0].memory_only():
+        pass
+
+
+def test_memory_only_reads_what_the_async_refresh_brought(pair: tuple[Ledger, Ledger]) -> None:
+    # A request on the event loop sees every change recorded before it began, by any process,
+    # and never waits on a blocking query: what memory cannot answer is NotInMemory.
+    reader, writer = pair
+    database = _twin(reader)
+    (book,) = write_notebooks(writer, count=1, lines=1)
+
+    async def read(*, load: bool) -> list[str]:
+        with reader.cached_reads():
+            with pytest.raises(NotInMemory), reader.memory_only():
+                reader.get(book.id)  # the cache is not brought up to date yet
+            await reader.refresh_cached_reads(database)
+            if load:
+                with pytest.raises(NotInMemory), reader.memory_only():
+                    reader.get(book.id)  # not held: a thread would read it
+                reader.get(book.id)  # (in a test the loop may wait)
+            with reader.memory_only():
+                lines: list[str] = reader.get(book.id).lines
+                return lines
+
+    async def requests() -> tuple[list[str], list[str]]:
+        await database.open()
+        try:
+            first = await read(load=True)
+            again = writer.get(book.id)
+            again.write("from another process")
+            writer.record(again, log_id=LOG, actor=TEACHER, role=Role.TEACHER)
+            return first, await read(load=False)
+        finally:
+            await database.close()
+
+    assert asyncio.run(requests()) == (["line 0"], ["line 0", "from another process"])
