@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 import commands as c
+from api.auth import Caller
 from api.errors import ApiError
 from ledger.actor import SYSTEM_ACTOR
 from ledger.async_database import AsyncDatabase
@@ -30,13 +31,13 @@ def pg_world(pg_available: None) -> Iterator[World]:
         drop_pg_database(url)
 
 
-def _on_the_loop(w: World, token: str | None) -> object:
+def _on_the_loop(w: World, token: str | None) -> Caller | None:
     """What ``authenticate_async`` answers for ``token``, in a request of its own."""
     database = AsyncDatabase.beside(w.services.ledger.database)
     assert database is not None
     ledger = w.services.ledger
 
-    async def request() -> object:
+    async def request() -> Caller | None:
         await database.open()
         try:
             with ledger.cached_reads():
@@ -51,14 +52,15 @@ def test_a_live_session_of_an_account_in_memory_is_admitted(pg_world: World) -> 
     w = pg_world
     assert w.client.get("/auth/me", headers=w.headers("russian")).status_code == 200
     caller = _on_the_loop(w, w.tokens["russian"])
-    assert getattr(caller, "login", None) == "russian"
-    assert getattr(caller, "actor").account_id == w.accounts["russian"]
+    assert caller is not None
+    assert caller.login == "russian"
+    assert caller.actor.account_id == w.accounts["russian"]
 
 
 def test_unknown_and_missing_tokens_are_refused_on_the_loop(pg_world: World) -> None:
-    with pytest.raises(ApiError, match="auth.invalid_token"):
+    with pytest.raises(ApiError, match=r"auth\.invalid_token"):
         _on_the_loop(pg_world, "forged-" + pg_world.tokens["russian"])
-    with pytest.raises(ApiError, match="auth.required"):
+    with pytest.raises(ApiError, match=r"auth\.required"):
         _on_the_loop(pg_world, None)
 
 
@@ -77,5 +79,5 @@ def test_a_locked_account_is_left_to_the_thread_which_ends_its_sessions(pg_world
     response = w.client.get("/auth/me", headers=w.headers("russian"))
     assert response.status_code == 403, response.text
     assert response.json()["code"] == "account.locked"
-    with pytest.raises(ApiError, match="auth.invalid_token"):
+    with pytest.raises(ApiError, match=r"auth\.invalid_token"):
         _on_the_loop(w, token)  # the thread ended the session
