@@ -13,7 +13,6 @@ from uuid import UUID
 
 from api.auth import Caller
 from integrity.leaf import from_micros, micros
-from ledger.async_database import AsyncDatabase
 from ledger.database import Database
 
 
@@ -55,22 +54,7 @@ class AccessLog:
     ) -> None:
         """Log one read by ``caller`` (acting as ``role``) of each of ``subjects``."""
         if subjects:
-            self._database.write_one(*_insert(caller, role, what, subjects, school_id, now))
-
-    async def record_async(
-        self,
-        caller: Caller,
-        role: str,
-        what: Access,
-        subjects: list[UUID] | tuple[UUID, ...],
-        *,
-        school_id: UUID | None,
-        now: datetime,
-        database: AsyncDatabase,
-    ) -> None:
-        """``record``, with its statement on the event loop."""
-        if subjects:
-            await database.execute(*_insert(caller, role, what, subjects, school_id, now))
+            self._database.write_one(*entry(caller, role, what, subjects, school_id, now))
 
     def entries(
         self,
@@ -112,7 +96,7 @@ class AccessLog:
         ]
 
 
-def _insert(
+def entry(
     caller: Caller,
     role: str,
     what: Access,
@@ -120,7 +104,8 @@ def _insert(
     school_id: UUID | None,
     now: datetime,
 ) -> tuple[str, list[object]]:
-    """One statement for all the rows: atomic, and one round trip."""
+    """The statement of ``AccessLog.record``, for a caller that runs it elsewhere (on the event
+    loop): one statement for all the rows, atomic."""
     row = (micros(now), str(caller.actor.account_id), role, str(caller.session_id))
     return (
         "INSERT INTO access_log (at, reader_account_id, reader_role, session_id, "

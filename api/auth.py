@@ -28,7 +28,7 @@ from api.passwords import (
     hash_password,
     verify_password,
 )
-from api.sessions import Session, SessionStore
+from api.sessions import Session, SessionStore, live_session_query, session_from_row
 from commands.errors import refuse
 from ledger.actor import NIL, Actor, Grant, Role
 from ledger.application import Ledger
@@ -160,12 +160,13 @@ class Authenticator:
         """``authenticate`` on the event loop, for the common case: a live session of an account
         in memory, active, of the session's credential version. None when ``authenticate`` must
         decide in a thread: the account is not in memory, or the session is to end."""
-        session = await self._sessions.find_async(
-            _required(token), now=self._now(), database=database
+        # The session's query goes in the cache's round trip.
+        (rows,) = await self._ledger.refresh_cached_reads(
+            database, live_session_query(_required(token), self._now())
         )
+        session = session_from_row(rows[0] if rows else None)
         if session is None:
             raise _invalid_token()
-        await self._ledger.refresh_cached_reads(database)
         try:
             with self._ledger.memory_only():
                 account = find(self._ledger, session.account_id, Account)

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 from integrity.leaf import from_micros, micros
-from ledger.async_database import AsyncDatabase
 from ledger.database import Database
 
 TOKEN_BYTES = 32
@@ -68,14 +67,8 @@ class SessionStore:
     def find(self, token: str, *, now: datetime) -> Session | None:
         """The live session of ``token``: None if unknown, ended or expired."""
         with self._database.transaction(write=False) as cursor:
-            cursor.execute(*_live_session(token, now))
-            return _session(cursor.fetchone())
-
-    async def find_async(
-        self, token: str, *, now: datetime, database: AsyncDatabase
-    ) -> Session | None:
-        """``find`` on the event loop."""
-        return _session(await database.fetchone(*_live_session(token, now)))
+            cursor.execute(*live_session_query(token, now))
+            return session_from_row(cursor.fetchone())
 
     def account_of(self, session_id: UUID) -> UUID | None:
         """The account a session (live or ended) was opened for; None for an unknown one."""
@@ -112,7 +105,9 @@ class SessionStore:
             return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _live_session(token: str, now: datetime) -> tuple[str, tuple[object, ...]]:
+def live_session_query(token: str, now: datetime) -> tuple[str, tuple[object, ...]]:
+    """The query of ``SessionStore.find``, for a caller that runs it elsewhere (on the event
+    loop); ``session_from_row`` reads its row."""
     return (
         "SELECT session_id, account_id, credential_version, opened_at, expires_at "
         "FROM api_sessions WHERE token_sha256 = ? AND ended_at IS NULL AND expires_at > ?",
@@ -120,7 +115,7 @@ def _live_session(token: str, now: datetime) -> tuple[str, tuple[object, ...]]:
     )
 
 
-def _session(row: tuple[str, str, int, int, int] | None) -> Session | None:
+def session_from_row(row: tuple[str, str, int, int, int] | None) -> Session | None:
     if row is None:
         return None
     return Session(

@@ -18,7 +18,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.utils import Environment
 
 from ledger.actor import Actor, Role
-from ledger.async_database import AsyncDatabase
+from ledger.async_database import AsyncDatabase, Statement
 from ledger.clock import Clock, system_clock
 from ledger.config import DEFAULT_DATABASE_URL, persistence_env
 from ledger.database import Database
@@ -147,14 +147,18 @@ class Ledger(Application[UUID]):
         finally:
             self._reads.reset(token)
 
-    async def refresh_cached_reads(self, database: AsyncDatabase) -> None:
+    async def refresh_cached_reads(
+        self, database: AsyncDatabase, *alongside: Statement
+    ) -> list[list[Any]]:
         """Inside ``cached_reads``: bring the cache up to date now, with the queries on the event
-        loop, so that the block's first read needs none of its own."""
+        loop, so that the block's first read needs none of its own. ``alongside``: other
+        statements to run in the same round trip; their rows are returned."""
         reads = self._reads.get()
         if reads is None or reads.refreshed:
-            return
-        await self._cache.refresh_async(database)
+            return await database.together(*alongside) if alongside else []
+        others = await self._cache.refresh_async(database, *alongside)
         reads.refreshed = True
+        return others
 
     @contextmanager
     def memory_only(self) -> Iterator[None]:

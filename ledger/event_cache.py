@@ -27,7 +27,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from ledger.append_only import DISPOSITION_ACT_TOPIC
-from ledger.async_database import AsyncDatabase
+from ledger.async_database import AsyncDatabase, Statement
 from ledger.database import Database
 from ledger.recorders import EVENTS_TABLE
 
@@ -85,15 +85,20 @@ class EventCache:
             except StopIteration:
                 pass
 
-    async def refresh_async(self, database: AsyncDatabase) -> None:
-        """``refresh``, with its queries on the event loop."""
+    async def refresh_async(
+        self, database: AsyncDatabase, *alongside: Statement
+    ) -> list[list[Any]]:
+        """``refresh``, with its queries on the event loop. ``alongside``: other statements to
+        run in its first round trip; their rows are returned."""
         steps = self._refresh()
         query = next(steps)
+        rows, *others = await database.together(query, *alongside)
         try:
             while True:
-                query = steps.send(await database.fetchall(*query))
+                query = steps.send(rows)
+                rows = await database.fetchall(*query)
         except StopIteration:
-            pass
+            return others
 
     def _refresh(self) -> Generator[tuple[str, tuple[Any, ...]], list[Any], None]:
         """The refresh, free of I/O: yields each query, is sent its rows (``refresh`` and

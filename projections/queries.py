@@ -18,12 +18,11 @@ from typing import Any
 from uuid import UUID
 
 from integrity.leaf import from_micros
-from ledger.async_database import AsyncDatabase
 from ledger.clock import Clock, system_clock
 from ledger.database import Cursor, Database
 from projections.errors import NotProjected
 from projections.monitor import Monitor, monitor
-from projections.storage import TRACKING_QUERY, read_tracking, tracking
+from projections.storage import read_tracking
 from projections.views import (
     AttestationMark,
     Average,
@@ -153,10 +152,6 @@ class Queries:
         by one schema. Two reads at the same version see the same read models."""
         with self._database.transaction(write=False) as cursor:
             return read_tracking(cursor)
-
-    async def version_async(self, database: AsyncDatabase) -> Version:
-        """``version``, with its query on the event loop."""
-        return tracking(await database.fetchone(*TRACKING_QUERY))
 
     def diary_at_version(self, student_id: UUID, start: date, end: date) -> tuple[Version, Diary]:
         """``diary_days`` and the version of the read models it was read from."""

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.access_log import Access
+from api.access_log import Access, entry
 from api.deps import AccessLogDep, CurrentCaller, LedgerDep, ReadsDep, ServicesDep
 from api.errors import problem_responses
 from api.lookups import find
@@ -124,16 +124,9 @@ async def diary(
         except NotInMemory:
             pass
         else:
-            await log.record_async(
-                caller,
-                role,
-                Access.DIARY,
-                [student_id],
-                school_id=school_id,
-                now=ledger.clock(),
-                database=aio,
-            )
-            rendered = await reads.rendered_diary(student_id, first, last, aio)
+            # The read is logged in the same round trip as the version is read.
+            logged = entry(caller, role, Access.DIARY, [student_id], school_id, ledger.clock())
+            rendered = await reads.rendered_diary(student_id, first, last, aio, logged)
             if rendered is None:
                 rendered = await run_in_threadpool(reads.diary_json, student_id, first, last)
     if rendered is None:
