@@ -13,6 +13,7 @@ from uuid import UUID
 
 from api.auth import Caller
 from integrity.leaf import from_micros, micros
+from ledger.async_database import Statement
 from ledger.database import Database
 
 
@@ -103,7 +104,7 @@ def entry(
     subjects: list[UUID] | tuple[UUID, ...],
     school_id: UUID | None,
     now: datetime,
-) -> tuple[str, list[object]]:
+) -> Statement:
     """The statement of ``AccessLog.record``, for a caller that runs it elsewhere (on the event
     loop): one statement for all the rows, atomic."""
     row = (micros(now), str(caller.actor.account_id), role, str(caller.session_id))

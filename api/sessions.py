@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 from integrity.leaf import from_micros, micros
+from ledger.async_database import Statement
 from ledger.database import Database
 
 TOKEN_BYTES = 32
@@ -105,7 +106,7 @@ class SessionStore:
             return int(getattr(result, "rowcount", 0) or 0)
 
 
-def live_session_query(token: str, now: datetime) -> tuple[str, tuple[object, ...]]:
+def live_session_query(token: str, now: datetime) -> Statement:
     """The query of ``SessionStore.find``, for a caller that runs it elsewhere (on the event
     loop); ``session_from_row`` reads its row."""
     return (

@@ -74,17 +74,9 @@ class AsyncDatabase:
         except RuntimeError:
             return False
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        rows = await self.fetchall(sql, params)
-        return rows[0] if rows else None
-
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         (rows,) = await self.together((sql, params))
         return rows
-
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        """Run one statement in a transaction of its own (autocommit), committed."""
-        await self.together((sql, params))
 
     async def together(self, *statements: Statement) -> list[list[Any]]:
         """Run ``statements`` in one round trip (psycopg's pipeline mode), in order; the rows of
@@ -94,7 +86,7 @@ class AsyncDatabase:
             raise DatabaseUnavailableError("the async connections are not open")
         try:
             async with self._pool.connection() as conn:
-                if len(statements) == 1:
+                if len(statements) == 1:  # a pipeline would add a round trip's worth of work
                     cursors = [await conn.execute(*_placeheld(statements[0]))]
                 else:
                     async with conn.pipeline():

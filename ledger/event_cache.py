@@ -100,7 +100,7 @@ class EventCache:
         except StopIteration:
             return others
 
-    def _refresh(self) -> Generator[tuple[str, tuple[Any, ...]], list[Any], None]:
+    def _refresh(self) -> Generator[Statement, list[Any], None]:
         """The refresh, free of I/O: yields each query, is sent its rows (``refresh`` and
         ``refresh_async`` run it on either kind of connection)."""
         position = self._position

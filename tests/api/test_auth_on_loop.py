@@ -16,19 +16,16 @@ from api.errors import ApiError
 from ledger.actor import SYSTEM_ACTOR
 from ledger.async_database import AsyncDatabase
 from tests.api.conftest import World, build_world
-from tests.conftest import create_pg_database, drop_pg_database
 
 
 @pytest.fixture
-def pg_world(pg_available: None) -> Iterator[World]:
-    url = create_pg_database()
-    built = build_world(url, roles=("russian", "support"))
+def pg_world(postgres_url: str) -> Iterator[World]:
+    built = build_world(postgres_url, roles=("russian", "support"))
     try:
         yield built
     finally:
         built.client.__exit__(None, None, None)
         built.services.close()
-        drop_pg_database(url)
 
 
 def _on_the_loop(w: World, token: str | None) -> Caller | None:

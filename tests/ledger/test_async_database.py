@@ -17,19 +17,9 @@ from ledger.application import Ledger
 from ledger.async_database import AsyncDatabase
 from ledger.clock import ManualClock
 from ledger.errors import DatabaseUnavailableError, NotInMemory
-from tests.conftest import create_pg_database, drop_pg_database
 from tests.ledger.support import TEACHER, write_notebooks
 
 LOG = "test/log"
-
-
-@pytest.fixture
-def postgres_url(pg_available: None) -> Iterator[str]:
-    url = create_pg_database()
-    try:
-        yield url
-    finally:
-        drop_pg_database(url)
 
 
 @pytest.fixture
@@ -65,14 +55,17 @@ def test_statements_run_in_the_loop_that_opened_them(pair: tuple[Ledger, Ledger]
         before = database.ready
         await database.open()
         try:
-            await database.execute("CREATE TABLE probe (x INTEGER)")
-            await database.execute("INSERT INTO probe VALUES (?), (?)", (7, 8))
-            one = await database.fetchone("SELECT x FROM probe WHERE x = ?", (7,))
+            created, inserted, one = await database.together(
+                ("CREATE TABLE probe (x INTEGER)", ()),
+                ("INSERT INTO probe VALUES (?), (?)", (7, 8)),
+                ("SELECT x FROM probe WHERE x = ?", (7,)),
+            )
+            assert created == inserted == []
             return before, database.ready, one, await database.fetchall("SELECT x FROM probe")
         finally:
             await database.close()
 
-    assert asyncio.run(use()) == (False, True, (7,), [(7,), (8,)])
+    assert asyncio.run(use()) == (False, True, [(7,)], [(7,), (8,)])
     assert not database.ready  # closed, and no loop runs here
 
 
