@@ -166,10 +166,14 @@ class EventCache:
                 aggregate_id = event.originator_id
                 self._stale.update(self._loading.get(aggregate_id, ()))
                 held = self._entries.get(aggregate_id)
-                if held is not None and held[-1].originator_version + 1 == event.originator_version:
+                if held is None:
+                    continue
+                version = held[-1].originator_version
+                if version + 1 == event.originator_version:
                     self._extend(aggregate_id, held, [event])
-                else:
+                elif version < event.originator_version:
                     self._forget([aggregate_id])
+                # else a refresh already read this event from the tail: it is held
 
     def forget(self, aggregate_ids: Sequence[UUID]) -> None:
         """Drop aggregates this process failed to write (a concurrent write may have)."""
