@@ -2,11 +2,12 @@
 
 The benchmark creates a fresh PostgreSQL database, records the demo school in it (``run_demo``: two
 classes, eight teachers, a week of lessons), gives its teachers and twenty parents logins, and
-serves it with uvicorn in a subprocess on 127.0.0.1. A load generator in another process then
-logs in and, for ``--seconds`` each, measures two floors (``GET /health``: the HTTP stack;
-``GET /auth/me`` as a parent: authentication alone), then (1) records marks — each request a
-teacher's mark for a student of one of their own lessons, spread over the week's lessons — and
-(2) reads diaries — each request a parent reading their child's diary for the demo week. Requests
+serves it with uvicorn in a subprocess on 127.0.0.1, connected to PostgreSQL over its Unix socket
+(``--tcp``: over TCP). A load generator in another process then logs in and, for ``--seconds``
+each, measures two floors (``GET /health``: the HTTP stack; ``GET /auth/me`` as a parent:
+authentication alone), then (1) records marks — each request a teacher's mark for a student of one
+of their own lessons, spread over the week's lessons — and (2) reads diaries — each request a
+parent reading their child's diary for the demo week. Requests
 go out over ``--concurrency`` keep-alive connections; every latency is measured from send to
 complete response, and the CPU the server, PostgreSQL and the projector used per request is read
 from /proc. Only loopback addresses are used, and every phase and wait is bounded in time.
@@ -14,7 +15,7 @@ from /proc. Only loopback addresses are used, and every phase and wait is bounde
 Target (issue 5, this 2-core machine): >= 300 writes/s and >= 1,000 diary reads/s, p99 < 100 ms.
 
     .venv/bin/python benchmarks/api.py [--seconds 10] [--concurrency 8] [--workers 4]
-        [--pg postgresql://postgres@127.0.0.1:5432/postgres]
+        [--pg postgresql://postgres@127.0.0.1:5432/postgres] [--tcp]
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import psycopg
@@ -379,6 +381,19 @@ def _wait_until_up(base_url: str, server: subprocess.Popen[bytes], timeout: floa
     raise RuntimeError(f"the server was not ready within {timeout} s")
 
 
+def _served_url(admin_url: str, name: str, *, tcp: bool) -> str:
+    """The URL the server is given: over PostgreSQL's Unix socket, as docs/operations.md advises
+    for a server on the same machine, unless ``tcp`` or the socket is not on this machine."""
+    if not tcp:
+        with psycopg.connect(admin_url) as conn:
+            row = conn.execute("SHOW unix_socket_directories").fetchone()
+        directory = str(row[0]).split(",")[0].strip() if row else ""
+        if directory and Path(directory).is_dir():
+            user = urlsplit(admin_url).username or "postgres"
+            return f"postgresql://{user}@/{name}?host={directory}"
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="per phase")
@@ -390,6 +405,9 @@ def main() -> None:
         "--pg",
         default=os.environ.get("EJOURNAL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres"),
     )
+    parser.add_argument(
+        "--tcp", action="store_true", help="serve over TCP, not PostgreSQL's Unix socket"
+    )
     args = parser.parse_args()
     from api.vault import VAULT_KEY_VARIABLE, new_key
     from ledger.application import Ledger
@@ -398,7 +416,7 @@ def main() -> None:
     name = f"ejournal_bench_api_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(args.pg, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    database_url = args.pg.rsplit("/", 1)[0] + "/" + name
+    database_url = _served_url(args.pg, name, tcp=args.tcp)
     server: subprocess.Popen[bytes] | None = None
     projector: Projector | None = None
     projector_ledger: Ledger | None = None
@@ -463,7 +481,8 @@ def main() -> None:
         os.unlink(f.name)
         results = [PhaseResult(**r) for r in json.loads(generator.stdout)]
         print(
-            f"PostgreSQL, {args.workers} uvicorn worker(s), {args.concurrency} connections, "
+            f"PostgreSQL over {'its Unix socket' if '?host=' in database_url else 'TCP'}, "
+            f"{args.workers} uvicorn worker(s), {args.concurrency} connections, "
             f"{args.seconds:g} s per phase"
         )
         print("CPU ms per request: server (all workers), PostgreSQL, this process (projector)")

@@ -87,12 +87,17 @@ class Ledger(Application[UUID]):
 
     def _save(self, items: Sequence[Any], context: SaveContext, ids: list[UUID]) -> None:
         """Save aggregates or events, and keep the event cache current with what was written
-        (``ids``: the aggregates written). Raises ``ConcurrentWriteError`` (nothing written) or
-        ``DatabaseUnavailableError``."""
+        (``ids``: the aggregates written, forgotten if the database fails). Raises
+        ``ConcurrentWriteError`` (nothing written) or ``DatabaseUnavailableError``."""
         try:
             recordings = self.save(*items, context=context)
         except IntegrityError as e:
-            self._cache.forget(ids)
+            # The write that got there first is in the tail of the notification log: a block's
+            # next read brings the cache up to date, and a command run again sees that write
+            # without reading its aggregates afresh.
+            reads = self._reads.get()
+            if reads is not None:
+                reads.refreshed = False
             raise ConcurrentWriteError(f"a concurrent write changed the same record: {e}") from e
         except PersistenceError as e:
             self._cache.forget(ids)

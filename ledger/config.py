@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ledger.errors import LedgerError
 
@@ -22,8 +22,10 @@ class BadDatabaseURLError(LedgerError):
 def persistence_env(database_url: str) -> dict[str, str]:
     """Return the eventsourcing settings for ``database_url``.
 
-    ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` or
-    ``postgresql://user[:password]@host[:port]/dbname``. Raises ``BadDatabaseURLError``.
+    ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``,
+    ``postgresql://user[:password]@host[:port]/dbname`` or, over the server's Unix socket,
+    ``postgresql://user@/dbname?host=/var/run/postgresql`` (libpq's form: the socket's directory).
+    Raises ``BadDatabaseURLError``.
     """
     parts = urlsplit(database_url)
     if parts.scheme == "sqlite":
@@ -45,7 +47,7 @@ def persistence_env(database_url: str) -> dict[str, str]:
         return {
             "PERSISTENCE_MODULE": POSTGRES_PERSISTENCE,
             "POSTGRES_DBNAME": dbname,
-            "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+            "POSTGRES_HOST": _postgres_host(parts.hostname, parts.query, database_url),
             "POSTGRES_PORT": str(parts.port or 5432),
             "POSTGRES_USER": unquote(parts.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
@@ -57,3 +59,21 @@ def persistence_env(database_url: str) -> dict[str, str]:
             "APPLICATION_RECORDER_TOPIC": "ledger.recorders:ChainedPostgresApplicationRecorder",
         }
     raise BadDatabaseURLError(f"unsupported database URL {database_url!r}")
+
+
+def _postgres_host(hostname: str | None, query: str, database_url: str) -> str:
+    """The URL's host, or the directory of the server's Unix socket given as ``?host=``. Any
+    other parameter is refused rather than ignored (``sslmode``, say, would be a promise)."""
+    try:
+        parameters = parse_qsl(query, keep_blank_values=True, strict_parsing=True) if query else []
+    except ValueError:
+        raise BadDatabaseURLError(f"malformed parameters in {database_url!r}") from None
+    if [name for name, _ in parameters] not in ([], ["host"]):
+        raise BadDatabaseURLError(f"the one parameter supported is host=: {database_url!r}")
+    if not parameters:
+        return hostname or "127.0.0.1"
+    directory = parameters[0][1]
+    if hostname or not directory.startswith("/"):
+        msg = f"host= is the directory of a Unix socket, with no host before it: {database_url!r}"
+        raise BadDatabaseURLError(msg)
+    return directory

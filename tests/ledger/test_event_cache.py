@@ -8,10 +8,13 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
+import pytest
+
 from ledger.actor import Role
 from ledger.application import Ledger
 from ledger.clock import ManualClock
 from ledger.domain.disposition import DispositionAct
+from ledger.errors import ConcurrentWriteError
 from ledger.event_cache import EventCache
 from tests.ledger.support import TEACHER, write_notebooks
 
@@ -115,6 +118,34 @@ def test_a_write_the_tail_showed_first_keeps_its_aggregate(ledger: Ledger) -> No
     cache.recorded(list(ledger.events.get(book.id))[-1:])
     assert [e.originator_version for e in cache.events(book.id, load)] == [1, 2]
     assert loads == [book.id]
+
+
+def test_after_a_concurrent_write_the_next_read_follows_the_tail(
+    database_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A command that lost a race is run again (``commands.handle``); its aggregates are brought
+    # up to date from the tail rather than read afresh, which under load raced the next write
+    # and missed again.
+    reader = Ledger(database_url=database_url, clock=clock)
+    writer = Ledger(database_url=database_url, clock=clock)
+    try:
+        (book,) = write_notebooks(writer, count=1, lines=0)
+        with reader.cached_reads():
+            late = reader.get(book.id)
+        first = writer.get(book.id)
+        first.write("first")
+        writer.record(first, log_id=LOG, actor=TEACHER, role=Role.TEACHER)
+        loads, load = _counting(reader)
+        monkeypatch.setattr(reader, "_read_events", load)
+        with reader.cached_reads():
+            late.write("late")
+            with pytest.raises(ConcurrentWriteError, match="concurrent write"):
+                reader.record(late, log_id=LOG, actor=TEACHER, role=Role.TEACHER)
+            assert reader.get(book.id).lines == ["first"]
+        assert loads == []
+    finally:
+        reader.close()
+        writer.close()
 
 
 def test_a_bulk_of_new_events_and_a_disposition_empty_the_cache(ledger: Ledger) -> None:
