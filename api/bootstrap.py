@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
-from api.access_log import AccessLog
+from api.access_log import AccessLog, GroupedEntries
 from api.auth import DEFAULT_SESSION_TTL, Authenticator
 from api.credentials import CredentialStore, LoginThrottle, ThrottlePolicy
 from api.mail.addresses import digest_key
@@ -36,6 +36,7 @@ from ledger.errors import LedgerError
 from ledger.keys import KeyStore, secret_from_environment
 from ledger.working_days import WorkingCalendar
 from projections.projector import Projector
+from projections.storage import TRACKING_QUERY
 
 SESSION_TTL_VARIABLE = "EJOURNAL_SESSION_TTL_SECONDS"
 
@@ -68,6 +69,9 @@ class Services:
     reads: ReadModels
     aio: AsyncDatabase | None = None
     """The statements requests run on the event loop (PostgreSQL); None on SQLite."""
+    diary_log: GroupedEntries | None = None
+    """The access log of diaries read on the event loop, with the read models' version (with
+    ``aio``)."""
     projector: BackgroundProjector | None = None
     checkpoints: CheckpointSchedule | None = None
     """Signs due checkpoints in the background; None without a signing key and its secret."""
@@ -156,6 +160,7 @@ def bootstrap(
             log.warning("no EJOURNAL_VAULT_KEY: personal data cannot be stored or read")
         vault = Vault(database, kek) if kek is not None else None
         mail = _mailer(ledger, vault, kek, environ)
+        aio = AsyncDatabase.beside(database)
         return Services(
             settings=settings,
             ledger=ledger,
@@ -163,7 +168,8 @@ def bootstrap(
             access_log=AccessLog(database),
             vault=vault,
             reads=ReadModels(ledger),
-            aio=AsyncDatabase.beside(database),
+            aio=aio,
+            diary_log=GroupedEntries(aio, TRACKING_QUERY) if aio is not None else None,
             projector=projector,
             checkpoints=_checkpoint_schedule(settings, ledger, environ),
             mail=mail,

@@ -11,15 +11,15 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from api.errors import ApiError
 from api.schemas.reads import ClassJournalOut, DiaryOut, MonitorOut, SummarySheetOut
 from ledger.application import Ledger
-from ledger.async_database import AsyncDatabase, Statement
 from projections.errors import NotProjected
 from projections.queries import Queries, Version
-from projections.storage import TRACKING_QUERY, tracking
+from projections.storage import tracking
 
 RENDERED_DIARY_BYTES = 64 << 20
 """Rendered diaries kept per process (a demo week is about 30 KB): least recently read go first."""
@@ -47,19 +47,14 @@ class ReadModels:
             self._diaries.put(key, version, rendered)
         return rendered
 
-    async def rendered_diary(
-        self,
-        student_id: UUID,
-        start: date,
-        end: date,
-        database: AsyncDatabase,
-        *alongside: Statement,
+    def rendered_diary(
+        self, student_id: UUID, start: date, end: date, tracking_rows: list[Any]
     ) -> bytes | None:
-        """``diary_json`` if it was rendered at the current version (one round trip on the event
-        loop, with the statements ``alongside``), else None: it is then read with
-        ``diary_json``, in a thread."""
-        rows, *_ = await database.together(TRACKING_QUERY, *alongside)
-        return self._diaries.get((student_id, start, end), tracking(rows[0] if rows else None))
+        """``diary_json`` if it was rendered at the version of the read models that
+        ``tracking_rows`` (the rows of ``TRACKING_QUERY``, read on the event loop) give, else
+        None: it is then read with ``diary_json``, in a thread."""
+        version = tracking(tracking_rows[0] if tracking_rows else None)
+        return self._diaries.get((student_id, start, end), version)
 
     def student_class(self, school_id: UUID, year_start: int, student_id: UUID) -> UUID | None:
         """The class the student is, or was last, enrolled in that school year."""

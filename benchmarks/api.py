@@ -321,6 +321,22 @@ def _requests(plan: Plan) -> tuple[list[Request], list[Request]]:
     return writes, reads
 
 
+async def _projected(address: tuple[str, int], timeout: float = 60.0) -> None:
+    """Wait until the projector has applied every write (``/ready``'s lag is 0): the diary phase
+    measures reads, not the re-rendering of diaries that writes still being projected change."""
+    connection = _Connection(*address)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            _, body = await connection.request("GET", "/ready", {}, None)
+            if json.loads(body).get("lag") == 0:
+                return
+            await asyncio.sleep(0.2)
+    finally:
+        connection.close()
+    raise RuntimeError(f"the projector did not catch up within {timeout} s")
+
+
 async def generate(
     plan: Plan, seconds: float, concurrency: int, server_pid: int
 ) -> list[PhaseResult]:
@@ -338,7 +354,7 @@ async def generate(
     results = []
     for name, requests in phases:
         if name == "diary reads":
-            await asyncio.sleep(1.0)  # let the projector catch up with the writes
+            await _projected(address)
         results.append(
             await _phase(
                 name,

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.access_log import Access, entry
+from api.access_log import Access, entry_rows
 from api.deps import AccessLogDep, CurrentCaller, LedgerDep, ReadsDep, ServicesDep
 from api.errors import problem_responses
 from api.lookups import find
@@ -100,7 +100,7 @@ async def diary(
     # The busiest read: served on the event loop when everything it needs is in memory
     # (``ledger.async_database``), else in a thread, as the other routes are.
     _check_range(start, end)
-    ledger, reads, log, aio = services.ledger, services.reads, services.access_log, services.aio
+    ledger, reads, log = services.ledger, services.reads, services.access_log
 
     def access(student_class: Callable[[], UUID | None]) -> tuple[Role, date, date]:
         role = diary_reader(ledger, caller, school_id, year_start, student_id, student_class)
@@ -116,7 +116,7 @@ async def diary(
         return reads.diary_json(student_id, first, last)
 
     rendered = None
-    if aio is not None and aio.ready:
+    if services.aio is not None and services.aio.ready and services.diary_log is not None:
         try:
             with ledger.memory_only():
                 # A class teacher's class comes from the read models: that is for the thread.
@@ -124,9 +124,10 @@ async def diary(
         except NotInMemory:
             pass
         else:
-            # The read is logged in the same round trip as the version is read.
-            logged = entry(caller, role, Access.DIARY, [student_id], school_id, ledger.clock())
-            rendered = await reads.rendered_diary(student_id, first, last, aio, logged)
+            # The read is logged in the round trip that reads the version to serve.
+            logged = entry_rows(caller, role, Access.DIARY, [student_id], school_id, ledger.clock())
+            version = await services.diary_log.write(logged)
+            rendered = reads.rendered_diary(student_id, first, last, version)
             if rendered is None:
                 rendered = await run_in_threadpool(reads.diary_json, student_id, first, last)
     if rendered is None:
