@@ -9,6 +9,7 @@ demo week and runs on from there in real time: teachers can keep the journal "to
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 import sys
 from dataclasses import replace
@@ -79,7 +80,9 @@ def serve(
             print(
                 f"ejournal: serving {_redacted(settings.database_url)} at http://{host}:{port}/docs"
             )
-        uvicorn.run(create_app(services), host=host, port=port, log_level="info")
+        app = create_app(services)
+        _settle_start_up()
+        uvicorn.run(app, host=host, port=port, log_level="info")
     finally:
         services.close()
 
@@ -92,7 +95,19 @@ def create_app_from_environment() -> FastAPI:
     follow = os.environ.get(FOLLOW_VARIABLE, "1") != "0"
     services = bootstrap(Settings.from_environment(), follow=follow)
     atexit.register(services.close)
-    return create_app(services)
+    app = create_app(services)
+    _settle_start_up()
+    return app
+
+
+def _settle_start_up() -> None:
+    """Exempt what the server made at start-up (modules, routes, schemas: some 130,000 objects)
+    from Python's cyclic garbage collector, which would walk them all again at every full
+    collection: 80–190 ms each on the benchmark machine, in which every request of the process
+    waits. They live as long as the process; refcounting still frees whatever of them is let go.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _serve_workers(settings: Settings, *, host: str, port: int, workers: int) -> None:
