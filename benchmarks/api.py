@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import psycopg
+import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -256,9 +257,8 @@ async def _phase(
                 cursor += 1
                 started = time.perf_counter()
                 try:
-                    code, _ = await asyncio.wait_for(
-                        connection.request(method, path, headers, body), timeout=10.0
-                    )
+                    async with asyncio.timeout(10.0):  # wait_for would make a task per request
+                        code, _ = await connection.request(method, path, headers, body)
                     status = str(code)
                 except (OSError, asyncio.IncompleteReadError, TimeoutError) as e:
                     status = type(e).__name__
@@ -370,7 +370,8 @@ async def generate(
 
 def run_generator(plan_file: str, seconds: float, concurrency: int, server_pid: int) -> None:
     plan = Plan(**json.loads(Path(plan_file).read_text(encoding="utf-8")))
-    results = asyncio.run(generate(plan, seconds, concurrency, server_pid))
+    # uvloop, as the server runs on: about a third less of the generator's CPU per request.
+    results = uvloop.run(generate(plan, seconds, concurrency, server_pid))
     print(json.dumps([asdict(r) for r in results]))
 
 
