@@ -7,7 +7,6 @@ a read that was not logged is not served.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -16,7 +15,7 @@ from uuid import UUID
 
 from api.auth import Caller
 from integrity.leaf import from_micros, micros
-from ledger.async_database import AsyncDatabase, Statement
+from ledger.async_database import AsyncDatabase, Gathered, Statement
 from ledger.database import Database
 
 
@@ -156,46 +155,18 @@ class GroupedEntries:
     def __init__(self, database: AsyncDatabase, query: Statement) -> None:
         self._database = database
         self._query = query
-        self._waiting: list[tuple[list[Row], asyncio.Future[list[Any]]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._gathered = Gathered(self._write_all)
 
     async def write(self, rows: list[Row]) -> list[Any]:
         """Write ``rows`` (``entry_rows``) and return the rows of ``query``. Raises
         ``DatabaseUnavailableError`` if the insert failed: none of its entries were written."""
-        future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
-        self._waiting.append((rows, future))
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write_waiting())
-        return await future
+        return await self._gathered(rows)
 
-    async def _write_waiting(self) -> None:
-        batch: list[tuple[list[Row], asyncio.Future[list[Any]]]] = []
-        try:
-            while self._waiting:
-                batch, self._waiting = self._waiting, []
-                rows = [row for each, _ in batch for row in each]
-                columns = [list(column) for column in zip(*rows, strict=True)]
-                outcome: list[Any] | BaseException
-                try:
-                    _, outcome = await self._database.together(
-                        (_GROUPED_INSERT, columns), self._query
-                    )
-                except Exception as e:  # DatabaseUnavailableError; anything else alike
-                    outcome = e
-                for _, future in batch:
-                    if future.done():  # the read was cancelled (its client went away)
-                        continue
-                    if isinstance(outcome, BaseException):
-                        future.set_exception(outcome)
-                    else:
-                        future.set_result(outcome)
-                batch = []
-        finally:
-            self._writer = None
-            # Left only if this task was cancelled (the loop is closing): their reads end too.
-            for _, future in batch + self._waiting:
-                future.cancel()
-            self._waiting = []
+    async def _write_all(self, batch: list[list[Row]]) -> list[list[Any]]:
+        rows = [row for each in batch for row in each]
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        _, version = await self._database.together((_GROUPED_INSERT, columns), self._query)
+        return [version] * len(batch)
 
 
 # One statement text for any number of rows, so that PostgreSQL keeps it prepared.

@@ -88,11 +88,13 @@ class EventCache:
     async def refresh_async(
         self, database: AsyncDatabase, *alongside: Statement
     ) -> list[list[Any]]:
-        """``refresh``, with its queries on the event loop. ``alongside``: other statements to
-        run in its first round trip; their rows are returned."""
+        """``refresh``, with its queries on the event loop. ``alongside``: other queries to
+        run in its first round trip; their rows are returned. That round trip is shared with the
+        refreshes of other requests in flight (``AsyncDatabase.shared``): they read the same tail,
+        and applying it twice leaves the cache as once."""
         steps = self._refresh()
         query = next(steps)
-        rows, *others = await database.together(query, *alongside)
+        rows, *others = await database.shared(query, *alongside)
         try:
             while True:
                 query = steps.send(rows)

@@ -122,3 +122,51 @@ def test_memory_only_reads_what_the_async_refresh_brought(pair: tuple[Ledger, Le
             await database.close()
 
     assert asyncio.run(requests()) == (["line 0"], ["line 0", "from another process"])
+
+
+def test_queries_of_callers_in_flight_share_a_round_trip(pair: tuple[Ledger, Ledger]) -> None:
+    # The cache refreshes of concurrent requests read the same tail: sent once, shared. A
+    # sequence makes it visible: one nextval per round trip and distinct statement.
+    database = _twin(pair[0])
+    counted = ("SELECT nextval('trips')", ())
+
+    async def use() -> list[Any]:
+        await database.open()
+        try:
+            await database.together(("CREATE SEQUENCE trips", ()))
+            first = asyncio.ensure_future(database.shared(counted))
+            await asyncio.sleep(0)  # its round trip starts; the others gather for the next
+            others = [database.shared(counted, ("SELECT ?::int", (n,))) for n in range(3)]
+            return await asyncio.gather(first, *others)
+        finally:
+            await database.close()
+
+    first, *others = asyncio.run(use())
+    assert first == [[(1,)]]
+    assert others == [[[(2,)], [(n,)]] for n in range(3)]
+
+
+def test_a_failing_shared_round_trip_fails_each_of_its_callers(
+    pair: tuple[Ledger, Ledger],
+) -> None:
+    database = _twin(pair[0])
+
+    async def use() -> list[Any]:
+        await database.open()
+        try:
+            first = asyncio.ensure_future(database.shared(("SELECT 1", ())))
+            await asyncio.sleep(0)
+            return await asyncio.gather(
+                first,
+                database.shared(("SELECT 2", ())),
+                database.shared(("SELECT * FROM no_such_table", ())),
+                return_exceptions=True,
+            )
+        finally:
+            await database.close()
+
+    first, *others = asyncio.run(use())
+    assert first == [[(1,)]]
+    for outcome in others:
+        assert isinstance(outcome, DatabaseUnavailableError)
+        assert "no_such_table" in str(outcome)
