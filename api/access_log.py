@@ -57,7 +57,12 @@ class AccessLog:
     ) -> None:
         """Log one read by ``caller`` (acting as ``role``) of each of ``subjects``."""
         if subjects:
-            self._database.write_one(*entry(caller, role, what, subjects, school_id, now))
+            rows = entry_rows(caller, role, what, subjects, school_id, now)
+            self._database.write_one(
+                f"INSERT INTO access_log ({_COLUMNS}) VALUES "
+                + ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(rows)),
+                [value for row in rows for value in row],
+            )
 
     def entries(
         self,
@@ -121,23 +126,6 @@ def entry_rows(
         (micros(now), reader, role, session, school, str(subject), what.value)
         for subject in subjects
     ]
-
-
-def entry(
-    caller: Caller,
-    role: str,
-    what: Access,
-    subjects: list[UUID] | tuple[UUID, ...],
-    school_id: UUID | None,
-    now: datetime,
-) -> Statement:
-    """The statement of ``AccessLog.record``: one statement for all the rows, atomic."""
-    rows = entry_rows(caller, role, what, subjects, school_id, now)
-    return (
-        f"INSERT INTO access_log ({_COLUMNS}) VALUES "
-        + ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(rows)),
-        [value for row in rows for value in row],
-    )
 
 
 class GroupedEntries:

@@ -3,7 +3,7 @@ every change recorded before its block began, by any process, and its own block'
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
@@ -31,23 +31,30 @@ def _counting(ledger: Ledger) -> tuple[list[UUID], Any]:
     return loads, load
 
 
-def test_a_cached_read_sees_what_another_process_recorded(
-    database_url: str, clock: ManualClock
-) -> None:
+@pytest.fixture
+def processes(database_url: str, clock: ManualClock) -> Iterator[tuple[Ledger, Ledger]]:
+    """A reading and a writing process, as two ledgers on one database."""
     reader = Ledger(database_url=database_url, clock=clock)
     writer = Ledger(database_url=database_url, clock=clock)
     try:
-        (book,) = write_notebooks(writer, count=1, lines=1)
-        with reader.cached_reads():
-            assert reader.get(book.id).lines == ["line 0"]
-        again = writer.get(book.id)
-        again.write("from another process")
-        writer.record(again, log_id=LOG, actor=TEACHER, role=Role.TEACHER)
-        with reader.cached_reads():
-            assert reader.get(book.id).lines == ["line 0", "from another process"]
+        yield reader, writer
     finally:
         reader.close()
         writer.close()
+
+
+def test_a_cached_read_sees_what_another_process_recorded(
+    processes: tuple[Ledger, Ledger],
+) -> None:
+    reader, writer = processes
+    (book,) = write_notebooks(writer, count=1, lines=1)
+    with reader.cached_reads():
+        assert reader.get(book.id).lines == ["line 0"]
+    again = writer.get(book.id)
+    again.write("from another process")
+    writer.record(again, log_id=LOG, actor=TEACHER, role=Role.TEACHER)
+    with reader.cached_reads():
+        assert reader.get(book.id).lines == ["line 0", "from another process"]
 
 
 def test_a_block_sees_its_own_writes_and_each_read_is_a_new_aggregate(ledger: Ledger) -> None:
@@ -121,31 +128,26 @@ def test_a_write_the_tail_showed_first_keeps_its_aggregate(ledger: Ledger) -> No
 
 
 def test_after_a_concurrent_write_the_next_read_follows_the_tail(
-    database_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+    processes: tuple[Ledger, Ledger], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A command that lost a race is run again (``commands.handle``); its aggregates are brought
     # up to date from the tail rather than read afresh, which under load raced the next write
     # and missed again.
-    reader = Ledger(database_url=database_url, clock=clock)
-    writer = Ledger(database_url=database_url, clock=clock)
-    try:
-        (book,) = write_notebooks(writer, count=1, lines=0)
-        with reader.cached_reads():
-            late = reader.get(book.id)
-        first = writer.get(book.id)
-        first.write("first")
-        writer.record(first, log_id=LOG, actor=TEACHER, role=Role.TEACHER)
-        loads, load = _counting(reader)
-        monkeypatch.setattr(reader, "_read_events", load)
-        with reader.cached_reads():
-            late.write("late")
-            with pytest.raises(ConcurrentWriteError, match="concurrent write"):
-                reader.record(late, log_id=LOG, actor=TEACHER, role=Role.TEACHER)
-            assert reader.get(book.id).lines == ["first"]
-        assert loads == []
-    finally:
-        reader.close()
-        writer.close()
+    reader, writer = processes
+    (book,) = write_notebooks(writer, count=1, lines=0)
+    with reader.cached_reads():
+        late = reader.get(book.id)
+    first = writer.get(book.id)
+    first.write("first")
+    writer.record(first, log_id=LOG, actor=TEACHER, role=Role.TEACHER)
+    loads, load = _counting(reader)
+    monkeypatch.setattr(reader, "_read_events", load)
+    with reader.cached_reads():
+        late.write("late")
+        with pytest.raises(ConcurrentWriteError, match="concurrent write"):
+            reader.record(late, log_id=LOG, actor=TEACHER, role=Role.TEACHER)
+        assert reader.get(book.id).lines == ["first"]
+    assert loads == []
 
 
 def test_a_bulk_of_new_events_and_a_disposition_empty_the_cache(ledger: Ledger) -> None:
