@@ -157,7 +157,8 @@ class Ledger(Application[UUID]):
     ) -> list[list[Any]]:
         """Inside ``cached_reads``: bring the cache up to date now, with the queries on the event
         loop, so that the block's first read needs none of its own. ``alongside``: other
-        statements to run in the same round trip; their rows are returned."""
+        queries to run in the same round trip (which other requests may share); their rows are
+        returned."""
         reads = self._reads.get()
         if reads is None or reads.refreshed:
             return await database.together(*alongside) if alongside else []
