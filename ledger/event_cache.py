@@ -178,7 +178,7 @@ class EventCache:
                 # else a refresh already read this event from the tail: it is held
 
     def forget(self, aggregate_ids: Sequence[UUID]) -> None:
-        """Drop aggregates this process failed to write (a concurrent write may have)."""
+        """Drop aggregates whose write the database failed (it may or may not have committed)."""
         with self._lock:
             self._forget(aggregate_ids)
 

@@ -4,7 +4,8 @@ append-only triggers the way a forger with database access would."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -13,6 +14,7 @@ from eventsourcing.domain import Aggregate, event
 
 from ledger.actor import Actor, Grant, Role
 from ledger.application import Ledger
+from ledger.clock import Clock
 
 TEACHER = Actor(
     account_id=UUID(int=7),
@@ -47,6 +49,18 @@ def write_notebooks(
         ledger.record(book, log_id=log_id, actor=TEACHER, role=Role.TEACHER)
         books.append(book)
     return books
+
+
+@contextmanager
+def two_processes(database_url: str, clock: Clock) -> Iterator[tuple[Ledger, Ledger]]:
+    """A reading and a writing process, as two ledgers on one database."""
+    reader = Ledger(database_url=database_url, clock=clock)
+    writer = Ledger(database_url=database_url, clock=clock)
+    try:
+        yield reader, writer
+    finally:
+        reader.close()
+        writer.close()
 
 
 class Forger:

@@ -17,21 +17,15 @@ from ledger.application import Ledger
 from ledger.async_database import AsyncDatabase
 from ledger.clock import ManualClock
 from ledger.errors import DatabaseUnavailableError, NotInMemory
-from tests.ledger.support import TEACHER, write_notebooks
+from tests.ledger.support import TEACHER, two_processes, write_notebooks
 
 LOG = "test/log"
 
 
 @pytest.fixture
 def pair(postgres_url: str, clock: ManualClock) -> Iterator[tuple[Ledger, Ledger]]:
-    """A reading and a writing process, as two ledgers on one database."""
-    reader = Ledger(database_url=postgres_url, clock=clock)
-    writer = Ledger(database_url=postgres_url, clock=clock)
-    try:
-        yield reader, writer
-    finally:
-        reader.close()
-        writer.close()
+    with two_processes(postgres_url, clock) as both:
+        yield both
 
 
 def _twin(ledger: Ledger) -> AsyncDatabase:

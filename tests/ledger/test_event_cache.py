@@ -16,7 +16,7 @@ from ledger.clock import ManualClock
 from ledger.domain.disposition import DispositionAct
 from ledger.errors import ConcurrentWriteError
 from ledger.event_cache import EventCache
-from tests.ledger.support import TEACHER, write_notebooks
+from tests.ledger.support import TEACHER, two_processes, write_notebooks
 
 LOG = "test/log"
 
@@ -33,14 +33,8 @@ def _counting(ledger: Ledger) -> tuple[list[UUID], Any]:
 
 @pytest.fixture
 def processes(database_url: str, clock: ManualClock) -> Iterator[tuple[Ledger, Ledger]]:
-    """A reading and a writing process, as two ledgers on one database."""
-    reader = Ledger(database_url=database_url, clock=clock)
-    writer = Ledger(database_url=database_url, clock=clock)
-    try:
-        yield reader, writer
-    finally:
-        reader.close()
-        writer.close()
+    with two_processes(database_url, clock) as both:
+        yield both
 
 
 def test_a_cached_read_sees_what_another_process_recorded(
