@@ -477,20 +477,29 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 1,
+    access_log: Annotated[
+        bool, typer.Option(help="Log each request (off when a proxy in front logs them).")
+    ] = True,
     demo: Annotated[
         bool, typer.Option("--demo", help="Serve a fresh demo school (ejournal-demo.db).")
     ] = False,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs); the projector runs in the background."""
     from api.server import serve as run_server
+    from api.vault import VaultError
+    from api.workers import ServeError
 
-    run_server(
-        Settings.from_environment(database_url=database_url),
-        host=host,
-        port=port,
-        demo=demo,
-        workers=workers,
-    )
+    try:
+        run_server(
+            Settings.from_environment(database_url=database_url),
+            host=host,
+            port=port,
+            demo=demo,
+            workers=workers,
+            access_log=access_log,
+        )
+    except (LedgerError, VaultError, ServeError) as e:
+        _fail(str(e))
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ from api.demo import YEAR, run_demo
 from api.demo_logins import DEMO_PASSWORD, provision_demo_logins
 from api.settings import Settings
 from api.vault import VAULT_KEY_FILE_VARIABLE, VAULT_KEY_VARIABLE, new_key
+from api.workers import serve_workers
 from ledger.application import Ledger
 from ledger.checkpoints import Checkpointer
 from ledger.clock import Clock, ManualClock, system_clock
@@ -56,16 +57,19 @@ def serve(
     port: int = 8000,
     demo: bool = False,
     workers: int = 1,
+    access_log: bool = True,
 ) -> None:
     """Serve the API on ``host``:``port`` until interrupted.
 
     ``demo``: build the demo school in a fresh ``ejournal-demo.db`` (in the working directory) and
     serve that, with the logins printed. ``workers`` > 1 runs that many processes (each with its
-    own ledger and connection pool), for PostgreSQL; it is not combined with ``demo``.
-    Raises ``LedgerError`` if the database cannot be opened, ``VaultError`` for a malformed key.
+    own ledger and connection pool and its own listening socket: ``api.workers``), for
+    PostgreSQL; it is not combined with ``demo``. ``access_log``: uvicorn logs each request.
+    Raises ``LedgerError`` if the database cannot be opened, ``VaultError`` for a malformed key,
+    ``ServeError`` if the workers cannot start.
     """
     if workers > 1 and not demo:
-        _serve_workers(settings, host=host, port=port, workers=workers)
+        _serve_workers(settings, host=host, port=port, workers=workers, access_log=access_log)
         return
     environ = dict(os.environ)
     clock: Clock = system_clock
@@ -82,7 +86,7 @@ def serve(
             )
         app = create_app(services)
         _settle_start_up()
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
     finally:
         services.close()
 
@@ -110,7 +114,9 @@ def _settle_start_up() -> None:
     gc.freeze()
 
 
-def _serve_workers(settings: Settings, *, host: str, port: int, workers: int) -> None:
+def _serve_workers(
+    settings: Settings, *, host: str, port: int, workers: int, access_log: bool
+) -> None:
     # The supervisor projects; the workers only serve (one projector per database suffices).
     os.environ["EJOURNAL_DATABASE_URL"] = settings.database_url
     os.environ["EJOURNAL_ORIGIN"] = settings.origin
@@ -123,13 +129,12 @@ def _serve_workers(settings: Settings, *, host: str, port: int, workers: int) ->
             f"ejournal: serving {_redacted(settings.database_url)} at http://{host}:{port}/docs "
             f"with {workers} workers"
         )
-        uvicorn.run(
+        serve_workers(
             "api.server:create_app_from_environment",
-            factory=True,
             host=host,
             port=port,
             workers=workers,
-            log_level="info",
+            access_log=access_log,
         )
     finally:
         projector.stop()

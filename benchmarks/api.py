@@ -2,19 +2,20 @@
 
 The benchmark creates a fresh PostgreSQL database, records the demo school in it (``run_demo``: two
 classes, eight teachers, a week of lessons), gives its teachers and twenty parents logins, and
-serves it with uvicorn in a subprocess on 127.0.0.1, connected to PostgreSQL over its Unix socket
-(``--tcp``: over TCP). A load generator in another process then logs in and, for ``--seconds``
-each, measures two floors (``GET /health``: the HTTP stack; ``GET /auth/me`` as a parent:
-authentication alone), then (1) reads diaries — each request a parent reading their child's diary
-for the demo week — and (2) records marks — each request a teacher's mark for a student of one of
-their own lessons, spread over the week's lessons. Requests
-go out over ``--concurrency`` keep-alive connections; every latency is measured from send to
-complete response, and the CPU the server, PostgreSQL and the projector used per request is read
-from /proc. Only loopback addresses are used, and every phase and wait is bounded in time.
+serves it with ``ejournal serve --workers`` in a subprocess on 127.0.0.1, connected to PostgreSQL
+over its Unix socket (``--tcp``: over TCP). A load generator in another process then logs in
+and, for ``--seconds`` each, measures two floors (``GET /health``: the HTTP stack; ``GET
+/auth/me`` as a parent: authentication alone), then (1) reads diaries — each request a parent
+reading their child's diary for the demo week — and (2) records marks — each request a teacher's
+mark for a student of one of their own lessons, spread over the week's lessons. Requests go out
+over ``--concurrency`` keep-alive connections; every latency is measured from send to complete
+response, and the CPU the server's workers, PostgreSQL and the server's supervisor (the
+projector) used per request is read from /proc. Only loopback addresses are used, and every
+phase and wait is bounded in time.
 
 Target (issue 5, this 2-core machine): >= 300 writes/s and >= 1,000 diary reads/s, p99 < 100 ms.
 
-    .venv/bin/python benchmarks/api.py [--seconds 10] [--concurrency 8] [--workers 4]
+    .venv/bin/python benchmarks/api.py [--seconds 10] [--concurrency 8] [--workers 2]
         [--pg postgresql://postgres@127.0.0.1:5432/postgres] [--tcp]
 """
 
@@ -155,16 +156,16 @@ class PhaseResult:
     p50_ms: float
     p99_ms: float
     server_cpu_ms: float = 0.0
-    """CPU of the server's processes per successful request (user + system)."""
+    """CPU of the server's workers per successful request (user + system)."""
     postgres_cpu_ms: float = 0.0
     """CPU of every PostgreSQL process per successful request."""
     projector_cpu_ms: float = 0.0
-    """CPU of the benchmark's process, which runs the projector, per successful request."""
+    """CPU of the server's supervisor, which runs the projector, per successful request."""
 
 
 def _cpu_seconds(server_pid: int) -> tuple[float, float, float]:
-    """CPU seconds used so far by the server (its process and children), by PostgreSQL and by
-    the benchmark's process (this generator's parent), from /proc."""
+    """CPU seconds used so far by the server's workers, by PostgreSQL and by the server's
+    supervisor (which runs the projector), from /proc."""
     server = postgres = projector = 0.0
     tick = os.sysconf("SC_CLK_TCK")
     for entry in os.listdir("/proc"):
@@ -176,12 +177,12 @@ def _cpu_seconds(server_pid: int) -> tuple[float, float, float]:
         except OSError:
             continue  # the process ended meanwhile
         pid, parent, used = int(entry), int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
-        if server_pid in (pid, parent):
+        if parent == server_pid:
             server += used
+        elif pid == server_pid:
+            projector += used
         elif command.startswith(b"postgres"):
             postgres += used
-        elif pid == os.getppid():
-            projector += used
     return server, postgres, projector
 
 
@@ -400,7 +401,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="per phase")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument(
-        "--workers", type=int, default=4, help="uvicorn worker processes (2 a core)"
+        "--workers", type=int, default=2, help="server worker processes (one a core)"
     )
     parser.add_argument(
         "--pg",
@@ -411,16 +412,12 @@ def main() -> None:
     )
     args = parser.parse_args()
     from api.vault import VAULT_KEY_VARIABLE, new_key
-    from ledger.application import Ledger
-    from projections.projector import Projector
 
     name = f"ejournal_bench_api_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(args.pg, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     database_url = _served_url(args.pg, name, tcp=args.tcp)
     server: subprocess.Popen[bytes] | None = None
-    projector: Projector | None = None
-    projector_ledger: Ledger | None = None
     try:
         vault_key = new_key()
         started = time.monotonic()
@@ -433,31 +430,26 @@ def main() -> None:
             "EJOURNAL_DATABASE_URL": database_url,
             VAULT_KEY_VARIABLE: vault_key,
             "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
-            "EJOURNAL_FOLLOW": "0",
         }
+        # As an operator serves PostgreSQL: `ejournal serve --workers N`, whose supervisor
+        # process runs the projector.
         server = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "uvicorn",
-                "api.server:create_app_from_environment",
-                "--factory",
+                "-c",
+                "from api.cli import main; main()",
+                "serve",
                 "--host",
                 HOST,
                 "--port",
                 str(port),
                 "--workers",
                 str(args.workers),
-                "--log-level",
-                "warning",
                 "--no-access-log",
             ],
             env=env,
+            stdout=subprocess.DEVNULL,  # the supervisor's banner; its workers log to stderr
         )
-        # One projector for the database, in this process, as `ejournal serve --workers` runs it.
-        projector_ledger = Ledger(database_url=database_url)
-        projector = Projector(projector_ledger)
-        projector.start()
         _wait_until_up(plan.base_url, server, timeout=60)
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
             json.dump(asdict(plan), f)
@@ -483,10 +475,10 @@ def main() -> None:
         results = [PhaseResult(**r) for r in json.loads(generator.stdout)]
         print(
             f"PostgreSQL over {'its Unix socket' if '?host=' in database_url else 'TCP'}, "
-            f"{args.workers} uvicorn worker(s), {args.concurrency} connections, "
+            f"{args.workers} worker(s), {args.concurrency} connections, "
             f"{args.seconds:g} s per phase"
         )
-        print("CPU ms per request: server (all workers), PostgreSQL, this process (projector)")
+        print("CPU ms per request: server (all workers), PostgreSQL, supervisor (projector)")
         print(
             f"{'phase':<14}{'ok/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'server':>9}{'pg':>7}"
             f"{'proj':>7}{'requests':>10}  statuses"
@@ -497,10 +489,6 @@ def main() -> None:
                 f"{r.postgres_cpu_ms:>7}{r.projector_cpu_ms:>7}{r.requests:>10}  {r.statuses}"
             )
     finally:
-        if projector is not None:
-            projector.stop()
-        if projector_ledger is not None:
-            projector_ledger.close()
         if server is not None:
             server.terminate()
             try:
