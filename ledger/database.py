@@ -19,6 +19,8 @@ from psycopg import IsolationLevel
 from psycopg.rows import tuple_row
 
 Dialect = Literal["sqlite", "postgres"]
+TURNS_LOCK = int.from_bytes(b"ejournal")
+"""The PostgreSQL advisory lock key of ``Database.one_at_a_time``."""
 
 
 class Cursor(Protocol):
@@ -65,6 +67,7 @@ class Database:
     def __init__(self, datastore: SQLiteDatastore | PostgresDatastore) -> None:
         self._datastore = datastore
         self.dialect: Dialect = "sqlite" if isinstance(datastore, SQLiteDatastore) else "postgres"
+        self._turns = threading.Lock()
 
     @property
     def datastore(self) -> SQLiteDatastore | PostgresDatastore:
@@ -104,6 +107,19 @@ class Database:
                     yield _PostgresCursor(cursor)
             finally:
                 conn.read_only = conn.isolation_level = None
+
+    @contextmanager
+    def one_at_a_time(self) -> Iterator[None]:
+        """Run the block while no other caller runs one: in this process, and on PostgreSQL in
+        every process of the database (a transaction-level advisory lock, on a connection of its
+        own, that ends with the block however it ends). Not reentrant."""
+        with self._turns:
+            if isinstance(self._datastore, SQLiteDatastore):
+                yield
+                return
+            with self._datastore.get_connection() as conn, conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (TURNS_LOCK,))
+                yield
 
     def write_one(self, sql: str, params: Sequence[Any] = ()) -> None:
         """Run one writing statement in a transaction of its own, committed. A statement is

@@ -11,6 +11,7 @@ import pytest
 import commands as c
 from commands import Conflict
 from commands.errors import CATALOGUE, refuse
+from ledger.application import Ledger
 from ledger.errors import ConcurrentWriteError
 from tests.commands.school import MONDAY, TestSchool, count_events
 
@@ -49,7 +50,7 @@ def test_every_message_is_russian_and_formats(code: str):
     assert isinstance(error, c.CommandError)
 
 
-def test_handle_retries_after_a_concurrent_write(monkeypatch: pytest.MonkeyPatch):
+def test_handle_retries_after_a_concurrent_write(ledger: Ledger, monkeypatch: pytest.MonkeyPatch):
     calls: list[int] = []
 
     def flaky(command: object, ledger: object) -> str:
@@ -60,18 +61,18 @@ def test_handle_retries_after_a_concurrent_write(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setitem(c.HANDLERS, c.RecordMark, flaky)
     command = c.RecordMark.__new__(c.RecordMark)
-    assert c.handle(command, ledger=None) == "done"  # type: ignore[arg-type]
+    assert c.handle(command, ledger) == "done"
     assert len(calls) == c.ATTEMPTS
 
 
-def test_handle_gives_up_with_a_conflict(monkeypatch: pytest.MonkeyPatch):
+def test_handle_gives_up_with_a_conflict(ledger: Ledger, monkeypatch: pytest.MonkeyPatch):
     def always(command: object, ledger: object) -> None:
         raise ConcurrentWriteError("someone else was first")
 
     monkeypatch.setitem(c.HANDLERS, c.RecordMark, always)
     command = c.RecordMark.__new__(c.RecordMark)
     with pytest.raises(Conflict, match="conflict") as info:
-        c.handle(command, ledger=None)  # type: ignore[arg-type]
+        c.handle(command, ledger)
     assert info.value.code == "conflict"
 
 

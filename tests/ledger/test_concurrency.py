@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import multiprocessing
 import random
+import threading
+import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -22,6 +24,7 @@ import commands as c
 from ledger.actor import SYSTEM_ACTOR, Actor, Role
 from ledger.application import Ledger
 from ledger.clock import ManualClock
+from ledger.database import Database
 from ledger.errors import ConcurrentWriteError
 from ledger.verify import verify_ledger
 from tests.commands.school import MONDAY, build_school
@@ -111,6 +114,75 @@ def test_eight_threads(ledger: Ledger) -> None:
     assert total["recorded"] == 8 * COMMANDS_PER_WRITER
     assert marks_in(ledger, log_id) - before == 8 * COMMANDS_PER_WRITER
     assert_dense_and_verified(ledger)
+
+
+def test_a_lesson_s_marks_sent_at_once_are_all_recorded(ledger: Ledger) -> None:
+    # п. 2.5: a teacher's client may send each mark of a lesson as a request of its own, all at
+    # once; every one is recorded, none refused for meeting the others (handle's waits).
+    log_id, (teacher, lessons, students, work_type) = setup(ledger)
+    before = marks_in(ledger, log_id)
+    sent = [
+        c.RecordMark(
+            actor=teacher, lesson_id=lessons[0], student_id=student, value=5, work_type_id=work_type
+        )
+        for student in students * 4  # four marks each: 24 requests
+    ]
+    together = threading.Barrier(len(sent))
+
+    def record(command: c.RecordMark) -> UUID:
+        together.wait()
+        return c.handle(command, ledger)
+
+    with ThreadPoolExecutor(max_workers=len(sent)) as pool:
+        recorded = list(pool.map(record, sent))  # a Conflict would be raised here
+    assert len(set(recorded)) == len(sent)
+    assert marks_in(ledger, log_id) - before == len(sent)
+    assert_dense_and_verified(ledger)
+
+
+def _second_waits_for_the_first(first: Database, second: Database) -> None:
+    inside, leave, order = threading.Event(), threading.Event(), []
+
+    def hold() -> None:
+        with first.one_at_a_time():
+            order.append("first in")
+            inside.set()
+            leave.wait(10)
+            order.append("first out")
+
+    def take_turn() -> None:
+        inside.wait(10)
+        with second.one_at_a_time():
+            order.append("second in")
+
+    threads = [threading.Thread(target=hold), threading.Thread(target=take_turn)]
+    for thread in threads:
+        thread.start()
+    inside.wait(10)
+    time.sleep(0.3)  # time for the second thread to reach its turn, and to be kept from it
+    leave.set()
+    for thread in threads:
+        thread.join(10)
+    assert order == ["first in", "first out", "second in"]
+
+
+def test_one_at_a_time_in_a_process(ledger: Ledger) -> None:
+    _second_waits_for_the_first(ledger.database, ledger.database)
+
+
+def test_one_at_a_time_across_processes_of_a_postgresql_database(
+    postgres_url: str, clock: ManualClock
+) -> None:
+    # Two ledgers have two connection pools, as two server processes do.
+    first, second = (
+        Ledger(database_url=postgres_url, clock=clock),
+        Ledger(database_url=postgres_url, clock=clock),
+    )
+    try:
+        _second_waits_for_the_first(first.database, second.database)
+    finally:
+        first.close()
+        second.close()
 
 
 def test_four_processes(ledger: Ledger, database_url: str) -> None:
