@@ -476,7 +476,9 @@ def serve(
     database_url: DatabaseURL = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 1,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes, each on its own socket (PostgreSQL: one a core).")
+    ] = 1,
     access_log: Annotated[
         bool, typer.Option(help="Log each request (off when a proxy in front logs them).")
     ] = True,
