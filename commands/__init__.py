@@ -236,8 +236,8 @@ def handle(command: Command[R], ledger: Ledger, *, attempts: int = ATTEMPTS) -> 
         pass
     # The writers that lost a race run again one at a time, across the server's processes: run
     # together, all but one would lose again. A teacher's client may send a lesson's marks at
-    # once, a request each: 24 such commands in one process, run again together, were still
-    # refused after 8 runs.
+    # once, a request each: of 24 such commands in one process, run again together after random
+    # waits, some were still refused after 8 runs.
     with ledger.database.one_at_a_time():
         for _ in range(attempts - 1):
             try:
