@@ -21,6 +21,7 @@ import socket
 import threading
 from multiprocessing.context import SpawnProcess
 from multiprocessing.synchronize import Event
+from typing import Any
 
 import uvicorn
 
@@ -77,8 +78,8 @@ def serve_workers(app: str, *, host: str, port: int, workers: int, access_log: b
 def _free_port(host: str, port: int) -> int:
     """``port``, or a free one for 0, after checking that nothing listens there. The workers'
     sockets would otherwise join another server's ``SO_REUSEPORT`` group without a word."""
-    family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    with socket.socket(family, kind) as probe:
+    family, address = _address(host, port)
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(address)
@@ -88,8 +89,8 @@ def _free_port(host: str, port: int) -> int:
 
 
 def _worker(app: str, host: str, port: int, access_log: bool, ready: Event) -> None:
-    family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    listener = socket.socket(family, kind)
+    family, address = _address(host, port)
+    listener = socket.socket(family, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     listener.bind(address)
@@ -97,6 +98,12 @@ def _worker(app: str, host: str, port: int, access_log: bool, ready: Event) -> N
         app, factory=True, host=host, port=port, log_level="info", access_log=access_log
     )
     _ReportingServer(config, ready).run(sockets=[listener])
+
+
+def _address(host: str, port: int) -> tuple[socket.AddressFamily, Any]:
+    """The address family and socket address to bind ``host``:``port`` (IPv4 or IPv6)."""
+    family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    return family, address
 
 
 class _ReportingServer(uvicorn.Server):

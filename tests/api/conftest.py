@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,8 +27,10 @@ import commands as c
 from api.app import create_app
 from api.bootstrap import Services, bootstrap
 from api.settings import Settings
+from api.tables import create_api_tables
 from api.vault import VAULT_KEY_VARIABLE, new_key
 from ledger.actor import SYSTEM_ACTOR, Role
+from ledger.application import Ledger
 from ledger.clock import ManualClock
 from ledger.domain import Account
 from tests.commands.school import YEAR, TestSchool, build_school, uid
@@ -208,3 +211,14 @@ def fresh_world(database_url: str) -> Iterator[World]:
     finally:
         built.client.__exit__(None, None, None)
         built.services.close()
+
+
+@contextmanager
+def ledger_with_api_tables(database_url: str) -> Iterator[Ledger]:
+    """A ledger on ``database_url`` with the API's own tables (access log, vault, sessions)."""
+    ledger = Ledger(database_url=database_url)
+    create_api_tables(ledger.database)
+    try:
+        yield ledger
+    finally:
+        ledger.close()

@@ -12,22 +12,18 @@ from uuid import uuid4
 import pytest
 
 from api.access_log import Access, GroupedEntries, Row
-from api.tables import create_api_tables
 from ledger.application import Ledger
 from ledger.async_database import AsyncDatabase
 from ledger.errors import DatabaseUnavailableError
+from tests.api.conftest import ledger_with_api_tables
 
 COUNTED = ("SELECT count(*) FROM access_log", ())
 
 
 @pytest.fixture
 def ledger(postgres_url: str) -> Iterator[Ledger]:
-    ledger = Ledger(database_url=postgres_url)
-    create_api_tables(ledger.database)
-    try:
+    with ledger_with_api_tables(postgres_url) as ledger:
         yield ledger
-    finally:
-        ledger.close()
 
 
 def _row(n: int, subject: str | None = None) -> Row:

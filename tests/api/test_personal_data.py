@@ -11,7 +11,6 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from api.tables import create_api_tables
 from api.vault import (
     VAULT_KEY_FILE_VARIABLE,
     VAULT_KEY_VARIABLE,
@@ -23,7 +22,7 @@ from api.vault import (
     new_key,
 )
 from ledger.application import Ledger
-from tests.api.conftest import World
+from tests.api.conftest import World, ledger_with_api_tables
 from tests.commands.school import YEAR
 
 
@@ -126,12 +125,8 @@ def test_forget_destroys_the_key_and_the_ledger_still_verifies(fresh_world: Worl
 
 @pytest.fixture
 def vault_ledger(database_url: str) -> Iterator[Ledger]:
-    ledger = Ledger(database_url=database_url)
-    create_api_tables(ledger.database)
-    try:
+    with ledger_with_api_tables(database_url) as ledger:
         yield ledger
-    finally:
-        ledger.close()
 
 
 def test_vault_rows_are_bound_to_their_person_and_key(vault_ledger: Ledger) -> None:

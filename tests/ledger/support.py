@@ -51,6 +51,13 @@ def write_notebooks(
     return books
 
 
+def write_line(ledger: Ledger, book_id: UUID, line: str, *, log_id: str = "test/log") -> None:
+    """Record one more line in a stored notebook."""
+    book = ledger.get(book_id)
+    book.write(line)
+    ledger.record(book, log_id=log_id, actor=TEACHER, role=Role.TEACHER)
+
+
 @contextmanager
 def two_processes(database_url: str, clock: Clock) -> Iterator[tuple[Ledger, Ledger]]:
     """A reading and a writing process, as two ledgers on one database."""

@@ -12,14 +12,11 @@ from typing import Any
 
 import pytest
 
-from ledger.actor import Role
 from ledger.application import Ledger
 from ledger.async_database import AsyncDatabase
 from ledger.clock import ManualClock
 from ledger.errors import DatabaseUnavailableError, NotInMemory
-from tests.ledger.support import TEACHER, two_processes, write_notebooks
-
-LOG = "test/log"
+from tests.ledger.support import two_processes, write_line, write_notebooks
 
 
 @pytest.fixture
@@ -108,9 +105,7 @@ def test_memory_only_reads_what_the_async_refresh_brought(pair: tuple[Ledger, Le
         await database.open()
         try:
             first = await read(load=True)
-            again = writer.get(book.id)
-            again.write("from another process")
-            writer.record(again, log_id=LOG, actor=TEACHER, role=Role.TEACHER)
+            write_line(writer, book.id, "from another process")
             return first, await read(load=False)
         finally:
             await database.close()

@@ -16,7 +16,7 @@ from ledger.clock import ManualClock
 from ledger.domain.disposition import DispositionAct
 from ledger.errors import ConcurrentWriteError
 from ledger.event_cache import EventCache
-from tests.ledger.support import TEACHER, two_processes, write_notebooks
+from tests.ledger.support import TEACHER, two_processes, write_line, write_notebooks
 
 LOG = "test/log"
 
@@ -44,9 +44,7 @@ def test_a_cached_read_sees_what_another_process_recorded(
     (book,) = write_notebooks(writer, count=1, lines=1)
     with reader.cached_reads():
         assert reader.get(book.id).lines == ["line 0"]
-    again = writer.get(book.id)
-    again.write("from another process")
-    writer.record(again, log_id=LOG, actor=TEACHER, role=Role.TEACHER)
+    write_line(writer, book.id, "from another process")
     with reader.cached_reads():
         assert reader.get(book.id).lines == ["line 0", "from another process"]
 
@@ -57,9 +55,7 @@ def test_a_block_sees_its_own_writes_and_each_read_is_a_new_aggregate(ledger: Le
         first = ledger.get(book.id)
         first.write("not saved")
         assert ledger.get(book.id).lines == []
-        saved = ledger.get(book.id)
-        saved.write("saved")
-        ledger.record(saved, log_id=LOG, actor=TEACHER, role=Role.TEACHER)
+        write_line(ledger, book.id, "saved")
         assert ledger.get(book.id).lines == ["saved"]
 
 
@@ -73,9 +69,7 @@ def test_aggregates_are_read_once_and_then_follow_the_tail(ledger: Ledger) -> No
             cache.events(book.id, load)
         cache.refresh()
     assert loads == [books[0].id, books[1].id]
-    changed = ledger.get(books[0].id)
-    changed.write("more")
-    ledger.record(changed, log_id=LOG, actor=TEACHER, role=Role.TEACHER)
+    write_line(ledger, books[0].id, "more")
     cache.refresh()  # the new event is read from the tail and appended: no second load
     assert [e.originator_version for e in cache.events(books[0].id, load)] == [1, 2, 3, 4]
     assert loads == [books[0].id, books[1].id]
@@ -91,9 +85,7 @@ def test_a_read_that_raced_a_change_is_not_kept(ledger: Ledger) -> None:
         loads.append(aggregate_id)
         events = tuple(ledger.events.get(aggregate_id))
         if len(loads) == 1:  # a change lands after this read, and a refresh sees it
-            changed = ledger.get(aggregate_id)
-            changed.write("meanwhile")
-            ledger.record(changed, log_id=LOG, actor=TEACHER, role=Role.TEACHER)
+            write_line(ledger, aggregate_id, "meanwhile")
             cache.refresh()
         return events
 
@@ -112,9 +104,7 @@ def test_a_write_the_tail_showed_first_keeps_its_aggregate(ledger: Ledger) -> No
     loads, load = _counting(ledger)
     cache.refresh()
     cache.events(book.id, load)
-    changed = ledger.get(book.id)
-    changed.write("saved")
-    ledger.record(changed, log_id=LOG, actor=TEACHER, role=Role.TEACHER)
+    write_line(ledger, book.id, "saved")
     cache.refresh()
     cache.recorded(list(ledger.events.get(book.id))[-1:])
     assert [e.originator_version for e in cache.events(book.id, load)] == [1, 2]
@@ -131,9 +121,7 @@ def test_after_a_concurrent_write_the_next_read_follows_the_tail(
     (book,) = write_notebooks(writer, count=1, lines=0)
     with reader.cached_reads():
         late = reader.get(book.id)
-    first = writer.get(book.id)
-    first.write("first")
-    writer.record(first, log_id=LOG, actor=TEACHER, role=Role.TEACHER)
+    write_line(writer, book.id, "first")
     loads, load = _counting(reader)
     monkeypatch.setattr(reader, "_read_events", load)
     with reader.cached_reads():
@@ -198,9 +186,7 @@ def test_an_event_the_cache_cannot_read_drops_its_aggregate(ledger: Ledger) -> N
     loads, load = _counting(ledger)
     cache.refresh()
     cache.events(book.id, load)
-    changed = ledger.get(book.id)
-    changed.write("from a newer release")
-    ledger.record(changed, log_id=LOG, actor=TEACHER, role=Role.TEACHER)
+    write_line(ledger, book.id, "from a newer release")
     cache.refresh()
     assert len(cache) == 0
     assert len(cache.events(book.id, load)) == 2
