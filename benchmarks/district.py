@@ -47,9 +47,9 @@ def _peak_mib() -> float:
 
 
 def stage_generate(url: str, schools: int, weeks: int | None, seed: int, queue: Any) -> None:
-    from api.generator import count_events, district_plan, generate
-    from ledger.application import Ledger
-    from ledger.clock import ManualClock
+    from ejournal.api.generator import count_events, district_plan, generate
+    from ejournal.ledger.application import Ledger
+    from ejournal.ledger.clock import ManualClock
 
     clock = ManualClock(datetime(2025, 8, 1, tzinfo=UTC))
     ledger = Ledger(database_url=url, clock=clock)
@@ -83,8 +83,8 @@ def stage_generate(url: str, schools: int, weeks: int | None, seed: int, queue: 
 
 
 def stage_project(url: str, queue: Any) -> None:
-    from ledger.application import Ledger
-    from projections.projector import Projector
+    from ejournal.ledger.application import Ledger
+    from ejournal.projections.projector import Projector
 
     ledger = Ledger(database_url=url)
     projector = Projector(ledger)
@@ -96,10 +96,10 @@ def stage_project(url: str, queue: Any) -> None:
 
 
 def stage_checkpoint(url: str, queue: Any) -> None:
-    from ledger.application import Ledger
-    from ledger.checkpoints import Checkpointer
-    from ledger.keys import KeyStore
-    from ledger.recorders import EVENTS_TABLE
+    from ejournal.ledger.application import Ledger
+    from ejournal.ledger.checkpoints import Checkpointer
+    from ejournal.ledger.keys import KeyStore
+    from ejournal.ledger.recorders import EVENTS_TABLE
 
     ledger = Ledger(database_url=url)
     store = KeyStore(ledger.database)
@@ -122,9 +122,9 @@ def stage_checkpoint(url: str, queue: Any) -> None:
 
 
 def stage_verify(url: str, queue: Any) -> None:
-    from ledger.application import Ledger
-    from ledger.keys import KeyStore
-    from ledger.verify import verify_ledger
+    from ejournal.ledger.application import Ledger
+    from ejournal.ledger.keys import KeyStore
+    from ejournal.ledger.verify import verify_ledger
 
     ledger = Ledger(database_url=url)
     verifiers = KeyStore(ledger.database).verifiers()
@@ -139,8 +139,8 @@ def anchor_ingest(url: str, queue: Any) -> None:
     from eventsourcing.application import Application
 
     from benchmarks.ingest import TEACHER, run_for, stock_env
-    from ledger.actor import Role
-    from ledger.application import Ledger
+    from ejournal.ledger.actor import Role
+    from ejournal.ledger.application import Ledger
 
     bare = Application(env=stock_env(url))
     bare_rate = run_for(lambda b: bare.save(*b), 1000, 5.0)
@@ -155,8 +155,8 @@ def anchor_ingest(url: str, queue: Any) -> None:
 
 def anchor_read(url: str, queue: Any) -> None:
     from benchmarks.rebuild import anchor
-    from ledger.application import Ledger
-    from projections.projector import PAGE_SIZE
+    from ejournal.ledger.application import Ledger
+    from ejournal.projections.projector import PAGE_SIZE
 
     ledger = Ledger(database_url=url)
     started = time.perf_counter()

@@ -27,9 +27,9 @@ from eventsourcing.domain import Aggregate, event
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ledger.actor import Actor, Grant, Role
-from ledger.application import Ledger
-from ledger.config import persistence_env
+from ejournal.ledger.actor import Actor, Grant, Role
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.config import persistence_env
 
 TEACHER = Actor(
     account_id=uuid.uuid4(),

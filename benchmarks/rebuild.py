@@ -38,10 +38,10 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ledger.actor import SYSTEM_ACTOR, Actor, Grant, Role
-from ledger.application import Ledger
-from ledger.clock import ManualClock
-from ledger.domain import (
+from ejournal.ledger.actor import SYSTEM_ACTOR, Actor, Grant, Role
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.clock import ManualClock
+from ejournal.ledger.domain import (
     Account,
     AttestationRecord,
     Lesson,
@@ -50,10 +50,10 @@ from ledger.domain import (
     SchoolClass,
     SchoolYear,
 )
-from ledger.domain.lesson import Homework
-from ledger.domain.values import BellSlot, DateRange, Period, WorkType
-from ledger.logs import SYSTEM_LOG, school_log_id
-from projections.projector import Projector, _page_statement
+from ejournal.ledger.domain.lesson import Homework
+from ejournal.ledger.domain.values import BellSlot, DateRange, Period, WorkType
+from ejournal.ledger.logs import SYSTEM_LOG, school_log_id
+from ejournal.projections.projector import Projector, _page_statement
 
 YEAR = 2025
 STUDENTS_PER_CLASS = 25

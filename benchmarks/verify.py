@@ -32,13 +32,13 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.ingest import TEACHER, new_marks
-from integrity.leaf import encode_leaf
-from ledger.actor import Role
-from ledger.application import Ledger
-from ledger.checkpoints import Checkpointer
-from ledger.keys import KeyStore
-from ledger.replay import leaf_of_row, row_columns
-from ledger.verify import verify_ledger
+from ejournal.integrity.leaf import encode_leaf
+from ejournal.ledger.actor import Role
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.checkpoints import Checkpointer
+from ejournal.ledger.keys import KeyStore
+from ejournal.ledger.replay import leaf_of_row, row_columns
+from ejournal.ledger.verify import verify_ledger
 
 ORIGIN = "bench.ejournal"
 SECRET = b"benchmark"

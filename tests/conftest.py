@@ -15,8 +15,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ledger.application import Ledger
-from ledger.clock import ManualClock
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.clock import ManualClock
 
 PG_ADMIN_URL = os.environ.get("EJOURNAL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgres"]

@@ -23,16 +23,16 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-import commands as c
-from api.app import create_app
-from api.bootstrap import Services, bootstrap
-from api.settings import Settings
-from api.tables import create_api_tables
-from api.vault import VAULT_KEY_VARIABLE, new_key
-from ledger.actor import SYSTEM_ACTOR, Role
-from ledger.application import Ledger
-from ledger.clock import ManualClock
-from ledger.domain import Account
+from ejournal import commands as c
+from ejournal.api.app import create_app
+from ejournal.api.bootstrap import Services, bootstrap
+from ejournal.api.settings import Settings
+from ejournal.api.tables import create_api_tables
+from ejournal.api.vault import VAULT_KEY_VARIABLE, new_key
+from ejournal.ledger.actor import SYSTEM_ACTOR, Role
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.clock import ManualClock
+from ejournal.ledger.domain import Account
 from tests.commands.school import YEAR, TestSchool, build_school, uid
 from tests.conftest import BACKENDS, _pg_reachable, create_pg_database, drop_pg_database
 

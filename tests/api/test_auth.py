@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-import commands as c
-from api.auth import DEFAULT_SESSION_TTL
-from ledger.actor import SYSTEM_ACTOR
-from ledger.application import Ledger
+from ejournal import commands as c
+from ejournal.api.auth import DEFAULT_SESSION_TTL
+from ejournal.ledger.actor import SYSTEM_ACTOR
+from ejournal.ledger.application import Ledger
 from tests.api.conftest import PASSWORD, World
 
 NEW_PASSWORD = "a much longer new passphrase"

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 
-import commands as c
-from api.auth import Caller
-from api.errors import ApiError
-from ledger.actor import SYSTEM_ACTOR
-from ledger.async_database import AsyncDatabase
+from ejournal import commands as c
+from ejournal.api.auth import Caller
+from ejournal.api.errors import ApiError
+from ejournal.ledger.actor import SYSTEM_ACTOR
+from ejournal.ledger.async_database import AsyncDatabase
 from tests.api.conftest import World, build_world
 
 

@@ -8,15 +8,15 @@ from uuid import UUID
 
 import pytest
 
-from api.app import create_app
-from api.bootstrap import Services, bootstrap
-from api.demo import YEAR
-from api.demo_logins import DEMO_PASSWORD, provision_demo_logins
-from api.lookups import find
-from api.server import _build_demo
-from api.settings import Settings
-from ledger.domain import Guardianship, SchoolClass
-from ledger.recorders import EVENTS_TABLE
+from ejournal.api.app import create_app
+from ejournal.api.bootstrap import Services, bootstrap
+from ejournal.api.demo import YEAR
+from ejournal.api.demo_logins import DEMO_PASSWORD, provision_demo_logins
+from ejournal.api.lookups import find
+from ejournal.api.server import _build_demo
+from ejournal.api.settings import Settings
+from ejournal.ledger.domain import Guardianship, SchoolClass
+from ejournal.ledger.recorders import EVENTS_TABLE
 from tests.api.conftest import TestClient
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from api.app import MAX_BODY_BYTES, create_app
-from api.bootstrap import bootstrap
-from api.errors import API_CATALOGUE
-from api.settings import Settings
-from commands.errors import CATALOGUE
+from ejournal.api.app import MAX_BODY_BYTES, create_app
+from ejournal.api.bootstrap import bootstrap
+from ejournal.api.errors import API_CATALOGUE
+from ejournal.api.settings import Settings
+from ejournal.commands.errors import CATALOGUE
 from tests.api.conftest import TestClient, World
 
 

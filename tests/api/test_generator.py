@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from api.generator import Counts, Plan, district_plan, district_school, generate
-from ledger.application import Ledger
-from ledger.checkpoints import Checkpointer
-from ledger.clock import ManualClock
-from ledger.keys import KeyStore
-from ledger.recorders import EVENTS_TABLE
-from ledger.verify import verify_ledger
+from ejournal.api.generator import Counts, Plan, district_plan, district_school, generate
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.checkpoints import Checkpointer
+from ejournal.ledger.clock import ManualClock
+from ejournal.ledger.keys import KeyStore
+from ejournal.ledger.recorders import EVENTS_TABLE
+from ejournal.ledger.verify import verify_ledger
 from tests.conftest import create_pg_database, drop_pg_database
 
 SEED = 11

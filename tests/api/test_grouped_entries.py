@@ -11,10 +11,10 @@ from uuid import uuid4
 
 import pytest
 
-from api.access_log import Access, GroupedEntries, Row
-from ledger.application import Ledger
-from ledger.async_database import AsyncDatabase
-from ledger.errors import DatabaseUnavailableError
+from ejournal.api.access_log import Access, GroupedEntries, Row
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.async_database import AsyncDatabase
+from ejournal.ledger.errors import DatabaseUnavailableError
 from tests.api.conftest import ledger_with_api_tables
 
 COUNTED = ("SELECT count(*) FROM access_log", ())

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-import commands as c
-from api.vault import PersonalData
-from ledger.actor import SYSTEM_ACTOR
+from ejournal import commands as c
+from ejournal.api.vault import PersonalData
+from ejournal.ledger.actor import SYSTEM_ACTOR
 from tests.api.conftest import ROLES, World
 from tests.commands.school import YEAR, uid
 

@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from api.vault import (
+from ejournal.api.vault import (
     VAULT_KEY_FILE_VARIABLE,
     VAULT_KEY_VARIABLE,
     PersonalData,
@@ -21,7 +21,7 @@ from api.vault import (
     key_from_environment,
     new_key,
 )
-from ledger.application import Ledger
+from ejournal.ledger.application import Ledger
 from tests.api.conftest import World, ledger_with_api_tables
 from tests.commands.school import YEAR
 

@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api.app import openapi_document
+from ejournal.api.app import openapi_document
 from tests.api.conftest import PASSWORD, World, build_world
 from tests.conftest import _pg_reachable, create_pg_database, drop_pg_database
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ledger.application import Ledger
-from ledger.clock import ManualClock
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.clock import ManualClock
 from tests.archive.support import ArchivedYear, build_archived_year
 from tests.conftest import BACKENDS, create_pg_database, drop_pg_database
 

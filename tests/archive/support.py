@@ -8,9 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 from uuid import UUID
 
-import commands as c
-from api.printouts.year_close import YearCloseResult, close_school_year
-from integrity.bagit import (
+from ejournal import commands as c
+from ejournal.api.printouts.year_close import YearCloseResult, close_school_year
+from ejournal.integrity.bagit import (
     BAG_INFO_TXT,
     PAYLOAD_MANIFEST,
     TAG_MANIFEST,
@@ -18,11 +18,11 @@ from integrity.bagit import (
     read_bag_info,
     sha256_file,
 )
-from integrity.note import Ed25519Signer, Verifier, generate_signer
-from ledger.application import Ledger
-from ledger.checkpoints import Checkpointer
-from ledger.clock import ManualClock
-from ledger.signatories import signatory_key_name
+from ejournal.integrity.note import Ed25519Signer, Verifier, generate_signer
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.checkpoints import Checkpointer
+from ejournal.ledger.clock import ManualClock
+from ejournal.ledger.signatories import signatory_key_name
 from tests.commands.school import TestSchool, build_school
 
 ORIGIN = "journal.test-district.ru"

@@ -10,8 +10,8 @@ from pathlib import Path
 import bagit
 import pytest
 
-from integrity.bagit import BagWriter, decode_path, encode_path, verify_bag
-from integrity.errors import ManifestError
+from ejournal.integrity.bagit import BagWriter, decode_path, encode_path, verify_bag
+from ejournal.integrity.errors import ManifestError
 
 
 def make_bag(root: Path) -> Path:

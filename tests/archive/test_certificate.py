@@ -7,20 +7,20 @@ from uuid import UUID
 
 import pytest
 
-from integrity.certificate import (
+from ejournal.integrity.certificate import (
     Certificate,
     document_digest,
     open_certificate,
     sign_certificate,
     verify_document,
 )
-from integrity.errors import (
+from ejournal.integrity.errors import (
     DocumentMismatchError,
     MalformedCertificateError,
     SignatureError,
     UnknownKeyError,
 )
-from integrity.note import generate_signer
+from ejournal.integrity.note import generate_signer
 
 CERTIFICATE = Certificate(
     kind="summary-sheet",

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from api.cli import cli
-from ledger.application import Ledger
-from ledger.clock import ManualClock
-from ledger.keys import KeyStore
+from ejournal.api.cli import cli
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.clock import ManualClock
+from ejournal.ledger.keys import KeyStore
 from tests.archive.support import record_year
 from tests.commands.school import build_school
 

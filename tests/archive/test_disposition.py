@@ -11,24 +11,24 @@ from uuid import uuid4
 
 import pytest
 
-import commands as c
-from api.printouts.year_close import archive_school_year
-from integrity.bagit import PAYLOAD_DIR
-from ledger.actor import SYSTEM_ACTOR
-from ledger.append_only import (
+from ejournal import commands as c
+from ejournal.api.printouts.year_close import archive_school_year
+from ejournal.integrity.bagit import PAYLOAD_DIR
+from ejournal.ledger.actor import SYSTEM_ACTOR
+from ejournal.ledger.append_only import (
     DISPOSITION_ACT_TOPIC,
     PERMITS_TABLE,
 )
-from ledger.archive import ArchivedDocument, verify_archive
-from ledger.clock import ManualClock
-from ledger.domain.disposition import DispositionAct
-from ledger.retention import (
+from ejournal.ledger.archive import ArchivedDocument, verify_archive
+from ejournal.ledger.clock import ManualClock
+from ejournal.ledger.domain.disposition import DispositionAct
+from ejournal.ledger.retention import (
     DEFAULT_SCHEDULE,
     RetentionError,
     remove_payloads,
     school_year_of_log,
 )
-from ledger.verify import verify_ledger
+from ejournal.ledger.verify import verify_ledger
 from tests.archive.support import ORIGIN, ArchivedYear
 from tests.commands.school import refused
 

@@ -11,22 +11,22 @@ import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
 
-from api.printouts.certify import (
+from ejournal.api.printouts.certify import (
     Printout,
     certification_time,
     print_class_journal,
     print_summary_sheet,
     print_weekly_diary,
 )
-from api.printouts.documents import summary_sheet_view
-from api.printouts.render import CertificationBlock, render
-from api.printouts.verify import embedded_data, verify_printout
-from integrity.certificate import open_certificate
-from integrity.errors import DocumentMismatchError
-from integrity.note import generate_signer
-from ledger.application import Ledger
-from ledger.clock import ManualClock
-from ledger.signatories import SignatoryKeyStore
+from ejournal.api.printouts.documents import summary_sheet_view
+from ejournal.api.printouts.render import CertificationBlock, render
+from ejournal.api.printouts.verify import embedded_data, verify_printout
+from ejournal.integrity.certificate import open_certificate
+from ejournal.integrity.errors import DocumentMismatchError
+from ejournal.integrity.note import generate_signer
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.clock import ManualClock
+from ejournal.ledger.signatories import SignatoryKeyStore
 from tests.archive.support import ArchivedYear, checkpointer_for, names, record_year
 from tests.commands.school import MONDAY, build_school
 

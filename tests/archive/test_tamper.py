@@ -16,9 +16,9 @@ from pathlib import Path
 import bagit
 import pytest
 
-from api.printouts.render import render
-from integrity.certificate import Certificate, document_digest, sign_certificate
-from integrity.errors import (
+from ejournal.api.printouts.render import render
+from ejournal.integrity.certificate import Certificate, document_digest, sign_certificate
+from ejournal.integrity.errors import (
     ArchiveFormatError,
     DocumentMismatchError,
     LeafMismatchError,
@@ -29,9 +29,9 @@ from integrity.errors import (
     UnknownKeyError,
     VerificationError,
 )
-from integrity.note import generate_signer
-from ledger.archive import verify_archive
-from ledger.archive_summary import canonical_json, summary_csv
+from ejournal.integrity.note import generate_signer
+from ejournal.ledger.archive import verify_archive
+from ejournal.ledger.archive_summary import canonical_json, summary_csv
 from tests.archive.support import ArchivedYear, remanifest
 
 SHEET = "data/documents/summary-05-A"

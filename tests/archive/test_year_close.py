@@ -12,13 +12,13 @@ import sys
 import bagit
 import pytest
 
-import commands as c
-from integrity.archive import read_entries
-from integrity.certificate import open_certificate
-from ledger.actor import Role
-from ledger.archive import archive_entry_count, verify_archive
-from ledger.domain.certification import DocumentCertification
-from ledger.verify import verify_ledger
+from ejournal import commands as c
+from ejournal.integrity.archive import read_entries
+from ejournal.integrity.certificate import open_certificate
+from ejournal.ledger.actor import Role
+from ejournal.ledger.archive import archive_entry_count, verify_archive
+from ejournal.ledger.domain.certification import DocumentCertification
+from ejournal.ledger.verify import verify_ledger
 from tests.archive.support import ORIGIN, ArchivedYear
 from tests.commands.school import refused
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.application import Ledger
+from ejournal.ledger.application import Ledger
 from tests.commands.school import TestSchool, build_school
 
 

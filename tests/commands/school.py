@@ -17,12 +17,12 @@ from uuid import UUID
 
 import pytest
 
-import commands as c
-from ledger import recorders
-from ledger.actor import SYSTEM_ACTOR, Actor, Role
-from ledger.application import Ledger
-from ledger.domain.values import BellSlot, PeriodScheme, PlanItem
-from ledger.logs import school_log_id
+from ejournal import commands as c
+from ejournal.ledger import recorders
+from ejournal.ledger.actor import SYSTEM_ACTOR, Actor, Role
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.domain.values import BellSlot, PeriodScheme, PlanItem
+from ejournal.ledger.logs import school_log_id
 
 YEAR = 2025
 FIRST_DAY = date(2025, 9, 1)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from uuid import UUID
 
-import commands as c
-from commands import InvalidInput, NotAllowed, NotFound
-from ledger.actor import SYSTEM_ACTOR, Actor, Grant, Role
+from ejournal import commands as c
+from ejournal.commands import InvalidInput, NotAllowed, NotFound
+from ejournal.ledger.actor import SYSTEM_ACTOR, Actor, Grant, Role
 from tests.commands.school import FIRST_DAY, MONDAY, TestSchool, entries, refused
 
 ANSWER = "Ответ на уроке"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import commands as c
-from commands import InvalidInput, NotAllowed
-from ledger.domain import AttestationRecord
+from ejournal import commands as c
+from ejournal.commands import InvalidInput, NotAllowed
+from ejournal.ledger.domain import AttestationRecord
 from tests.commands.school import TestSchool, refused
 
 

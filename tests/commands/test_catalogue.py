@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import commands as c
+from ejournal import commands as c
 
 TESTS = Path(__file__).resolve().parents[1]
 

@@ -6,10 +6,10 @@ import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 
-from api.demo import run_demo
-from ledger.application import Ledger
-from ledger.clock import ManualClock
-from ledger.domain import SchoolYear
+from ejournal.api.demo import run_demo
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.clock import ManualClock
+from ejournal.ledger.domain import SchoolYear
 from tests.commands.school import count_events, entries
 
 

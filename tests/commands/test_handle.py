@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-import commands as c
-from commands import Conflict
-from commands.errors import CATALOGUE, refuse
-from ledger.application import Ledger
-from ledger.errors import ConcurrentWriteError
+from ejournal import commands as c
+from ejournal.commands import Conflict
+from ejournal.commands.errors import CATALOGUE, refuse
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.errors import ConcurrentWriteError
 from tests.commands.school import MONDAY, TestSchool, count_events
 
 COMMANDS_DIR = Path(c.__file__).parent
@@ -22,7 +22,7 @@ def test_every_command_has_one_handler():
     commands = {
         obj
         for module in sorted(p.stem for p in COMMANDS_DIR.glob("[a-z]*.py"))
-        for _, obj in inspect.getmembers(__import__(f"commands.{module}", fromlist=["x"]))
+        for _, obj in inspect.getmembers(__import__(f"ejournal.commands.{module}", fromlist=["x"]))
         if inspect.isclass(obj)
         and issubclass(obj, c.Command)
         and obj is not c.Command

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import commands as c
-from commands import Conflict, InvalidInput, NotFound
-from integrity.leaf import micros
-from ledger.clock import ManualClock
-from ledger.domain import Lesson, ParentMessage
-from ledger.logs import school_log_id
+from ejournal import commands as c
+from ejournal.commands import Conflict, InvalidInput, NotFound
+from ejournal.integrity.leaf import micros
+from ejournal.ledger.clock import ManualClock
+from ejournal.ledger.domain import Lesson, ParentMessage
+from ejournal.ledger.logs import school_log_id
 from tests.commands.school import (
     FIRST_DAY,
     HOLIDAY,

@@ -6,11 +6,18 @@ from datetime import date, time
 from decimal import Decimal
 from uuid import UUID
 
-import commands as c
-from commands import Conflict, InvalidInput, NotAllowed, NotFound
-from ledger.actor import SYSTEM_ACTOR, Actor, Grant, Role
-from ledger.domain import Account, Group, Guardianship, SchoolClass, SchoolYear, ThematicPlan
-from ledger.domain.values import BellSlot, PeriodScheme, PlanItem
+from ejournal import commands as c
+from ejournal.commands import Conflict, InvalidInput, NotAllowed, NotFound
+from ejournal.ledger.actor import SYSTEM_ACTOR, Actor, Grant, Role
+from ejournal.ledger.domain import (
+    Account,
+    Group,
+    Guardianship,
+    SchoolClass,
+    SchoolYear,
+    ThematicPlan,
+)
+from ejournal.ledger.domain.values import BellSlot, PeriodScheme, PlanItem
 from tests.commands.school import FIRST_DAY, YEAR, TestSchool, entries, refused, uid
 
 

@@ -7,12 +7,12 @@ from datetime import timedelta
 
 import pytest
 
-import commands as c
-from ledger.actor import Role
-from ledger.application import Ledger
-from ledger.clock import ManualClock
-from ledger.domain import Lesson
-from ledger.verify import verify_ledger
+from ejournal import commands as c
+from ejournal.ledger.actor import Role
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.clock import ManualClock
+from ejournal.ledger.domain import Lesson
+from ejournal.ledger.verify import verify_ledger
 from tests.commands.school import MONDAY, TestSchool, count_events, entries, refused
 
 

@@ -4,14 +4,14 @@ import base64
 
 import pytest
 
-from integrity.checkpoint import (
+from ejournal.integrity.checkpoint import (
     MAX_TREE_SIZE,
     Checkpoint,
     open_checkpoint,
     sign_checkpoint,
 )
-from integrity.errors import MalformedCheckpointError, OriginMismatchError, UnknownKeyError
-from integrity.note import generate_signer, split_note
+from ejournal.integrity.errors import MalformedCheckpointError, OriginMismatchError, UnknownKeyError
+from ejournal.integrity.note import generate_signer, split_note
 from tests.integrity.vectors import C2SP
 
 EXAMPLE = (C2SP / "tlog-checkpoint-example.note").read_text(encoding="utf-8")
@@ -75,7 +75,7 @@ def test_signed_checkpoint_round_trip() -> None:
 
 
 def test_signed_text_that_is_not_a_checkpoint() -> None:
-    from integrity.note import sign_note
+    from ejournal.integrity.note import sign_note
 
     log = generate_signer("school.example/log")
     with pytest.raises(MalformedCheckpointError, match="too short"):

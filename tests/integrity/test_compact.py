@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from integrity.compact import CompactRange
-from integrity.rfc6962 import EMPTY_ROOT, hash_leaf, root_of
+from ejournal.integrity.compact import CompactRange
+from ejournal.integrity.rfc6962 import EMPTY_ROOT, hash_leaf, root_of
 from tests.integrity import naive
 
 DATA = [b"entry %d" % i for i in range(301)]

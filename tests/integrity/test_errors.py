@@ -4,8 +4,8 @@ import pickle
 
 import pytest
 
-from integrity import errors
-from integrity.errors import (
+from ejournal.integrity import errors
+from ejournal.integrity.errors import (
     ChainError,
     ConsistencyProofError,
     InclusionProofError,
@@ -19,7 +19,7 @@ from integrity.errors import (
     UnknownKeyError,
     VerificationError,
 )
-from integrity.leaf import LeafFormatError
+from ejournal.integrity.leaf import LeafFormatError
 
 
 def test_message_names_where_expected_and_found() -> None:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from integrity.leaf import (
+from ejournal.integrity.leaf import (
     CHAIN_GENESIS,
     LEAF_MAGIC,
     Leaf,
@@ -24,7 +24,7 @@ from integrity.leaf import (
     leaf_hash,
     micros,
 )
-from integrity.rfc6962 import hash_leaf
+from ejournal.integrity.rfc6962 import hash_leaf
 
 KNOWN_PAYLOAD = b'{"mark":"5","student_id":"3f2c6a1e-5b7d-4c8e-9a0f-1b2c3d4e5f60"}'
 

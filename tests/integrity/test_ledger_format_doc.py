@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from integrity.leaf import CHAIN_GENESIS, chain_hash, encode_leaf, leaf_hash
+from ejournal.integrity.leaf import CHAIN_GENESIS, chain_hash, encode_leaf, leaf_hash
 from tests.integrity.test_leaf import KNOWN_LEAF
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "ledger-format.md"

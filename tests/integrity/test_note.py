@@ -5,14 +5,14 @@ import hashlib
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from integrity.errors import (
+from ejournal.integrity.errors import (
     MalformedNoteError,
     MalformedVerifierKeyError,
     SignatureError,
     UnknownKeyError,
     VerificationError,
 )
-from integrity.note import (
+from ejournal.integrity.note import (
     MAX_SIGNATURES,
     Ed25519Signer,
     Verifier,

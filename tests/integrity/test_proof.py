@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from integrity.errors import ConsistencyProofError, InclusionProofError
-from integrity.proof import (
+from ejournal.integrity.errors import ConsistencyProofError, InclusionProofError
+from ejournal.integrity.proof import (
     consistency_proof,
     consistency_proof_from_subtrees,
     inclusion_proof,
@@ -16,7 +16,7 @@ from integrity.proof import (
     verify_consistency,
     verify_inclusion,
 )
-from integrity.rfc6962 import hash_children, hash_leaf, root_of
+from ejournal.integrity.rfc6962 import hash_children, hash_leaf, root_of
 from tests.integrity import naive
 from tests.integrity.vectors import MERKLE, VECTORS, load_json
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from integrity.errors import ConsistencyProofError, InclusionProofError
-from integrity.proof import root_from_inclusion_proof, verify_consistency, verify_inclusion
+from ejournal.integrity.errors import ConsistencyProofError, InclusionProofError
+from ejournal.integrity.proof import root_from_inclusion_proof, verify_consistency, verify_inclusion
 from tests.integrity.vectors import MERKLE, b64, b64_list, load_json, probe_files
 
 INCLUSION = probe_files("inclusion")

@@ -4,8 +4,8 @@ import base64
 
 import pytest
 
-from integrity.checkpoint import Checkpoint, sign_checkpoint
-from integrity.errors import (
+from ejournal.integrity.checkpoint import Checkpoint, sign_checkpoint
+from ejournal.integrity.errors import (
     InclusionProofError,
     MalformedCheckpointError,
     MalformedReceiptError,
@@ -13,10 +13,10 @@ from integrity.errors import (
     SignatureError,
     UnknownKeyError,
 )
-from integrity.note import generate_signer, sign_note
-from integrity.proof import inclusion_proof
-from integrity.receipt import TLOG_PROOF_HEADER, Receipt, verify_receipt
-from integrity.rfc6962 import hash_leaf, root_of
+from ejournal.integrity.note import generate_signer, sign_note
+from ejournal.integrity.proof import inclusion_proof
+from ejournal.integrity.receipt import TLOG_PROOF_HEADER, Receipt, verify_receipt
+from ejournal.integrity.rfc6962 import hash_leaf, root_of
 
 ORIGIN = "school.example/log/2025"
 LOG = generate_signer(ORIGIN)

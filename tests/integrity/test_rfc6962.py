@@ -4,8 +4,8 @@ import hashlib
 
 import pytest
 
-from integrity.compact import CompactRange
-from integrity.rfc6962 import (
+from ejournal.integrity.compact import CompactRange
+from ejournal.integrity.rfc6962 import (
     EMPTY_ROOT,
     LEAF_PREFIX,
     NODE_PREFIX,

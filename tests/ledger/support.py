@@ -12,9 +12,9 @@ from uuid import UUID
 import psycopg
 from eventsourcing.domain import Aggregate, event
 
-from ledger.actor import Actor, Grant, Role
-from ledger.application import Ledger
-from ledger.clock import Clock
+from ejournal.ledger.actor import Actor, Grant, Role
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.clock import Clock
 
 TEACHER = Actor(
     account_id=UUID(int=7),

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from ledger.application import Ledger
-from ledger.async_database import AsyncDatabase
-from ledger.clock import ManualClock
-from ledger.errors import DatabaseUnavailableError, NotInMemory
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.async_database import AsyncDatabase
+from ejournal.ledger.clock import ManualClock
+from ejournal.ledger.errors import DatabaseUnavailableError, NotInMemory
 from tests.ledger.support import two_processes, write_line, write_notebooks
 
 

@@ -9,22 +9,22 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import cli
-from integrity.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
-from integrity.errors import (
+from ejournal.api.cli import cli
+from ejournal.integrity.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from ejournal.integrity.errors import (
     ChainError,
     LeafMismatchError,
     MissingEntryError,
     RootMismatchError,
     UnknownKeyError,
 )
-from integrity.leaf import CHAIN_GENESIS, chain_hash, encode_leaf, leaf_hash
-from integrity.note import generate_signer
-from ledger.application import Ledger
-from ledger.checkpoints import Checkpointer
-from ledger.keys import KeyStore, KeyStoreError
-from ledger.replay import COLUMN_NAMES, leaf_of_row
-from ledger.verify import verify_ledger
+from ejournal.integrity.leaf import CHAIN_GENESIS, chain_hash, encode_leaf, leaf_hash
+from ejournal.integrity.note import generate_signer
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.checkpoints import Checkpointer
+from ejournal.ledger.keys import KeyStore, KeyStoreError
+from ejournal.ledger.replay import COLUMN_NAMES, leaf_of_row
+from ejournal.ledger.verify import verify_ledger
 from tests.ledger.support import Forger, write_notebooks
 
 ORIGIN = "test.ejournal"
@@ -207,7 +207,7 @@ def rebuild_whole_log_and_resign(
 
 
 def verify_ledger_root(ledger: Ledger) -> bytes:
-    from ledger.replay import LogReplay
+    from ejournal.ledger.replay import LogReplay
 
     replay = LogReplay(LOG)
     for row in all_rows(ledger):
@@ -395,7 +395,7 @@ def test_schedule_signs_due_checkpoints_in_the_background(ledger: Ledger, keys: 
     # I5: every N entries, without anyone asking.
     import time
 
-    from ledger.checkpoints import CheckpointSchedule
+    from ejournal.ledger.checkpoints import CheckpointSchedule
 
     signer = checkpointer(ledger, keys, every_entries=3)
     schedule = CheckpointSchedule(signer, poll_seconds=0.05)

@@ -20,13 +20,13 @@ from uuid import UUID
 import pytest
 from eventsourcing.domain import Aggregate, event
 
-import commands as c
-from ledger.actor import SYSTEM_ACTOR, Actor, Role
-from ledger.application import Ledger
-from ledger.clock import ManualClock
-from ledger.database import Database
-from ledger.errors import ConcurrentWriteError
-from ledger.verify import verify_ledger
+from ejournal import commands as c
+from ejournal.ledger.actor import SYSTEM_ACTOR, Actor, Role
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.clock import ManualClock
+from ejournal.ledger.database import Database
+from ejournal.ledger.errors import ConcurrentWriteError
+from ejournal.ledger.verify import verify_ledger
 from tests.commands.school import MONDAY, build_school
 
 COMMANDS_PER_WRITER = 500

@@ -10,9 +10,9 @@ from uuid import uuid4
 import psycopg
 import pytest
 
-from ledger.actor import Role
-from ledger.application import Ledger
-from ledger.config import BadDatabaseURLError, persistence_env
+from ejournal.ledger.actor import Role
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.config import BadDatabaseURLError, persistence_env
 from tests.ledger.support import TEACHER, write_notebooks
 
 

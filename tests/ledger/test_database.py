@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from eventsourcing.persistence import ProgrammingError
 
-from ledger.application import Ledger
+from ejournal.ledger.application import Ledger
 
 
 def test_a_read_transaction_writes_nothing(ledger: Ledger) -> None:

@@ -9,9 +9,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import Mapper
 
-from ledger.actor import SYSTEM_ACTOR, Grant, Role
-from ledger.application import Ledger
-from ledger.domain import (
+from ejournal.ledger.actor import SYSTEM_ACTOR, Grant, Role
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.domain import (
     Account,
     AttestationRecord,
     Lesson,
@@ -20,10 +20,10 @@ from ledger.domain import (
     TeachingAssignment,
     ThematicPlan,
 )
-from ledger.domain.ids import natural_id
-from ledger.domain.lesson import Homework
-from ledger.domain.values import BellSlot, DateRange, Period, PlanItem, WorkType
-from ledger.transcoder import default_transcoder
+from ejournal.ledger.domain.ids import natural_id
+from ejournal.ledger.domain.lesson import Homework
+from ejournal.ledger.domain.values import BellSlot, DateRange, Period, PlanItem, WorkType
+from ejournal.ledger.transcoder import default_transcoder
 
 AT = datetime(2025, 9, 1, 6, 0, tzinfo=UTC)
 SCHOOL = UUID(int=1)

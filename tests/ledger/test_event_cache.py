@@ -10,12 +10,12 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from ledger.actor import Role
-from ledger.application import Ledger
-from ledger.clock import ManualClock
-from ledger.domain.disposition import DispositionAct
-from ledger.errors import ConcurrentWriteError
-from ledger.event_cache import EventCache
+from ejournal.ledger.actor import Role
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.clock import ManualClock
+from ejournal.ledger.domain.disposition import DispositionAct
+from ejournal.ledger.errors import ConcurrentWriteError
+from ejournal.ledger.event_cache import EventCache
 from tests.ledger.support import TEACHER, two_processes, write_line, write_notebooks
 
 LOG = "test/log"

@@ -17,9 +17,12 @@ from eventsourcing.tests.persistence import (
     NonInterleavingNotificationIDsBaseCase,
 )
 
-from ledger.database import Database
-from ledger.recorders import ChainedPostgresApplicationRecorder, ChainedSQLiteApplicationRecorder
-from ledger.verify import verify_ledger
+from ejournal.ledger.database import Database
+from ejournal.ledger.recorders import (
+    ChainedPostgresApplicationRecorder,
+    ChainedSQLiteApplicationRecorder,
+)
+from ejournal.ledger.verify import verify_ledger
 from tests.conftest import _pg_reachable, create_pg_database, drop_pg_database
 
 

@@ -8,12 +8,12 @@ from collections.abc import Callable
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import cli
-from integrity.errors import ChainError, LeafMismatchError, MissingEntryError
-from ledger.actor import Role
-from ledger.application import Ledger
-from ledger.recorders import SERVER_CHAINED_EVENTS
-from ledger.verify import verify_ledger
+from ejournal.api.cli import cli
+from ejournal.integrity.errors import ChainError, LeafMismatchError, MissingEntryError
+from ejournal.ledger.actor import Role
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.recorders import SERVER_CHAINED_EVENTS
+from ejournal.ledger.verify import verify_ledger
 from tests.ledger.support import TEACHER, Forger, Notebook, write_notebooks
 
 runner = CliRunner()

@@ -7,9 +7,9 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-import commands as c
-from api.mail.outbox import Mailer
-from ledger.actor import Actor
+from ejournal import commands as c
+from ejournal.api.mail.outbox import Mailer
+from ejournal.ledger.actor import Actor
 from tests.api.conftest import World
 from tests.commands.school import YEAR
 from tests.mail.conftest import Smtp

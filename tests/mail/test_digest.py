@@ -10,10 +10,10 @@ from datetime import date
 
 from pypdf import PdfReader
 
-from ledger.recorders import EVENTS_TABLE
-from projections.invalidation import FixedRules, RuleSet
-from projections.projector import Projector
-from projections.tables import Operation
+from ejournal.ledger.recorders import EVENTS_TABLE
+from ejournal.projections.invalidation import FixedRules, RuleSet
+from ejournal.projections.projector import Projector
+from ejournal.projections.tables import Operation
 from tests.api.conftest import World
 from tests.mail.conftest import Smtp
 from tests.mail.support import (

@@ -7,14 +7,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from uuid import uuid4
 
-import commands as c
-from api.app import create_app
-from api.bootstrap import bootstrap
-from api.settings import Settings
-from api.vault import VAULT_KEY_VARIABLE, new_key
-from ledger.actor import SYSTEM_ACTOR
-from ledger.domain import MailSubscription
-from ledger.recorders import EVENTS_TABLE
+from ejournal import commands as c
+from ejournal.api.app import create_app
+from ejournal.api.bootstrap import bootstrap
+from ejournal.api.settings import Settings
+from ejournal.api.vault import VAULT_KEY_VARIABLE, new_key
+from ejournal.ledger.actor import SYSTEM_ACTOR
+from ejournal.ledger.domain import MailSubscription
+from ejournal.ledger.recorders import EVENTS_TABLE
 from tests.api.conftest import TestClient, World
 from tests.commands.school import YEAR, refused
 from tests.mail.conftest import Smtp

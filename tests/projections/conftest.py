@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ledger.application import Ledger
-from ledger.clock import ManualClock
-from projections.projector import Projector
-from projections.queries import Queries
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.clock import ManualClock
+from ejournal.projections.projector import Projector
+from ejournal.projections.queries import Queries
 from tests.commands.school import TestSchool, build_school
 
 MOSCOW = ZoneInfo("Europe/Moscow")

@@ -11,16 +11,16 @@ from uuid import UUID, uuid4
 import pytest
 from typer.testing import CliRunner
 
-import commands as c
-from api.cli import cli
-from ledger.actor import Actor, Role
-from ledger.clock import ManualClock
-from ledger.verify import verify_ledger
-from ledger.working_days import CalendarError, WorkingCalendar
-from projections.invalidation import FixedRules
-from projections.projector import Projector
-from projections.queries import Queries
-from projections.reentry import InvalidationQueries
+from ejournal import commands as c
+from ejournal.api.cli import cli
+from ejournal.ledger.actor import Actor, Role
+from ejournal.ledger.clock import ManualClock
+from ejournal.ledger.verify import verify_ledger
+from ejournal.ledger.working_days import CalendarError, WorkingCalendar
+from ejournal.projections.invalidation import FixedRules
+from ejournal.projections.projector import Projector
+from ejournal.projections.queries import Queries
+from ejournal.projections.reentry import InvalidationQueries
 from tests.commands.school import TestSchool, refused
 from tests.projections.conftest import moscow
 

@@ -11,17 +11,17 @@ from typing import Any
 
 import pytest
 
-import commands as c
-from ledger.application import Ledger
-from ledger.clock import ManualClock
-from ledger.recorders import EVENTS_TABLE
-from projections import storage
-from projections.decoding import PayloadDecoder
-from projections.handlers import HANDLERS
-from projections.invalidation import FixedRules, RuleSet
-from projections.projector import Projector
-from projections.queries import Queries
-from projections.tables import SCHEMA_VERSION, TRACKING_TABLE, Operation
+from ejournal import commands as c
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.clock import ManualClock
+from ejournal.ledger.recorders import EVENTS_TABLE
+from ejournal.projections import storage
+from ejournal.projections.decoding import PayloadDecoder
+from ejournal.projections.handlers import HANDLERS
+from ejournal.projections.invalidation import FixedRules, RuleSet
+from ejournal.projections.projector import Projector
+from ejournal.projections.queries import Queries
+from ejournal.projections.tables import SCHEMA_VERSION, TRACKING_TABLE, Operation
 from tests.commands.school import TestSchool, count_events
 from tests.ledger.support import write_notebooks
 from tests.projections.conftest import moscow
@@ -226,7 +226,7 @@ def test_project_command(database_url: str, ledger: Ledger, school: TestSchool) 
     # The CLI: `ejournal project` catches up, `--rebuild` replays from the start.
     from typer.testing import CliRunner
 
-    from api.cli import cli
+    from ejournal.api.cli import cli
 
     runner = CliRunner()
     result = runner.invoke(cli, ["project", "--database-url", database_url])

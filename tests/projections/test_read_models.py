@@ -10,11 +10,11 @@ from uuid import UUID
 
 import pytest
 
-import commands as c
-from ledger.clock import ManualClock
-from projections.errors import NotProjected
-from projections.projector import Projector
-from projections.queries import Queries
+from ejournal import commands as c
+from ejournal.ledger.clock import ManualClock
+from ejournal.projections.errors import NotProjected
+from ejournal.projections.projector import Projector
+from ejournal.projections.queries import Queries
 from tests.commands.school import TestSchool
 from tests.projections.conftest import moscow
 

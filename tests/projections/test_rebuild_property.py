@@ -21,13 +21,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import commands as c
-from ledger.actor import Actor
-from ledger.application import Ledger
-from ledger.clock import ManualClock
-from ledger.domain.values import ATTESTATION_VALUES, PlanItem
-from projections import storage
-from projections.projector import Projector
+from ejournal import commands as c
+from ejournal.ledger.actor import Actor
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.clock import ManualClock
+from ejournal.ledger.domain.values import ATTESTATION_VALUES, PlanItem
+from ejournal.projections import storage
+from ejournal.projections.projector import Projector
 from tests.commands.school import TestSchool, build_school
 from tests.conftest import BACKENDS, create_pg_database, drop_pg_database
 from tests.projections.conftest import MOSCOW

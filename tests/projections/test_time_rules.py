@@ -7,14 +7,14 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-import commands as c
-from ledger.actor import SYSTEM_ACTOR
-from ledger.application import Ledger
-from ledger.clock import ManualClock
-from ledger.domain.values import PlanItem
-from projections.monitor import Flag
-from projections.projector import Projector
-from projections.queries import Queries
+from ejournal import commands as c
+from ejournal.ledger.actor import SYSTEM_ACTOR
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.clock import ManualClock
+from ejournal.ledger.domain.values import PlanItem
+from ejournal.projections.monitor import Flag
+from ejournal.projections.projector import Projector
+from ejournal.projections.queries import Queries
 from tests.commands.school import YEAR, TestSchool, build_school
 from tests.projections.conftest import moscow
 

@@ -1,0 +1,217 @@
+"""The composition root: everything the HTTP layer uses, wired once from ``Settings``.
+
+Nothing else builds a ``Ledger``, an authenticator or a vault for the server; tests wire theirs
+the same way (with a manual clock and cheaper password hashing if they wish), so what they test is
+what runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Protocol
+
+from ejournal.api.access_log import AccessLog, GroupedEntries
+from ejournal.api.auth import DEFAULT_SESSION_TTL, Authenticator
+from ejournal.api.credentials import CredentialStore, LoginThrottle, ThrottlePolicy
+from ejournal.api.mail.addresses import digest_key
+from ejournal.api.mail.outbox import Mailer
+from ejournal.api.mail.schedule import DigestSchedule
+from ejournal.api.mail.settings import MailSettings
+from ejournal.api.mail.tables import create_mail_tables
+from ejournal.api.passwords import OWASP, Argon2Parameters
+from ejournal.api.reads import ReadModels
+from ejournal.api.sessions import SessionStore
+from ejournal.api.settings import Settings
+from ejournal.api.tables import create_api_tables, startup_lock
+from ejournal.api.vault import Vault, key_from_environment
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.async_database import AsyncDatabase
+from ejournal.ledger.checkpoints import Checkpointer, CheckpointSchedule
+from ejournal.ledger.clock import Clock, system_clock
+from ejournal.ledger.errors import LedgerError
+from ejournal.ledger.keys import KeyStore, secret_from_environment
+from ejournal.ledger.working_days import WorkingCalendar
+from ejournal.projections.projector import Projector
+from ejournal.projections.storage import TRACKING_QUERY
+
+SESSION_TTL_VARIABLE = "EJOURNAL_SESSION_TTL_SECONDS"
+
+log = logging.getLogger("ejournal.api")
+
+
+class BackgroundProjector(Protocol):
+    """What the server needs of the projector: start it, stop it, and ask whether it runs."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def lag(self) -> int: ...
+
+    @property
+    def running(self) -> bool: ...
+
+
+@dataclass(kw_only=True)
+class Services:
+    """The server's dependencies; ``close`` releases them."""
+
+    settings: Settings
+    ledger: Ledger
+    auth: Authenticator
+    access_log: AccessLog
+    vault: Vault | None
+    """None when no key-encryption key is configured: personal data is then refused (503)."""
+    reads: ReadModels
+    aio: AsyncDatabase | None = None
+    """The statements requests run on the event loop (PostgreSQL); None on SQLite."""
+    diary_log: GroupedEntries | None = None
+    """The access log of diaries read on the event loop, with the read models' version (with
+    ``aio``)."""
+    projector: BackgroundProjector | None = None
+    checkpoints: CheckpointSchedule | None = None
+    """Signs due checkpoints in the background; None without a signing key and its secret."""
+    mail: Mailer | None = None
+    """Parents' e-mail (п. 1.6); None without an SMTP server (``EJOURNAL_SMTP_HOST``) or a vault."""
+    mail_schedule: DigestSchedule | None = None
+    """Plans the weekly digest and delivers the outbox in the background."""
+    follow: bool = True
+    """Whether the projector follows the ledger in the background while the app runs."""
+    closed: bool = field(default=False, init=False)
+
+    def start(self) -> None:
+        if self.follow and self.projector is not None and not self.projector.running:
+            self.projector.start()
+        if self.follow and self.checkpoints is not None and not self.checkpoints.running:
+            self.checkpoints.start()
+        if self.follow and self.mail_schedule is not None and not self.mail_schedule.running:
+            self.mail_schedule.start()
+
+    def stop(self) -> None:
+        if self.projector is not None and self.projector.running:
+            self.projector.stop()
+        if self.checkpoints is not None and self.checkpoints.running:
+            self.checkpoints.stop()
+        if self.mail_schedule is not None and self.mail_schedule.running:
+            self.mail_schedule.stop()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.stop()
+        self.ledger.close()
+
+    def database_reachable(self) -> bool:
+        try:
+            with self.ledger.database.transaction(write=False) as cursor:
+                cursor.execute("SELECT 1")
+                cursor.fetchone()
+        except Exception:  # any failure means "not ready"; /ready reports it, it does not raise
+            return False
+        return True
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    environ: Mapping[str, str] = os.environ,
+    hashing: Argon2Parameters = OWASP,
+    throttle: ThrottlePolicy | None = None,
+    session_ttl: timedelta | None = None,
+    follow: bool = True,
+) -> Services:
+    """Build the server's services from ``settings`` and the environment.
+
+    The vault's key-encryption key comes from ``EJOURNAL_VAULT_KEY`` (base64) or
+    ``EJOURNAL_VAULT_KEY_FILE``; the session lifetime from ``EJOURNAL_SESSION_TTL_SECONDS``.
+    The working-day calendar of breach reports (п. 4.3) adds ``EJOURNAL_HOLIDAYS`` and
+    ``EJOURNAL_WORKING_WEEKENDS``. ``follow=False`` keeps the projector from following the ledger
+    in the background: tests then drive it themselves (``services.projector.catch_up()``). Raises
+    ``LedgerError`` if the database cannot be opened, ``VaultError`` for a malformed vault key and
+    ``CalendarError`` for a malformed calendar setting.
+    """
+    calendar = WorkingCalendar.from_settings(environ)
+    ledger = Ledger(database_url=settings.database_url, clock=clock, calendar=calendar)
+    try:
+        database = ledger.database
+        with startup_lock(database):
+            create_api_tables(database)
+            create_mail_tables(database)
+            projector = Projector(ledger)
+        if session_ttl is None:
+            seconds = environ.get(SESSION_TTL_VARIABLE)
+            session_ttl = timedelta(seconds=int(seconds)) if seconds else DEFAULT_SESSION_TTL
+        auth = Authenticator(
+            ledger,
+            CredentialStore(database),
+            SessionStore(database),
+            LoginThrottle(database, throttle or ThrottlePolicy()),
+            session_ttl=session_ttl,
+            hashing=hashing,
+        )
+        kek = key_from_environment(environ)
+        if kek is None:
+            log.warning("no EJOURNAL_VAULT_KEY: personal data cannot be stored or read")
+        vault = Vault(database, kek) if kek is not None else None
+        mail = _mailer(ledger, vault, kek, environ)
+        aio = AsyncDatabase.beside(database)
+        return Services(
+            settings=settings,
+            ledger=ledger,
+            auth=auth,
+            access_log=AccessLog(database),
+            vault=vault,
+            reads=ReadModels(ledger),
+            aio=aio,
+            diary_log=GroupedEntries(aio, TRACKING_QUERY) if aio is not None else None,
+            projector=projector,
+            checkpoints=_checkpoint_schedule(settings, ledger, environ),
+            mail=mail,
+            mail_schedule=DigestSchedule(mail) if mail is not None else None,
+            follow=follow,
+        )
+    except BaseException:
+        ledger.close()
+        raise
+
+
+def _checkpoint_schedule(
+    settings: Settings, ledger: Ledger, environ: Mapping[str, str]
+) -> CheckpointSchedule | None:
+    """Due checkpoints signed in the background (I5), if a signing key can be unsealed."""
+    keys = KeyStore(ledger.database, clock=ledger.clock)
+    try:
+        signers = keys.signers(secret_from_environment(environ))
+    except LedgerError as e:
+        log.warning("checkpoints are not signed automatically: %s", e)
+        return None
+    checkpointer = Checkpointer(
+        ledger.database,
+        origin=settings.origin,
+        signers=signers,
+        verifiers=keys.verifiers(),
+        clock=ledger.clock,
+        every_entries=settings.checkpoint_every_entries,
+        every_seconds=settings.checkpoint_every_seconds,
+    )
+    return CheckpointSchedule(checkpointer)
+
+
+def _mailer(
+    ledger: Ledger, vault: Vault | None, kek: bytes | None, environ: Mapping[str, str]
+) -> Mailer | None:
+    """Parents' e-mail (п. 1.6), if an SMTP server is configured and addresses can be kept in the
+    vault. Raises ``MailSettingsError`` for a malformed setting."""
+    settings = MailSettings.from_environment(environ)
+    if settings is None:
+        return None
+    if vault is None or kek is None:
+        log.warning("EJOURNAL_SMTP_HOST is set but there is no vault key: e-mail is off")
+        return None
+    return Mailer(ledger, settings, vault=vault, address_key=digest_key(kek))

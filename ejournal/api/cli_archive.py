@@ -1,0 +1,230 @@
+"""``ejournal`` commands for archives and backups (п. 1.1, 2.10–2.11, I7).
+
+Registered on the main ``cli`` app when ``api.cli`` is imported.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from ejournal.api.cli import (
+    DatabaseURL,
+    JsonOutput,
+    KeysFile,
+    _checkpointer,
+    _fail,
+    _failure_json,
+    _open,
+    _read_verifiers,
+    cli,
+    console,
+    errors,
+)
+from ejournal.api.settings import Settings
+from ejournal.integrity.errors import VerificationError
+from ejournal.ledger.archive import archive_entry_count, verify_archive
+from ejournal.ledger.backup import backup as backup_database
+from ejournal.ledger.backup import restore as restore_database
+from ejournal.ledger.errors import LedgerError
+from ejournal.ledger.keys import KeyStore
+from ejournal.ledger.logs import school_log_id
+
+
+@cli.command("verify-archive")
+def verify_archive_command(
+    path: Annotated[Path, typer.Argument(help="The school-year archive (a BagIt bag).")],
+    keys: KeysFile = None,
+    as_json: JsonOutput = False,
+) -> None:
+    """Verify a school-year archive offline: manifests, every leaf, the chain, roots, signatures,
+    consistency, and each summary sheet against the one recomputed from the entries."""
+    verifiers = _read_verifiers(keys) if keys is not None else None
+    try:
+        if not as_json and sys.stderr.isatty():
+            columns = (TextColumn("verifying"), BarColumn(), MofNCompleteColumn())
+            with Progress(*columns, console=errors, transient=True) as bar:
+                task = bar.add_task("verify", total=archive_entry_count(path))
+                report = verify_archive(
+                    path,
+                    verifiers=verifiers,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+        else:
+            report = verify_archive(path, verifiers=verifiers)
+    except (VerificationError, LedgerError, OSError) as error:
+        if as_json:
+            failure = (
+                _failure_json(error)
+                if isinstance(error, VerificationError)
+                else {"ok": False, "error": type(error).__name__, "message": str(error)}
+            )
+            print(json.dumps(failure, ensure_ascii=False))
+        else:
+            console.print(f"[bold red]FAILED[/] {type(error).__name__}: {error}")
+        raise typer.Exit(1) from error
+    if as_json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+        return
+    console.print(
+        f"[bold green]OK[/] {report.log_id}: {report.entries} entries, "
+        f"{report.checkpoints} checkpoints, root {report.root.hex()}"
+    )
+    for check in report.checks:
+        console.print(f"  ✓ {check}")
+
+
+@cli.command()
+def archive(
+    school: Annotated[str, typer.Option(help="School ID.")],
+    year: Annotated[int, typer.Option(help="Start year of the school year, e.g. 2025.")],
+    out: Annotated[Path, typer.Option(help="Directory to write the bag into.")],
+    database_url: DatabaseURL = None,
+) -> None:
+    """Archive a school year's log as it stands, up to a new signed checkpoint, and verify it.
+
+    Year close with certified summary sheets runs through the head's certification (the API);
+    this command re-exports a log, e.g. for an auditor.
+    """
+    from uuid import UUID
+
+    from ejournal.api.printouts.year_close import archive_school_year
+
+    settings, ledger = _open(database_url)
+    try:
+        checkpointer = _checkpointer(settings, ledger)
+        checkpointer.checkpoint(school_log_id(UUID(school), year))
+        path, report = archive_school_year(
+            ledger,
+            checkpointer=checkpointer,
+            checkpoint_verifiers=KeyStore(ledger.database).verifiers(),
+            school_id=UUID(school),
+            year_start=year,
+            out=out,
+        )
+    except (LedgerError, VerificationError, ValueError) as e:
+        _fail(str(e), code=1)
+    finally:
+        ledger.close()
+    console.print(f"archive written to {path}: {report.entries} entries, verified")
+
+
+@cli.command()
+def backup(
+    destination: Annotated[Path, typer.Argument(help="File (SQLite) or directory (PostgreSQL).")],
+    database_url: DatabaseURL = None,
+) -> None:
+    """Take a consistent online backup of the database."""
+    settings = Settings.from_environment(database_url=database_url)
+    try:
+        info = backup_database(settings.database_url, destination)
+    except LedgerError as e:
+        _fail(str(e), code=1)
+    console.print(f"backup ({info.method}) written to {info.path}, {info.size} bytes")
+    if info.sha256:
+        console.print(f"  sha256 {info.sha256}")
+
+
+@cli.command()
+def restore(
+    source: Annotated[Path, typer.Argument(help="A backup written by `ejournal backup`.")],
+    database_url: DatabaseURL = None,
+    keys: KeysFile = None,
+) -> None:
+    """Restore a backup into an empty database; succeeds only if the restored ledger verifies."""
+    settings = Settings.from_environment(database_url=database_url)
+    verifiers = _read_verifiers(keys) if keys is not None else None
+    try:
+        report = restore_database(
+            source, settings.database_url, origin=settings.origin, verifiers=verifiers
+        )
+    except LedgerError as e:
+        _fail(str(e), code=1)
+    console.print(
+        f"[bold green]restored and verified[/] ({report.method}): "
+        f"{report.ledger.entries} entries in {len(report.ledger.logs)} logs; "
+        f"trusted keys: {report.keys_source}"
+    )
+
+
+SIGNATORY_PASSPHRASE_VARIABLE = "EJOURNAL_SIGNATORY_PASSPHRASE"
+
+
+@cli.command("close-year")
+def close_year(
+    school: Annotated[str, typer.Option(help="School ID.")],
+    year: Annotated[int, typer.Option(help="Start year of the school year, e.g. 2025.")],
+    head: Annotated[str, typer.Option(help="The head's login: the signer of the summary sheets.")],
+    out: Annotated[Path, typer.Option(help="New directory for the archive.")],
+    new_key: Annotated[
+        bool, typer.Option("--new-key", help="Create the head's certifying key first.")
+    ] = False,
+    database_url: DatabaseURL = None,
+) -> None:
+    """Close a school year (п. 2.11): close its journals, certify each class's summary sheet with
+    the head's key (EJOURNAL_SIGNATORY_PASSPHRASE), sign the final checkpoint, write the archive."""
+    import os
+    from uuid import UUID
+
+    from ejournal import commands as c
+    from ejournal.api.printouts.year_close import close_school_year
+    from ejournal.ledger.domain import Account
+    from ejournal.ledger.signatories import SignatoryKeyStore
+
+    secret = os.environ.get(SIGNATORY_PASSPHRASE_VARIABLE, "").encode()
+    if not secret:
+        _fail(f"set {SIGNATORY_PASSPHRASE_VARIABLE}: the head's certifying key is sealed with it")
+    settings, ledger = _open(database_url)
+    try:
+        account_id = Account.create_id(login=head)
+        actor = c.actor_for(ledger, account_id)
+        person_id = ledger.get(account_id).person_id
+        signatories = SignatoryKeyStore(ledger.database, clock=ledger.clock)
+        if new_key:
+            signatories.create(person_id, secret)
+        result = close_school_year(
+            ledger,
+            checkpointer=_checkpointer(settings, ledger),
+            checkpoint_verifiers=KeyStore(ledger.database).verifiers(),
+            actor=actor,
+            signer=signatories.signer(person_id, secret),
+            school_id=UUID(school),
+            year_start=year,
+            out=out,
+        )
+    except (LedgerError, VerificationError, c.CommandError, ValueError, FileExistsError) as e:
+        _fail(f"{type(e).__name__}: {e}", code=1)
+    finally:
+        ledger.close()
+    console.print(
+        f"school year {year}/{year + 1} closed; {len(result.sheets)} summary sheets certified; "
+        f"final checkpoint at size {result.final_checkpoint.size}; archive {result.archive}"
+    )
+
+
+@cli.command()
+def dispose(
+    log: Annotated[str, typer.Option(help="The school year's log, school/<id>/<YYYY>-<YYYY>.")],
+    reason: Annotated[str, typer.Option(help="Why, for the disposition act (e.g. the order).")],
+    database_url: DatabaseURL = None,
+) -> None:
+    """Remove the expired payloads of a school year's log per the retention schedule, recording
+    a disposition act; every leaf stays, so the ledger and its archives still verify."""
+    from ejournal import commands as c
+    from ejournal.ledger.actor import SYSTEM_ACTOR
+
+    _, ledger = _open(database_url)
+    try:
+        result = c.handle(
+            c.DisposeExpiredRecords(actor=SYSTEM_ACTOR, log_id=log, reason=reason), ledger
+        )
+    except (LedgerError, c.CommandError) as e:
+        _fail(f"{type(e).__name__}: {e}", code=1)
+    finally:
+        ledger.close()
+    console.print(f"disposition act {result.act_id}: {result.removed} payloads removed from {log}")

@@ -1,0 +1,70 @@
+"""``ejournal generate``: a deterministic district (or part of one) written through the commands.
+
+Registered on the main ``cli`` app when ``api.cli`` is imported.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ejournal.api.cli import DatabaseURL, cli, console
+from ejournal.api.generator import Counts, count_events, district_plan, generate
+from ejournal.api.settings import Settings
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.clock import ManualClock
+
+
+@cli.command("generate")
+def generate_command(
+    database_url: DatabaseURL = None,
+    schools: Annotated[int, typer.Option(help="Schools in the district.")] = 53,
+    seed: Annotated[int, typer.Option(help="Everything follows from the seed.")] = 2025,
+    weeks: Annotated[
+        int | None,
+        typer.Option(help="Only the year's first weeks (without June's exams); default: all."),
+    ] = None,
+    parallels: Annotated[
+        int | None, typer.Option(help="Classes per grade in every school (default: drawn, 1–4).")
+    ] = None,
+) -> None:
+    """Generate a district's school year through the commands; run it again to resume."""
+    settings = Settings.from_environment(database_url=database_url)
+    clock = ManualClock(datetime(2025, 8, 1, tzinfo=UTC))
+    ledger = Ledger(database_url=settings.database_url, clock=clock)
+    plan = district_plan(schools=schools, seed=seed, weeks=weeks, parallels=parallels)
+    pupils = sum(s.students for s in plan.schools)
+    console.print(f"{len(plan.schools)} schools, {pupils} pupils, {plan.units()} units of work")
+    started = time.monotonic()
+    try:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar:
+            task = bar.add_task("generating", total=plan.units())
+
+            def progress(what: str, counts: Counts) -> None:
+                bar.update(
+                    task,
+                    completed=counts.units + counts.skipped_units,
+                    description=f"{what[-40:]:<40} {counts.commands:>10,} commands",
+                )
+
+            _, counts = generate(ledger, clock, plan, progress=progress)
+        seconds = max(time.monotonic() - started, 1e-9)
+        console.print(
+            f"{counts.units} units written ({counts.skipped_units} already there) "
+            f"in {seconds:.0f} s: {counts.commands:,} commands, {counts.lessons:,} lessons, "
+            f"{counts.marks:,} marks, "
+            f"{counts.period_marks:,} attestation marks; the ledger holds "
+            f"{count_events(ledger):,} events"
+        )
+    finally:
+        ledger.close()

@@ -1,0 +1,79 @@
+"""``ejournal digest``: plan and send the weekly e-mail digest of a week (п. 1.6).
+
+Registered on the main ``cli`` app when ``api.cli`` is imported. Safe to run again, and beside the
+server's own schedule: the outbox sends each week to each address once (``api.mail.outbox``).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+
+from ejournal.api.cli import DatabaseURL, _fail, _open, cli, console
+from ejournal.api.mail.addresses import digest_key
+from ejournal.api.mail.digest import parse_week
+from ejournal.api.mail.outbox import Mailer
+from ejournal.api.mail.settings import MailSettings, MailSettingsError
+from ejournal.api.mail.tables import create_mail_tables
+from ejournal.api.tables import startup_lock
+from ejournal.api.vault import Vault, VaultError, key_from_environment
+
+
+@cli.command()
+def digest(
+    week: Annotated[str, typer.Option("--week", help="The ISO week, e.g. 2025-W36.")],
+    database_url: DatabaseURL = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Send a week whose digest is not due yet (it is then final)."),
+    ] = False,
+) -> None:
+    """Put a week's digest in the outbox for every active subscription and deliver everything due
+    (also retries and confirmations). Running it again sends nothing twice."""
+    try:
+        monday = parse_week(week)
+    except ValueError:
+        _fail(f"--week must be an ISO week YYYY-Www, e.g. 2025-W36, not {week!r}")
+    try:
+        settings = MailSettings.from_environment(os.environ)
+        kek = key_from_environment(os.environ)
+    except (MailSettingsError, VaultError) as e:
+        _fail(str(e))
+    if settings is None:
+        _fail("EJOURNAL_SMTP_HOST is not set: no mail server to send through")
+    if kek is None:
+        _fail("EJOURNAL_VAULT_KEY (or _FILE) is not set: the addresses cannot be read")
+    _, ledger = _open(database_url)
+    try:
+        with startup_lock(ledger.database):  # a server may be creating them at this moment
+            create_mail_tables(ledger.database)
+        mailer = Mailer(
+            ledger, settings, vault=Vault(ledger.database, kek), address_key=digest_key(kek)
+        )
+        due = mailer.due_week()
+        if not force and monday > parse_week(due):
+            _fail(f"the digest of {week} is not due yet (the latest due week is {due}); --force")
+        if monday < parse_week(due) - timedelta(weeks=5):
+            console.print(f"note: {week} is more than five weeks old")
+        added = mailer.plan_week(week)
+        report = mailer.deliver_due()
+        counts = mailer.outbox_counts(week)
+    finally:
+        ledger.close()
+    console.print(
+        f"{week}: {added} new digests planned; this run sent {report.sent}, "
+        f"retries {report.retried}, bounced {report.bounced}, failed {report.failed}, "
+        f"skipped {report.skipped}"
+    )
+    console.print(
+        "  digests of the week by status: "
+        + (", ".join(f"{status} {count}" for status, count in sorted(counts.items())) or "none")
+    )
+    if report.uncertain:
+        console.print(
+            f"  [yellow]{report.uncertain} message(s) left uncertain by a crashed sender "
+            "(not sent again; see docs/operations.md)[/]"
+        )

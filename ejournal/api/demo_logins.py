@@ -1,0 +1,93 @@
+"""Logins for the demo school: every demo account gets a password, and the roles the demo itself
+creates no account for (a student, a parent, an auditor, support, a system administrator) get one.
+
+The demo (``api.demo.run_demo``) records a school and a week of its journal through the commands;
+this adds only what a person needs to log in and look at it through the API, plus names in the
+vault for the people a visitor will meet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from ejournal import commands as c
+from ejournal.api.bootstrap import Services
+from ejournal.api.lookups import find
+from ejournal.api.vault import PersonalData
+from ejournal.ledger.actor import SYSTEM_ACTOR, Role
+from ejournal.ledger.domain import Account, Guardianship, SchoolClass
+from ejournal.ledger.recorders import EVENTS_TABLE
+
+DEMO_PASSWORD = "ejournal-demo"
+STAFF_LOGINS = {
+    "direktor": "руководитель ОУ",
+    "zavuch": "заместитель руководителя",
+    "t.russkiy": "учитель русского языка, классный руководитель 5«А»",
+    "t.matematika": "учитель математики",
+    "t.angliyskiy2": "учитель английского языка, классный руководитель 10«Б»",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DemoLogin:
+    login: str
+    who: str
+
+
+def _first_guardianship(services: Services, school_id: UUID) -> Guardianship:
+    database = services.ledger.database
+    with database.transaction(write=False) as cursor:
+        cursor.execute(
+            f"SELECT originator_id FROM {EVENTS_TABLE} WHERE topic LIKE ? ORDER BY log_id, idx "
+            "LIMIT 1",
+            ("%:Guardianship.Opened",),
+        )
+        row = cursor.fetchone()
+    assert row is not None, "the demo links parents"
+    guardianship = find(services.ledger, UUID(str(row[0])), Guardianship)
+    assert guardianship is not None and guardianship.school_id == school_id
+    return guardianship
+
+
+def _register(
+    services: Services, login: str, person_id: UUID, role: Role, school: UUID | None
+) -> UUID:
+    ledger = services.ledger
+    account_id = c.handle(
+        c.RegisterAccount(actor=SYSTEM_ACTOR, login=login, person_id=person_id), ledger
+    )
+    c.handle(
+        c.GrantRole(actor=SYSTEM_ACTOR, account_id=account_id, role=role, school_id=school),
+        ledger,
+    )
+    return account_id
+
+
+def provision_demo_logins(services: Services, school_id: UUID, year_start: int) -> list[DemoLogin]:
+    """Give the demo's people logins with ``DEMO_PASSWORD``; returns them, for the terminal."""
+    guardianship = _first_guardianship(services, school_id)
+    student = guardianship.student_id
+    parent = sorted(guardianship.parent_ids)[0]
+    fifth_a = SchoolClass.create_id(school_id=school_id, year_start=year_start, grade=5, letter="А")
+    assert find(services.ledger, fifth_a, SchoolClass) is not None
+    extra = {
+        "uchenik": (student, Role.STUDENT, school_id, "ученик 5«А»"),
+        "roditel": (parent, Role.PARENT, school_id, "родитель ученика 5«А»"),
+        "auditor": (UUID(int=0xA0D170), Role.AUDITOR, None, "аудитор"),
+        "podderzhka": (UUID(int=0x50990), Role.SUPPORT, None, "техническая поддержка"),
+        "sysadmin": (UUID(int=0x5A), Role.SYSTEM_ADMIN, None, "системный администратор"),
+    }
+    logins = [DemoLogin(login, who) for login, who in STAFF_LOGINS.items()]
+    for login in STAFF_LOGINS:
+        services.auth.provision(Account.create_id(login=login), DEMO_PASSWORD)
+    for login, (person, role, school, who) in extra.items():
+        account_id = _register(services, login, person, role, school)
+        services.auth.provision(account_id, DEMO_PASSWORD)
+        logins.append(DemoLogin(login, who))
+    if services.vault is not None:
+        now = services.ledger.clock()
+        names = {student: "Алиев Магомед", parent: "Алиева Патимат Расуловна"}
+        for person, name in names.items():
+            services.vault.put(person, PersonalData(name), school_id=school_id, now=now)
+    return logins

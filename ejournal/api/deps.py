@@ -1,0 +1,89 @@
+"""Dependencies of the routes, as ``Annotated`` aliases (``CurrentCaller``, ``LedgerDep`` …).
+
+No database call blocks the event loop: FastAPI runs the plain ``def`` routes in its thread
+pool, and the caller is found with statements on the loop (``ledger.async_database``) or, when
+that cannot decide, in the pool. The rest only pick a service, and are ``async``: a trip to the
+thread pool would cost more than they do.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from ejournal.api.access_log import AccessLog
+from ejournal.api.auth import Authenticator, Caller
+from ejournal.api.bootstrap import Services
+from ejournal.api.errors import ApiError
+from ejournal.api.reads import ReadModels
+from ejournal.api.vault import Vault
+from ejournal.ledger.actor import Actor
+from ejournal.ledger.application import Ledger
+
+_bearer = HTTPBearer(auto_error=False, description="The access token from POST /auth/login")
+
+
+async def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+async def get_ledger(services: ServicesDep) -> Ledger:
+    return services.ledger
+
+
+async def get_auth(services: ServicesDep) -> Authenticator:
+    return services.auth
+
+
+async def get_access_log(services: ServicesDep) -> AccessLog:
+    return services.access_log
+
+
+async def get_reads(services: ServicesDep) -> ReadModels:
+    return services.reads
+
+
+async def get_vault(services: ServicesDep) -> Vault:
+    if services.vault is None:
+        raise ApiError("vault.unavailable")
+    return services.vault
+
+
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+AuthDep = Annotated[Authenticator, Depends(get_auth)]
+AccessLogDep = Annotated[AccessLog, Depends(get_access_log)]
+ReadsDep = Annotated[ReadModels, Depends(get_reads)]
+VaultDep = Annotated[Vault, Depends(get_vault)]
+
+
+async def current_caller(
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+) -> Caller:
+    """The authenticated caller; refuses with 401 (``auth.*``) or 403 (``account.locked``).
+
+    On the event loop when it can (``Authenticator.authenticate_async``), else in a thread."""
+    token = credentials.credentials if credentials is not None else None
+    if services.aio is not None and services.aio.ready:
+        caller = await services.auth.authenticate_async(token, services.aio)
+        if caller is not None:
+            return caller
+    return await run_in_threadpool(services.auth.authenticate, token)
+
+
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
+
+
+async def current_actor(caller: CurrentCaller) -> Actor:
+    """The ``Actor`` every command of this request carries: account, grants, session (I8)."""
+    return caller.actor
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]

@@ -1,0 +1,736 @@
+"""Writing a generated school year through the commands, week by week, resumably.
+
+Each school is written in units of work (``Ledger.unit_of_work``): its accounts (system log), its
+year's setup, then one unit per school week and one for the June exams and final marks. A unit is
+one transaction, so the ledger only ever holds whole units; every unit draws its random numbers
+from its own generator, seeded by the seed, the school and the unit. A run that was stopped
+therefore resumes by asking the ledger which units are already there and writes the rest exactly
+as an uninterrupted run would have: the same events, times and log entries.
+
+Within a unit every command runs its handler with all its checks; the commands of a week are run
+in the order of their (simulated) times, with the clock set to each.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from ejournal import commands as c
+from ejournal.api.generator import calendar as cal
+from ejournal.api.generator.curriculum import (
+    EXAM_SUBJECTS,
+    LITERATURE,
+    NO_HOMEWORK,
+    PE,
+    RUSSIAN,
+    UNMARKED,
+    plan_topics,
+)
+from ejournal.api.generator.spec import ClassSpec, RosterSpec, SchoolSpec, new_id
+from ejournal.ledger.actor import SYSTEM_ACTOR, Actor
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.clock import ManualClock
+from ejournal.ledger.domain import (
+    Account,
+    AttestationRecord,
+    Lesson,
+    School,
+    SchoolClass,
+    SchoolYear,
+    TeachingAssignment,
+)
+from ejournal.ledger.domain.plan import ThematicPlan
+from ejournal.ledger.domain.values import AttendanceCode, PeriodScheme, PlanItem
+from ejournal.ledger.logs import SYSTEM_LOG, school_log_id
+from ejournal.ledger.recorders import EVENTS_TABLE
+
+DAY_ABSENCE = 0.045
+"""The chance a student misses a whole day (ill, or away with or without a reason)."""
+LESSON_ABSENCE = 0.025
+"""The chance a student who came to school is late for a lesson or misses it."""
+MARKS_PER_PERIOD = 5
+"""Lesson marks per student, subject and quarter that a teacher aims at (schools use 3–7)."""
+WRITTEN_PER_PERIOD = 2
+"""Written works (самостоятельная, контрольная, сочинение) per subject and quarter."""
+CORRECTED = 0.01
+CANCELLED = 0.003
+COMMENTED = 0.01
+
+HOMEWORK = (
+    ("Выучить правило, выполнить упражнения", "с. {p}–{q}", "упр. {a}, {b}"),
+    ("Решить задачи", "с. {p}", "№ {a}, {b}, {c}"),
+    ("Прочитать параграф, ответить на вопросы", "§ {n}, с. {p}–{q}", "вопросы 1–4"),
+    ("Выполнить упражнения в рабочей тетради", "с. {p}", "упр. {a}, {b}"),
+    ("Повторить пройденное, подготовиться к проверочной работе", "§ {n}", ""),
+)
+COMMENTS = (
+    "Активно работал на уроке.",
+    "Не подготовил домашнее задание.",
+    "Отлично ответил у доски.",
+    "Отвлекался на уроке, требуется внимание родителей.",
+)
+MESSAGES = (
+    "Прошу обратить внимание на выполнение домашних заданий: два задания не выполнены.",
+    "Приглашаю на родительское собрание в пятницу в 17:00.",
+    "Ваш ребёнок хорошо проявил себя на олимпиаде, поздравляю.",
+)
+CORRECTION_REASON = "Техническая ошибка при вводе отметки"
+CANCEL_REASON = "Отметка выставлена не тому ученику"
+
+
+@dataclass(slots=True)
+class Counts:
+    """What the generator recorded (commands it ran, lessons, marks …)."""
+
+    commands: int = 0
+    lessons: int = 0
+    marks: int = 0
+    attendance_codes: int = 0
+    homework: int = 0
+    period_marks: int = 0
+    units: int = 0
+    skipped_units: int = 0
+
+    def add(self, other: Counts) -> None:
+        for name in self.__slots__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+Action = tuple[datetime, int, Callable[[], None]]
+
+
+def moment(day: date, clock_time: time, minutes: float = 0) -> datetime:
+    """``clock_time`` on ``day`` in the school's zone plus ``minutes``, on the server clock."""
+    start = datetime.combine(day, clock_time, cal.TIME_ZONE)
+    return (start + timedelta(minutes=minutes)).astimezone(UTC)
+
+
+@dataclass(slots=True)
+class _Marked:
+    lesson_id: UUID
+    mark_id: UUID
+    value: int
+    teacher: str
+    day: date
+
+
+@dataclass
+class SchoolRun:
+    """One school's year: its units, and what each writes."""
+
+    ledger: Ledger
+    clock: ManualClock
+    spec: SchoolSpec
+    seed: int
+    first_day: date = cal.FIRST_DAY
+    last_day: date = cal.LAST_LESSON_DAY
+    exams: bool = True
+    counts: Counts = field(default_factory=Counts)
+    actors: dict[str, Actor] = field(default_factory=dict)
+    _positions: dict[tuple[UUID, str], int] = field(default_factory=dict)
+    _per_period: dict[tuple[str, str], float] = field(default_factory=dict)
+    _subject_index: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def log_id(self) -> str:
+        return school_log_id(self.spec.school_id, cal.YEAR)
+
+    def run(self, command: c.Command[object]) -> object:
+        self.counts.commands += 1
+        return c.handle(command, self.ledger)
+
+    def weeks(self) -> list[tuple[date, ...]]:
+        return list(cal.weeks(self.first_day, self.last_day))
+
+    # --- what is already in the ledger ---------------------------------------------------------
+
+    def accounts_done(self) -> bool:
+        try:
+            school = self.ledger.get(self.spec.school_id)
+        except AggregateNotFoundError:
+            return False
+        return isinstance(school, School)
+
+    def last_recorded(self) -> datetime | None:
+        """When the last entry of the school's year log was recorded; None for an empty log."""
+        with self.ledger.database.transaction(write=False) as cursor:
+            cursor.execute(
+                f"SELECT recorded_at FROM {EVENTS_TABLE} WHERE log_id = ? ORDER BY idx DESC "
+                "LIMIT 1",
+                (self.log_id,),
+            )
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        return datetime.fromtimestamp(0, UTC) + timedelta(microseconds=int(row[0]))
+
+    # --- accounts (system log) ------------------------------------------------------------------
+
+    def set_up_accounts(self, at: datetime) -> None:
+        """The school and its staff's accounts, roles and credentials, in the system log."""
+        self.clock.set(at)
+        spec = self.spec
+        with self.ledger.unit_of_work():
+            self.run(c.RegisterSchool(actor=SYSTEM_ACTOR, school_id=spec.school_id, name=spec.name))
+            for staff in spec.staff:
+                self.clock.advance(timedelta(seconds=1))
+                account_id = self.run(
+                    c.RegisterAccount(
+                        actor=SYSTEM_ACTOR, login=staff.login, person_id=staff.person_id
+                    )
+                )
+                assert isinstance(account_id, UUID)
+                # The service grants the administration's roles; the head those of the teachers.
+                administration = staff.login in (spec.head, spec.deputy)
+                grantor = SYSTEM_ACTOR if administration else self.actors[spec.head]
+                for role in staff.roles:
+                    self.run(
+                        c.GrantRole(
+                            actor=grantor,
+                            account_id=account_id,
+                            role=role,
+                            school_id=spec.school_id,
+                        )
+                    )
+                self.run(c.IssueCredentials(actor=SYSTEM_ACTOR, account_id=account_id))
+                self.actors[staff.login] = c.actor_for(
+                    self.ledger, account_id, session_id=staff.session_id
+                )
+        self.counts.units += 1
+
+    def load_actors(self) -> None:
+        for staff in self.spec.staff:
+            if staff.login not in self.actors:
+                self.actors[staff.login] = c.actor_for(
+                    self.ledger, Account.create_id(login=staff.login), session_id=staff.session_id
+                )
+
+    # --- the year's setup (п. 2.2) ---------------------------------------------------------------
+
+    def set_up_year(self) -> None:
+        spec = self.spec
+        head, deputy = self.actors[spec.head], self.actors[spec.deputy]
+        school = spec.school_id
+        year = cal.YEAR
+        with self.ledger.unit_of_work():
+            self.clock.set(moment(cal.SETUP_DAY, time(10, 0)))
+            self.run(c.OpenSchoolYear(actor=head, school_id=school, year_start=year))
+            for scheme, periods in (
+                (PeriodScheme.QUARTERS, cal.QUARTERS),
+                (PeriodScheme.HALF_YEARS, cal.HALF_YEARS),
+            ):
+                self.run(
+                    c.DefinePeriods(
+                        actor=deputy, school_id=school, year_start=year, scheme=scheme,
+                        periods=periods,
+                    )
+                )  # fmt: skip
+            for name, starts_on, ends_on in cal.HOLIDAYS:
+                self.clock.advance(timedelta(seconds=3))
+                self.run(
+                    c.DeclareHoliday(
+                        actor=deputy, school_id=school, year_start=year, name=name,
+                        starts_on=starts_on, ends_on=ends_on,
+                    )
+                )  # fmt: skip
+            for name, subject_id in spec.subjects.items():
+                self.clock.advance(timedelta(seconds=3))
+                self.run(
+                    c.AddSubject(
+                        actor=deputy, school_id=school, year_start=year, name=name,
+                        subject_id=subject_id,
+                    )
+                )  # fmt: skip
+            for name, weight, written in cal.WORK_TYPES:
+                self.clock.advance(timedelta(seconds=3))
+                self.run(
+                    c.DefineWorkType(
+                        actor=deputy, school_id=school, year_start=year, name=name, weight=weight,
+                        written=written, work_type_id=spec.work_types[name],
+                    )
+                )  # fmt: skip
+            self.run(
+                c.DefineBellSchedule(
+                    actor=deputy, school_id=school, year_start=year, slots=cal.BELLS
+                )
+            )
+            self.clock.set(moment(cal.SETUP_DAY + timedelta(days=1), time(9, 0)))
+            for school_class in spec.classes:
+                self._set_up_class(school_class)
+            self.clock.set(moment(cal.SETUP_DAY + timedelta(days=4), time(15, 0)))
+            self._import_plans()
+        self.counts.units += 1
+
+    def _set_up_class(self, spec: ClassSpec) -> None:
+        deputy = self.actors[self.spec.deputy]
+        self.clock.advance(timedelta(minutes=1))
+        class_id = self.run(
+            c.OpenClass(
+                actor=deputy,
+                school_id=self.spec.school_id,
+                year_start=cal.YEAR,
+                grade=spec.grade,
+                letter=spec.letter,
+                period_scheme=cal.scheme_of(spec.grade),
+            )
+        )
+        assert isinstance(class_id, UUID)
+        teacher = next(s for s in self.spec.staff if s.login == spec.class_teacher)
+        self.run(
+            c.AssignClassTeacher(actor=deputy, class_id=class_id, teacher_id=teacher.person_id)
+        )
+        for student_id, parents in zip(spec.students, spec.parents, strict=True):
+            self.clock.advance(timedelta(seconds=3))
+            self.run(
+                c.EnrolStudent(
+                    actor=deputy, class_id=class_id, student_id=student_id, on=cal.FIRST_DAY
+                )
+            )
+            for parent_id in parents:
+                self.run(
+                    c.LinkParent(
+                        actor=deputy, school_id=self.spec.school_id, year_start=cal.YEAR,
+                        student_id=student_id, parent_id=parent_id,
+                    )
+                )  # fmt: skip
+        for subject in dict.fromkeys(s for day in spec.timetable for s in day):
+            for roster in self.spec.rosters[spec.name, subject]:
+                if roster.group is not None:
+                    group_id = self.run(
+                        c.FormGroup(
+                            actor=deputy,
+                            class_id=class_id,
+                            subject_id=self.spec.subjects[subject],
+                            name=roster.group,
+                        )
+                    )
+                    assert group_id == roster.roster_id
+                    for student_id in roster.members:
+                        self.clock.advance(timedelta(seconds=2))
+                        self.run(
+                            c.AddGroupMember(
+                                actor=deputy, group_id=group_id, student_id=student_id,
+                                on=cal.FIRST_DAY,
+                            )
+                        )  # fmt: skip
+                self.clock.advance(timedelta(seconds=3))
+                self.run(
+                    c.AssignTeacher(
+                        actor=deputy,
+                        roster_id=roster.roster_id,
+                        subject_id=self.spec.subjects[subject],
+                        teacher_id=self._person(roster.teacher),
+                        on=cal.FIRST_DAY,
+                    )
+                )
+
+    def _person(self, login: str) -> UUID:
+        return next(s.person_id for s in self.spec.staff if s.login == login)
+
+    def _import_plans(self) -> None:
+        # Each teacher loads the КТП of what they teach (п. 2.6), for the whole year.
+        year_counts = self._lesson_counts(cal.FIRST_DAY, cal.LAST_LESSON_DAY)
+        for (class_name, subject), rosters in self.spec.rosters.items():
+            grade = rosters[0].grade
+            first = self.spec.first_topics.get((class_name, subject), ())
+            for roster in rosters:
+                self.clock.advance(timedelta(seconds=20))
+                count = max(year_counts.get((roster.roster_id, subject), 0), len(first), 1)
+                topics = plan_topics(subject, grade, count, first)
+                items = tuple(PlanItem(n, topic, 1) for n, topic in enumerate(topics, start=1))
+                self.run(
+                    c.ImportKtp(
+                        actor=self.actors[roster.teacher],
+                        roster_id=roster.roster_id,
+                        subject_id=self.spec.subjects[subject],
+                        items=items,
+                    )
+                )
+
+    def _lessons(self, days: Iterable[date]) -> Iterator[tuple[date, ClassSpec, int, RosterSpec]]:
+        for day in days:
+            for school_class in self.spec.classes:
+                for slot, subject in enumerate(school_class.timetable[day.weekday()], start=1):
+                    for roster in self.spec.rosters[school_class.name, subject]:
+                        yield day, school_class, slot, roster
+
+    def _lesson_counts(self, first: date, last: date) -> dict[tuple[UUID, str], int]:
+        counts: dict[tuple[UUID, str], int] = {}
+        for days in cal.weeks(first, last):
+            for _, _, _, roster in self._lessons(days):
+                key = (roster.roster_id, roster.subject)
+                counts[key] = counts.get(key, 0) + 1
+        return counts
+
+    # --- a school week ---------------------------------------------------------------------------
+
+    def skip_week(self, days: tuple[date, ...]) -> None:
+        """Advance the КТП positions past a week that is already in the ledger."""
+        for _, _, _, roster in self._lessons(days):
+            key = (roster.roster_id, roster.subject)
+            self._positions[key] = self._positions.get(key, 0) + 1
+        self.counts.skipped_units += 1
+
+    def keep_week(self, days: tuple[date, ...]) -> None:
+        """The week's lessons with their records, and the period marks of a period that ends."""
+        rng = random.Random(f"{self.seed}:{self.spec.number}:week:{days[0].isoformat()}")
+        actions: list[Action] = []
+        marked: list[_Marked] = []
+        for day in days:
+            for school_class in self.spec.classes:
+                away = self._away(rng, school_class, day)
+                for slot, subject in enumerate(school_class.timetable[day.weekday()], start=1):
+                    for roster in self.spec.rosters[school_class.name, subject]:
+                        self._lesson(rng, actions, marked, days, day, slot, roster, away)
+            self._messages(rng, actions, day)
+        self._corrections(rng, actions, marked)
+        for school_class in self.spec.classes:
+            self._period_marks(rng, actions, school_class, days)
+        attesting = any(
+            cal.period_ending_in(days, cal.scheme_of(k.grade)) for k in self.spec.classes
+        )
+        with self.ledger.unit_of_work():
+            self.ledger.prefetch(self._working_set(days, attestation=attesting))
+            for at, _, action in sorted(actions, key=lambda a: (a[0], a[1])):
+                self.clock.set(at)
+                action()
+        self.counts.units += 1
+
+    def _working_set(self, days: Iterable[date], *, attestation: bool) -> Iterator[UUID]:
+        """Every aggregate the week's commands read: one query instead of one each."""
+        spec = self.spec
+        yield spec.school_id
+        yield SchoolYear.create_id(school_id=spec.school_id, year_start=cal.YEAR)
+        for staff in spec.staff:
+            yield Account.create_id(login=staff.login)
+        for school_class in spec.classes:
+            yield SchoolClass.create_id(
+                school_id=spec.school_id,
+                year_start=cal.YEAR,
+                grade=school_class.grade,
+                letter=school_class.letter,
+            )
+        person = {s.login: s.person_id for s in spec.staff}
+        for rosters in spec.rosters.values():
+            for roster in rosters:
+                subject_id = spec.subjects[roster.subject]
+                yield roster.roster_id
+                yield ThematicPlan.create_id(roster_id=roster.roster_id, subject_id=subject_id)
+                yield TeachingAssignment.create_id(
+                    roster_id=roster.roster_id,
+                    subject_id=subject_id,
+                    teacher_id=person[roster.teacher],
+                )
+                if attestation:
+                    for student in roster.members:
+                        yield AttestationRecord.create_id(
+                            school_id=spec.school_id,
+                            year_start=cal.YEAR,
+                            student_id=student,
+                            subject_id=subject_id,
+                        )
+        for day, _, slot, roster in self._lessons(days):
+            yield Lesson.create_id(roster_id=roster.roster_id, on=day, slot=slot)
+
+    def _away(self, rng: random.Random, spec: ClassSpec, day: date) -> dict[UUID, str]:
+        """Students who miss the whole day, with their code."""
+        away = {}
+        for student in spec.students:
+            if rng.random() < DAY_ABSENCE:
+                away[student] = rng.choices(("Б", "Н", "П"), (60, 25, 15))[0]
+        return away
+
+    def _lesson(
+        self,
+        rng: random.Random,
+        actions: list[Action],
+        marked: list[_Marked],
+        week: tuple[date, ...],
+        day: date,
+        slot: int,
+        roster: RosterSpec,
+        away: dict[UUID, str],
+    ) -> None:
+        spec = self.spec
+        teacher = self.actors[roster.teacher]
+        subject_id = spec.subjects[roster.subject]
+        bell = cal.BELLS[slot - 1]
+        key = (roster.roster_id, roster.subject)
+        position = self._positions[key] = self._positions.get(key, 0) + 1
+        lesson_id = Lesson.create_id(roster_id=roster.roster_id, on=day, slot=slot)
+        codes = {s: away[s] for s in roster.members if s in away}
+        for student in roster.members:
+            if student not in codes and rng.random() < LESSON_ABSENCE:
+                codes[student] = rng.choices(
+                    (AttendanceCode.LATE.value, AttendanceCode.ABSENT.value), (60, 40)
+                )[0]
+        present = [s for s in roster.members if codes.get(s) in (None, "ОП")]
+
+        def add(minutes: float, action: Callable[[], None], on: date = day) -> None:
+            actions.append((moment(on, bell.starts_at, minutes), len(actions), action))
+
+        def conduct() -> None:
+            self.run(
+                c.ConductLesson(
+                    actor=teacher, roster_id=roster.roster_id, subject_id=subject_id, on=day,
+                    slot=slot, plan_item=position,
+                )
+            )  # fmt: skip
+            self.counts.lessons += 1
+
+        def register() -> None:
+            self.run(c.RecordAttendance(actor=teacher, lesson_id=lesson_id, codes=codes))
+            self.counts.attendance_codes += len(codes)
+
+        add(2, conduct)
+        add(5, register)
+        graded = roster.grade >= 2 and roster.subject not in UNMARKED
+        per_period = max(1.0, self._lessons_per_period(roster))
+        written_every = max(2, round(per_period / WRITTEN_PER_PERIOD))
+        # Written works fall on every ``written_every``-th lesson, at a phase of the roster's own.
+        phase = roster.roster_id.int % written_every
+        is_written = graded and bool(present) and position % written_every == phase
+        if graded and present and not is_written:
+            expected = max(0.0, (MARKS_PER_PERIOD - WRITTEN_PER_PERIOD)) * len(roster.members)
+            expected /= per_period
+            count = int(expected) + (rng.random() < expected - int(expected))
+            count = min(max(count, 1), len(present))
+            for student in rng.sample(present, k=count):
+                value = self._mark(rng, student, roster.subject)
+                mark_id = new_id(rng)
+                answer = self._answer(teacher, lesson_id, student, value, mark_id)
+                add(rng.randint(8, 42), answer)
+                marked.append(_Marked(lesson_id, mark_id, value, roster.teacher, day))
+        if is_written:
+            later = [d for d in week if d > day]
+            checked_on = later[0] if later else day
+            work_type = self._written_type(rng, roster)
+            marks = {s: self._mark(rng, s, roster.subject) for s in present}
+            batch_id = new_id(rng)
+
+            def record_written() -> None:
+                self.run(
+                    c.RecordClassWorkMarks(
+                        actor=teacher, lesson_id=lesson_id, work_type_id=spec.work_types[work_type],
+                        marks=marks, checked_on=checked_on, batch_id=batch_id,
+                    )
+                )  # fmt: skip
+                self.counts.marks += len(marks)
+
+            actions.append(
+                (moment(checked_on, time(16, 0), rng.randint(0, 120)), len(actions), record_written)
+            )
+        if roster.grade >= 2 and roster.subject not in NO_HOMEWORK:
+            text, pages, tasks = rng.choice(HOMEWORK)
+            p = rng.randint(5, 200)
+            numbers = {"p": p, "q": p + 2, "n": position, "a": rng.randint(1, 300)}
+            numbers |= {"b": numbers["a"] + 2, "c": numbers["a"] + 5}
+            due_on = next((d for d in week if d > day), day + timedelta(days=7 - day.weekday()))
+            homework = c.AssignHomework(
+                actor=teacher, lesson_id=lesson_id, text=text, pages=pages.format(**numbers),
+                tasks=tasks.format(**numbers), due_on=due_on,
+            )  # fmt: skip
+
+            def assign() -> None:
+                self.run(homework)
+                self.counts.homework += 1
+
+            add(43, assign)
+        if present and rng.random() < COMMENTED:
+            comment = c.AddComment(
+                actor=teacher, lesson_id=lesson_id, student_id=rng.choice(present),
+                text=rng.choice(COMMENTS), comment_id=new_id(rng),
+            )  # fmt: skip
+            add(44, lambda: self._run_quietly(comment))
+
+    def _run_quietly(self, command: c.Command[object]) -> None:
+        self.run(command)
+
+    def _answer(
+        self, teacher: Actor, lesson_id: UUID, student: UUID, value: int, mark_id: UUID
+    ) -> Callable[[], None]:
+        def record() -> None:
+            self.run(
+                c.RecordMark(
+                    actor=teacher, lesson_id=lesson_id, student_id=student, value=value,
+                    work_type_id=self.spec.work_types[cal.ANSWER], mark_id=mark_id,
+                )
+            )  # fmt: skip
+            self.counts.marks += 1
+
+        return record
+
+    def _lessons_per_period(self, roster: RosterSpec) -> float:
+        """Lessons of the roster's subject in a quarter."""
+        key = (roster.class_name, roster.subject)
+        per_period = self._per_period.get(key)
+        if per_period is None:
+            timetable = next(k for k in self.spec.classes if k.name == roster.class_name).timetable
+            hours = sum(day.count(roster.subject) for day in timetable)
+            # Rates are per quarter (about 8.5 weeks), a half-year being two of them.
+            per_period = self._per_period[key] = hours * 8.5
+        return per_period
+
+    def _written_type(self, rng: random.Random, roster: RosterSpec) -> str:
+        if roster.subject in (RUSSIAN, LITERATURE) and roster.grade >= 10 and rng.random() < 0.3:
+            return cal.ESSAY
+        return cal.TEST if rng.random() < 0.4 else cal.CLASS_WORK
+
+    def _mark(self, rng: random.Random, student: UUID, subject: str) -> int:
+        ability = self.spec.ability.get(student, 3.9) + self._bias(student, subject)
+        return min(5, max(2, round(rng.gauss(ability, 0.75))))
+
+    def _bias(self, student: UUID, subject: str) -> float:
+        # A student is better at some subjects than others: a fixed shift per subject.
+        if not self._subject_index:
+            self._subject_index.update((name, n) for n, name in enumerate(self.spec.subjects))
+        index = self._subject_index.get(subject, 0)
+        nibble = (student.int >> (4 * (index % 30))) & 0xF
+        return (nibble - 7.5) / 15 * 0.8
+
+    def _messages(self, rng: random.Random, actions: list[Action], day: date) -> None:
+        # Now and then a class's Russian teacher writes to a student's parents (п. 1.5).
+        for school_class in self.spec.classes:
+            if rng.random() >= 0.1:
+                continue
+            rosters = self.spec.rosters.get((school_class.name, RUSSIAN))
+            if not rosters:
+                continue
+            roster = rosters[0]
+            message = c.SendMessageToParents(
+                actor=self.actors[roster.teacher], roster_id=roster.roster_id,
+                subject_id=self.spec.subjects[RUSSIAN], student_id=rng.choice(roster.members),
+                text=rng.choice(MESSAGES), message_id=new_id(rng),
+            )  # fmt: skip
+            at = moment(day, time(15, 30), rng.randint(0, 60))
+            actions.append((at, len(actions), lambda m=message: self._run_quietly(m)))
+
+    def _corrections(
+        self, rng: random.Random, actions: list[Action], marked: list[_Marked]
+    ) -> None:
+        """About 1 % of answer marks corrected and 0.3 % cancelled later that day (п. 1.4)."""
+        for mark in marked:
+            draw = rng.random()
+            if draw < CORRECTED:
+                value = mark.value - 1 if mark.value > 3 else mark.value + 1
+                command: c.Command[object] = c.CorrectMark(
+                    actor=self.actors[mark.teacher], lesson_id=mark.lesson_id,
+                    mark_id=mark.mark_id, value=value, reason=CORRECTION_REASON,
+                )  # fmt: skip
+            elif draw < CORRECTED + CANCELLED:
+                command = c.CancelMark(
+                    actor=self.actors[mark.teacher], lesson_id=mark.lesson_id,
+                    mark_id=mark.mark_id, reason=CANCEL_REASON,
+                )  # fmt: skip
+            else:
+                continue
+            at = moment(mark.day, time(15, 30), rng.randint(0, 90))
+            actions.append((at, len(actions), lambda k=command: self._run_quietly(k)))
+
+    # --- attestation (п. 2.8) ---------------------------------------------------------------------
+
+    def _period_marks(
+        self, rng: random.Random, actions: list[Action], spec: ClassSpec, days: tuple[date, ...]
+    ) -> None:
+        """In the last week of a period, on its last day, each teacher sets the period marks; at
+        the end of the year the year marks as well."""
+        if spec.grade < 2:
+            return
+        period = cal.period_ending_in(days, cal.scheme_of(spec.grade))
+        if period is None:
+            return
+        day = max(d for d in days if d <= period.ends_on)
+        year_end = period.ends_on == cal.LAST_LESSON_DAY
+        for subject in dict.fromkeys(s for d in spec.timetable for s in d):
+            for roster in self.spec.rosters[spec.name, subject]:
+                teacher = self.actors[roster.teacher]
+                start = moment(day, time(15, 0), rng.randint(0, 120))
+                for n, student in enumerate(roster.members):
+                    value = self._attestation(rng, student, subject)
+                    common = {
+                        "actor": teacher,
+                        "roster_id": roster.roster_id,
+                        "subject_id": self.spec.subjects[subject],
+                        "student_id": student,
+                        "value": value,
+                    }
+                    command: c.Command[object] = c.SetPeriodMark(period=period.name, **common)
+                    at = start + timedelta(seconds=20 * n)
+                    actions.append((at, len(actions), self._attest(command)))
+                    if year_end:
+                        year_mark = c.SetYearMark(**common)
+                        at += timedelta(seconds=10)
+                        actions.append((at, len(actions), self._attest(year_mark)))
+
+    def _attest(self, command: c.Command[object]) -> Callable[[], None]:
+        def run() -> None:
+            self.run(command)
+            self.counts.period_marks += 1
+
+        return run
+
+    def _attestation(self, rng: random.Random, student: UUID, subject: str) -> str:
+        if subject in UNMARKED:
+            return "зачёт"
+        draw = rng.random()
+        if draw < 0.004:
+            return "Н/А"
+        if subject == PE and draw < 0.015:
+            return "ОСВ"
+        ability = self.spec.ability.get(student, 3.9) + self._bias(student, subject)
+        return str(min(5, max(2, round(ability + rng.gauss(0, 0.25)))))
+
+    def keep_exams(self) -> None:
+        """June: exam marks of grades 9 and 11 (ОГЭ, ЕГЭ), then their final marks."""
+        rng = random.Random(f"{self.seed}:{self.spec.number}:exams")
+        actions: list[Action] = []
+        for spec in self.spec.classes:
+            exam_subjects = EXAM_SUBJECTS.get(spec.grade)
+            if exam_subjects is None:
+                continue
+            for subject in dict.fromkeys(s for d in spec.timetable for s in d):
+                for roster in self.spec.rosters[spec.name, subject]:
+                    for n, student in enumerate(roster.members):
+                        common = {
+                            "actor": self.actors[roster.teacher],
+                            "roster_id": roster.roster_id,
+                            "subject_id": self.spec.subjects[subject],
+                            "student_id": student,
+                        }
+                        value = self._attestation(rng, student, subject)
+                        if subject in exam_subjects:
+                            exam = c.SetExamMark(value=value, **common)
+                            at = moment(cal.EXAM_DAY, time(11, 0), n * 0.5)
+                            actions.append((at, len(actions), self._attest(exam)))
+                        final = c.SetFinalMark(value=value, **common)
+                        at = moment(cal.FINAL_DAY, time(10, 0), n * 0.5)
+                        actions.append((at, len(actions), self._attest(final)))
+        if not actions:
+            return
+        with self.ledger.unit_of_work():
+            self.ledger.prefetch(self._working_set((), attestation=True))
+            for at, _, action in sorted(actions, key=lambda a: (a[0], a[1])):
+                self.clock.set(at)
+                action()
+        self.counts.units += 1
+
+    def has_exams(self) -> bool:
+        return any(k.grade in EXAM_SUBJECTS for k in self.spec.classes)
+
+
+def count_events(ledger: Ledger, log_id: str | None = None) -> int:
+    with ledger.database.transaction(write=False) as cursor:
+        if log_id is None:
+            cursor.execute(f"SELECT COUNT(*) FROM {EVENTS_TABLE}")
+        else:
+            cursor.execute(f"SELECT COUNT(*) FROM {EVENTS_TABLE} WHERE log_id = ?", (log_id,))
+        return int(cursor.fetchone()[0])
+
+
+__all__ = ["SYSTEM_LOG", "Counts", "SchoolRun", "count_events", "moment"]

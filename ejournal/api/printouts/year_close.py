@@ -1,0 +1,267 @@
+"""Year close (п. 2.11, 3.2, 3.4): close the year's journal, certify every class's summary sheet,
+sign the final checkpoint and write the school year's archive.
+
+``close_school_year`` runs, in order:
+
+1. ``CloseSchoolYear`` through the commands: the journals take no more records (an administrator
+   may reopen with a reason, ``ReopenSchoolYear``, recorded too);
+2. a checkpoint of the year's log covering the close: every summary sheet rests on it;
+3. for each class, the summary sheet recomputed from the entries up to that checkpoint, certified by
+   the head (the key's registration and each certificate are ledger events), as data, CSV and PDF/A;
+4. the final checkpoint of the year's log, covering the certifications;
+5. the archive bag (``ledger.archive.write_archive``), verified before it is reported.
+
+``archive_school_year`` writes an archive of the log as it stands (after a disposition, say),
+carrying forward documents certified earlier (``ledger.archive.archived_documents``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from ejournal import commands as c
+from ejournal.api.printouts.certify import Printout, certify, rest_on_checkpoint
+from ejournal.api.printouts.documents import (
+    Names,
+    school_of,
+    summary_fold,
+    summary_sheet_document,
+    summary_sheet_view,
+)
+from ejournal.api.printouts.render import CertificationBlock, render
+from ejournal.integrity.archive import ArchiveReport
+from ejournal.integrity.certificate import Certificate, document_digest
+from ejournal.integrity.note import Ed25519Signer, Verifier
+from ejournal.ledger.actor import Actor
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.archive import (
+    ArchiveContext,
+    ArchivedDocument,
+    class_file_stem,
+    verify_archive,
+    write_archive,
+)
+from ejournal.ledger.archive_summary import DOCUMENT_KIND, canonical_json, summary_csv
+from ejournal.ledger.checkpoints import Checkpointer, StoredCheckpoint
+from ejournal.ledger.domain import SchoolYear
+from ejournal.ledger.invalidation import load_rules
+from ejournal.ledger.logs import SYSTEM_LOG, school_log_id
+from ejournal.ledger.retention import DEFAULT_SCHEDULE, RetentionSchedule
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class YearCloseResult:
+    archive: Path
+    report: ArchiveReport
+    sheets_checkpoint: StoredCheckpoint
+    final_checkpoint: StoredCheckpoint
+    sheets: tuple[Printout, ...]
+
+
+def _certified_sheets(
+    ledger: Ledger,
+    *,
+    checkpointer: Checkpointer,
+    actor: Actor,
+    signer: Ed25519Signer,
+    school_id: UUID,
+    year_start: int,
+    checkpoint: StoredCheckpoint,
+    names: Names | None,
+) -> list[tuple[Printout, ArchivedDocument]]:
+    log_id = school_log_id(school_id, year_start)
+    fold = summary_fold(ledger, log_id, checkpoint.size)
+    school_name = school_of(ledger, school_id).name
+    sheets = []
+    for class_id in fold.class_ids():
+        document = summary_sheet_document(
+            ledger,
+            school_id=school_id,
+            year_start=year_start,
+            class_id=class_id,
+            checkpoint=checkpoint,
+            origin=checkpointer.origin,
+            names=names,
+            fold=fold,
+        )
+        data = canonical_json(document)
+        note, certification_id = certify(
+            ledger,
+            actor=actor,
+            signer=signer,
+            school_id=school_id,
+            year_start=year_start,
+            kind=DOCUMENT_KIND,
+            title=document["title"],
+            data=data,
+            checkpoint=checkpoint,
+            origin=checkpointer.origin,
+        )
+        certificate = Certificate.from_text(note[: note.rindex("\n\n") + 1])
+        person = ledger.get(actor.account_id).person_id
+        block = CertificationBlock(
+            school=school_name,
+            signer=f"{names(person) if names and names(person) else person}, руководитель ОУ",
+            date=certificate.certified_at.strftime("%d.%m.%Y %H:%M UTC"),
+            log=log_id,
+            size=checkpoint.size,
+            root=checkpoint.root_hash.hex(),
+            sha256=document_digest(data).hex(),
+            key=signer.vkey,
+            certificate=note,
+        )
+        pdf = render(
+            document=data,
+            view=summary_sheet_view(document),
+            block=block,
+            timestamp=certificate.certified_at,
+        )
+        printout = Printout(
+            kind=DOCUMENT_KIND,
+            title=document["title"],
+            pdf=pdf,
+            data=data,
+            document=document,
+            checkpoint=checkpoint,
+            certificate=note,
+            certification_id=certification_id,
+        )
+        school_class = document["class"]
+        stem = class_file_stem(school_class["grade"], school_class["letter"])
+        archived = ArchivedDocument(
+            name=f"summary-{stem}",
+            title=document["title"],
+            kind=DOCUMENT_KIND,
+            data=data,
+            certificate=note,
+            csv=summary_csv(document),
+            pdf=pdf,
+        )
+        sheets.append((printout, archived))
+    return sheets
+
+
+def _sign_rules(ledger: Ledger, checkpointer: Checkpointer) -> None:
+    """The archive proves the rules of п. 4.4 by receipts from the system log: sign a checkpoint
+    of it that covers them (when there are any)."""
+    if load_rules(ledger.database):
+        rest_on_checkpoint(checkpointer, SYSTEM_LOG)
+
+
+def close_school_year(
+    ledger: Ledger,
+    *,
+    checkpointer: Checkpointer,
+    checkpoint_verifiers: Sequence[Verifier],
+    actor: Actor,
+    signer: Ed25519Signer,
+    school_id: UUID,
+    year_start: int,
+    out: Path,
+    names: Names | None = None,
+    schedule: RetentionSchedule = DEFAULT_SCHEDULE,
+) -> YearCloseResult:
+    """Close the school year (unless it is closed already), certify each class's summary sheet,
+    sign the final checkpoint and write the archive into the new directory ``out``; the archive
+    is verified (against ``checkpoint_verifiers``) before this returns.
+
+    Raises ``CommandError`` (the actor may not close or certify), ``PrintoutError``,
+    ``RenderError``, ``ArchiveError``, ``FileExistsError``, and a ``VerificationError`` if the
+    written archive does not verify.
+    """
+    if out.exists():
+        raise FileExistsError(out)
+    year = ledger.get(SchoolYear.create_id(school_id=school_id, year_start=year_start))
+    closed_at = ledger.clock()
+    if not year.closed:
+        c.handle(c.CloseSchoolYear(actor=actor, school_id=school_id, year_start=year_start), ledger)
+    log_id = school_log_id(school_id, year_start)
+    sheets_checkpoint = rest_on_checkpoint(checkpointer, log_id)
+    sheets = _certified_sheets(
+        ledger,
+        checkpointer=checkpointer,
+        actor=actor,
+        signer=signer,
+        school_id=school_id,
+        year_start=year_start,
+        checkpoint=sheets_checkpoint,
+        names=names,
+    )
+    final = rest_on_checkpoint(checkpointer, log_id)
+    _sign_rules(ledger, checkpointer)
+    context = ArchiveContext(
+        school_id=school_id,
+        school_name=school_of(ledger, school_id).name,
+        origin=checkpointer.origin,
+        created_at=ledger.clock(),
+        closed_at=closed_at,
+    )
+    archive = write_archive(
+        ledger.database,
+        log_id=log_id,
+        checkpoint=final,
+        context=context,
+        checkpoint_verifiers=checkpoint_verifiers,
+        documents=[archived for _, archived in sheets],
+        out=out,
+        schedule=schedule,
+    )
+    report = verify_archive(archive, verifiers=checkpoint_verifiers)
+    return YearCloseResult(
+        archive=archive,
+        report=report,
+        sheets_checkpoint=sheets_checkpoint,
+        final_checkpoint=final,
+        sheets=tuple(printout for printout, _ in sheets),
+    )
+
+
+def archive_school_year(
+    ledger: Ledger,
+    *,
+    checkpointer: Checkpointer,
+    checkpoint_verifiers: Sequence[Verifier],
+    school_id: UUID,
+    year_start: int,
+    out: Path,
+    documents: Sequence[ArchivedDocument] = (),
+    schedule: RetentionSchedule = DEFAULT_SCHEDULE,
+) -> tuple[Path, ArchiveReport]:
+    """Sign a checkpoint of the year's log as it stands and write its archive into ``out``,
+    with ``documents`` certified earlier; verified before it returns.
+
+    Raises ``PrintoutError`` (empty log), ``ArchiveError``, ``FileExistsError``, and a
+    ``VerificationError`` if the written archive does not verify.
+    """
+    log_id = school_log_id(school_id, year_start)
+    final = rest_on_checkpoint(checkpointer, log_id)
+    _sign_rules(ledger, checkpointer)
+    try:
+        year = ledger.get(SchoolYear.create_id(school_id=school_id, year_start=year_start))
+        closed = year.closed
+    except AggregateNotFoundError:
+        closed = False
+    context = ArchiveContext(
+        school_id=school_id,
+        school_name=school_of(ledger, school_id).name,
+        origin=checkpointer.origin,
+        created_at=ledger.clock(),
+        closed_at=None,
+    )
+    del closed
+    archive = write_archive(
+        ledger.database,
+        log_id=log_id,
+        checkpoint=final,
+        context=context,
+        checkpoint_verifiers=checkpoint_verifiers,
+        documents=documents,
+        out=out,
+        schedule=schedule,
+    )
+    return archive, verify_archive(archive, verifiers=checkpoint_verifiers)

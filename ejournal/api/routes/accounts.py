@@ -1,0 +1,117 @@
+"""Schools and accounts: created by a system administrator; roles granted by the school's
+administration; accounts locked and passwords reset by support (п. 4.3) or a system
+administrator. The commands decide who may; these routes only translate."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, status
+
+from ejournal import commands as c
+from ejournal.api.deps import AuthDep, CurrentActor, LedgerDep
+from ejournal.api.errors import problem_responses
+from ejournal.api.schemas.auth import PasswordResetOut
+from ejournal.api.schemas.common import Accepted, Created
+from ejournal.api.schemas.setup import AccountIn, GrantIn, ReasonIn, SchoolIn
+from ejournal.api.threads import OneTripRoute
+
+router = APIRouter(
+    route_class=OneTripRoute,
+    tags=["schools and accounts"],
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+
+
+@router.post(
+    "/schools",
+    response_model=Created,
+    status_code=status.HTTP_201_CREATED,
+    summary="Register a school (system administrator)",
+)
+def register_school(body: SchoolIn, actor: CurrentActor, ledger: LedgerDep) -> Created:
+    school_id = c.handle(
+        c.RegisterSchool(actor=actor, name=body.name, time_zone=body.time_zone), ledger
+    )
+    return Created(id=school_id)
+
+
+@router.post(
+    "/accounts",
+    response_model=Created,
+    status_code=status.HTTP_201_CREATED,
+    summary="Register a person's account (system administrator)",
+)
+def register_account(body: AccountIn, actor: CurrentActor, ledger: LedgerDep) -> Created:
+    account_id = c.handle(
+        c.RegisterAccount(actor=actor, login=body.login, person_id=body.person_id), ledger
+    )
+    return Created(id=account_id)
+
+
+@router.post(
+    "/accounts/{account_id}/grants",
+    response_model=Accepted,
+    summary="Grant a role (system administrator; head or deputy in their school)",
+)
+def grant_role(account_id: UUID, body: GrantIn, actor: CurrentActor, ledger: LedgerDep) -> Accepted:
+    c.handle(
+        c.GrantRole(actor=actor, account_id=account_id, role=body.role, school_id=body.school_id),
+        ledger,
+    )
+    return Accepted()
+
+
+@router.post(
+    "/accounts/{account_id}/revocations",
+    response_model=Accepted,
+    summary="Revoke a role (system administrator; head or deputy in their school)",
+)
+def revoke_role(
+    account_id: UUID, body: GrantIn, actor: CurrentActor, ledger: LedgerDep
+) -> Accepted:
+    c.handle(
+        c.RevokeRole(actor=actor, account_id=account_id, role=body.role, school_id=body.school_id),
+        ledger,
+    )
+    return Accepted()
+
+
+@router.post(
+    "/accounts/{account_id}/lock",
+    response_model=Accepted,
+    summary="Lock an account and end its sessions (support, system administrator; п. 4.3–4.4)",
+)
+def lock_account(
+    account_id: UUID, body: ReasonIn, actor: CurrentActor, ledger: LedgerDep, auth: AuthDep
+) -> Accepted:
+    c.handle(c.LockAccount(actor=actor, account_id=account_id, reason=body.reason), ledger)
+    auth.end_sessions(account_id, "account locked")
+    return Accepted()
+
+
+@router.post(
+    "/accounts/{account_id}/unlock",
+    response_model=Accepted,
+    summary="Unlock an account (support, system administrator)",
+)
+def unlock_account(
+    account_id: UUID, body: ReasonIn, actor: CurrentActor, ledger: LedgerDep
+) -> Accepted:
+    c.handle(c.UnlockAccount(actor=actor, account_id=account_id, reason=body.reason), ledger)
+    return Accepted()
+
+
+@router.post(
+    "/accounts/{account_id}/password-reset",
+    response_model=PasswordResetOut,
+    summary="Reset a password: a one-time password under a new credential version; every "
+    "session of the account ends (support, system administrator)",
+)
+def reset_password(account_id: UUID, actor: CurrentActor, auth: AuthDep) -> PasswordResetOut:
+    issued = auth.reset_password(actor, account_id)
+    return PasswordResetOut(
+        account_id=issued.account_id,
+        credential_version=issued.credential_version,
+        temporary_password=issued.password,
+    )

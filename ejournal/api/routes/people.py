@@ -1,0 +1,98 @@
+"""Personal data in the vault (п. 1.7, I9): entered by the school's administration, read by the
+person and the administration (each read logged), destroyed at disposition (``forget``)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter
+
+from ejournal.api.access_log import Access
+from ejournal.api.deps import AccessLogDep, CurrentCaller, LedgerDep, VaultDep
+from ejournal.api.errors import ApiError, problem_responses
+from ejournal.api.mail.addresses import subscription_contacts
+from ejournal.api.policy import disposer, personal_data_keeper, personal_data_reader
+from ejournal.api.schemas.common import Accepted
+from ejournal.api.schemas.people import PersonIn, PersonOut
+from ejournal.api.threads import OneTripRoute
+from ejournal.api.vault import PersonalData, PersonForgotten
+
+router = APIRouter(
+    route_class=OneTripRoute,
+    prefix="/people",
+    tags=["personal data"],
+    responses=problem_responses(401, 403, 404, 410, 422, 503),
+)
+
+
+@router.put("/{person_id}", response_model=Accepted, summary="Store or replace a person's data")
+def put_person(
+    person_id: UUID, body: PersonIn, caller: CurrentCaller, vault: VaultDep, ledger: LedgerDep
+) -> Accepted:
+    known, school_id = vault.school_of(person_id)
+    # A person stays with the school that registered them; only a new one takes the body's.
+    personal_data_keeper(caller, school_id if known else body.school_id)
+    try:
+        stored = vault.get(person_id) if known else None
+        # Subscriptions' addresses are not the form's to replace (a body may only send them back
+        # unchanged): dropping them would silently stop the parent's digests.
+        kept = subscription_contacts(stored.data.contacts) if stored is not None else {}
+        sent = subscription_contacts(body.contacts)
+        if any(kept.get(kind) != address for kind, address in sent.items()):
+            raise ApiError("request.invalid", detail="a subscription's address is not the form's")
+        data = PersonalData(body.full_name, body.birth_date, {**body.contacts, **kept})
+        vault.put(
+            person_id, data, school_id=school_id if known else body.school_id, now=ledger.clock()
+        )
+    except PersonForgotten as e:
+        raise ApiError("person.forgotten") from e
+    return Accepted()
+
+
+@router.get(
+    "/{person_id}", response_model=PersonOut, summary="A person's data (the read is logged)"
+)
+def get_person(
+    person_id: UUID,
+    caller: CurrentCaller,
+    vault: VaultDep,
+    log: AccessLogDep,
+    ledger: LedgerDep,
+) -> PersonOut:
+    known, school_id = vault.school_of(person_id)
+    role = personal_data_reader(caller, person_id, school_id)
+    if not known:
+        raise ApiError("person.not_found")
+    try:
+        stored = vault.get(person_id)
+    except PersonForgotten as e:
+        raise ApiError("person.forgotten") from e
+    if stored is None:
+        raise ApiError("person.not_found")
+    log.record(
+        caller, role, Access.PERSONAL_DATA, [person_id], school_id=school_id, now=ledger.clock()
+    )
+    return PersonOut(
+        person_id=person_id,
+        school_id=stored.school_id,
+        full_name=stored.data.full_name,
+        birth_date=stored.data.birth_date,
+        contacts=dict(stored.data.contacts),
+    )
+
+
+@router.post(
+    "/{person_id}/forget",
+    response_model=Accepted,
+    summary="Destroy a person's data key (disposition; the head or a system administrator)",
+)
+def forget_person(
+    person_id: UUID, caller: CurrentCaller, vault: VaultDep, ledger: LedgerDep
+) -> Accepted:
+    known, school_id = vault.school_of(person_id)
+    disposer(caller, school_id)
+    if not known:
+        raise ApiError("person.not_found")
+    if not vault.forget(person_id, now=ledger.clock()):
+        raise ApiError("person.forgotten")
+    return Accepted()

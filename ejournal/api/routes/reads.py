@@ -1,0 +1,233 @@
+"""What people look at (п. 1.5–1.6, 2.2–2.4, 2.9): the class journal page, the diary, the summary
+sheet and the monitor of journal keeping. Each is checked by ``api.policy`` first, logged in the
+access log where it shows children's data (п. 1.7), then read from the projections."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Annotated
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Response
+from starlette.concurrency import run_in_threadpool
+
+from ejournal.api.access_log import Access, entry_rows
+from ejournal.api.deps import AccessLogDep, CurrentCaller, LedgerDep, ReadsDep, ServicesDep
+from ejournal.api.errors import problem_responses
+from ejournal.api.lookups import find
+from ejournal.api.policy import (
+    class_journal_reader,
+    class_reader,
+    diary_reader,
+    load_class,
+    load_roster,
+    school_reader,
+    teacher_reader,
+)
+from ejournal.api.reads import ReadModels
+from ejournal.api.schemas.common import Name, SchoolDate, YearStart
+from ejournal.api.schemas.reads import ClassJournalOut, DiaryOut, MonitorOut, SummarySheetOut
+from ejournal.api.threads import OneTripRoute
+from ejournal.commands.errors import refuse
+from ejournal.ledger.actor import Role
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.domain import School, SchoolClass
+from ejournal.ledger.domain.school import DEFAULT_TIME_ZONE
+from ejournal.ledger.errors import NotInMemory
+
+router = APIRouter(
+    route_class=OneTripRoute, tags=["reading"], responses=problem_responses(401, 403, 404, 422, 503)
+)
+
+MAX_DAYS = 62
+From = Annotated[SchoolDate | None, Query(alias="from", description="First day (inclusive)")]
+To = Annotated[SchoolDate | None, Query(alias="to", description="Last day (inclusive)")]
+
+
+def _check_range(start: date | None, end: date | None) -> None:
+    if start is not None and end is not None and not 0 <= (end - start).days <= MAX_DAYS:
+        raise refuse("period.invalid", detail=f"от 0 до {MAX_DAYS} дней")
+
+
+@router.get(
+    "/journal/{roster_id}/{subject_id}",
+    response_model=ClassJournalOut,
+    summary="The class journal page of a class, group or curriculum's subject",
+)
+def class_journal(
+    roster_id: UUID,
+    subject_id: UUID,
+    caller: CurrentCaller,
+    ledger: LedgerDep,
+    reads: ReadsDep,
+    log: AccessLogDep,
+    start: From = None,
+    end: To = None,
+) -> ClassJournalOut:
+    _check_range(start, end)
+    roster = load_roster(ledger, roster_id)
+    role = class_journal_reader(ledger, caller, roster, subject_id)
+    log.record(
+        caller,
+        role,
+        Access.CLASS_JOURNAL,
+        [roster_id],
+        school_id=roster.school_id,
+        now=ledger.clock(),
+    )
+    return reads.class_journal(roster_id, subject_id, start, end)
+
+
+@router.get(
+    "/schools/{school_id}/years/{year_start}/students/{student_id}/diary",
+    response_model=DiaryOut,
+    summary="A student's diary for a week or given days (the read is logged)",
+)
+async def diary(
+    school_id: UUID,
+    year_start: YearStart,
+    student_id: UUID,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    start: From = None,
+    end: To = None,
+    class_id: Annotated[
+        UUID | None, Query(description="A class teacher's class, if the student is in it")
+    ] = None,
+) -> Response:
+    # The busiest read: served on the event loop when everything it needs is in memory
+    # (``ledger.async_database``), else in a thread, as the other routes are.
+    _check_range(start, end)
+    ledger, reads, log = services.ledger, services.reads, services.access_log
+
+    def access(student_class: Callable[[], UUID | None]) -> tuple[Role, date, date]:
+        role = diary_reader(ledger, caller, school_id, year_start, student_id, student_class)
+        return role, *_diary_days(ledger, school_id, start, end)
+
+    def in_thread() -> bytes:
+        role, first, last = access(
+            lambda: _class_of_student(ledger, reads, school_id, year_start, student_id, class_id)
+        )
+        log.record(
+            caller, role, Access.DIARY, [student_id], school_id=school_id, now=ledger.clock()
+        )
+        return reads.diary_json(student_id, first, last)
+
+    rendered = None
+    if services.aio is not None and services.aio.ready and services.diary_log is not None:
+        try:
+            with ledger.memory_only():
+                # A class teacher's class comes from the read models: that is for the thread.
+                role, first, last = access(_in_the_database)
+        except NotInMemory:
+            pass
+        else:
+            # The read is logged in the round trip that reads the version to serve.
+            logged = entry_rows(caller, role, Access.DIARY, [student_id], school_id, ledger.clock())
+            version = await services.diary_log.write(logged)
+            rendered = reads.rendered_diary(student_id, first, last, version)
+            if rendered is None:
+                rendered = await run_in_threadpool(reads.diary_json, student_id, first, last)
+    if rendered is None:
+        rendered = await run_in_threadpool(in_thread)
+    # Rendered once per version of the read models (``ReadModels.diary_json``); what
+    # ``response_model`` documents, validated when it was rendered.
+    return Response(rendered, media_type="application/json")
+
+
+def _diary_days(
+    ledger: Ledger, school_id: UUID, start: date | None, end: date | None
+) -> tuple[date, date]:
+    """The days asked for; by default the week of today in the school's time zone."""
+    if start is None or end is None:
+        school = find(ledger, school_id, School)
+        zone = ZoneInfo(school.time_zone if school is not None else DEFAULT_TIME_ZONE)
+        if start is None:
+            anchor = end or ledger.clock().astimezone(zone).date()
+            start = anchor - timedelta(days=anchor.weekday())
+        if end is None:
+            end = start + timedelta(days=6)
+    return start, end
+
+
+def _in_the_database() -> UUID | None:
+    raise NotInMemory("the read models")
+
+
+def _class_of_student(
+    ledger: Ledger,
+    reads: ReadModels,
+    school_id: UUID,
+    year_start: int,
+    student_id: UUID,
+    named: UUID | None,
+) -> UUID | None:
+    """The student's class that year: the named one, if the ledger has the student in it, else
+    what the read models know."""
+    if named is not None:
+        school_class = find(ledger, named, SchoolClass)
+        if (
+            school_class is not None
+            and school_class.school_id == school_id
+            and school_class.year_start == year_start
+            and student_id in school_class.members.stints
+        ):
+            return named
+    return reads.student_class(school_id, year_start, student_id)
+
+
+@router.get(
+    "/classes/{class_id}/summary-sheet",
+    response_model=SummarySheetOut,
+    summary="The class's summary sheet of attestation (сводная ведомость, п. 2.9)",
+)
+def summary_sheet(
+    class_id: UUID,
+    caller: CurrentCaller,
+    ledger: LedgerDep,
+    reads: ReadsDep,
+    log: AccessLogDep,
+    period: Annotated[
+        Name | None, Query(description="Only this period's column (I четверть …)")
+    ] = None,
+) -> SummarySheetOut:
+    school_class = load_class(ledger, class_id)
+    role = class_reader(caller, school_class)
+    log.record(
+        caller,
+        role,
+        Access.SUMMARY_SHEET,
+        [class_id],
+        school_id=school_class.school_id,
+        now=ledger.clock(),
+    )
+    return reads.summary_sheet(class_id, period)
+
+
+@router.get(
+    "/schools/{school_id}/years/{year_start}/monitor",
+    response_model=MonitorOut,
+    summary="The monitor of journal keeping (п. 2.2, 2.5–2.8): the whole school (administration), "
+    "one class (also its class teacher) or one teacher (also that teacher)",
+)
+def monitor(
+    school_id: UUID,
+    year_start: YearStart,
+    caller: CurrentCaller,
+    ledger: LedgerDep,
+    reads: ReadsDep,
+    class_id: UUID | None = None,
+    teacher_id: UUID | None = None,
+) -> MonitorOut:
+    if class_id is not None:
+        school_class = load_class(ledger, class_id)
+        if school_class.school_id != school_id or school_class.year_start != year_start:
+            raise refuse("class.not_found")
+        class_reader(caller, school_class)
+    elif teacher_id is not None:
+        teacher_reader(caller, school_id, teacher_id)
+    else:
+        school_reader(caller, school_id)
+    return reads.monitor(school_id, year_start, teacher_id=teacher_id, class_id=class_id)

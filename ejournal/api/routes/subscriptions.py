@@ -1,0 +1,265 @@
+"""Parents' e-mail subscription to the weekly diary digest (п. 1.6).
+
+A parent subscribes an address for a linked child and confirms it by the link or the code of the
+confirmation message; every digest carries a one-click unsubscribe link (RFC 8058). The links are
+the only routes without a session: their token is the authority, and the ledger records the step
+as the service's. A class teacher reads the addresses the mail server refused.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Path
+from fastapi.responses import HTMLResponse
+from pydantic import AfterValidator, Field
+
+from ejournal.api.deps import CurrentCaller, LedgerDep, ServicesDep
+from ejournal.api.errors import ApiError, problem_responses
+from ejournal.api.mail.addresses import AddressError, normalise_address
+from ejournal.api.mail.outbox import LinkInvalid, Mailer
+from ejournal.api.policy import administration, denied, is_class_teacher, load_class
+from ejournal.api.schemas.common import Accepted, Input, Output, YearStart
+from ejournal.api.threads import OneTripRoute
+from ejournal.api.vault import PersonForgotten
+
+router = APIRouter(
+    route_class=OneTripRoute,
+    tags=["e-mail"],
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
+)
+
+
+def get_mailer(services: ServicesDep) -> Mailer:
+    if services.mail is None:
+        raise ApiError("mail.unavailable")
+    return services.mail
+
+
+MailerDep = Annotated[Mailer, Depends(get_mailer)]
+Token = Annotated[str, Path(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+def _address(text: str) -> str:
+    try:
+        return normalise_address(text)
+    except AddressError as e:
+        raise ValueError(str(e)) from e
+
+
+EmailAddress = Annotated[str, Field(max_length=254), AfterValidator(_address)]
+
+
+class SubscriptionIn(Input):
+    school_id: UUID
+    year_start: YearStart
+    student_id: UUID
+    address: EmailAddress = Field(description="The parent's e-mail address (kept in the vault)")
+    attach_pdf: bool = Field(default=False, description="Attach the week's diary as PDF")
+
+
+class SubscriptionOut(Output):
+    subscription_id: UUID
+    school_id: UUID
+    year_start: int
+    student_id: UUID
+    state: str = Field(description="pending, active, cancelled or bounced")
+    attach_pdf: bool
+    address: str | None = Field(description="Masked, e.g. iv***@example.ru")
+
+
+class SubscriptionRequested(Output):
+    subscription_id: UUID
+    state: str = "pending"
+
+
+class ConfirmationIn(Input):
+    code: Annotated[str, Field(min_length=1, max_length=20)]
+
+
+class BounceOut(Output):
+    subscription_id: UUID
+    student_id: UUID
+    parent_id: UUID
+    week: str = Field(description="The digest's ISO week; empty for a confirmation message")
+    reply_code: int | None
+    detail: str = Field(description="The mail server's reply, the address left out")
+    at: datetime
+
+
+@router.post(
+    "/mail/subscriptions",
+    response_model=SubscriptionRequested,
+    status_code=201,
+    summary="Subscribe an e-mail address to a linked child's weekly digest (a parent)",
+)
+def subscribe(
+    body: SubscriptionIn, caller: CurrentCaller, mailer: MailerDep, services: ServicesDep
+) -> SubscriptionRequested:
+    try:
+        subscription_id = mailer.subscribe(
+            caller.actor,
+            caller.person_id,
+            school_id=body.school_id,
+            year_start=body.year_start,
+            student_id=body.student_id,
+            address=body.address,
+            attach_pdf=body.attach_pdf,
+        )
+    except PersonForgotten as e:
+        raise ApiError("person.forgotten") from e
+    if services.mail_schedule is not None:
+        services.mail_schedule.wake()  # the confirmation message goes out now
+    return SubscriptionRequested(subscription_id=subscription_id)
+
+
+@router.get(
+    "/mail/subscriptions",
+    response_model=list[SubscriptionOut],
+    summary="The caller's subscriptions",
+)
+def my_subscriptions(caller: CurrentCaller, mailer: MailerDep) -> list[SubscriptionOut]:
+    return [
+        SubscriptionOut(
+            subscription_id=s.subscription_id,
+            school_id=s.school_id,
+            year_start=s.year_start,
+            student_id=s.student_id,
+            state=s.state,
+            attach_pdf=s.attach_pdf,
+            address=s.address,
+        )
+        for s in mailer.subscriptions_of(caller.person_id)
+    ]
+
+
+@router.post(
+    "/mail/subscriptions/{subscription_id}/confirmation",
+    response_model=Accepted,
+    summary="Confirm with the code of the confirmation message (the subscribing parent)",
+)
+def confirm_with_code(
+    subscription_id: UUID, body: ConfirmationIn, caller: CurrentCaller, mailer: MailerDep
+) -> Accepted:
+    try:
+        mailer.confirm_with_code(caller.actor, subscription_id, body.code)
+    except LinkInvalid as e:
+        raise ApiError("mail.code_invalid") from e
+    return Accepted()
+
+
+@router.post(
+    "/mail/subscriptions/{subscription_id}/cancellation",
+    response_model=Accepted,
+    summary="Unsubscribe (the subscribing parent)",
+)
+def unsubscribe(subscription_id: UUID, caller: CurrentCaller, mailer: MailerDep) -> Accepted:
+    mailer.unsubscribe(caller.actor, subscription_id, "отписка в личном кабинете")
+    return Accepted()
+
+
+@router.get(
+    "/classes/{class_id}/mail-bounces",
+    response_model=list[BounceOut],
+    summary="Digests the mail server refused for good, for the class teacher to follow up",
+)
+def bounces(
+    class_id: UUID, caller: CurrentCaller, ledger: LedgerDep, mailer: MailerDep
+) -> list[BounceOut]:
+    school_class = load_class(ledger, class_id)
+    if not is_class_teacher(caller, school_class) and (
+        administration(caller, school_class.school_id) is None
+    ):
+        raise denied(caller)
+    return [
+        BounceOut(
+            subscription_id=b.subscription_id,
+            student_id=b.student_id,
+            parent_id=b.parent_id,
+            week=b.week,
+            reply_code=b.reply_code,
+            detail=b.detail,
+            at=b.at,
+        )
+        for b in mailer.bounces(class_id)
+    ]
+
+
+# --- the links of the messages: no session, the token is the authority -------------------------
+
+
+def _page(title: str, body: str, *, status: int = 200) -> HTMLResponse:
+    page = (
+        "<!DOCTYPE html><html lang='ru'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title></head><body><h1>{html.escape(title)}</h1>"
+        f"{body}</body></html>"
+    )
+    return HTMLResponse(page, status_code=status)
+
+
+def _form(action: str, button: str) -> str:
+    # A GET only shows the form: mail scanners that open links must not confirm or unsubscribe.
+    return (
+        f"<form method='post' action='{html.escape(action, quote=True)}'>"
+        f"<button type='submit'>{html.escape(button)}</button></form>"
+    )
+
+
+@router.get(
+    "/mail/confirm/{token}",
+    response_class=HTMLResponse,
+    summary="The confirmation link: a page with the button that confirms",
+)
+def confirm_page(token: Token) -> HTMLResponse:
+    return _page(
+        "Подтверждение подписки",
+        "<p>Подтвердите подписку на еженедельную рассылку электронного дневника.</p>"
+        + _form(f"/mail/confirm/{token}", "Подтвердить подписку"),
+    )
+
+
+@router.post(
+    "/mail/confirm/{token}",
+    response_class=HTMLResponse,
+    summary="Confirm the subscription of the link",
+)
+def confirm_link(token: Token, mailer: MailerDep) -> HTMLResponse:
+    try:
+        mailer.confirm_with_token(token)
+    except LinkInvalid as e:
+        raise ApiError("mail.link_invalid") from e
+    return _page(
+        "Подписка подтверждена",
+        "<p>Каждую неделю на этот адрес будет приходить дневник. Отписаться можно по ссылке "
+        "из любого письма.</p>",
+    )
+
+
+@router.get(
+    "/mail/unsubscribe/{token}",
+    response_class=HTMLResponse,
+    summary="The unsubscribe link: a page with the button that unsubscribes",
+)
+def unsubscribe_page(token: Token) -> HTMLResponse:
+    return _page(
+        "Отписка от рассылки",
+        "<p>Отписаться от еженедельной рассылки электронного дневника?</p>"
+        + _form(f"/mail/unsubscribe/{token}", "Отписаться"),
+    )
+
+
+@router.post(
+    "/mail/unsubscribe/{token}",
+    response_class=HTMLResponse,
+    summary="Unsubscribe by the link of a message (also RFC 8058 one-click)",
+)
+def unsubscribe_link(token: Token, mailer: MailerDep) -> HTMLResponse:
+    try:
+        _, was_on = mailer.unsubscribe_with_token(token)
+    except LinkInvalid as e:
+        raise ApiError("mail.link_invalid") from e
+    title = "Вы отписались от рассылки" if was_on else "Подписка уже была отменена"
+    return _page(title, "<p>Письма с дневником на этот адрес больше не придут.</p>")

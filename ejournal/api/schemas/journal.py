@@ -1,0 +1,91 @@
+"""Bodies of the journal writes (п. 2.3–2.8)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import Field
+
+from ejournal.api.schemas.common import Input, Reason, SchoolDate, SmallInt, Text
+from ejournal.ledger.domain.values import AttestationKind
+
+Code = Annotated[str, Field(max_length=8, description="Н, Б, П or ОП")]
+
+
+class LessonIn(Input):
+    roster_id: UUID
+    subject_id: UUID
+    on: SchoolDate
+    slot: SmallInt
+    teacher_id: UUID | None = Field(
+        default=None, description="For the administration scheduling a teacher's lesson"
+    )
+    topic: Text = ""
+    plan_item: SmallInt | None = None
+
+
+class TopicIn(Input):
+    topic: Text = ""
+    plan_item: SmallInt | None = None
+
+
+class AttendanceIn(Input):
+    codes: Annotated[dict[UUID, Code], Field(max_length=200)] = Field(
+        description="Student → code, for every student not simply present"
+    )
+
+
+class MarkIn(Input):
+    student_id: UUID
+    value: SmallInt
+    work_type_id: UUID
+    checked_on: SchoolDate | None = None
+    mark_id: UUID | None = Field(default=None, description="Client-chosen ID, for safe retries")
+
+
+class ClassWorkIn(Input):
+    work_type_id: UUID
+    marks: Annotated[dict[UUID, SmallInt], Field(max_length=200)]
+    checked_on: SchoolDate | None = None
+    batch_id: UUID | None = None
+
+
+class CorrectionIn(Input):
+    value: SmallInt
+    reason: Reason
+
+
+class CancellationIn(Input):
+    reason: Reason
+
+
+class HomeworkIn(Input):
+    text: Text
+    pages: Text = ""
+    tasks: Text = ""
+    due_on: SchoolDate | None = None
+
+
+class CommentIn(Input):
+    student_id: UUID
+    text: Text
+    comment_id: UUID | None = None
+
+
+class MessageIn(Input):
+    roster_id: UUID
+    subject_id: UUID
+    student_id: UUID
+    text: Text
+    message_id: UUID | None = None
+
+
+class AttestationIn(Input):
+    student_id: UUID
+    kind: AttestationKind
+    period: Annotated[Text, Field(max_length=100)] | None = Field(
+        default=None, description="For a period mark: the period's name (I четверть …)"
+    )
+    value: Annotated[str, Field(max_length=16, description="1–5, ОСВ, Н/А, зачёт, незачёт")]
+    reason: Reason = ""

@@ -1,0 +1,208 @@
+"""What the read endpoints return: the class journal page, the diary, the summary sheet and the
+monitor of journal keeping, as ``projections.views`` describes them. Person IDs only (I9): names
+are in the vault, on their own endpoint, each read logged.
+
+Every value that came from an operation carries its provenance (who, which session, when: I8), and
+every corrected, cancelled or revised value its history (п. 1.4).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from uuid import UUID
+
+from pydantic import ConfigDict, Field
+
+from ejournal.api.schemas.common import Output
+
+
+class ViewOut(Output):
+    """Read straight from the projections' frozen dataclasses."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ProvenanceOut(ViewOut):
+    notification_id: int
+    actor_id: UUID
+    session_id: UUID
+    credential_version: int
+    recorded_at: datetime
+
+
+class ChangeOut(ViewOut):
+    action: str = Field(description="set, corrected, cancelled or revised")
+    value: str
+    reason: str
+    provenance: ProvenanceOut
+
+
+class MarkOut(ViewOut):
+    mark_id: UUID
+    lesson_id: UUID
+    student_id: UUID
+    value: int = Field(description="The current value, after corrections")
+    first_value: int
+    work_type_id: UUID
+    work_type: str
+    weight: Decimal
+    checked_on: date | None
+    cancelled: bool
+    corrected: bool
+    history: list[ChangeOut]
+    provenance: ProvenanceOut
+
+
+class HomeworkOut(ViewOut):
+    text: str
+    pages: str
+    tasks: str
+    due_on: date | None
+    first_entered_at: datetime
+    history: list[ChangeOut]
+
+
+class LessonOut(ViewOut):
+    lesson_id: UUID
+    roster_id: UUID
+    class_id: UUID
+    subject_id: UUID
+    subject: str
+    teacher_id: UUID
+    on: date
+    slot: int
+    starts_at: time
+    ends_at: time
+    topic: str
+    plan_item: int | None
+    plan_topic: str | None
+    homework: HomeworkOut | None
+    provenance: ProvenanceOut
+
+
+class CellOut(ViewOut):
+    attendance: str | None = Field(description="Н, Б, П or ОП; none: present")
+    marks: list[MarkOut]
+
+
+class JournalRowOut(ViewOut):
+    student_id: UUID
+    cells: list[CellOut] = Field(description="One per lesson of the page, in its order")
+
+
+class ClassJournalOut(ViewOut):
+    roster_id: UUID
+    subject_id: UUID
+    starts_on: date | None
+    ends_on: date | None
+    lessons: list[LessonOut]
+    rows: list[JournalRowOut]
+
+
+class CommentOut(ViewOut):
+    comment_id: UUID
+    lesson_id: UUID
+    text: str
+    provenance: ProvenanceOut
+
+
+class MessageOut(ViewOut):
+    message_id: UUID
+    roster_id: UUID
+    subject_id: UUID
+    author_id: UUID
+    text: str
+    sent_on: date
+    provenance: ProvenanceOut
+
+
+class DiaryLessonOut(ViewOut):
+    lesson: LessonOut
+    attendance: str | None
+    marks: list[MarkOut]
+    comments: list[CommentOut]
+
+
+class DiaryDayOut(ViewOut):
+    on: date
+    lessons: list[DiaryLessonOut]
+    messages: list[MessageOut]
+
+
+class DiaryOut(ViewOut):
+    student_id: UUID
+    starts_on: date
+    ends_on: date
+    days: list[DiaryDayOut]
+
+
+class SubjectOut(ViewOut):
+    subject_id: UUID
+    name: str
+
+
+class PeriodSpanOut(ViewOut):
+    name: str
+    starts_on: date
+    ends_on: date
+
+
+class AttestationMarkOut(ViewOut):
+    kind: str = Field(description="period, year, exam or final")
+    period: str | None
+    value: str = Field(description="1–5, ОСВ, Н/А, зачёт, незачёт")
+    history: list[ChangeOut]
+    provenance: ProvenanceOut
+
+
+class AverageOut(ViewOut):
+    period: str
+    weighted_sum: Decimal
+    weights: Decimal
+    marks: int
+    value: Decimal | None = Field(description="Σ(w·m)/Σw; none without marks")
+
+
+class SummaryCellOut(ViewOut):
+    subject_id: UUID
+    periods: list[AttestationMarkOut | None]
+    averages: list[AverageOut]
+    year: AttestationMarkOut | None
+    exam: AttestationMarkOut | None
+    final: AttestationMarkOut | None
+
+
+class SummaryRowOut(ViewOut):
+    student_id: UUID
+    cells: list[SummaryCellOut] = Field(description="One per subject of the sheet, in its order")
+
+
+class SummarySheetOut(ViewOut):
+    class_id: UUID
+    class_name: str
+    school_id: UUID
+    year_start: int
+    periods: list[PeriodSpanOut]
+    subjects: list[SubjectOut]
+    rows: list[SummaryRowOut]
+
+
+class FlagOut(ViewOut):
+    rule: str
+    clause: str
+    message: str
+    on: date
+    teacher_id: UUID | None
+    class_id: UUID | None
+    subject_id: UUID | None
+    lesson_id: UUID | None
+    student_id: UUID | None
+    entered_at: datetime | None
+
+
+class MonitorOut(ViewOut):
+    school_id: UUID
+    year_start: int
+    as_of: datetime
+    flags: list[FlagOut]

@@ -1,0 +1,137 @@
+"""Bodies of the school-year setup (п. 2.2) and of schools and accounts."""
+
+from __future__ import annotations
+
+from datetime import time
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import Field
+
+from ejournal.api.schemas.common import Input, Login, Name, Reason, SchoolDate, SmallInt, YearStart
+from ejournal.ledger.actor import Role
+from ejournal.ledger.domain.values import PeriodScheme
+
+Weight = Annotated[Decimal, Field(max_digits=6, decimal_places=3, allow_inf_nan=False)]
+
+
+class SchoolIn(Input):
+    name: Name
+    time_zone: Annotated[str, Field(max_length=64)] = "Europe/Moscow"
+
+
+class AccountIn(Input):
+    login: Login
+    person_id: UUID
+
+
+class GrantIn(Input):
+    role: Role
+    school_id: UUID | None = Field(
+        default=None, description="The school of a school role; none for auditor, support …"
+    )
+
+
+class ReasonIn(Input):
+    reason: Reason
+
+
+class SchoolYearIn(Input):
+    year_start: YearStart
+    starts_on: SchoolDate | None = None
+    ends_on: SchoolDate | None = None
+
+
+class PeriodIn(Input):
+    name: Name
+    starts_on: SchoolDate
+    ends_on: SchoolDate
+
+
+class PeriodsIn(Input):
+    periods: Annotated[list[PeriodIn], Field(max_length=12)]
+
+
+class HolidayIn(Input):
+    name: Name
+    starts_on: SchoolDate
+    ends_on: SchoolDate
+
+
+class SubjectIn(Input):
+    name: Name
+    subject_id: UUID | None = None
+
+
+class WorkTypeIn(Input):
+    name: Name
+    weight: Weight
+    written: bool
+    work_type_id: UUID | None = None
+
+
+class BellSlotIn(Input):
+    number: SmallInt
+    starts_at: time
+    ends_at: time
+
+
+class BellScheduleIn(Input):
+    slots: Annotated[list[BellSlotIn], Field(max_length=30)]
+
+
+class ClassIn(Input):
+    grade: SmallInt
+    letter: Annotated[Name, Field(max_length=4)]
+    period_scheme: PeriodScheme
+    bell_schedule: Name = "основное"
+
+
+class ClassTeacherIn(Input):
+    teacher_id: UUID
+
+
+class StudentIn(Input):
+    student_id: UUID
+    on: SchoolDate
+
+
+class WithdrawalIn(Input):
+    on: SchoolDate
+    reason: Reason
+
+
+class GroupIn(Input):
+    subject_id: UUID
+    name: Name
+
+
+class DatedIn(Input):
+    on: SchoolDate
+
+
+class CurriculumIn(Input):
+    student_id: UUID
+    subject_id: UUID
+    on: SchoolDate
+
+
+class TeacherIn(Input):
+    subject_id: UUID
+    teacher_id: UUID
+    on: SchoolDate
+
+
+class ParentIn(Input):
+    parent_id: UUID
+
+
+class PlanItemIn(Input):
+    number: SmallInt
+    topic: Name
+    hours: SmallInt = 1
+
+
+class PlanIn(Input):
+    items: Annotated[list[PlanItemIn], Field(max_length=400)]

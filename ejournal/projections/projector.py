@@ -1,0 +1,596 @@
+"""The batched projector: reads the ledger in pages by notification ID and applies each page to the
+read models in one transaction together with the tracking position, so every event is applied
+exactly once.
+
+Why reading by notification ID is safe: inserts into the events table are serialised (the table
+lock on PostgreSQL, the single write lock on SQLite), so IDs become visible in increasing order and
+a reader that has seen ID n never later finds a new ID below n. PostgreSQL IDs may have gaps (a
+rolled-back insert); the position is simply the last ID applied.
+
+Why two projectors cannot apply the same page: the first statement of a page's transaction locks
+the tracking row and checks that it still holds the position the page was read from
+(``storage.claim_position``). A projector that lost the race rolls back and starts again from the
+position the other one committed.
+
+A page is read and decoded outside the write transaction, then applied in memory (see
+``projections.handlers.base``) and written as the difference to what was stored: on SQLite the
+write lock, which the ledger's writers share, is held only while the page's rows are written.
+
+Before an event is applied, the rules of ``projections.invalidation`` are asked whether its
+operation is invalid (п. 4.4); an excluded event changes no read model and is listed in
+``rm_excluded``. An event whose payload was disposed of at the end of its retention period
+(``ledger.retention``) has nothing left to show and is passed over; so are events of aggregates the
+read models do not know. A rebuild replays everything under the rules in force.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, NamedTuple
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import orjson
+
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.database import Database
+from ejournal.ledger.invalidation import Rule
+from ejournal.ledger.recorders import EVENTS_TABLE
+from ejournal.projections import storage
+from ejournal.projections.decoding import Fields, PayloadDecoder
+from ejournal.projections.handlers import HANDLERS, Handler, Kind, Owned, Page
+from ejournal.projections.handlers.invalidation import INVALIDATION
+from ejournal.projections.invalidation import ProjectedRules, RuleSet, RuleSource
+from ejournal.projections.tables import (
+    EXCLUDED,
+    HISTORY,
+    SCHEMA_VERSION,
+    SCHOOLS,
+    TABLES,
+    ExcludedRow,
+    Operation,
+    Table,
+)
+
+log = logging.getLogger("ejournal.projections")
+
+PAGE_SIZE = 5_000
+POLL_SECONDS = 0.05
+RETRY_SECONDS = 1.0
+
+Progress = Callable[[int, int], None]
+"""Called after each page with (position, events moved past so far)."""
+
+
+class _Event(NamedTuple):
+    """A decoded event of a page (a tuple: there are tens of thousands of them a second)."""
+
+    handler: Handler
+    aggregate_id: str
+    version: int
+    topic: str
+    fields: Fields
+    op: Operation
+
+
+class _Page(NamedTuple):
+    position: int
+    """The position the page was read after."""
+    last: int
+    """Its last notification ID: the position once it is applied."""
+    size: int
+    """How many events it moves past (including those the read models do not show)."""
+    events: list[_Event]
+
+
+class Projector:
+    """Keeps the read models of one database up to date with its ledger.
+
+    Use ``catch_up`` (or ``rebuild``) to project what is there, or ``start`` a background thread
+    that follows new events; ``wait_until`` blocks until a position is projected. One projector per
+    process is enough; several processes may run one each.
+    """
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        page_size: int = PAGE_SIZE,
+        rules: RuleSource | None = None,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
+        self._ledger = ledger
+        self._database: Database = ledger.database
+        self._decoder = PayloadDecoder(ledger.mapper)
+        self._routes = {
+            topic: (handler, self._decoder.fast_allowed(handler.event_class))
+            for topic, handler in HANDLERS.items()
+        }
+        self._rules: RuleSource = rules or ProjectedRules()
+        self._page_size = page_size
+        self._poll_seconds = poll_seconds
+        self._zones: dict[str, ZoneInfo] = {}
+        self._zones_stale = True
+        self._busy = threading.Lock()  # one page at a time in this process
+        self._projected = threading.Condition()
+        self._position = 0
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._wake = threading.Event()
+        self.last_error: Exception | None = None
+        """The error of the background thread's last failed page, until a page succeeds."""
+        dialect = self._database.dialect
+        self._page_sql = _page_statement(dialect)
+        self._reach_sql = _reach_statements(dialect)
+        self._read_ahead = dialect == "postgres"
+        self._setup()
+
+    # --- positions ---------------------------------------------------------------------------
+
+    def position(self) -> int:
+        """The notification ID up to which the read models are projected (committed)."""
+        with self._database.transaction(write=False) as cursor:
+            tracking = storage.read_tracking(cursor)
+        self._seen(tracking[0] if tracking else 0)
+        return self._position
+
+    def head(self) -> int:
+        """The last notification ID in the ledger (0 if it is empty)."""
+        nid = "rowid" if self._database.dialect == "sqlite" else "notification_id"
+        with self._database.transaction(write=False) as cursor:
+            cursor.execute(f"SELECT COALESCE(MAX({nid}), 0) FROM {EVENTS_TABLE}")
+            return int(cursor.fetchone()[0])
+
+    def lag(self) -> int:
+        """How many events the read models are behind the ledger."""
+        nid = "rowid" if self._database.dialect == "sqlite" else "notification_id"
+        with self._database.transaction(write=False) as cursor:
+            tracking = storage.read_tracking(cursor)
+            position = tracking[0] if tracking else 0
+            cursor.execute(f"SELECT COUNT(*) FROM {EVENTS_TABLE} WHERE {nid} > ?", (position,))
+            return int(cursor.fetchone()[0])
+
+    def wait_until(self, position: int, timeout: float | None = None) -> bool:
+        """Block until the read models are projected up to ``position`` (by this projector or
+        another one); False if ``timeout`` seconds pass first."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if self._position >= position or self.position() >= position:
+                return True
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return False
+            wait = self._poll_seconds if remaining is None else min(remaining, self._poll_seconds)
+            with self._projected:
+                self._projected.wait_for(lambda: self._position >= position, wait)
+
+    def _seen(self, position: int) -> None:
+        with self._projected:
+            self._position = position
+            self._projected.notify_all()
+
+    # --- projecting --------------------------------------------------------------------------
+
+    def catch_up(self, *, progress: Progress | None = None) -> int:
+        """Project every event recorded so far; returns how many events were moved past. Stops
+        early, between pages, once ``stop`` is called.
+
+        On PostgreSQL the next page is read and decoded in a helper thread while the current one
+        is written: decoding depends on nothing but the stored rows, and while the server does its
+        part of the write the client waits without holding the GIL, so the two overlap. SQLite
+        works inside the process, releasing the GIL row by row: the two threads would only take
+        turns (measured slower), so there it reads ahead on the same thread.
+        """
+        moved = 0
+        with self._busy, ThreadPoolExecutor(1, thread_name_prefix="ejournal-read") as reader:
+            page = self._fetch(self.position())
+            while page is not None and not self._stopping.is_set():
+                following = reader.submit(self._fetch, page.last) if self._read_ahead else None
+                if not self._apply_page(page):
+                    page = self._fetch(self.position())
+                    continue
+                moved += page.size
+                if progress is not None:
+                    progress(page.last, moved)
+                page = following.result() if following else self._fetch(page.last)
+        return moved
+
+    def rebuild(self, *, progress: Progress | None = None) -> int:
+        """Drop the read models and project the whole ledger again from the start."""
+        with self._busy:
+            with self._database.transaction(write=True) as cursor:
+                storage.lock_schema(cursor, self._database.dialect)
+                storage.drop_tables(cursor)
+                # The secondary indexes are built once the bulk is in: cheaper than maintaining
+                # them row by row. Queries meanwhile are slow, and incomplete anyway.
+                storage.create_tables(cursor, indexes=False)
+                storage.start_tracking(cursor)
+            self._zones.clear()
+            self._zones_stale = False
+            self._seen(0)
+        try:
+            return self.catch_up(progress=progress)
+        finally:
+            with self._busy, self._database.transaction(write=True) as cursor:
+                storage.lock_schema(cursor, self._database.dialect)
+                storage.create_indexes(cursor)
+
+    def run_page(self) -> int:
+        """Project the next page; returns how many events it moved past (0: nothing new)."""
+        with self._busy:
+            while True:
+                page = self._fetch(self.position())
+                if page is None:
+                    return 0
+                if self._apply_page(page):
+                    return page.size
+
+    def _fetch(self, position: int) -> _Page | None:
+        """The page after ``position``, decoded; None if there is nothing new."""
+        rows = self._read_page(position)
+        if not rows:
+            return None
+        with _collector_paused():
+            events = self._decode(rows)
+        return _Page(position, int(rows[-1][0]), len(rows), events)
+
+    def _apply_page(self, page: _Page) -> bool:
+        """Apply a page in one transaction; False if another projector applied it first."""
+        if self._zones_stale:
+            self._load_zones()
+        try:
+            with _collector_paused():
+                applied = self._apply(page.position, page.last, page.events)
+        except Exception:
+            self._zones_stale = True  # the page's new schools were not committed
+            raise
+        if applied:
+            self._seen(page.last)
+        else:
+            log.info("another projector moved past position %d; reading again", page.position)
+        return applied
+
+    def _read_page(self, position: int) -> list[Any]:
+        return storage.read_rows(self._ledger, self._page_sql, (position, self._page_size))
+
+    def _decode(self, rows: Sequence[Any]) -> list[_Event]:
+        events = []
+        routes = self._routes
+        decode = self._decoder.decode
+        for nid, oid, version, topic, state, actor, session, cv, at in rows:
+            route = routes.get(topic)
+            if route is None:
+                continue  # not an event the read models show
+            if state is None:
+                continue  # its payload was disposed of (ledger.retention): nothing left to show
+            handler, fast = route
+            fields = decode(oid, version, topic, state, fast)
+            op = Operation(nid, actor, session, cv, at)
+            events.append(_Event(handler, oid, version, topic, fields, op))
+        return events
+
+    def _apply(self, position: int, last: int, events: Sequence[_Event]) -> bool:
+        with storage.write_transaction(self._ledger) as writer:
+            cursor = writer.cursor
+            if not storage.claim_position(cursor, position):
+                return False
+            rules = self._rules.load(cursor)
+            states = self._states(writer, events)
+            page = Page(self._zones)
+            _replay(page, rules, states, events)
+            _place_excluded(writer, page)
+            self._write(writer, states.values(), page)
+            if any(event.handler.kind is INVALIDATION for event in events):
+                self._reproject_changed(writer, rules, last)
+            storage.advance_position(cursor, last)
+        return True
+
+    def _reproject_changed(self, writer: storage.Writer, before: RuleSet, last: int) -> None:
+        """Re-project, under the rules now in force, every record an operation under a new or
+        changed rule touched (up to notification ID ``last``)."""
+        rules = self._rules.load(writer.cursor)
+        changed = [
+            rule for rule in rules.rules if isinstance(rule, Rule) and rule not in before.rules
+        ]
+        if not changed:
+            return
+        aggregate_ids: set[str] = set()
+        for rule in changed:
+            sql, params = self._reach_sql(rule)
+            writer.cursor.execute(sql, (*params, last))
+            aggregate_ids.update(row[0] for row in writer.cursor.fetchall())
+        if not aggregate_ids:
+            return
+        log.info(
+            "п. 4.4: re-projecting %d records under %d new rules", len(aggregate_ids), len(changed)
+        )
+        rows = self._aggregate_rows(writer, sorted(aggregate_ids), last)
+        events = self._decode(rows)
+        states = self._states(writer, events, again=True)
+        page = Page(self._zones)
+        _replay(page, rules, states, events)
+        _place_excluded(writer, page)
+        replayed = [(event.op.nid,) for event in events]
+        writer.delete(HISTORY, replayed)
+        writer.delete(EXCLUDED, replayed)
+        self._write(writer, states.values(), page)
+
+    def _aggregate_rows(self, writer: storage.Writer, ids: Sequence[str], last: int) -> list[Any]:
+        """Every event (as a page row) of the aggregates ``ids`` up to notification ID ``last``."""
+        columns, nid = _event_columns(self._database.dialect)
+        if writer.dialect == "postgres":
+            writer.cursor.execute(
+                f"SELECT {columns} FROM {EVENTS_TABLE} WHERE originator_id = ANY(?::uuid[]) "
+                f"AND {nid} <= ? ORDER BY {nid}",
+                (list(ids), last),
+            )
+            return list(writer.cursor.fetchall())
+        rows: list[Any] = []
+        for start in range(0, len(ids), storage.SQLITE_CHUNK):
+            chunk = ids[start : start + storage.SQLITE_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            writer.cursor.execute(
+                f"SELECT {columns} FROM {EVENTS_TABLE} WHERE originator_id IN ({marks}) "
+                f"AND {nid} <= ?",
+                (*chunk, last),
+            )
+            rows.extend(writer.cursor.fetchall())
+        return sorted(rows, key=lambda row: int(row[0]))
+
+    def _states(
+        self, writer: storage.Writer, events: Sequence[_Event], *, again: bool = False
+    ) -> dict[str, Owned]:
+        """The rows of every aggregate the page touches: new ones empty, others as stored.
+
+        ``again``: the events are every event of their aggregates, to be applied again from the
+        start; the stored rows are loaded only to be compared with what the events now give.
+        """
+        states: dict[str, Owned] = {}
+        to_load: dict[Kind, list[str]] = {}
+        for event in events:
+            if event.aggregate_id in states:
+                continue
+            kind = event.handler.kind
+            states[event.aggregate_id] = Owned(kind, event.aggregate_id)
+            if again or not event.handler.creates:
+                to_load.setdefault(kind, []).append(event.aggregate_id)
+        for kind, ids in to_load.items():
+            # Main rows by aggregate ID first: they give the keys the other rows are stored by.
+            primary = kind.primary
+            by_key: dict[int, Owned] = {}
+            for values in writer.load(primary, ids):
+                state = states[values[primary.owner_position]]
+                state.restore(primary, values)
+                by_key[state.key] = state
+            for table, _ in kind.children:
+                for values in writer.load(table, list(by_key)):
+                    by_key[values[table.owner_position]].restore(table, values)
+        if again:
+            for state in states.values():
+                state.forget()
+        return states
+
+    def _write(self, writer: storage.Writer, states: Iterable[Owned], page: Page) -> None:
+        """Write what the page changed: new rows, and for stored aggregates the rows that differ."""
+        deletes: dict[Table, list[tuple[Any, ...]]] = {}
+        inserts: dict[Table, list[tuple[Any, ...]]] = {table: [] for table in TABLES}
+        for state in states:
+            if not state.loaded:  # created in this page: every row is new
+                if state.primary is not None:
+                    inserts[state.kind.primary].append(state.kind.primary.values(state.primary))
+                for table, rows in state.children.items():
+                    inserts[table].extend(map(table.values, rows.values()))
+                continue
+            before = {(t, t.key_of(values)): values for t, values in state.loaded}
+            for table, row in state.all_rows():
+                values = table.values(row)
+                key = table.key_of(values)
+                old = before.pop((table, key), None)
+                if old == values:
+                    continue
+                if old is not None:
+                    deletes.setdefault(table, []).append(key)
+                inserts[table].append(values)
+            for table, key in before:
+                deletes.setdefault(table, []).append(key)
+        inserts[HISTORY] = [HISTORY.values(row) for row in page.history]
+        inserts[EXCLUDED] = [EXCLUDED.values(row) for row in page.excluded]
+        for table, keys in deletes.items():
+            writer.delete(table, keys)
+        for table, new_rows in inserts.items():
+            writer.insert(table, new_rows)
+
+    # --- set-up ------------------------------------------------------------------------------
+
+    def _setup(self) -> None:
+        """Create the read models if missing; rebuild them if their schema is out of date."""
+        with self._busy, self._database.transaction(write=True) as cursor:
+            storage.lock_schema(cursor, self._database.dialect)
+            storage.create_tracking(cursor)
+            tracking = storage.read_tracking(cursor)
+            if tracking is not None and tracking[1] != SCHEMA_VERSION:
+                log.warning(
+                    "read models are at schema %d, the code at %d: rebuilding",
+                    tracking[1],
+                    SCHEMA_VERSION,
+                )
+                storage.drop_tables(cursor)
+            storage.create_tables(cursor)
+            storage.start_tracking(cursor)
+        self.position()
+
+    def _load_zones(self) -> None:
+        with self._database.transaction(write=False) as cursor:
+            cursor.execute(f"SELECT school_id, time_zone FROM {SCHOOLS.name}")
+            zones = {school_id: ZoneInfo(zone) for school_id, zone in cursor.fetchall()}
+        self._zones.clear()
+        self._zones.update(zones)
+        self._zones_stale = False
+
+    # --- the background thread ---------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        """Follow the ledger in a background thread until ``stop``."""
+        if self.running:
+            return
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self.follow, name="ejournal-projector", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float | None = 10.0) -> None:
+        """Stop the background thread (and a ``catch_up`` running meanwhile) after its current
+        page; waits up to ``timeout`` seconds for it. Later calls of ``catch_up`` run as usual."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self._stopping.clear()
+
+    def wake(self) -> None:
+        """Look for new events now rather than at the next poll (after a write, say)."""
+        self._wake.set()
+
+    def follow(self) -> None:
+        """Project new events as they come, until ``stop`` is called (or the process is
+        interrupted). A failed page is logged, kept in ``last_error`` and tried again after a
+        pause."""
+        while not self._stopping.is_set():
+            try:
+                self.catch_up()
+            except Exception as error:
+                self.last_error = error
+                log.exception("projecting a page failed; trying again in %.0f s", RETRY_SECONDS)
+                self._wake.wait(RETRY_SECONDS)
+                self._wake.clear()
+                continue
+            self.last_error = None
+            # Wait even after a page: under a steady stream of writes the next page then holds
+            # what came in meanwhile, where going on at once would apply pages of one event
+            # each, at several times the cost per event (measured over HTTP: ≈ 2 ms per mark).
+            self._wake.wait(self._poll_seconds)
+            self._wake.clear()
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a page is decoded or applied.
+
+    A page allocates tens of thousands of short-lived dicts, tuples and rows, none of them in
+    cycles: reference counting frees them all, and the collector's passes over them cost about a
+    sixth of a rebuild. Its previous state is restored afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _replay(page: Page, rules: RuleSet, states: dict[str, Owned], events: Sequence[_Event]) -> None:
+    """Apply ``events`` to their aggregates' rows, leaving out those a rule excludes."""
+    for event in events:
+        handler, aggregate_id, _, _, fields, op = event
+        state = states[aggregate_id]
+        if rules and _excluded(page, rules, event, state):
+            continue
+        if state.primary is None and not handler.creates:
+            continue  # its creation was excluded: nothing of it is shown
+        handler.apply(page, state, fields, op)
+
+
+def _place_excluded(writer: storage.Writer, page: Page) -> None:
+    """Give each excluded operation whose record has no row (its creation was excluded too) the
+    school of its log, so that the school's re-entry worklist lists it."""
+    for row in page.excluded:
+        if row.school_id is None:
+            writer.cursor.execute(
+                f"SELECT log_id FROM {EVENTS_TABLE} WHERE originator_id = "
+                f"{'?' if writer.dialect == 'sqlite' else '?::uuid'} AND originator_version = ?",
+                (row.originator_id, row.originator_version),
+            )
+            parts = str(writer.cursor.fetchone()[0]).split("/")
+            if parts[0] == "school":
+                row.school_id = UUID(parts[1]).hex
+
+
+def _excluded(page: Page, rules: RuleSet, event: _Event, state: Owned) -> bool:
+    rule = rules.excluding(event.op, event.topic)
+    if rule is None:
+        return False
+    fields = event.fields
+    school_id = getattr(state.primary, "school_id", None) or fields.get("school_id")
+    page.excluded.append(
+        ExcludedRow(
+            event.aggregate_id,
+            event.version,
+            event.topic,
+            rule.name,
+            school_id,
+            orjson.dumps(fields).decode(),
+            event.op,
+        )
+    )
+    return True
+
+
+def _reach_statements(dialect: str) -> Callable[[Rule], tuple[str, tuple[Any, ...]]]:
+    """For a rule: the statement that lists the aggregates (hex IDs) its operations touched up to
+    a notification ID (its last parameter), and the rule's own parameters."""
+    if dialect == "sqlite":
+        nid, oid, uuid = "rowid", "originator_id", "?"
+    else:
+        nid, oid, uuid = "notification_id", "encode(uuid_send(originator_id), 'hex')", "?::uuid"
+    select = f"SELECT DISTINCT {oid} FROM {EVENTS_TABLE} WHERE "
+    by_session = select + f"session_id = {uuid} AND {nid} <= ?"
+    by_account = (
+        select + f"actor_id = {uuid} AND credential_version <= ? AND recorded_at >= ? "
+        f"AND {nid} <= ?"
+    )
+
+    def statement(rule: Rule) -> tuple[str, tuple[Any, ...]]:
+        if rule.session_id is not None:
+            return by_session, (rule.session_id,)
+        return by_account, (rule.account_id, rule.credential_version, rule.since)
+
+    return statement
+
+
+def _event_columns(dialect: str) -> tuple[str, str]:
+    """The columns of an event with its entry's provenance (IDs as hex text), and the name of
+    the notification ID column."""
+    if dialect == "sqlite":
+        return (
+            "rowid, originator_id, originator_version, topic, state, "
+            "actor_id, session_id, credential_version, recorded_at",
+            "rowid",
+        )
+
+    def hex_of(column: str) -> str:
+        return f"encode(uuid_send({column}), 'hex')"
+
+    return (
+        f"notification_id, {hex_of('originator_id')}, originator_version, topic, state, "
+        f"{hex_of('actor_id')}, {hex_of('session_id')}, credential_version, recorded_at",
+        "notification_id",
+    )
+
+
+def _page_statement(dialect: str) -> str:
+    """The next page of events with their entries' provenance."""
+    columns, nid = _event_columns(dialect)
+    return f"SELECT {columns} FROM {EVENTS_TABLE} WHERE {nid} > ? ORDER BY {nid} LIMIT ?"

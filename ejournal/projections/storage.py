@@ -1,0 +1,296 @@
+"""SQL for the read-model tables: create, drop, load by owner, delete by key, insert in bulk.
+
+The DDL is the same on both databases. Bulk writes differ, because each database has its own fast
+path: SQLite runs one prepared statement many times in-process (``executemany``); PostgreSQL
+receives a page's new rows of a table through one ``COPY``, which is several times faster than
+parameterised inserts and costs one round trip whatever the page's size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from eventsourcing.postgres import PostgresDatastore
+from psycopg.rows import tuple_row
+
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.database import Cursor, Dialect
+from ejournal.ledger.recorders import SCHEMA_LOCK
+from ejournal.projections.tables import SCHEMA_VERSION, TABLES, TRACKING_TABLE, Table
+
+SQLITE_CHUNK = 500
+"""Values per ``IN (...)`` list on SQLite (its limit on parameters is far higher)."""
+
+TRACKING_NAME = "ejournal"
+SQLITE_CACHE_KIB = 65_536
+"""The SQLite writer connection's page cache while projecting (the default is 2 MiB)."""
+
+
+def _index_statements(table: Table) -> list[str]:
+    return [
+        f"CREATE INDEX IF NOT EXISTS {table.name}_{'_'.join(index)} "
+        f"ON {table.name} ({', '.join(index)})"
+        for index in table.indexes
+    ]
+
+
+_CREATE_TRACKING = (
+    f"CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} (name TEXT PRIMARY KEY, "
+    "position BIGINT NOT NULL, schema_version BIGINT NOT NULL)"
+)
+
+
+def create_tracking(cursor: Cursor) -> None:
+    """The table of the tracking position, if missing."""
+    cursor.execute(_CREATE_TRACKING)
+
+
+def create_statements(tables: Sequence[Table] = TABLES, *, indexes: bool = True) -> list[str]:
+    """``CREATE TABLE/INDEX IF NOT EXISTS`` for the tracking table and every read-model table."""
+    statements = [_CREATE_TRACKING]
+    for table in tables:
+        columns = ", ".join(f"{name} {sql}" for name, sql in table.columns)
+        key = ", ".join(table.key)
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {table.name} ({columns}, PRIMARY KEY ({key}))"
+        )
+        if indexes:
+            statements.extend(_index_statements(table))
+    return statements
+
+
+def lock_schema(cursor: Cursor, dialect: Dialect) -> None:
+    """Serialise schema changes with every other process's (several workers start at once).
+
+    PostgreSQL: the ledger's advisory lock for schema setup, until the transaction ends;
+    concurrent ``CREATE ... IF NOT EXISTS`` would otherwise collide. SQLite: DDL takes the
+    database's write lock anyway.
+    """
+    if dialect == "postgres":
+        cursor.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
+
+
+def create_tables(cursor: Cursor, *, indexes: bool = True) -> None:
+    """Create whatever is missing; a no-op on an up-to-date database.
+
+    Without ``indexes``, only the primary keys are created (which the projector itself uses): a
+    rebuild adds the secondary indexes once the bulk is written (``create_indexes``).
+    """
+    for statement in create_statements(indexes=indexes):
+        cursor.execute(statement)
+
+
+def create_indexes(cursor: Cursor) -> None:
+    """The secondary indexes the queries use."""
+    for table in TABLES:
+        for statement in _index_statements(table):
+            cursor.execute(statement)
+
+
+def drop_tables(cursor: Cursor) -> None:
+    """Drop every read-model table and the tracking position: they are rebuilt from the ledger."""
+    for table in (*TABLES, None):
+        cursor.execute(f"DROP TABLE IF EXISTS {table.name if table else TRACKING_TABLE}")
+
+
+TRACKING_QUERY = (
+    f"SELECT position, schema_version FROM {TRACKING_TABLE} WHERE name = ?",
+    (TRACKING_NAME,),
+)
+
+
+def read_tracking(cursor: Cursor) -> tuple[int, int] | None:
+    """(position, schema version) of the read models, or None before the first run."""
+    cursor.execute(*TRACKING_QUERY)
+    return tracking(cursor.fetchone())
+
+
+def tracking(row: Any) -> tuple[int, int] | None:
+    """(position, schema version) from a row of ``TRACKING_QUERY``."""
+    return None if row is None else (int(row[0]), int(row[1]))
+
+
+def start_tracking(cursor: Cursor) -> None:
+    """Position 0 of the current schema, unless a position is already recorded."""
+    if read_tracking(cursor) is None:
+        cursor.execute(
+            f"INSERT INTO {TRACKING_TABLE} (name, position, schema_version) VALUES (?, 0, ?)",
+            (TRACKING_NAME, SCHEMA_VERSION),
+        )
+
+
+def claim_position(cursor: Cursor, position: int) -> bool:
+    """Lock the tracking row if it still says ``position``; False if another projector moved it.
+
+    The first statement of a page's transaction: on PostgreSQL it takes the row lock, on SQLite the
+    database's write lock, so two projectors never apply the same page.
+    """
+    cursor.execute(
+        f"UPDATE {TRACKING_TABLE} SET position = position WHERE name = ? AND position = ? "
+        "RETURNING position",
+        (TRACKING_NAME, position),
+    )
+    return cursor.fetchone() is not None
+
+
+def advance_position(cursor: Cursor, position: int) -> None:
+    cursor.execute(
+        f"UPDATE {TRACKING_TABLE} SET position = ? WHERE name = ?", (position, TRACKING_NAME)
+    )
+
+
+def _chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _copy_type(sql: str) -> str:
+    return "bigint" if sql.startswith("BIGINT") else "text"
+
+
+def _array_type(sql: str) -> str:
+    return f"{_copy_type(sql)}[]"
+
+
+class _QmarkCursor:
+    """A psycopg cursor that accepts ``?`` placeholders, as ``ledger.database`` writes them."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._cursor.execute(sql.replace("?", "%s"), params)
+
+    def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> Any:
+        return self._cursor.executemany(sql.replace("?", "%s"), params)
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return list(self._cursor.fetchall())
+
+
+class Writer:
+    """A write transaction of the projector: plain statements, and rows by the page."""
+
+    def __init__(self, cursor: Cursor, dialect: Dialect, psycopg_cursor: Any = None) -> None:
+        self.cursor = cursor
+        self.dialect = dialect
+        self._psycopg_cursor = psycopg_cursor
+
+    def load(self, table: Table, owners: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """Every stored row of ``table`` that belongs to one of ``owners``."""
+        if not owners:
+            return []
+        columns = ", ".join(table.column_names)
+        if self.dialect == "postgres":
+            array = _array_type(dict(table.columns)[table.owner or ""])
+            self.cursor.execute(
+                f"SELECT {columns} FROM {table.name} WHERE {table.owner} = ANY(?::{array})",
+                (list(owners),),
+            )
+            return [tuple(r) for r in self.cursor.fetchall()]
+        rows: list[tuple[Any, ...]] = []
+        for chunk in _chunks(owners, SQLITE_CHUNK):
+            marks = ", ".join("?" * len(chunk))
+            self.cursor.execute(
+                f"SELECT {columns} FROM {table.name} WHERE {table.owner} IN ({marks})",
+                tuple(chunk),
+            )
+            rows.extend(tuple(r) for r in self.cursor.fetchall())
+        return rows
+
+    def delete(self, table: Table, keys: Sequence[tuple[Any, ...]]) -> None:
+        """Delete the rows with these primary keys."""
+        if not keys:
+            return
+        if self.dialect == "sqlite":
+            where = " AND ".join(f"{k} = ?" for k in table.key)
+            self.cursor.executemany(f"DELETE FROM {table.name} WHERE {where}", keys)
+            return
+        types = dict(table.columns)
+        arrays = ", ".join(f"?::{_array_type(types[k])}" for k in table.key)
+        names = ", ".join(table.key)
+        match = " AND ".join(f"t.{k} = d.{k}" for k in table.key)
+        self.cursor.execute(
+            f"DELETE FROM {table.name} AS t USING unnest({arrays}) AS d({names}) WHERE {match}",
+            [list(column) for column in zip(*keys, strict=True)],
+        )
+
+    def insert(self, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert stored values (``Table.values``) in bulk."""
+        if not rows:
+            return
+        names = ", ".join(table.column_names)
+        if self.dialect == "sqlite":
+            marks = ", ".join("?" * len(table.column_names))
+            self.cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
+            return
+        statement = f"COPY {table.name} ({names}) FROM STDIN (FORMAT BINARY)"
+        with self._psycopg_cursor.copy(statement) as copy:
+            copy.set_types([_copy_type(sql) for _, sql in table.columns])
+            write_row = copy.write_row
+            for row in rows:
+                write_row(row)
+
+
+def _postgres(ledger: Ledger) -> PostgresDatastore:
+    # Binary results and COPY need psycopg's own cursors, which ledger.database does not hand out.
+    datastore = getattr(ledger.recorder, "datastore", None)
+    assert isinstance(datastore, PostgresDatastore)
+    return datastore
+
+
+def read_rows(ledger: Ledger, sql: str, params: Sequence[Any]) -> list[Any]:
+    """The rows of one query, as one statement (binary results on PostgreSQL)."""
+    if ledger.database.dialect == "sqlite":
+        with ledger.database.transaction(write=False) as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    # One statement on an autocommit connection is its own transaction: no BEGIN, no COMMIT.
+    with (
+        _postgres(ledger).get_connection() as connection,
+        connection.cursor(row_factory=tuple_row, binary=True) as cursor,
+    ):
+        cursor.execute(sql.replace("?", "%s"), params)
+        return cursor.fetchall()
+
+
+@contextmanager
+def write_transaction(ledger: Ledger) -> Iterator[Writer]:
+    """One write transaction on the ledger's database; committed if the block succeeds."""
+    database = ledger.database
+    if database.dialect == "sqlite":
+        with database.transaction(write=True) as cursor:
+            # The writer connection is the pool's only one (shared with the ledger's writes): a
+            # larger page cache keeps the read models' index pages in memory between pages.
+            cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+            yield Writer(cursor, "sqlite")
+        return
+    with (
+        _postgres(ledger).get_connection() as connection,
+        connection.transaction(),
+        connection.cursor(row_factory=tuple_row) as cursor,
+    ):
+        # A read model is rebuilt from the ledger, and its rows commit with their tracking
+        # position: if a crash loses the last commits, the projector simply applies those pages
+        # again. So the page need not wait for its WAL to reach the disk.
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield Writer(_QmarkCursor(cursor), "postgres", cursor)
+
+
+def table_dump(
+    cursor: Cursor, tables: Iterable[Table] = TABLES
+) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every read-model table, sorted: for comparing two states of the read models."""
+    dump: dict[str, list[tuple[Any, ...]]] = {}
+    for table in tables:
+        cursor.execute(f"SELECT {', '.join(table.column_names)} FROM {table.name}")
+        dump[table.name] = sorted(
+            (tuple(row) for row in cursor.fetchall()),
+            key=lambda row: tuple((value is None, value) for value in row),
+        )
+    return dump

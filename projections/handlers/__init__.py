@@ -1,6 +1,0 @@
-"""Event handlers of the read models: one function per event topic, registered in ``HANDLERS``."""
-
-from projections.handlers import invalidation, journal, setup
-from projections.handlers.base import HANDLERS, Handler, Kind, Owned, Page
-
-__all__ = ["HANDLERS", "Handler", "Kind", "Owned", "Page", "invalidation", "journal", "setup"]
