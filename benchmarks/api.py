@@ -41,6 +41,7 @@ from urllib.parse import urlsplit
 import httpx
 import psycopg
 import uvloop
+from eventsourcing.domain import Aggregate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -99,19 +100,19 @@ def seed(database_url: str, vault_key: str) -> Plan:
                     (f"%:{topic}",),
                 )
                 ids = [row[0] for row in cursor.fetchall()]
-            return [ledger.get(uuid.UUID(str(i))) for i in ids]
+            return [ledger.get(uuid.UUID(str(i)), Aggregate) for i in ids]
 
-        year = ledger.get(SchoolYear.create_id(school_id=school_id, year_start=YEAR))
+        year = ledger.get(SchoolYear.create_id(school_id=school_id, year_start=YEAR), SchoolYear)
         answer = year.work_type_named(ANSWER).work_type_id
         login_of = {}
         for login in TEACHERS:
-            account = ledger.get(Account.create_id(login=login))
+            account = ledger.get(Account.create_id(login=login), Account)
             login_of[account.person_id] = login
             services.auth.provision(account.id, PASSWORD)
         teachers: dict[str, list[list[str]]] = {login: [] for login in TEACHERS}
         for lesson in aggregates("Lesson.Scheduled"):
             assert isinstance(lesson, Lesson)
-            roster = ledger.get(lesson.roster_id)
+            roster = ledger.get(lesson.roster_id, Aggregate)
             for student in sorted(roster.members_on(lesson.on)):
                 teachers[login_of[lesson.teacher_id]].append(
                     [str(lesson.id), str(student), str(answer)]

@@ -272,7 +272,7 @@ class _School:
                             at=moment,
                         )
                         if first
-                        else self.ledger.get(record_id)
+                        else self.ledger.get(record_id, AttestationRecord)
                     )
                     record.set_mark(
                         kind="period",

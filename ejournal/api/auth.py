@@ -19,7 +19,6 @@ from uuid import UUID
 from ejournal import commands as c
 from ejournal.api.credentials import CredentialStore, LoginThrottle, ThrottlePolicy
 from ejournal.api.errors import ApiError
-from ejournal.api.lookups import find
 from ejournal.api.passwords import (
     OWASP,
     Argon2Parameters,
@@ -112,7 +111,7 @@ class Authenticator:
         if wait is not None:
             code = "auth.locked_out" if wait.locked else "auth.throttled"
             raise ApiError(code, headers={"Retry-After": str(wait.seconds(now))})
-        account = find(self._ledger, Account.create_id(login=key), Account)
+        account = self._ledger.find(Account.create_id(login=key), Account)
         stored = None
         if account is not None:
             stored = self._credentials.get(account.id, account.credential_version)
@@ -138,7 +137,7 @@ class Authenticator:
         session = self._sessions.find(_required(token), now=now)
         if session is None:
             raise _invalid_token()
-        account = find(self._ledger, session.account_id, Account)
+        account = self._ledger.find(session.account_id, Account)
         if account is None:
             raise _invalid_token()
         if account.locked or account.compromised:
@@ -169,7 +168,7 @@ class Authenticator:
             raise _invalid_token()
         try:
             with self._ledger.memory_only():
-                account = find(self._ledger, session.account_id, Account)
+                account = self._ledger.find(session.account_id, Account)
         except NotInMemory:
             return None
         if (
@@ -208,7 +207,7 @@ class Authenticator:
             account_id=NIL, grants=frozenset({Grant(Role.SYSTEM)}), session_id=caller.session_id
         )
         self._issue(on_behalf, caller.actor.account_id, new)
-        account = find(self._ledger, caller.actor.account_id, Account)
+        account = self._ledger.find(caller.actor.account_id, Account)
         assert account is not None
         token, session = self._sessions.open(
             account.id, account.credential_version, now=self._now(), ttl=self.session_ttl
@@ -229,7 +228,7 @@ class Authenticator:
         return self._issue(system, account_id, password)
 
     def _issue(self, by: Actor, account_id: UUID, password: str) -> int:
-        account = find(self._ledger, account_id, Account)
+        account = self._ledger.find(account_id, Account)
         if account is None:
             raise refuse("account.not_found")
         encoded = hash_password(password, self._hashing)

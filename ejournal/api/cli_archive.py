@@ -183,7 +183,7 @@ def close_year(
     try:
         account_id = Account.create_id(login=head)
         actor = c.actor_for(ledger, account_id)
-        person_id = ledger.get(account_id).person_id
+        person_id = ledger.get(account_id, Account).person_id
         signatories = SignatoryKeyStore(ledger.database, clock=ledger.clock)
         if new_key:
             signatories.create(person_id, secret)

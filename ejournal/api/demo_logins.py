@@ -13,7 +13,6 @@ from uuid import UUID
 
 from ejournal import commands as c
 from ejournal.api.bootstrap import Services
-from ejournal.api.lookups import find
 from ejournal.api.vault import PersonalData
 from ejournal.ledger.actor import SYSTEM_ACTOR, Role
 from ejournal.ledger.domain import Account, Guardianship, SchoolClass
@@ -45,7 +44,7 @@ def _first_guardianship(services: Services, school_id: UUID) -> Guardianship:
         )
         row = cursor.fetchone()
     assert row is not None, "the demo links parents"
-    guardianship = find(services.ledger, UUID(str(row[0])), Guardianship)
+    guardianship = services.ledger.find(UUID(str(row[0])), Guardianship)
     assert guardianship is not None and guardianship.school_id == school_id
     return guardianship
 
@@ -70,7 +69,7 @@ def provision_demo_logins(services: Services, school_id: UUID, year_start: int) 
     student = guardianship.student_id
     parent = sorted(guardianship.parent_ids)[0]
     fifth_a = SchoolClass.create_id(school_id=school_id, year_start=year_start, grade=5, letter="А")
-    assert find(services.ledger, fifth_a, SchoolClass) is not None
+    assert services.ledger.find(fifth_a, SchoolClass) is not None
     extra = {
         "uchenik": (student, Role.STUDENT, school_id, "ученик 5«А»"),
         "roditel": (parent, Role.PARENT, school_id, "родитель ученика 5«А»"),

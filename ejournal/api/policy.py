@@ -12,18 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
 from ejournal.api.auth import Caller
 from ejournal.api.errors import ApiError
-from ejournal.api.lookups import find
 from ejournal.commands.errors import refuse
 from ejournal.ledger.actor import ADMINISTRATION, Role
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.domain import (
-    Group,
     Guardianship,
-    IndividualCurriculum,
     Roster,
     SchoolClass,
     TeachingAssignment,
@@ -44,19 +39,8 @@ def administration(caller: Caller, school_id: UUID) -> Role | None:
     return None
 
 
-def load_roster(ledger: Ledger, roster_id: UUID) -> Roster:
-    """A class, group or individual curriculum; raises ``NotFound`` (``roster.not_found``)."""
-    try:
-        roster = ledger.get(roster_id)
-    except AggregateNotFoundError:
-        roster = None
-    if not isinstance(roster, SchoolClass | Group | IndividualCurriculum):
-        raise refuse("roster.not_found")
-    return roster
-
-
 def load_class(ledger: Ledger, class_id: UUID) -> SchoolClass:
-    school_class = find(ledger, class_id, SchoolClass)
+    school_class = ledger.find(class_id, SchoolClass)
     if school_class is None:
         raise refuse("class.not_found")
     return school_class
@@ -84,7 +68,7 @@ def class_journal_reader(ledger: Ledger, caller: Caller, roster: Roster, subject
         assignment_id = TeachingAssignment.create_id(
             roster_id=roster.id, subject_id=subject_id, teacher_id=caller.person_id
         )
-        if find(ledger, assignment_id, TeachingAssignment) is not None:
+        if ledger.find(assignment_id, TeachingAssignment) is not None:
             return Role.TEACHER
     if is_class_teacher(caller, class_of(ledger, roster)):
         return Role.CLASS_TEACHER
@@ -110,11 +94,11 @@ def diary_reader(
         guardianship_id = Guardianship.create_id(
             school_id=school_id, year_start=year_start, student_id=student_id
         )
-        guardianship = find(ledger, guardianship_id, Guardianship)
+        guardianship = ledger.find(guardianship_id, Guardianship)
         if guardianship is not None and caller.person_id in guardianship.parent_ids:
             return Role.PARENT
     if caller.holds(Role.CLASS_TEACHER, school_id) and (class_id := student_class()) is not None:
-        school_class = find(ledger, class_id, SchoolClass)
+        school_class = ledger.find(class_id, SchoolClass)
         if school_class is not None and is_class_teacher(caller, school_class):
             return Role.CLASS_TEACHER
     raise denied(caller)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
+from ejournal.commands._access import load_roster
 from ejournal.commands.accounts import (
     GrantRole,
     IssueCredentials,
@@ -316,4 +317,5 @@ __all__ = [
     "actor_for",
     "class_work_mark_id",
     "handle",
+    "load_roster",
 ]

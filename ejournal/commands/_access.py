@@ -14,24 +14,23 @@ from typing import Any, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
 
 from ejournal.commands.errors import refuse
 from ejournal.ledger.actor import ADMINISTRATION, NIL, Actor, Grant, Role
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.domain import (
     Account,
-    Group,
-    IndividualCurriculum,
     Roster,
     School,
     SchoolClass,
     SchoolYear,
     TeachingAssignment,
 )
+from ejournal.ledger.domain.rosters import as_roster
 from ejournal.ledger.logs import school_log_id
 
-A = TypeVar("A")
+A = TypeVar("A", bound=Aggregate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +69,7 @@ def principal(ledger: Ledger, actor: Actor) -> Principal:
     """
     if actor.account_id == NIL and actor.holds(Role.SYSTEM):
         return Principal(actor, None, actor.grants)
-    account = find(ledger, actor.account_id, Account)
+    account = ledger.find(actor.account_id, Account)
     if account is None:
         raise refuse("account.unknown")
     if account.locked:
@@ -82,18 +81,9 @@ def principal(ledger: Ledger, actor: Actor) -> Principal:
     return Principal(actor, account.person_id, frozenset(actor.grants & account.grants))
 
 
-def find(ledger: Ledger, aggregate_id: UUID, kind: type[A]) -> A | None:
-    """The aggregate ``aggregate_id`` if it exists and is a ``kind``, else None."""
-    try:
-        aggregate = ledger.get(aggregate_id)
-    except AggregateNotFoundError:
-        return None
-    return aggregate if isinstance(aggregate, kind) else None
-
-
 def load(ledger: Ledger, aggregate_id: UUID, kind: type[A], code: str, **details: Any) -> A:
     """The aggregate ``aggregate_id``; raises the refusal ``code`` if there is no such ``kind``."""
-    aggregate = find(ledger, aggregate_id, kind)
+    aggregate = ledger.find(aggregate_id, kind)
     if aggregate is None:
         raise refuse(code, **details)
     return aggregate
@@ -101,11 +91,8 @@ def load(ledger: Ledger, aggregate_id: UUID, kind: type[A], code: str, **details
 
 def load_roster(ledger: Ledger, roster_id: UUID) -> Roster:
     """A class, group or individual curriculum; raises ``NotFound`` (``roster.not_found``)."""
-    try:
-        roster = ledger.get(roster_id)
-    except AggregateNotFoundError:
-        roster = None
-    if not isinstance(roster, SchoolClass | Group | IndividualCurriculum):
+    roster = as_roster(ledger.find(roster_id, Aggregate))
+    if roster is None:
         raise refuse("roster.not_found")
     return roster
 
@@ -171,7 +158,7 @@ def assignment_of(
     assignment_id = TeachingAssignment.create_id(
         roster_id=roster_id, subject_id=subject_id, teacher_id=teacher_id
     )
-    return find(ledger, assignment_id, TeachingAssignment)
+    return ledger.find(assignment_id, TeachingAssignment)
 
 
 def teaches(

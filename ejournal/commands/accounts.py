@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ejournal.commands._access import find, load, non_blank, principal
+from ejournal.commands._access import load, non_blank, principal
 from ejournal.commands.base import Command
 from ejournal.commands.errors import refuse
 from ejournal.ledger.actor import DEPLOYMENT_ROLES, NIL, Actor, Grant, Role
@@ -103,7 +103,7 @@ def handle_register_school(cmd: RegisterSchool, ledger: Ledger) -> UUID:
         ZoneInfo(cmd.time_zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise refuse("school.invalid_time_zone", time_zone=cmd.time_zone) from None
-    if find(ledger, cmd.school_id, School) is not None:
+    if ledger.find(cmd.school_id, School) is not None:
         raise refuse("school.already_registered")
     school = School.register(
         school_id=cmd.school_id, name=name, time_zone=cmd.time_zone, at=ledger.clock()
@@ -117,7 +117,7 @@ def handle_register_account(cmd: RegisterAccount, ledger: Ledger) -> UUID:
     login = cmd.login.strip().casefold()
     if not _LOGIN.fullmatch(login):
         raise refuse("account.invalid_login")
-    if find(ledger, Account.create_id(login=login), Account) is not None:
+    if ledger.find(Account.create_id(login=login), Account) is not None:
         raise refuse("account.login_taken", login=login)
     account = Account.register(login=login, person_id=cmd.person_id, at=ledger.clock())
     ledger.record(account, log_id=SYSTEM_LOG, actor=cmd.actor, role=role)
@@ -144,7 +144,7 @@ def _authorise_grant(ledger: Ledger, cmd: GrantRole | RevokeRole) -> tuple[Role,
             allowed = {Role.SYSTEM_ADMIN.value, Role.HEAD.value, Role.DEPUTY.value}
             raise refuse("role.required", roles=" или ".join(sorted(allowed)))
         role = admin
-    if cmd.school_id is not None and find(ledger, cmd.school_id, School) is None:
+    if cmd.school_id is not None and ledger.find(cmd.school_id, School) is None:
         raise refuse("school.not_found")
     return role, account
 

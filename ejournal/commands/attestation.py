@@ -15,7 +15,6 @@ from ejournal.commands._access import (
     authorise_teaching,
     check_roster_subject,
     class_of,
-    find,
     in_roster,
     load_roster,
     load_school,
@@ -106,7 +105,7 @@ def _set(
         student_id=cmd.student_id,
         subject_id=cmd.subject_id,
     )
-    record = find(ledger, record_id, AttestationRecord) or AttestationRecord.open(
+    record = ledger.find(record_id, AttestationRecord) or AttestationRecord.open(
         school_id=roster.school_id,
         year_start=roster.year_start,
         student_id=cmd.student_id,

@@ -20,7 +20,7 @@ from datetime import datetime
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from ejournal.commands._access import Principal, find, load, non_blank, principal
+from ejournal.commands._access import Principal, load, non_blank, principal
 from ejournal.commands.base import Command
 from ejournal.commands.errors import refuse
 from ejournal.ledger.actor import ADMINISTRATION, Role
@@ -87,7 +87,7 @@ def handle_report_breach(cmd: ReportBreach, ledger: Ledger) -> UUID:
             raise refuse("breach.receipt_not_yours")
         received = _check_receipt(cmd.received_at, cmd.learned_at, now)
     report_id = BreachReport.create_id(account.id, account.credential_version)
-    if find(ledger, report_id, BreachReport) is not None:
+    if ledger.find(report_id, BreachReport) is not None:
         raise refuse("breach.already_reported")
     zone = _zone(ledger, school_id)
     deadline = ledger.calendar.report_deadline(cmd.learned_at.astimezone(zone).date())
@@ -138,7 +138,7 @@ def handle_invalidate_session(cmd: InvalidateSession, ledger: Ledger) -> UUID:
     reason = non_blank(cmd.reason)
     if not reason:
         raise refuse("reason.required")
-    if find(ledger, SessionInvalidation.create_id(cmd.session_id), SessionInvalidation):
+    if ledger.find(SessionInvalidation.create_id(cmd.session_id), SessionInvalidation):
         raise refuse("session.already_invalidated")
     invalidation = SessionInvalidation.declare(
         session_id=cmd.session_id,
@@ -193,5 +193,5 @@ def _check_receipt(received: datetime, learned: datetime, now: datetime) -> date
 
 def _zone(ledger: Ledger, school_id: UUID | None) -> ZoneInfo:
     """Deadlines are counted in days of the school's time zone (Moscow time without a school)."""
-    school = None if school_id is None else find(ledger, school_id, School)
+    school = None if school_id is None else ledger.find(school_id, School)
     return ZoneInfo(school.time_zone if school is not None else DEFAULT_TIME_ZONE)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from ejournal.commands._access import find, load_school, load_year, non_blank, principal, year_log
+from ejournal.commands._access import load_school, load_year, non_blank, principal, year_log
 from ejournal.commands.base import Command
 from ejournal.commands.errors import refuse
 from ejournal.integrity.certificate import open_certificate
@@ -62,7 +62,7 @@ def handle_register_signatory_key(cmd: RegisterSignatoryKey, ledger: Ledger) -> 
         raise refuse("signatory.invalid_key", detail=e.message) from e
     vkey = cmd.vkey.strip()
     key_id = SignatoryKey.create_id(cmd.school_id, cmd.year_start, person_id)
-    key = find(ledger, key_id, SignatoryKey)
+    key = ledger.find(key_id, SignatoryKey)
     now = ledger.clock()
     if key is None:
         key = SignatoryKey.register(
@@ -87,7 +87,7 @@ def handle_register_signatory_key(cmd: RegisterSignatoryKey, ledger: Ledger) -> 
 def handle_certify_document(cmd: CertifyDocument, ledger: Ledger) -> UUID:
     person_id = _head(ledger, cmd)
     key_id = SignatoryKey.create_id(cmd.school_id, cmd.year_start, person_id)
-    key = find(ledger, key_id, SignatoryKey)
+    key = ledger.find(key_id, SignatoryKey)
     if key is None:
         raise refuse("certification.no_key")
     verifier = Verifier.from_vkey(key.current)
@@ -110,7 +110,7 @@ def handle_certify_document(cmd: CertifyDocument, ledger: Ledger) -> UUID:
         raise refuse("certification.invalid", detail="не совпадает " + ", ".join(mismatches))
     digest = certificate.document_sha256.hex()
     certification_id = DocumentCertification.create_id(cmd.school_id, cmd.year_start, digest)
-    if find(ledger, certification_id, DocumentCertification) is not None:
+    if ledger.find(certification_id, DocumentCertification) is not None:
         raise refuse("certification.duplicate")
     certification = DocumentCertification.certify(
         school_id=cmd.school_id,

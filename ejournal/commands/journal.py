@@ -21,7 +21,6 @@ from ejournal.commands._access import (
     authorise_teaching,
     check_roster_subject,
     class_of,
-    find,
     in_roster,
     load,
     load_roster,
@@ -205,7 +204,7 @@ def _student_in_lesson(scope: _LessonScope, student_id: UUID) -> None:
 
 def _plan_item(ledger: Ledger, roster_id: UUID, subject_id: UUID, number: int) -> PlanItem:
     plan_id = ThematicPlan.create_id(roster_id=roster_id, subject_id=subject_id)
-    plan = find(ledger, plan_id, ThematicPlan)
+    plan = ledger.find(plan_id, ThematicPlan)
     item = plan.item(number) if plan is not None else None
     if item is None:
         raise refuse("plan.unknown_item", number=number)
@@ -259,7 +258,7 @@ def handle_schedule_lesson(cmd: ScheduleLesson, ledger: Ledger) -> UUID:
         raise refuse("bell.unknown_slot", slot=cmd.slot)
     topic = _topic(ledger, roster.id, cmd.subject_id, cmd.topic, cmd.plan_item)
     lesson_id = Lesson.create_id(roster_id=roster.id, on=cmd.on, slot=cmd.slot)
-    if find(ledger, lesson_id, Lesson) is not None:
+    if ledger.find(lesson_id, Lesson) is not None:
         raise refuse("lesson.already_scheduled")
     lesson = Lesson.schedule(
         school_id=roster.school_id,
@@ -450,7 +449,7 @@ def handle_send_message_to_parents(cmd: SendMessageToParents, ledger: Ledger) ->
     if not text:
         raise refuse("message.empty")
     assert who.person_id is not None  # authorise_teaching admits only people
-    if find(ledger, cmd.message_id, ParentMessage) is not None:
+    if ledger.find(cmd.message_id, ParentMessage) is not None:
         raise refuse("record.duplicate_id")
     message = ParentMessage.send(
         message_id=cmd.message_id,

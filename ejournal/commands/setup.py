@@ -20,7 +20,6 @@ from ejournal.commands._access import (
     authorise_teaching,
     check_roster_subject,
     class_of,
-    find,
     load,
     load_roster,
     load_school,
@@ -283,7 +282,7 @@ def handle_open_school_year(cmd: OpenSchoolYear, ledger: Ledger) -> UUID:
     role = authorise_setup(who, cmd.school_id)
     year_id = SchoolYear.create_id(school_id=cmd.school_id, year_start=cmd.year_start)
     name = f"{cmd.year_start}/{cmd.year_start + 1}"
-    if find(ledger, year_id, SchoolYear) is not None:
+    if ledger.find(year_id, SchoolYear) is not None:
         raise refuse("year.already_open", year=name)
     if not 2000 <= cmd.year_start <= 2200:
         raise refuse("year.invalid_dates", starts_on=cmd.year_start, ends_on="")
@@ -431,7 +430,7 @@ def handle_open_class(cmd: OpenClass, ledger: Ledger) -> UUID:
     class_id = SchoolClass.create_id(
         school_id=cmd.school_id, year_start=cmd.year_start, grade=cmd.grade, letter=letter
     )
-    if find(ledger, class_id, SchoolClass) is not None:
+    if ledger.find(class_id, SchoolClass) is not None:
         raise refuse("class.already_open", name=f"{cmd.grade}«{letter}»")
     school_class = SchoolClass.open(
         school_id=cmd.school_id,
@@ -506,7 +505,7 @@ def handle_form_group(cmd: FormGroup, ledger: Ledger) -> UUID:
     if not name:
         raise refuse("group.invalid_name")
     group_id = Group.create_id(class_id=cmd.class_id, subject_id=cmd.subject_id, name=name)
-    if find(ledger, group_id, Group) is not None:
+    if ledger.find(group_id, Group) is not None:
         raise refuse("group.already_formed", name=name)
     group = Group.form(
         school_id=school_class.school_id,
@@ -564,7 +563,7 @@ def handle_open_individual_curriculum(cmd: OpenIndividualCurriculum, ledger: Led
     curriculum_id = IndividualCurriculum.create_id(
         class_id=cmd.class_id, student_id=cmd.student_id, subject_id=cmd.subject_id
     )
-    if find(ledger, curriculum_id, IndividualCurriculum) is not None:
+    if ledger.find(curriculum_id, IndividualCurriculum) is not None:
         raise refuse("curriculum.already_open")
     curriculum = IndividualCurriculum.open(
         school_id=school_class.school_id,
@@ -593,7 +592,7 @@ def handle_assign_teacher(cmd: AssignTeacher, ledger: Ledger) -> UUID:
     assignment_id = TeachingAssignment.create_id(
         roster_id=roster.id, subject_id=cmd.subject_id, teacher_id=cmd.teacher_id
     )
-    assignment = find(ledger, assignment_id, TeachingAssignment)
+    assignment = ledger.find(assignment_id, TeachingAssignment)
     now = ledger.clock()
     if assignment is None:
         assignment = TeachingAssignment.assign(
@@ -625,7 +624,7 @@ def handle_unassign_teacher(cmd: UnassignTeacher, ledger: Ledger) -> None:
     assignment_id = TeachingAssignment.create_id(
         roster_id=roster.id, subject_id=cmd.subject_id, teacher_id=cmd.teacher_id
     )
-    assignment = find(ledger, assignment_id, TeachingAssignment)
+    assignment = ledger.find(assignment_id, TeachingAssignment)
     if assignment is None or not assignment.is_current:
         raise refuse("assignment.not_found")
     if cmd.on not in year.days or cmd.on < assignment.stints[-1].starts_on:
@@ -644,7 +643,7 @@ def handle_link_parent(cmd: LinkParent, ledger: Ledger) -> None:
         school_id=cmd.school_id, year_start=cmd.year_start, student_id=cmd.student_id
     )
     now = ledger.clock()
-    guardianship = find(ledger, guardianship_id, Guardianship) or Guardianship.open(
+    guardianship = ledger.find(guardianship_id, Guardianship) or Guardianship.open(
         school_id=cmd.school_id, year_start=cmd.year_start, student_id=cmd.student_id, at=now
     )
     if cmd.parent_id in guardianship.parent_ids:
@@ -659,7 +658,7 @@ def handle_unlink_parent(cmd: UnlinkParent, ledger: Ledger) -> None:
     guardianship_id = Guardianship.create_id(
         school_id=cmd.school_id, year_start=cmd.year_start, student_id=cmd.student_id
     )
-    guardianship = find(ledger, guardianship_id, Guardianship)
+    guardianship = ledger.find(guardianship_id, Guardianship)
     if guardianship is None or cmd.parent_id not in guardianship.parent_ids:
         raise refuse("parent.not_linked")
     reason = non_blank(cmd.reason)
@@ -708,7 +707,7 @@ def handle_import_ktp(cmd: ImportKtp, ledger: Ledger) -> UUID:
         role = admin
     items = _plan_items(cmd.items)
     plan_id = ThematicPlan.create_id(roster_id=roster.id, subject_id=cmd.subject_id)
-    plan = find(ledger, plan_id, ThematicPlan)
+    plan = ledger.find(plan_id, ThematicPlan)
     if plan is None:
         plan = ThematicPlan.import_items(
             school_id=school_id,

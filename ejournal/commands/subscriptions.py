@@ -16,7 +16,6 @@ from uuid import UUID
 
 from ejournal.commands._access import (
     Principal,
-    find,
     load,
     non_blank,
     principal,
@@ -90,7 +89,7 @@ def handle_request_digest_subscription(cmd: RequestDigestSubscription, ledger: L
     guardianship_id = Guardianship.create_id(
         school_id=cmd.school_id, year_start=cmd.year_start, student_id=cmd.student_id
     )
-    guardianship = find(ledger, guardianship_id, Guardianship)
+    guardianship = ledger.find(guardianship_id, Guardianship)
     if guardianship is None or who.person_id not in guardianship.parent_ids:
         raise refuse("subscription.not_a_parent")
     subscription_id = MailSubscription.create_id(
@@ -99,7 +98,7 @@ def handle_request_digest_subscription(cmd: RequestDigestSubscription, ledger: L
         student_id=cmd.student_id,
         parent_id=who.person_id,
     )
-    subscription = find(ledger, subscription_id, MailSubscription)
+    subscription = ledger.find(subscription_id, MailSubscription)
     at = ledger.clock()
     if subscription is None:
         subscription = MailSubscription.request(

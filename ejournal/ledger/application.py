@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -27,6 +27,8 @@ from ejournal.ledger.event_cache import EventCache
 from ejournal.ledger.recorders import EVENTS_TABLE, BatchContext, SaveContext, WriteContext
 from ejournal.ledger.transcoder import default_transcoder
 from ejournal.ledger.working_days import WorkingCalendar
+
+A = TypeVar("A", bound=Aggregate)
 
 
 class Ledger(Application[UUID]):
@@ -104,15 +106,27 @@ class Ledger(Application[UUID]):
             raise DatabaseUnavailableError(str(e)) from e
         self._cache.recorded([recording.domain_event for recording in recordings])
 
-    def get(self, aggregate_id: UUID) -> Any:
-        """The current state of an aggregate; raises ``AggregateNotFoundError``.
+    def get(self, aggregate_id: UUID, kind: type[A]) -> A:
+        """The current state of aggregate ``aggregate_id``, which is a ``kind``. Raises
+        ``AggregateNotFoundError`` if there is no such aggregate of that kind.
 
         Inside a unit of work, the state includes what the unit has recorded so far.
         """
         unit = self._unit.get()
         if unit is None:
-            return self._get_stored(aggregate_id)
-        return unit.get(aggregate_id, self._get_stored)
+            aggregate = self._get_stored(aggregate_id)
+        else:
+            aggregate = unit.get(aggregate_id, self._get_stored)
+        if not isinstance(aggregate, kind):
+            raise AggregateNotFoundError(aggregate_id)
+        return aggregate
+
+    def find(self, aggregate_id: UUID, kind: type[A]) -> A | None:
+        """The aggregate ``aggregate_id`` if it exists and is a ``kind``, else None."""
+        try:
+            return self.get(aggregate_id, kind)
+        except AggregateNotFoundError:
+            return None
 
     def _get_stored(self, aggregate_id: UUID) -> Any:
         reads = self._reads.get()

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
@@ -172,7 +173,7 @@ def valid_aggregate(ledger: Ledger, aggregate_id: UUID, rules: Sequence[Rule]) -
     Raises ``AggregateNotFoundError`` if it has no events, or its creation was invalid.
     """
     if not rules:
-        return ledger.get(aggregate_id)
+        return ledger.get(aggregate_id, Aggregate)
     database = ledger.database
     with database.transaction(write=False) as cursor:
         cursor.execute(

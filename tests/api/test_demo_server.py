@@ -12,7 +12,6 @@ from ejournal.api.app import create_app
 from ejournal.api.bootstrap import Services, bootstrap
 from ejournal.api.demo import YEAR
 from ejournal.api.demo_logins import DEMO_PASSWORD, provision_demo_logins
-from ejournal.api.lookups import find
 from ejournal.api.server import _build_demo
 from ejournal.api.settings import Settings
 from ejournal.ledger.domain import Guardianship, SchoolClass
@@ -27,7 +26,7 @@ def _first_guardianship(services: Services) -> Guardianship:
             ("%:Guardianship.Opened",),
         )
         (guardianship_id,) = cursor.fetchone()
-    guardianship = find(services.ledger, UUID(str(guardianship_id)), Guardianship)
+    guardianship = services.ledger.find(UUID(str(guardianship_id)), Guardianship)
     assert guardianship is not None
     return guardianship
 

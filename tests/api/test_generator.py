@@ -13,6 +13,7 @@ from ejournal.api.generator import Counts, Plan, district_plan, district_school,
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.checkpoints import Checkpointer
 from ejournal.ledger.clock import ManualClock
+from ejournal.ledger.domain import Lesson
 from ejournal.ledger.keys import KeyStore
 from ejournal.ledger.recorders import EVENTS_TABLE
 from ejournal.ledger.verify import verify_ledger
@@ -114,7 +115,7 @@ def test_first_graders_get_no_marks_and_no_homework(tmp_path: Path) -> None:
             )
             topics = dict(cursor.fetchall())
         assert any(t.endswith("Lesson.MarkRecorded") for t in topics)
-        lessons = [ledger.get(i) for i in _lesson_ids(ledger, run.log_id)]
+        lessons = [ledger.get(i, Lesson) for i in _lesson_ids(ledger, run.log_id)]
         first_lessons = [lesson for lesson in lessons if lesson.roster_id in rosters]
         assert first_lessons
         assert all(not lesson.marks and lesson.homework is None for lesson in first_lessons)

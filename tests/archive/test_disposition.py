@@ -97,7 +97,7 @@ def test_disposition_keeps_every_leaf_and_the_summary_sheet(
     clock.set(datetime(2032, 1, 1, 9, 0, tzinfo=UTC))
     result = c.handle(dispose, ledger)
     assert result.removed == result.plan.count > 0
-    act = ledger.get(result.act_id)
+    act = ledger.get(result.act_id, DispositionAct)
     assert isinstance(act, DispositionAct)
     assert [cls["name"] for cls in act.classes] == ["class_journal"]
     states = _states(archived_year)

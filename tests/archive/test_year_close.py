@@ -99,7 +99,7 @@ def test_certification_is_recorded_in_the_log(archived_year: ArchivedYear) -> No
     school, result = archived_year.school, archived_year.result
     sheet = result.sheets[0]
     assert sheet.certification_id is not None and sheet.certificate is not None
-    certification = school.ledger.get(sheet.certification_id)
+    certification = school.ledger.get(sheet.certification_id, DocumentCertification)
     assert isinstance(certification, DocumentCertification)
     assert certification.certificate == sheet.certificate
     certificate, _ = open_certificate(sheet.certificate, [archived_year.head_signer.verifier()])

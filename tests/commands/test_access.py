@@ -8,6 +8,7 @@ from uuid import UUID
 from ejournal import commands as c
 from ejournal.commands import InvalidInput, NotAllowed, NotFound
 from ejournal.ledger.actor import SYSTEM_ACTOR, Actor, Grant, Role
+from ejournal.ledger.domain import Lesson
 from tests.commands.school import FIRST_DAY, MONDAY, TestSchool, entries, refused
 
 ANSWER = "Ответ на уроке"
@@ -170,7 +171,7 @@ def test_the_administration_schedules_lessons_for_assigned_teachers(school: Test
         ),
         school.ledger,
     )
-    assert school.ledger.get(lesson_id).teacher_id == school.person["russian"]
+    assert school.ledger.get(lesson_id, Lesson).teacher_id == school.person["russian"]
     assert entries(school.ledger, school.log_id)[-1][2] == "deputy"
     schedule = {
         "roster_id": school.class_id,

@@ -26,7 +26,7 @@ def test_period_marks_take_the_regulations_values(school: TestSchool):
     values = (5, "4", "ОСВ", "Н/А", "зачёт", "незачёт")
     for student, value in zip(school.students, values, strict=True):
         record_id = period_mark(school, value, student_id=student)
-        record: AttestationRecord = school.ledger.get(record_id)
+        record: AttestationRecord = school.ledger.get(record_id, AttestationRecord)
         assert record.mark("period", "I четверть").value == str(value)
 
 
@@ -53,7 +53,7 @@ def test_changing_an_attestation_mark_needs_a_reason(school: TestSchool):
     with refused(school.ledger, InvalidInput, "attestation.unchanged"):
         period_mark(school, "4", reason="Пересчёт")
     period_mark(school, 5, reason="Пересдача контрольной работы")
-    mark = school.ledger.get(record_id).mark("period", "I четверть")
+    mark = school.ledger.get(record_id, AttestationRecord).mark("period", "I четверть")
     assert (mark.value, mark.revisions) == ("5", 1)
 
 
@@ -68,7 +68,7 @@ def test_year_exam_and_final_marks(school: TestSchool):
     c.handle(c.SetYearMark(**common, value=4), school.ledger)
     c.handle(c.SetExamMark(**common, value="зачёт"), school.ledger)
     record_id = c.handle(c.SetFinalMark(**common, value="4"), school.ledger)
-    record: AttestationRecord = school.ledger.get(record_id)
+    record: AttestationRecord = school.ledger.get(record_id, AttestationRecord)
     assert {kind: m.value for (kind, _), m in record.marks.items()} == {
         "year": "4",
         "exam": "зачёт",

@@ -23,7 +23,7 @@ def test_the_demo_runs(ledger: Ledger, clock: ManualClock):
     # About 7 % of students are not simply present.
     seats = 47 * 25 + 16 * 13
     assert 0.03 < summary.attendance_codes / seats < 0.12
-    year: SchoolYear = ledger.get(summary.year_id)
+    year: SchoolYear = ledger.get(summary.year_id, SchoolYear)
     assert year.school_id == summary.school_id
     log = entries(ledger, summary.log_id)
     assert [idx for idx, _, _ in log] == list(range(len(log)))

@@ -12,6 +12,7 @@ from ejournal import commands as c
 from ejournal.commands import Conflict
 from ejournal.commands.errors import CATALOGUE, refuse
 from ejournal.ledger.application import Ledger
+from ejournal.ledger.domain import Lesson
 from ejournal.ledger.errors import ConcurrentWriteError
 from tests.commands.school import MONDAY, TestSchool, count_events
 
@@ -114,5 +115,5 @@ def test_a_real_concurrent_write_is_retried_from_a_fresh_load(
         school.ledger,
     )
     assert count_events(school.ledger) == before + 2
-    marks = school.ledger.get(lesson_id).marks.values()
+    marks = school.ledger.get(lesson_id, Lesson).marks.values()
     assert sorted(m.value for m in marks) == [4, 5]

@@ -39,7 +39,7 @@ def test_a_lesson_takes_its_topic_from_the_plan_and_its_times_from_the_bells(sch
         ),
         school.ledger,
     )
-    lesson: Lesson = school.ledger.get(lesson_id)
+    lesson: Lesson = school.ledger.get(lesson_id, Lesson)
     assert lesson_id == Lesson.create_id(roster_id=school.class_id, on=MONDAY, slot=2)
     assert lesson.topic == "Сложение и вычитание натуральных чисел"
     assert lesson.plan_item == 2
@@ -52,7 +52,7 @@ def test_a_topic_can_be_set_later_from_the_plan(school: TestSchool):
     # п. 2.6
     lesson_id = school.lesson()
     c.handle(c.SetLessonTopic(actor=school.maths, lesson_id=lesson_id, plan_item=1), school.ledger)
-    assert school.ledger.get(lesson_id).topic == "Натуральные числа и шкалы"
+    assert school.ledger.get(lesson_id, Lesson).topic == "Натуральные числа и шкалы"
     with refused(school.ledger, InvalidInput, "plan.unknown_item"):
         c.handle(
             c.SetLessonTopic(actor=school.maths, lesson_id=lesson_id, plan_item=9), school.ledger
@@ -106,7 +106,7 @@ def test_attendance_for_the_whole_lesson_is_one_event(school: TestSchool, clock:
     after = entries(school.ledger, school.log_id)
     assert len(after) == len(before) + 1
     assert after[-1][1] == micros(clock())
-    lesson: Lesson = school.ledger.get(lesson_id)
+    lesson: Lesson = school.ledger.get(lesson_id, Lesson)
     assert lesson.attendance == codes
     # A later register supersedes: the late student turned out to be excused.
     c.handle(
@@ -115,7 +115,7 @@ def test_attendance_for_the_whole_lesson_is_one_event(school: TestSchool, clock:
         ),
         school.ledger,
     )
-    lesson = school.ledger.get(lesson_id)
+    lesson = school.ledger.get(lesson_id, Lesson)
     assert lesson.attendance[late] == "П"
     assert lesson.registers == 2
 
@@ -173,7 +173,7 @@ def test_marks_carry_work_type_and_weight(school: TestSchool):
         ),
         school.ledger,
     )
-    marks = school.ledger.get(lesson_id).marks
+    marks = school.ledger.get(lesson_id, Lesson).marks
     assert (marks[first].value, marks[first].weight, marks[first].checked_on) == (5, 1, None)
     assert (marks[second].value, marks[second].weight, marks[second].checked_on) == (4, 2, MONDAY)
 
@@ -237,7 +237,7 @@ def test_a_written_work_is_marked_on_the_day_checking_ended(school: TestSchool, 
         ),
         school.ledger,
     )
-    assert school.ledger.get(lesson_id).live_marks()[0].checked_on == wednesday
+    assert school.ledger.get(lesson_id, Lesson).live_marks()[0].checked_on == wednesday
 
 
 def test_marks_for_a_class_work_are_one_save(school: TestSchool, clock: ManualClock):
@@ -259,7 +259,7 @@ def test_marks_for_a_class_work_are_one_save(school: TestSchool, clock: ManualCl
     added = entries(school.ledger, school.log_id)[len(before) :]
     assert len(added) == len(marks) == len(mark_ids)
     assert {recorded_at for _, recorded_at, _ in added} == {micros(clock())}
-    lesson: Lesson = school.ledger.get(lesson_id)
+    lesson: Lesson = school.ledger.get(lesson_id, Lesson)
     assert {m.student_id: m.value for m in lesson.live_marks()} == marks
     assert {m.mark_id for m in lesson.live_marks()} == set(mark_ids)
 
@@ -288,7 +288,7 @@ def test_class_work_rules_refuse_the_whole_batch(school: TestSchool):
         class_work({})
     with refused(school.ledger, InvalidInput, "mark.check_date_required"):
         class_work({school.students[0]: 5}, checked_on=None)
-    assert school.ledger.get(lesson_id).marks == {}
+    assert school.ledger.get(lesson_id, Lesson).marks == {}
 
 
 def test_corrections_and_cancellations_are_new_events_with_a_reason(school: TestSchool):
@@ -312,7 +312,7 @@ def test_corrections_and_cancellations_are_new_events_with_a_reason(school: Test
         school.ledger,
     )
     assert count_events(school.ledger) == before + 1
-    mark = school.ledger.get(lesson_id).marks[mark_id]
+    mark = school.ledger.get(lesson_id, Lesson).marks[mark_id]
     assert (mark.value, mark.corrections, mark.cancelled) == (4, 1, False)
     with refused(school.ledger, InvalidInput, "mark.unchanged"):
         c.handle(
@@ -342,7 +342,7 @@ def test_corrections_and_cancellations_are_new_events_with_a_reason(school: Test
         ),
         school.ledger,
     )
-    lesson: Lesson = school.ledger.get(lesson_id)
+    lesson: Lesson = school.ledger.get(lesson_id, Lesson)
     assert lesson.marks[mark_id].cancelled
     assert lesson.live_marks() == []
     with refused(school.ledger, Conflict, "mark.cancelled"):
@@ -374,7 +374,7 @@ def test_homework(school: TestSchool):
         ),
         school.ledger,
     )
-    homework = school.ledger.get(lesson_id).homework
+    homework = school.ledger.get(lesson_id, Lesson).homework
     assert (homework.text, homework.pages, homework.tasks, homework.due_on) == (
         "Решить задачи",
         "с. 21",
@@ -398,7 +398,7 @@ def test_comments(school: TestSchool):
         c.AddComment(actor=school.maths, lesson_id=lesson_id, student_id=student, text="Молодец!"),
         school.ledger,
     )
-    assert school.ledger.get(lesson_id).comments[comment_id].student_id == student
+    assert school.ledger.get(lesson_id, Lesson).comments[comment_id].student_id == student
     with refused(school.ledger, InvalidInput, "comment.empty"):
         c.handle(
             c.AddComment(actor=school.maths, lesson_id=lesson_id, student_id=student, text=" "),
@@ -428,7 +428,7 @@ def test_messages_to_parents(school: TestSchool):
         c.SendMessageToParents(actor=school.russian, **message, text="Прошу зайти в школу."),
         school.ledger,
     )
-    sent: ParentMessage = school.ledger.get(message_id)
+    sent: ParentMessage = school.ledger.get(message_id, ParentMessage)
     assert (sent.student_id, sent.author_id, sent.text) == (
         student,
         school.person["russian"],
@@ -540,7 +540,7 @@ def test_individual_curriculum_lessons(school: TestSchool):
             ),
             school.ledger,
         )
-    assert school.ledger.get(lesson_id).roster_kind == "individual"
+    assert school.ledger.get(lesson_id, Lesson).roster_kind == "individual"
 
 
 def test_journal_records_go_to_the_school_year_log(school: TestSchool):

@@ -22,7 +22,9 @@ from tests.commands.school import FIRST_DAY, YEAR, TestSchool, entries, refused,
 
 
 def year_of(school: TestSchool) -> SchoolYear:
-    return school.ledger.get(SchoolYear.create_id(school_id=school.school_id, year_start=YEAR))
+    return school.ledger.get(
+        SchoolYear.create_id(school_id=school.school_id, year_start=YEAR), SchoolYear
+    )
 
 
 def test_the_year_as_set_up(school: TestSchool):
@@ -39,15 +41,16 @@ def test_the_year_as_set_up(school: TestSchool):
     assert year.work_types[school.work_types["Самостоятельная работа"]].written
     assert year.bell_slot("основное", 2) == BellSlot(2, time(9, 25), time(10, 10))
     assert not year.closed
-    school_class: SchoolClass = school.ledger.get(school.class_id)
+    school_class: SchoolClass = school.ledger.get(school.class_id, SchoolClass)
     assert school_class.name == "5«А»"
     assert school_class.class_teacher_id == school.person["maths"]
     assert school_class.members_on(FIRST_DAY) == frozenset(school.students)
     assert school_class.members_on(date(2025, 8, 31)) == frozenset()
-    group: Group = school.ledger.get(school.group_id)
+    group: Group = school.ledger.get(school.group_id, Group)
     assert group.members_on(FIRST_DAY) == frozenset(school.group_students)
     plan: ThematicPlan = school.ledger.get(
-        ThematicPlan.create_id(roster_id=school.class_id, subject_id=school.subjects["Математика"])
+        ThematicPlan.create_id(roster_id=school.class_id, subject_id=school.subjects["Математика"]),
+        ThematicPlan,
     )
     assert plan.item(2) == PlanItem(2, "Сложение и вычитание натуральных чисел", 2)
 
@@ -341,7 +344,8 @@ def test_parents_are_linked_to_students(school: TestSchool):
     guardianship: Guardianship = school.ledger.get(
         Guardianship.create_id(
             school_id=school.school_id, year_start=YEAR, student_id=school.students[0]
-        )
+        ),
+        Guardianship,
     )
     assert guardianship.parent_ids == {uid(7000), uid(7001)}
     with refused(school.ledger, Conflict, "parent.already_linked"):
@@ -377,7 +381,7 @@ def test_plan_rules(school: TestSchool):
         import_plan(school.english, PlanItem(1, "Тема", 1))
     # A new import replaces the plan; the administration may import it too.
     plan_id = import_plan(school.deputy, PlanItem(1, "Новая тема", 1))
-    assert list(school.ledger.get(plan_id).items) == [1]
+    assert list(school.ledger.get(plan_id, ThematicPlan).items) == [1]
     import_plan(school.russian, PlanItem(1, "Фонетика", 1), subject="Русский язык")
 
 
@@ -414,7 +418,7 @@ def test_schools_and_accounts(school: TestSchool):
         c.RegisterAccount(actor=SYSTEM_ACTOR, login="Novichok", person_id=uid(1)), school.ledger
     )
     assert account_id == Account.create_id(login="novichok")
-    account: Account = school.ledger.get(account_id)
+    account: Account = school.ledger.get(account_id, Account)
     assert (account.login, account.person_id, account.grants) == ("novichok", uid(1), set())
 
 
@@ -451,7 +455,7 @@ def test_grant_rules(school: TestSchool):
     grant(SYSTEM_ACTOR, Role.AUDITOR, None)
     with refused(school.ledger, Conflict, "account.already_granted"):
         grant(school.deputy, Role.TEACHER, school.school_id)
-    account: Account = school.ledger.get(account_id)
+    account: Account = school.ledger.get(account_id, Account)
     assert account.grants == {
         Grant(Role.DEPUTY, school.school_id),
         Grant(Role.TEACHER, school.school_id),
@@ -490,7 +494,7 @@ def test_credentials_and_locks(school: TestSchool):
     )
     with refused(school.ledger, Conflict, "account.already_locked"):
         c.handle(c.LockAccount(actor=support, account_id=target, reason="Ещё раз"), school.ledger)
-    account: Account = school.ledger.get(target)
+    account: Account = school.ledger.get(target, Account)
     assert account.locked
     assert account.credential_version == 2
 

@@ -39,7 +39,7 @@ def test_a_unit_saves_its_commands_at_its_end_each_with_its_own_entry(
             )
             times.append(clock())
         # Inside the unit the lesson holds its marks; the database holds nothing yet.
-        assert len(ledger.get(lesson_id).marks) == 3
+        assert len(ledger.get(lesson_id, Lesson).marks) == 3
         assert count_events(ledger) == before
     assert count_events(ledger) == before + 4
     # I1: the log stays dense; I8: every entry carries its own command's recorded time.
@@ -67,7 +67,7 @@ def test_a_refused_command_in_a_unit_leaves_no_trace(ledger: Ledger, school: Tes
             )  # fmt: skip
         # A change left unsaved on an aggregate (as a handler refusing half-way would leave it)
         # is not seen by the next command: the unit reads that aggregate again.
-        dirty: Lesson = ledger.get(lesson_id)
+        dirty: Lesson = ledger.get(lesson_id, Lesson)
         dirty.record_attendance({school.students[1]: "Н"}, at=ledger.clock())
         c.handle(
             c.RecordMark(
@@ -76,7 +76,7 @@ def test_a_refused_command_in_a_unit_leaves_no_trace(ledger: Ledger, school: Tes
             ),
             ledger,
         )  # fmt: skip
-    lesson: Lesson = ledger.get(lesson_id)
+    lesson: Lesson = ledger.get(lesson_id, Lesson)
     assert [m.value for m in lesson.marks.values()] == [4]
     assert lesson.version == 2
 
@@ -107,8 +107,8 @@ def test_prefetch_reads_what_the_unit_needs_and_knows_what_is_missing(
     absent = Lesson.create_id(roster_id=school.class_id, on=MONDAY, slot=2)
     with ledger.unit_of_work():
         ledger.prefetch([lesson_id, absent, school.class_id])
-        assert ledger.get(lesson_id).version == 1
+        assert ledger.get(lesson_id, Lesson).version == 1
         second = school.lesson(slot=2)
         assert second == absent
-        assert ledger.get(absent).version == 1
-    assert ledger.get(absent).version == 1
+        assert ledger.get(absent, Lesson).version == 1
+    assert ledger.get(absent, Lesson).version == 1

@@ -53,7 +53,7 @@ def write_notebooks(
 
 def write_line(ledger: Ledger, book_id: UUID, line: str, *, log_id: str = "test/log") -> None:
     """Record one more line in a stored notebook."""
-    book = ledger.get(book_id)
+    book = ledger.get(book_id, Notebook)
     book.write(line)
     ledger.record(book, log_id=log_id, actor=TEACHER, role=Role.TEACHER)
 

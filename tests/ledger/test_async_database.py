@@ -16,7 +16,7 @@ from ejournal.ledger.application import Ledger
 from ejournal.ledger.async_database import AsyncDatabase
 from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.errors import DatabaseUnavailableError, NotInMemory
-from tests.ledger.support import two_processes, write_line, write_notebooks
+from tests.ledger.support import Notebook, two_processes, write_line, write_notebooks
 
 
 @pytest.fixture
@@ -91,14 +91,14 @@ def test_memory_only_reads_what_the_async_refresh_brought(pair: tuple[Ledger, Le
     async def read(*, load: bool) -> list[str]:
         with reader.cached_reads():
             with pytest.raises(NotInMemory), reader.memory_only():
-                reader.get(book.id)  # the cache is not brought up to date yet
+                reader.get(book.id, Notebook)  # the cache is not brought up to date yet
             await reader.refresh_cached_reads(database)
             if load:
                 with pytest.raises(NotInMemory), reader.memory_only():
-                    reader.get(book.id)  # not held: a thread would read it
-                reader.get(book.id)  # (in a test the loop may wait)
+                    reader.get(book.id, Notebook)  # not held: a thread would read it
+                reader.get(book.id, Notebook)  # (in a test the loop may wait)
             with reader.memory_only():
-                lines: list[str] = reader.get(book.id).lines
+                lines: list[str] = reader.get(book.id, Notebook).lines
                 return lines
 
     async def requests() -> tuple[list[str], list[str]]:

@@ -219,7 +219,7 @@ def test_a_save_refused_after_its_first_row_leaves_no_gap(ledger: Ledger) -> Non
 
     note = Note("first")
     record(note)
-    stale = ledger.get(note.id)
+    stale = ledger.get(note.id, Note)
     note.amend("second")
     record(note)
     stale.amend("conflicting")

@@ -13,7 +13,7 @@ import pytest
 from ejournal.ledger.actor import Role
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.config import BadDatabaseURLError, persistence_env
-from tests.ledger.support import TEACHER, write_notebooks
+from tests.ledger.support import TEACHER, Notebook, write_notebooks
 
 
 def test_postgres_over_tcp_and_over_its_unix_socket() -> None:
@@ -71,6 +71,6 @@ def test_the_ledger_over_the_unix_socket(postgres_url: str) -> None:
                 (name,),
             ).fetchone()
         assert row is not None and row[0] >= 1  # -1: a Unix-socket client
-        assert ledger.get(book.id).lines == ["line 0", "over the socket"]
+        assert ledger.get(book.id, Notebook).lines == ["line 0", "over the socket"]
     finally:
         ledger.close()

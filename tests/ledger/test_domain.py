@@ -279,7 +279,7 @@ def test_aggregates_come_back_from_the_ledger_as_they_were_saved(ledger: Ledger)
         actor=SYSTEM_ACTOR,
         role=Role.SYSTEM,
     )
-    assert ledger.get(school_class.id) == school_class
-    assert ledger.get(lesson.id) == lesson
-    assert ledger.get(plan.id) == plan
-    assert ledger.get(plan.id).item(2) == PlanItem(2, "Шкалы", 2)
+    assert ledger.get(school_class.id, SchoolClass) == school_class
+    assert ledger.get(lesson.id, Lesson) == lesson
+    assert ledger.get(plan.id, ThematicPlan) == plan
+    assert ledger.get(plan.id, ThematicPlan).item(2) == PlanItem(2, "Шкалы", 2)

@@ -16,7 +16,7 @@ from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.domain.disposition import DispositionAct
 from ejournal.ledger.errors import ConcurrentWriteError
 from ejournal.ledger.event_cache import EventCache
-from tests.ledger.support import TEACHER, two_processes, write_line, write_notebooks
+from tests.ledger.support import TEACHER, Notebook, two_processes, write_line, write_notebooks
 
 LOG = "test/log"
 
@@ -43,20 +43,20 @@ def test_a_cached_read_sees_what_another_process_recorded(
     reader, writer = processes
     (book,) = write_notebooks(writer, count=1, lines=1)
     with reader.cached_reads():
-        assert reader.get(book.id).lines == ["line 0"]
+        assert reader.get(book.id, Notebook).lines == ["line 0"]
     write_line(writer, book.id, "from another process")
     with reader.cached_reads():
-        assert reader.get(book.id).lines == ["line 0", "from another process"]
+        assert reader.get(book.id, Notebook).lines == ["line 0", "from another process"]
 
 
 def test_a_block_sees_its_own_writes_and_each_read_is_a_new_aggregate(ledger: Ledger) -> None:
     (book,) = write_notebooks(ledger, count=1, lines=0)
     with ledger.cached_reads():
-        first = ledger.get(book.id)
+        first = ledger.get(book.id, Notebook)
         first.write("not saved")
-        assert ledger.get(book.id).lines == []
+        assert ledger.get(book.id, Notebook).lines == []
         write_line(ledger, book.id, "saved")
-        assert ledger.get(book.id).lines == ["saved"]
+        assert ledger.get(book.id, Notebook).lines == ["saved"]
 
 
 def test_aggregates_are_read_once_and_then_follow_the_tail(ledger: Ledger) -> None:
@@ -120,7 +120,7 @@ def test_after_a_concurrent_write_the_next_read_follows_the_tail(
     reader, writer = processes
     (book,) = write_notebooks(writer, count=1, lines=0)
     with reader.cached_reads():
-        late = reader.get(book.id)
+        late = reader.get(book.id, Notebook)
     write_line(writer, book.id, "first")
     loads, load = _counting(reader)
     monkeypatch.setattr(reader, "_read_events", load)
@@ -128,7 +128,7 @@ def test_after_a_concurrent_write_the_next_read_follows_the_tail(
         late.write("late")
         with pytest.raises(ConcurrentWriteError, match="concurrent write"):
             reader.record(late, log_id=LOG, actor=TEACHER, role=Role.TEACHER)
-        assert reader.get(book.id).lines == ["first"]
+        assert reader.get(book.id, Notebook).lines == ["first"]
     assert loads == []
 
 

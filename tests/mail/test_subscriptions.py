@@ -116,7 +116,7 @@ def test_refusals_of_the_subscription_commands(mail_world: World, smtp: Smtp) ->
             ),
             ledger,
         )
-    state = ledger.get(subscription)
+    state = ledger.get(subscription, MailSubscription)
     assert isinstance(state, MailSubscription) and state.state == "cancelled"
 
 

@@ -15,6 +15,7 @@ from ejournal import commands as c
 from ejournal.api.cli import cli
 from ejournal.ledger.actor import Actor, Role
 from ejournal.ledger.clock import ManualClock
+from ejournal.ledger.domain import BreachReport, Lesson
 from ejournal.ledger.verify import verify_ledger
 from ejournal.ledger.working_days import CalendarError, WorkingCalendar
 from ejournal.projections.invalidation import FixedRules
@@ -212,7 +213,7 @@ def test_verify_checks_what_the_read_models_exclude(
     result = runner.invoke(cli, ["verify", "--json", "--database-url", database_url])
     assert result.exit_code == 1, result.output
     facts = json.loads(result.output)["invalidation"]
-    marked = ledger.get(lesson).version  # the mark is the lesson's latest event
+    marked = ledger.get(lesson, Lesson).version  # the mark is the lesson's latest event
     assert facts["read_models"] == {"shown": [[lesson.hex, marked]], "hidden": []}
 
 
@@ -240,7 +241,7 @@ def test_a_late_report_is_flagged(
         ),
         ledger,
     )
-    report = ledger.get(report_id)
+    report = ledger.get(report_id, BreachReport)
     assert (report.deadline, report.late) == (date(2025, 11, 5), late)
 
 

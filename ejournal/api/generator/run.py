@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
 from ejournal import commands as c
 from ejournal.api.generator import calendar as cal
 from ejournal.api.generator.curriculum import (
@@ -151,11 +149,7 @@ class SchoolRun:
     # --- what is already in the ledger ---------------------------------------------------------
 
     def accounts_done(self) -> bool:
-        try:
-            school = self.ledger.get(self.spec.school_id)
-        except AggregateNotFoundError:
-            return False
-        return isinstance(school, School)
+        return self.ledger.find(self.spec.school_id, School) is not None
 
     def last_recorded(self) -> datetime | None:
         """When the last entry of the school's year log was recorded; None for an empty log."""

@@ -38,7 +38,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from ejournal import commands as c
-from ejournal.api.lookups import find
 from ejournal.api.mail.addresses import AddressBook, normalise_address
 from ejournal.api.mail.digest import (
     Heading,
@@ -382,7 +381,7 @@ class Mailer:
         ]
 
     def _subscription(self, subscription_id: UUID) -> MailSubscription | None:
-        return find(self._ledger, subscription_id, MailSubscription)
+        return self._ledger.find(subscription_id, MailSubscription)
 
     # --- tokens ----------------------------------------------------------------------------------
 
@@ -479,8 +478,7 @@ class Mailer:
         return added
 
     def _linked(self, subscription: MailSubscription) -> bool:
-        guardianship = find(
-            self._ledger,
+        guardianship = self._ledger.find(
             Guardianship.create_id(
                 school_id=subscription.school_id,
                 year_start=subscription.year_start,
@@ -733,9 +731,9 @@ class Mailer:
         return self._digest(row, address)
 
     def _heading(self, row: _Row) -> Heading:
-        school = find(self._ledger, row.school_id, School)
+        school = self._ledger.find(row.school_id, School)
         school_class = (
-            find(self._ledger, row.class_id, SchoolClass) if row.class_id is not None else None
+            self._ledger.find(row.class_id, SchoolClass) if row.class_id is not None else None
         )
         return Heading(
             student=self._book.name(row.student_id) or "ученик",

@@ -20,14 +20,13 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
 from ejournal import commands as c
 from ejournal.api.printouts.documents import (
     Names,
     class_journal_document,
     class_journal_view,
     display_name,
+    get_roster,
     summary_sheet_document,
     summary_sheet_view,
     weekly_diary_document,
@@ -40,7 +39,7 @@ from ejournal.ledger.actor import Actor
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.archive_summary import DOCUMENT_KIND, canonical_json
 from ejournal.ledger.checkpoints import Checkpointer, StoredCheckpoint
-from ejournal.ledger.domain import SchoolClass
+from ejournal.ledger.domain import Account, SchoolClass
 from ejournal.ledger.domain.certification import SignatoryKey
 from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.logs import school_log_id
@@ -98,15 +97,14 @@ def ensure_signatory_key(
     )
 
 
-def _find_key(ledger: Ledger, school_id: UUID, year_start: int, person_id: UUID) -> Any:
-    try:
-        return ledger.get(SignatoryKey.create_id(school_id, year_start, person_id))
-    except AggregateNotFoundError:
-        return None
+def _find_key(
+    ledger: Ledger, school_id: UUID, year_start: int, person_id: UUID
+) -> SignatoryKey | None:
+    return ledger.find(SignatoryKey.create_id(school_id, year_start, person_id), SignatoryKey)
 
 
 def _person_of(ledger: Ledger, actor: Actor) -> UUID:
-    account = ledger.get(actor.account_id)
+    account = ledger.get(actor.account_id, Account)
     person_id: UUID = account.person_id
     return person_id
 
@@ -255,8 +253,7 @@ def print_summary_sheet(
 ) -> Printout:
     """The summary sheet of a class for the year, or for ``period`` (п. 2.9), certified when a
     signer is given. Raises what ``print_document`` raises, and ``SummaryError``."""
-    school_class = ledger.get(class_id)
-    assert isinstance(school_class, SchoolClass)
+    school_class = ledger.get(class_id, SchoolClass)
     school_id, year_start = school_class.school_id, school_class.year_start
     return print_document(
         ledger,
@@ -294,7 +291,7 @@ def print_class_journal(
     names: Names | None = None,
 ) -> Printout:
     """Class journal pages of a roster's subject between two days (п. 3.1)."""
-    roster = ledger.get(roster_id)
+    roster = get_roster(ledger, roster_id)
     return print_document(
         ledger,
         checkpointer=checkpointer,
@@ -330,8 +327,7 @@ def print_weekly_diary(
     names: Names | None = None,
 ) -> Printout:
     """A student's weekly diary printout for parents (п. 1.6)."""
-    school_class = ledger.get(class_id)
-    assert isinstance(school_class, SchoolClass)
+    school_class = ledger.get(class_id, SchoolClass)
     return print_document(
         ledger,
         checkpointer=checkpointer,

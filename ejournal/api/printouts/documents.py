@@ -18,6 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
 
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.archive_summary import (
@@ -30,13 +31,12 @@ from ejournal.ledger.archive_summary import (
 )
 from ejournal.ledger.checkpoints import StoredCheckpoint
 from ejournal.ledger.domain import (
-    Group,
-    IndividualCurriculum,
     Lesson,
     School,
     SchoolClass,
     SchoolYear,
 )
+from ejournal.ledger.domain.rosters import Roster, as_roster
 from ejournal.ledger.invalidation import Provenance, Rule, load_rules, valid_aggregate
 from ejournal.ledger.logs import school_log_id
 from ejournal.ledger.recorders import EVENTS_TABLE
@@ -66,11 +66,17 @@ def _checkpoint_json(checkpoint: StoredCheckpoint, origin: str) -> dict[str, Any
     }
 
 
+def get_roster(ledger: Ledger, roster_id: UUID) -> Roster:
+    """The class, group or individual curriculum. Raises ``AggregateNotFoundError``."""
+    roster = as_roster(ledger.get(roster_id, Aggregate))
+    if roster is None:
+        raise AggregateNotFoundError(roster_id)
+    return roster
+
+
 def school_of(ledger: Ledger, school_id: UUID) -> School:
     """The school aggregate. Raises ``AggregateNotFoundError``."""
-    school = ledger.get(school_id)
-    assert isinstance(school, School)
-    return school
+    return ledger.get(school_id, School)
 
 
 # --- summary sheet --------------------------------------------------------------------------------
@@ -218,11 +224,13 @@ def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def _year_and_class(ledger: Ledger, roster: Any) -> tuple[SchoolYear, SchoolClass]:
+def _year_and_class(ledger: Ledger, roster: Roster) -> tuple[SchoolYear, SchoolClass]:
     year = ledger.get(
-        SchoolYear.create_id(school_id=roster.school_id, year_start=roster.year_start)
+        SchoolYear.create_id(school_id=roster.school_id, year_start=roster.year_start), SchoolYear
     )
-    school_class = roster if isinstance(roster, SchoolClass) else ledger.get(roster.class_id)
+    school_class = (
+        roster if isinstance(roster, SchoolClass) else ledger.get(roster.class_id, SchoolClass)
+    )
     return year, school_class
 
 
@@ -282,7 +290,7 @@ def class_journal_document(
 
     Raises ``AggregateNotFoundError`` for an unknown roster.
     """
-    roster = ledger.get(roster_id)
+    roster = get_roster(ledger, roster_id)
     year, school_class = _year_and_class(ledger, roster)
     slots = sorted(year.bell_schedules.get(school_class.bell_schedule, {}))
     days = _days(first_day, last_day)
@@ -374,7 +382,7 @@ def class_journal_view(document: Mapping[str, Any]) -> dict[str, Any]:
 
 def _rosters_of(
     ledger: Ledger, school_class: SchoolClass, student_id: UUID, day: date
-) -> list[Any]:
+) -> list[Roster]:
     log_id = school_log_id(school_class.school_id, school_class.year_start)
     sql = (
         f"SELECT originator_id FROM {EVENTS_TABLE} WHERE log_id = ? AND topic IN (?, ?) "
@@ -386,13 +394,12 @@ def _rosters_of(
     )
     with closing(ledger.database.stream(sql, (log_id, *topics))) as rows:
         ids = [UUID(str(r[0])) if not isinstance(r[0], UUID) else r[0] for r in rows]
-    rosters: list[Any] = [school_class]
+    rosters: list[Roster] = [school_class]
     for roster_id in ids:
-        roster = ledger.get(roster_id)
-        ours = (
-            isinstance(roster, Group | IndividualCurriculum) and roster.class_id == school_class.id
-        )
-        if ours and any(roster.is_member(student_id, day + timedelta(days=n)) for n in range(7)):
+        roster = get_roster(ledger, roster_id)
+        if isinstance(roster, SchoolClass) or roster.class_id != school_class.id:
+            continue
+        if any(roster.is_member(student_id, day + timedelta(days=n)) for n in range(7)):
             rosters.append(roster)
     return rosters
 
@@ -408,8 +415,7 @@ def weekly_diary_document(
     names: Names | None = None,
 ) -> dict[str, Any]:
     """A student's diary for the week (Monday–Saturday) that contains ``week_of`` (п. 1.6)."""
-    school_class = ledger.get(class_id)
-    assert isinstance(school_class, SchoolClass)
+    school_class = ledger.get(class_id, SchoolClass)
     year, _ = _year_and_class(ledger, school_class)
     monday = week_of - timedelta(days=week_of.weekday())
     days = _days(monday, monday + timedelta(days=5))

@@ -48,7 +48,7 @@ from ejournal.ledger.archive import (
 )
 from ejournal.ledger.archive_summary import DOCUMENT_KIND, canonical_json, summary_csv
 from ejournal.ledger.checkpoints import Checkpointer, StoredCheckpoint
-from ejournal.ledger.domain import SchoolYear
+from ejournal.ledger.domain import Account, SchoolYear
 from ejournal.ledger.invalidation import load_rules
 from ejournal.ledger.logs import SYSTEM_LOG, school_log_id
 from ejournal.ledger.retention import DEFAULT_SCHEDULE, RetentionSchedule
@@ -103,7 +103,7 @@ def _certified_sheets(
             origin=checkpointer.origin,
         )
         certificate = Certificate.from_text(note[: note.rindex("\n\n") + 1])
-        person = ledger.get(actor.account_id).person_id
+        person = ledger.get(actor.account_id, Account).person_id
         block = CertificationBlock(
             school=school_name,
             signer=f"{names(person) if names and names(person) else person}, руководитель ОУ",
@@ -176,7 +176,7 @@ def close_school_year(
     """
     if out.exists():
         raise FileExistsError(out)
-    year = ledger.get(SchoolYear.create_id(school_id=school_id, year_start=year_start))
+    year = ledger.get(SchoolYear.create_id(school_id=school_id, year_start=year_start), SchoolYear)
     closed_at = ledger.clock()
     if not year.closed:
         c.handle(c.CloseSchoolYear(actor=actor, school_id=school_id, year_start=year_start), ledger)
@@ -242,7 +242,9 @@ def archive_school_year(
     final = rest_on_checkpoint(checkpointer, log_id)
     _sign_rules(ledger, checkpointer)
     try:
-        year = ledger.get(SchoolYear.create_id(school_id=school_id, year_start=year_start))
+        year = ledger.get(
+            SchoolYear.create_id(school_id=school_id, year_start=year_start), SchoolYear
+        )
         closed = year.closed
     except AggregateNotFoundError:
         closed = False

@@ -13,16 +13,15 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
+from ejournal import commands as c
 from ejournal.api.access_log import Access, entry_rows
 from ejournal.api.deps import AccessLogDep, CurrentCaller, LedgerDep, ReadsDep, ServicesDep
 from ejournal.api.errors import problem_responses
-from ejournal.api.lookups import find
 from ejournal.api.policy import (
     class_journal_reader,
     class_reader,
     diary_reader,
     load_class,
-    load_roster,
     school_reader,
     teacher_reader,
 )
@@ -67,7 +66,7 @@ def class_journal(
     end: To = None,
 ) -> ClassJournalOut:
     _check_range(start, end)
-    roster = load_roster(ledger, roster_id)
+    roster = c.load_roster(ledger, roster_id)
     role = class_journal_reader(ledger, caller, roster, subject_id)
     log.record(
         caller,
@@ -142,7 +141,7 @@ def _diary_days(
 ) -> tuple[date, date]:
     """The days asked for; by default the week of today in the school's time zone."""
     if start is None or end is None:
-        school = find(ledger, school_id, School)
+        school = ledger.find(school_id, School)
         zone = ZoneInfo(school.time_zone if school is not None else DEFAULT_TIME_ZONE)
         if start is None:
             anchor = end or ledger.clock().astimezone(zone).date()
@@ -167,7 +166,7 @@ def _class_of_student(
     """The student's class that year: the named one, if the ledger has the student in it, else
     what the read models know."""
     if named is not None:
-        school_class = find(ledger, named, SchoolClass)
+        school_class = ledger.find(named, SchoolClass)
         if (
             school_class is not None
             and school_class.school_id == school_id

@@ -338,3 +338,8 @@ class IndividualCurriculum(Aggregate):
 
 Roster = SchoolClass | Group | IndividualCurriculum
 """Anything a lesson is held for."""
+
+
+def as_roster(aggregate: object) -> Roster | None:
+    """``aggregate`` if it is a class, group or individual curriculum, else None."""
+    return aggregate if isinstance(aggregate, SchoolClass | Group | IndividualCurriculum) else None
