@@ -22,6 +22,9 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
+	@complex="$$($(BIN)/radon cc --min D --show-complexity ejournal)"; \
+	if [ -n "$$complex" ]; then echo "$$complex"; echo "radon: functions of grade D or worse"; exit 1; fi
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/ingest.py

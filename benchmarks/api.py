@@ -72,13 +72,13 @@ def seed(database_url: str, vault_key: str) -> Plan:
 
     from ejournal import commands as c
     from ejournal.api.bootstrap import bootstrap
-    from ejournal.api.demo import ANSWER, TEACHERS, YEAR, run_demo
-    from ejournal.api.settings import Settings
-    from ejournal.api.vault import VAULT_KEY_VARIABLE
+    from ejournal.generator.demo import ANSWER, TEACHERS, YEAR, run_demo
+    from ejournal.identity.vault import VAULT_KEY_VARIABLE
     from ejournal.ledger.actor import SYSTEM_ACTOR, Role
     from ejournal.ledger.clock import ManualClock
     from ejournal.ledger.domain import Account, Guardianship, Lesson, SchoolYear
     from ejournal.ledger.recorders import EVENTS_TABLE
+    from ejournal.ledger.settings import Settings
 
     clock = ManualClock(datetime(2025, 9, 1, 5, 0, tzinfo=UTC))
     services = bootstrap(
@@ -412,7 +412,7 @@ def main() -> None:
         "--tcp", action="store_true", help="serve over TCP, not PostgreSQL's Unix socket"
     )
     args = parser.parse_args()
-    from ejournal.api.vault import VAULT_KEY_VARIABLE, new_key
+    from ejournal.identity.vault import VAULT_KEY_VARIABLE, new_key
 
     name = f"ejournal_bench_api_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(args.pg, autocommit=True) as conn:
@@ -438,7 +438,7 @@ def main() -> None:
             [
                 sys.executable,
                 "-c",
-                "from ejournal.api.cli import main; main()",
+                "from ejournal.cli.main import main; main()",
                 "serve",
                 "--host",
                 HOST,

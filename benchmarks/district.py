@@ -47,7 +47,7 @@ def _peak_mib() -> float:
 
 
 def stage_generate(url: str, schools: int, weeks: int | None, seed: int, queue: Any) -> None:
-    from ejournal.api.generator import count_events, district_plan, generate
+    from ejournal.generator import count_events, district_plan, generate
     from ejournal.ledger.application import Ledger
     from ejournal.ledger.clock import ManualClock
 

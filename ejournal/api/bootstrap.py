@@ -14,27 +14,28 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
-from ejournal.api.access_log import AccessLog, GroupedEntries
-from ejournal.api.auth import DEFAULT_SESSION_TTL, Authenticator
-from ejournal.api.credentials import CredentialStore, LoginThrottle, ThrottlePolicy
-from ejournal.api.mail.addresses import digest_key
-from ejournal.api.mail.outbox import Mailer
-from ejournal.api.mail.schedule import DigestSchedule
-from ejournal.api.mail.settings import MailSettings
-from ejournal.api.mail.tables import create_mail_tables
-from ejournal.api.passwords import OWASP, Argon2Parameters
 from ejournal.api.reads import ReadModels
-from ejournal.api.sessions import SessionStore
-from ejournal.api.settings import Settings
-from ejournal.api.tables import create_api_tables, startup_lock
-from ejournal.api.vault import Vault, key_from_environment
+from ejournal.identity.access_log import AccessLog, GroupedEntries
+from ejournal.identity.authenticator import DEFAULT_SESSION_TTL, Authenticator
+from ejournal.identity.credentials import CredentialStore, LoginThrottle, ThrottlePolicy
+from ejournal.identity.passwords import OWASP, Argon2Parameters
+from ejournal.identity.sessions import SessionStore
+from ejournal.identity.tables import create_identity_tables
+from ejournal.identity.vault import Vault, key_from_environment
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.async_database import AsyncDatabase
 from ejournal.ledger.checkpoints import Checkpointer, CheckpointSchedule
 from ejournal.ledger.clock import Clock, system_clock
+from ejournal.ledger.database import startup_lock
 from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.keys import KeyStore, secret_from_environment
+from ejournal.ledger.settings import Settings
 from ejournal.ledger.working_days import WorkingCalendar
+from ejournal.mail.addresses import digest_key
+from ejournal.mail.outbox import Mailer
+from ejournal.mail.schedule import DigestSchedule
+from ejournal.mail.settings import MailSettings
+from ejournal.mail.tables import create_mail_tables
 from ejournal.projections.projector import Projector
 from ejournal.projections.storage import TRACKING_QUERY
 
@@ -141,7 +142,7 @@ def bootstrap(
     try:
         database = ledger.database
         with startup_lock(database):
-            create_api_tables(database)
+            create_identity_tables(database)
             create_mail_tables(database)
             projector = Projector(ledger)
         if session_ttl is None:

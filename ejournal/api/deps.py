@@ -14,12 +14,12 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from ejournal.api.access_log import AccessLog
-from ejournal.api.auth import Authenticator, Caller
 from ejournal.api.bootstrap import Services
 from ejournal.api.errors import ApiError
 from ejournal.api.reads import ReadModels
-from ejournal.api.vault import Vault
+from ejournal.identity.access_log import AccessLog
+from ejournal.identity.authenticator import Authenticator, Caller
+from ejournal.identity.vault import Vault
 from ejournal.ledger.actor import Actor
 from ejournal.ledger.application import Ledger
 

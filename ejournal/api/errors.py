@@ -21,7 +21,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ejournal.api.vault import VaultError
 from ejournal.commands.errors import (
     CATALOGUE,
     CommandError,
@@ -30,6 +29,8 @@ from ejournal.commands.errors import (
     NotAllowed,
     NotFound,
 )
+from ejournal.identity.errors import AuthenticationError
+from ejournal.identity.vault import VaultError
 from ejournal.ledger.errors import ConcurrentWriteError, LedgerError
 from ejournal.projections.errors import NotProjected
 
@@ -202,6 +203,31 @@ def _api_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+_CHALLENGES = {
+    "auth.required": "Bearer",
+    "auth.invalid_token": 'Bearer error="invalid_token"',
+}
+"""RFC 6750's ``WWW-Authenticate`` challenge of the refusals that ask for a (new) token."""
+
+
+def _authentication_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AuthenticationError)
+    refusal = API_CATALOGUE[exc.code]
+    headers = {}
+    if exc.code in _CHALLENGES:
+        headers["WWW-Authenticate"] = _CHALLENGES[exc.code]
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    return problem_response(
+        request,
+        status=refusal.status,
+        code=exc.code,
+        title=refusal.title,
+        clause=refusal.clause,
+        headers=headers,
+    )
+
+
 def _command_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, CommandError)
     return problem_response(
@@ -277,6 +303,7 @@ def _not_projected(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     """Answer every refusal, and every request error, as problem+json."""
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(AuthenticationError, _authentication_error)
     app.add_exception_handler(CommandError, _command_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
-from ejournal.api.auth import Caller
 from ejournal.api.errors import ApiError
 from ejournal.commands.errors import refuse
+from ejournal.identity.authenticator import Caller
 from ejournal.ledger.actor import ADMINISTRATION, Role
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.domain import (

@@ -22,16 +22,16 @@ from fastapi import FastAPI
 
 from ejournal.api.app import create_app
 from ejournal.api.bootstrap import Services, bootstrap
-from ejournal.api.demo import YEAR, run_demo
-from ejournal.api.demo_logins import DEMO_PASSWORD, provision_demo_logins
-from ejournal.api.settings import Settings
-from ejournal.api.vault import VAULT_KEY_FILE_VARIABLE, VAULT_KEY_VARIABLE, new_key
 from ejournal.api.workers import serve_workers
+from ejournal.generator.demo import YEAR, run_demo
+from ejournal.generator.demo_logins import DEMO_PASSWORD, provision_demo_logins
+from ejournal.identity.vault import VAULT_KEY_FILE_VARIABLE, VAULT_KEY_VARIABLE, new_key
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.checkpoints import Checkpointer
 from ejournal.ledger.clock import Clock, ManualClock, system_clock
 from ejournal.ledger.keys import PASSPHRASE_VARIABLE, KeyStore
 from ejournal.ledger.recorders import EVENTS_TABLE
+from ejournal.ledger.settings import Settings
 from ejournal.projections.projector import Projector
 
 DEMO_DATABASE = Path("ejournal-demo.db")
@@ -180,7 +180,7 @@ def _build_demo(settings: Settings, environ: dict[str, str]) -> tuple[Settings, 
 
 
 def _introduce_demo(services: Services, school: UUID, host: str, port: int) -> None:
-    logins = provision_demo_logins(services, school, YEAR)
+    logins = provision_demo_logins(services.ledger, services.auth, services.vault, school, YEAR)
     url = f"http://{host}:{port}"
     lines = [
         "",

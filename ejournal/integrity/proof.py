@@ -120,51 +120,77 @@ def consistency_proof(size1: int, size2: int, leaf_hashes: Sequence[bytes]) -> l
 
 
 # --- verification --------------------------------------------------------------------------------
+#
+# The shape of transparency-dev/merkle's proof/verify.go. An audit path to leaf ``index`` in a
+# tree of ``size`` leaves splits in two: below the level where the paths to ``index`` and to the
+# last leaf part, every level has a sibling (the "inner" part, left or right as the index's bit
+# says); above it, only the levels where ``index`` is in a right subtree do, each a left sibling
+# (the "border"). A consistency proof from ``size1`` is the suffix of the audit path to leaf
+# ``size1 - 1`` above the old tree's rightmost perfect subtree (the "seed"), preceded by the
+# seed's hash unless that subtree is the whole old tree, whose root the verifier already holds.
 
 
-def _inclusion_proof_length(index: int, size: int) -> int:
-    # Below the level where the paths to ``index`` and to the last leaf part, every level has a
-    # sibling ("inner"); above it, only levels where ``index`` is in a right subtree do ("border").
+def _decompose(index: int, size: int) -> tuple[int, int]:
+    """The lengths of the inner and border parts of the audit path to ``index`` in ``size``."""
     inner = (index ^ (size - 1)).bit_length()
-    return inner + (index >> inner).bit_count()
+    return inner, (index >> inner).bit_count()
 
 
-def _consistency_proof_length(size1: int, size2: int) -> int:
-    # The old tree's rightmost perfect subtree (of 2**shift leaves) is the "seed"; its hash is
-    # in the proof unless that subtree is the whole old tree, whose root the verifier has.
-    shift = ((size1 & -size1).bit_length()) - 1
-    seed = 0 if size1 == 1 << shift else 1
-    return seed + _inclusion_proof_length(size1 - 1, size2) - shift
+def _chain_inner(seed: bytes, proof: Sequence[bytes], index: int) -> bytes:
+    """Hash ``seed`` up the inner part of a path: each sibling on the side ``index``'s bit says."""
+    for level, sibling in enumerate(proof):
+        seed = _node(seed, sibling) if (index >> level) & 1 == 0 else _node(sibling, seed)
+    return seed
 
 
-def _check_hashes(
-    proof: Sequence[bytes], error: type[InclusionProofError | ConsistencyProofError]
+def _chain_inner_right(seed: bytes, proof: Sequence[bytes], index: int) -> bytes:
+    """Like ``_chain_inner`` but only with the left siblings: the root of the tree that ends at
+    ``index``, which the right siblings (leaves after it) are not part of."""
+    for level, sibling in enumerate(proof):
+        if (index >> level) & 1:
+            seed = _node(sibling, seed)
+    return seed
+
+
+def _chain_border_right(seed: bytes, proof: Sequence[bytes]) -> bytes:
+    """Hash ``seed`` up the border part of a path: every sibling is on the left."""
+    for sibling in proof:
+        seed = _node(sibling, seed)
+    return seed
+
+
+def _check_hash(
+    value: bytes, name: str, error: type[InclusionProofError | ConsistencyProofError]
+) -> None:
+    if len(value) != HASH_SIZE:
+        raise error(
+            f"{name} has {len(value)} bytes",
+            expected=f"{HASH_SIZE} bytes",
+            found=f"{len(value)} bytes",
+        )
+
+
+def _check_proof(
+    proof: Sequence[bytes],
+    wanted: int,
+    between: str,
+    error: type[InclusionProofError | ConsistencyProofError],
 ) -> None:
     for position, item in enumerate(proof):
-        if len(item) != HASH_SIZE:
-            raise error(
-                f"proof hash {position} has {len(item)} bytes",
-                expected=f"{HASH_SIZE} bytes",
-                found=f"{len(item)} bytes",
-            )
-
-
-def _check_root(
-    root: bytes, name: str, error: type[InclusionProofError | ConsistencyProofError]
-) -> None:
-    if len(root) != HASH_SIZE:
+        _check_hash(item, f"proof hash {position}", error)
+    if len(proof) != wanted:
         raise error(
-            f"{name} has {len(root)} bytes",
-            expected=f"{HASH_SIZE} bytes",
-            found=f"{len(root)} bytes",
+            f"wrong proof length {between}",
+            expected=f"{wanted} hashes",
+            found=f"{len(proof)} hashes",
         )
 
 
 def root_from_inclusion_proof(
     *, leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes]
 ) -> bytes:
-    """Return the root that an audit path leads to from a leaf hash (RFC 9162 §2.1.3.2 steps 1-5,
-    without the final comparison).
+    """Return the root that an audit path leads to from a leaf hash (RFC 9162 §2.1.3.2, without
+    the final comparison).
 
     Raises ``InclusionProofError`` if ``index`` is not below ``size``, if the leaf hash or a proof
     hash is not 32 bytes, or if the proof has more or fewer hashes than the sizes call for.
@@ -173,40 +199,11 @@ def root_from_inclusion_proof(
         raise InclusionProofError(f"negative leaf index {index} or tree size {size}")
     if index >= size:
         raise InclusionProofError(f"leaf index {index} is not below tree size {size}")
-    if len(leaf_hash) != HASH_SIZE:
-        raise InclusionProofError(
-            f"leaf hash has {len(leaf_hash)} bytes",
-            expected=f"{HASH_SIZE} bytes",
-            found=f"{len(leaf_hash)} bytes",
-        )
-    _check_hashes(proof, InclusionProofError)
-    wanted = _inclusion_proof_length(index, size)
-    if len(proof) != wanted:
-        raise InclusionProofError(
-            f"wrong proof length for leaf {index} of {size}",
-            expected=f"{wanted} hashes",
-            found=f"{len(proof)} hashes",
-        )
-    # RFC 9162 §2.1.3.2 from step 2. Its own length checks (``sn`` reaching 0 too early or not at
-    # all) cannot fail after the check above; they stay, so that the code is the RFC's algorithm.
-    fn, sn = index, size - 1
-    node = leaf_hash
-    for sibling in proof:
-        if sn == 0:
-            raise InclusionProofError("proof is longer than the path to the root")
-        if fn & 1 or fn == sn:
-            node = _node(sibling, node)
-            if not fn & 1:
-                while not fn & 1 and fn != 0:
-                    fn >>= 1
-                    sn >>= 1
-        else:
-            node = _node(node, sibling)
-        fn >>= 1
-        sn >>= 1
-    if sn != 0:
-        raise InclusionProofError("proof is shorter than the path to the root")
-    return node
+    _check_hash(leaf_hash, "leaf hash", InclusionProofError)
+    inner, border = _decompose(index, size)
+    _check_proof(proof, inner + border, f"for leaf {index} of {size}", InclusionProofError)
+    node = _chain_inner(leaf_hash, proof[:inner], index)
+    return _chain_border_right(node, proof[inner:])
 
 
 def verify_inclusion(
@@ -220,13 +217,47 @@ def verify_inclusion(
     ``root`` and ``found`` the calculated root, in hex.
     """
     calculated = root_from_inclusion_proof(leaf_hash=leaf_hash, index=index, size=size, proof=proof)
-    _check_root(root, "root", InclusionProofError)
+    _check_hash(root, "root", InclusionProofError)
     if calculated != root:
         raise InclusionProofError(
             f"calculated root of tree size {size} differs from the expected root",
             expected=root.hex(),
             found=calculated.hex(),
         )
+
+
+def root_from_consistency_proof(
+    *, size1: int, size2: int, proof: Sequence[bytes], root1: bytes
+) -> bytes:
+    """Return the root of the tree of ``size2`` leaves that a consistency proof leads to from the
+    tree of ``size1`` leaves with root ``root1`` (RFC 9162 §2.1.4.2, without the final comparison
+    with the new root). ``0 < size1 < size2``.
+
+    Raises ``ConsistencyProofError`` if the sizes are not so, if ``root1`` or a proof hash is not
+    32 bytes, if the proof has more or fewer hashes than the sizes call for, or if the proof does
+    not lead to ``root1`` (``expected`` is ``root1`` and ``found`` the calculated root, in hex).
+    """
+    if size1 < 0 or size2 < 0:
+        raise ConsistencyProofError(f"negative tree size {size1} or {size2}")
+    if not 0 < size1 < size2:
+        raise ConsistencyProofError(f"no consistency proof from size {size1} to size {size2}")
+    _check_hash(root1, "root1", ConsistencyProofError)
+    inner, border = _decompose(size1 - 1, size2)
+    shift = (size1 & -size1).bit_length() - 1  # the seed is a perfect subtree of 2**shift leaves
+    inner -= shift
+    whole_old_tree = size1 == 1 << shift
+    wanted = inner + border + (0 if whole_old_tree else 1)
+    _check_proof(proof, wanted, f"from size {size1} to {size2}", ConsistencyProofError)
+    seed, path = (root1, proof) if whole_old_tree else (proof[0], proof[1:])
+    mask = (size1 - 1) >> shift
+    old_root = _chain_border_right(_chain_inner_right(seed, path[:inner], mask), path[inner:])
+    if old_root != root1:
+        raise ConsistencyProofError(
+            f"calculated root of the old tree (size {size1}) differs from root1",
+            expected=root1.hex(),
+            found=old_root.hex(),
+        )
+    return _chain_border_right(_chain_inner(seed, path[:inner], mask), path[inner:])
 
 
 def verify_consistency(
@@ -248,64 +279,29 @@ def verify_consistency(
     if size1 == 0:
         raise ConsistencyProofError("no consistency proof from the empty tree (size1 is 0)")
     if size1 == size2:
-        if proof:
-            raise ConsistencyProofError(
-                f"sizes are equal ({size1}) but the proof is not empty",
-                expected="0 hashes",
-                found=f"{len(proof)} hashes",
-            )
-        if root1 != root2:
-            raise ConsistencyProofError(
-                f"sizes are equal ({size1}) but the roots differ",
-                expected=root1.hex(),
-                found=root2.hex(),
-            )
+        _verify_same_size(size1, proof, root1, root2)
         return
-    _check_root(root1, "root1", ConsistencyProofError)
-    _check_root(root2, "root2", ConsistencyProofError)
-    _check_hashes(proof, ConsistencyProofError)
-    wanted = _consistency_proof_length(size1, size2)
-    if len(proof) != wanted:
-        raise ConsistencyProofError(
-            f"wrong proof length from size {size1} to {size2}",
-            expected=f"{wanted} hashes",
-            found=f"{len(proof)} hashes",
-        )
-    # RFC 9162 §2.1.4.2. Step 1 (an empty proof fails) and the checks of ``sn`` in the loop cannot
-    # fail after the length check above (``wanted`` is at least 1); they stay, as in the RFC.
-    path = list(proof)
-    if size1 & (size1 - 1) == 0:
-        path.insert(0, root1)
-    fn, sn = size1 - 1, size2 - 1
-    while fn & 1:
-        fn >>= 1
-        sn >>= 1
-    first = second = path[0]
-    for node in path[1:]:
-        if sn == 0:
-            raise ConsistencyProofError("proof is longer than the path to the root")
-        if fn & 1 or fn == sn:
-            first = _node(node, first)
-            second = _node(node, second)
-            if not fn & 1:
-                while not fn & 1 and fn != 0:
-                    fn >>= 1
-                    sn >>= 1
-        else:
-            second = _node(second, node)
-        fn >>= 1
-        sn >>= 1
-    if sn != 0:
-        raise ConsistencyProofError("proof is shorter than the path to the root")
-    if first != root1:
-        raise ConsistencyProofError(
-            f"calculated root of the old tree (size {size1}) differs from root1",
-            expected=root1.hex(),
-            found=first.hex(),
-        )
-    if second != root2:
+    _check_hash(root1, "root1", ConsistencyProofError)
+    _check_hash(root2, "root2", ConsistencyProofError)
+    calculated = root_from_consistency_proof(size1=size1, size2=size2, proof=proof, root1=root1)
+    if calculated != root2:
         raise ConsistencyProofError(
             f"calculated root of the new tree (size {size2}) differs from root2",
             expected=root2.hex(),
-            found=second.hex(),
+            found=calculated.hex(),
+        )
+
+
+def _verify_same_size(size: int, proof: Sequence[bytes], root1: bytes, root2: bytes) -> None:
+    if proof:
+        raise ConsistencyProofError(
+            f"sizes are equal ({size}) but the proof is not empty",
+            expected="0 hashes",
+            found=f"{len(proof)} hashes",
+        )
+    if root1 != root2:
+        raise ConsistencyProofError(
+            f"sizes are equal ({size}) but the roots differ",
+            expected=root1.hex(),
+            found=root2.hex(),
         )

@@ -193,3 +193,23 @@ class Database:
 
 
 _END = object()
+
+
+@contextmanager
+def startup_lock(database: Database) -> Iterator[None]:
+    """Serialise the creation of tables between processes that start at once (uvicorn workers):
+    PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe against a concurrent one. SQLite's write
+    lock already serialises it."""
+    if database.dialect == "sqlite":
+        yield
+        return
+    with database.transaction(write=True) as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(7343453201)")
+        yield
+
+
+def column_types(database: Database) -> dict[str, str]:
+    """The column types the service tables' DDL names (``{bytes}``, ``{serial}``), as this
+    database spells them."""
+    sqlite = database.dialect == "sqlite"
+    return {"bytes": "BLOB" if sqlite else "bytea", "serial": "INTEGER" if sqlite else "BIGSERIAL"}

@@ -26,13 +26,13 @@ with warnings.catch_warnings():
 from ejournal import commands as c
 from ejournal.api.app import create_app
 from ejournal.api.bootstrap import Services, bootstrap
-from ejournal.api.settings import Settings
-from ejournal.api.tables import create_api_tables
-from ejournal.api.vault import VAULT_KEY_VARIABLE, new_key
+from ejournal.identity.tables import create_identity_tables
+from ejournal.identity.vault import VAULT_KEY_VARIABLE, new_key
 from ejournal.ledger.actor import SYSTEM_ACTOR, Role
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.domain import Account
+from ejournal.ledger.settings import Settings
 from tests.commands.school import YEAR, TestSchool, build_school, uid
 from tests.conftest import BACKENDS, _pg_reachable, create_pg_database, drop_pg_database
 
@@ -217,7 +217,7 @@ def fresh_world(database_url: str) -> Iterator[World]:
 def ledger_with_api_tables(database_url: str) -> Iterator[Ledger]:
     """A ledger on ``database_url`` with the API's own tables (access log, vault, sessions)."""
     ledger = Ledger(database_url=database_url)
-    create_api_tables(ledger.database)
+    create_identity_tables(ledger.database)
     try:
         yield ledger
     finally:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from ejournal import commands as c
-from ejournal.api.auth import DEFAULT_SESSION_TTL
+from ejournal.identity.authenticator import DEFAULT_SESSION_TTL
 from ejournal.ledger.actor import SYSTEM_ACTOR
 from ejournal.ledger.application import Ledger
 from tests.api.conftest import PASSWORD, World

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from ejournal import commands as c
-from ejournal.api.auth import Caller
-from ejournal.api.errors import ApiError
+from ejournal.identity.authenticator import Caller
+from ejournal.identity.errors import AuthenticationError
 from ejournal.ledger.actor import SYSTEM_ACTOR
 from ejournal.ledger.async_database import AsyncDatabase
 from tests.api.conftest import World, build_world
@@ -55,9 +55,9 @@ def test_a_live_session_of_an_account_in_memory_is_admitted(pg_world: World) -> 
 
 
 def test_unknown_and_missing_tokens_are_refused_on_the_loop(pg_world: World) -> None:
-    with pytest.raises(ApiError, match=r"auth\.invalid_token"):
+    with pytest.raises(AuthenticationError, match=r"auth\.invalid_token"):
         _on_the_loop(pg_world, "forged-" + pg_world.tokens["russian"])
-    with pytest.raises(ApiError, match=r"auth\.required"):
+    with pytest.raises(AuthenticationError, match=r"auth\.required"):
         _on_the_loop(pg_world, None)
 
 
@@ -76,5 +76,5 @@ def test_a_locked_account_is_left_to_the_thread_which_ends_its_sessions(pg_world
     response = w.client.get("/auth/me", headers=w.headers("russian"))
     assert response.status_code == 403, response.text
     assert response.json()["code"] == "account.locked"
-    with pytest.raises(ApiError, match=r"auth\.invalid_token"):
+    with pytest.raises(AuthenticationError, match=r"auth\.invalid_token"):
         _on_the_loop(w, token)  # the thread ended the session

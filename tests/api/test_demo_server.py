@@ -10,12 +10,12 @@ import pytest
 
 from ejournal.api.app import create_app
 from ejournal.api.bootstrap import Services, bootstrap
-from ejournal.api.demo import YEAR
-from ejournal.api.demo_logins import DEMO_PASSWORD, provision_demo_logins
 from ejournal.api.server import _build_demo
-from ejournal.api.settings import Settings
+from ejournal.generator.demo import YEAR
+from ejournal.generator.demo_logins import DEMO_PASSWORD, provision_demo_logins
 from ejournal.ledger.domain import Guardianship, SchoolClass
 from ejournal.ledger.recorders import EVENTS_TABLE
+from ejournal.ledger.settings import Settings
 from tests.api.conftest import TestClient
 
 
@@ -40,7 +40,12 @@ def test_the_demo_server_has_logins_for_every_role(
     assert settings.database_url == "sqlite:///ejournal-demo.db"
     services = bootstrap(settings, clock=clock, environ=environ)
     try:
-        logins = {login.login for login in provision_demo_logins(services, school, YEAR)}
+        logins = {
+            login.login
+            for login in provision_demo_logins(
+                services.ledger, services.auth, services.vault, school, YEAR
+            )
+        }
         assert {"direktor", "t.russkiy", "uchenik", "roditel", "auditor", "podderzhka"} <= logins
         guardianship = _first_guardianship(services)
         with TestClient(create_app(services)) as client:

@@ -7,8 +7,8 @@ import pytest
 from ejournal.api.app import MAX_BODY_BYTES, create_app
 from ejournal.api.bootstrap import bootstrap
 from ejournal.api.errors import API_CATALOGUE
-from ejournal.api.settings import Settings
 from ejournal.commands.errors import CATALOGUE
+from ejournal.ledger.settings import Settings
 from tests.api.conftest import TestClient, World
 
 

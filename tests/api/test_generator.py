@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ejournal.api.generator import Counts, Plan, district_plan, district_school, generate
+from ejournal.generator import Counts, Plan, district_plan, district_school, generate
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.checkpoints import Checkpointer
 from ejournal.ledger.clock import ManualClock

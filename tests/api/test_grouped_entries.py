@@ -11,7 +11,7 @@ from uuid import uuid4
 
 import pytest
 
-from ejournal.api.access_log import Access, GroupedEntries, Row
+from ejournal.identity.access_log import Access, GroupedEntries, Row
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.async_database import AsyncDatabase
 from ejournal.ledger.errors import DatabaseUnavailableError

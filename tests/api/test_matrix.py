@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from ejournal import commands as c
-from ejournal.api.vault import PersonalData
+from ejournal.identity.vault import PersonalData
 from ejournal.ledger.actor import SYSTEM_ACTOR
 from tests.api.conftest import ROLES, World
 from tests.commands.school import YEAR, uid

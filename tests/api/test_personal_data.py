@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from ejournal.api.vault import (
+from ejournal.identity.vault import (
     VAULT_KEY_FILE_VARIABLE,
     VAULT_KEY_VARIABLE,
     PersonalData,

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ejournal.api.vault import VAULT_KEY_VARIABLE, new_key
+from ejournal.identity.vault import VAULT_KEY_VARIABLE, new_key
 
 HOST = "127.0.0.1"
 WORKERS = 3
@@ -40,7 +40,7 @@ def _serve(tmp_path: Path, port: int, workers: int, vault_key: str) -> subproces
         [
             sys.executable,
             "-c",
-            "from ejournal.api.cli import main; main()",
+            "from ejournal.cli.main import main; main()",
             "serve",
             "--database-url",
             f"sqlite:///{tmp_path / 'served.db'}",

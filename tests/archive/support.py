@@ -9,7 +9,7 @@ from pathlib import Path
 from uuid import UUID
 
 from ejournal import commands as c
-from ejournal.api.printouts.year_close import YearCloseResult, close_school_year
+from ejournal.documents.year_close import YearCloseResult, close_school_year
 from ejournal.integrity.bagit import (
     BAG_INFO_TXT,
     PAYLOAD_MANIFEST,

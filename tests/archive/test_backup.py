@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from ejournal.archive.backup import BackupError, RestoreError, backup, restore
 from ejournal.integrity.note import generate_signer
 from ejournal.ledger.application import Ledger
-from ejournal.ledger.backup import BackupError, RestoreError, backup, restore
 from ejournal.ledger.clock import ManualClock
 from ejournal.projections.projector import Projector
 from ejournal.projections.storage import table_dump

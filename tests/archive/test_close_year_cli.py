@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from ejournal.api.cli import cli
+from ejournal.cli.main import cli
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.keys import KeyStore

@@ -12,14 +12,14 @@ from uuid import uuid4
 import pytest
 
 from ejournal import commands as c
-from ejournal.api.printouts.year_close import archive_school_year
+from ejournal.archive.bag import ArchivedDocument, verify_archive
+from ejournal.documents.year_close import archive_school_year
 from ejournal.integrity.bagit import PAYLOAD_DIR
 from ejournal.ledger.actor import SYSTEM_ACTOR
 from ejournal.ledger.append_only import (
     DISPOSITION_ACT_TOPIC,
     PERMITS_TABLE,
 )
-from ejournal.ledger.archive import ArchivedDocument, verify_archive
 from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.domain.disposition import DispositionAct
 from ejournal.ledger.retention import (

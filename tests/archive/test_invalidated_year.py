@@ -13,13 +13,13 @@ from uuid import uuid4
 import pytest
 
 from ejournal import commands as c
-from ejournal.api.printouts.certify import rest_on_checkpoint
-from ejournal.api.printouts.documents import class_journal_document, weekly_diary_document
-from ejournal.api.printouts.year_close import close_school_year
+from ejournal.archive.bag import verify_archive
+from ejournal.documents.certify import rest_on_checkpoint
+from ejournal.documents.documents import class_journal_document, weekly_diary_document
+from ejournal.documents.year_close import close_school_year
 from ejournal.integrity.errors import DocumentMismatchError
 from ejournal.integrity.note import generate_signer
 from ejournal.ledger.application import Ledger
-from ejournal.ledger.archive import verify_archive
 from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.signatories import signatory_key_name
 from tests.archive.support import ORIGIN, checkpointer_for, record_year, remanifest

@@ -11,16 +11,16 @@ import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
 
-from ejournal.api.printouts.certify import (
+from ejournal.documents.certify import (
     Printout,
     certification_time,
     print_class_journal,
     print_summary_sheet,
     print_weekly_diary,
 )
-from ejournal.api.printouts.documents import summary_sheet_view
-from ejournal.api.printouts.render import CertificationBlock, render
-from ejournal.api.printouts.verify import embedded_data, verify_printout
+from ejournal.documents.documents import summary_sheet_view
+from ejournal.documents.render import CertificationBlock, render
+from ejournal.documents.verify import embedded_data, verify_printout
 from ejournal.integrity.certificate import open_certificate
 from ejournal.integrity.errors import DocumentMismatchError
 from ejournal.integrity.note import generate_signer

@@ -16,7 +16,9 @@ from pathlib import Path
 import bagit
 import pytest
 
-from ejournal.api.printouts.render import render
+from ejournal.archive.bag import verify_archive
+from ejournal.archive.summary import canonical_json, summary_csv
+from ejournal.documents.render import render
 from ejournal.integrity.certificate import Certificate, document_digest, sign_certificate
 from ejournal.integrity.errors import (
     ArchiveFormatError,
@@ -30,8 +32,6 @@ from ejournal.integrity.errors import (
     VerificationError,
 )
 from ejournal.integrity.note import generate_signer
-from ejournal.ledger.archive import verify_archive
-from ejournal.ledger.archive_summary import canonical_json, summary_csv
 from tests.archive.support import ArchivedYear, remanifest
 
 SHEET = "data/documents/summary-05-A"

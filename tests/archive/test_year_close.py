@@ -13,10 +13,10 @@ import bagit
 import pytest
 
 from ejournal import commands as c
+from ejournal.archive.bag import archive_entry_count, verify_archive
 from ejournal.integrity.archive import read_entries
 from ejournal.integrity.certificate import open_certificate
 from ejournal.ledger.actor import Role
-from ejournal.ledger.archive import archive_entry_count, verify_archive
 from ejournal.ledger.domain.certification import DocumentCertification
 from ejournal.ledger.verify import verify_ledger
 from tests.archive.support import ORIGIN, ArchivedYear

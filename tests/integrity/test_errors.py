@@ -20,6 +20,7 @@ from ejournal.integrity.errors import (
     VerificationError,
 )
 from ejournal.integrity.leaf import LeafFormatError
+from ejournal.integrity.note import generate_signer, open_note, sign_note
 
 
 def test_message_names_where_expected_and_found() -> None:
@@ -63,8 +64,14 @@ def test_every_error_is_a_verification_error(cls: type[VerificationError]) -> No
         raise cls("broken", where="log X index 1")
 
 
-def test_unknown_key_is_a_signature_error() -> None:
-    assert issubclass(UnknownKeyError, SignatureError)
+def test_a_note_of_an_unknown_key_is_refused_as_a_signature_error() -> None:
+    # A caller that guards against bad signatures (``except SignatureError``) must also catch a
+    # note that no key it trusts has signed.
+    note = sign_note("ejournal.test/log\n1\nAAAA\n", [generate_signer("ejournal.test/log")])
+    trusted = generate_signer("ejournal.test/log").verifier()
+    with pytest.raises(SignatureError, match="note is not signed by any known key") as caught:
+        open_note(note, [trusted])
+    assert type(caught.value) is UnknownKeyError
 
 
 def test_leaf_format_error_stays_a_value_error() -> None:

@@ -12,6 +12,7 @@ from ejournal.integrity.proof import (
     consistency_proof_from_subtrees,
     inclusion_proof,
     inclusion_proof_from_subtrees,
+    root_from_consistency_proof,
     root_from_inclusion_proof,
     verify_consistency,
     verify_inclusion,
@@ -252,3 +253,17 @@ def test_consistency_matches_naive_and_verifies(sizes: tuple[int, int], flip: in
     if size1 < size2:  # the roots swapped, or the new root replaced, never verify
         with pytest.raises(ConsistencyProofError, match="calculated root"):
             verify_consistency(size1=size1, size2=size2, proof=proof, root1=root2, root2=root1)
+        assert (
+            root_from_consistency_proof(size1=size1, size2=size2, proof=proof, root1=root1) == root2
+        )
+
+
+def test_root_from_consistency_proof_refuses_a_proof_that_does_not_lead_to_the_old_root() -> None:
+    proof = consistency_proof(6, 10, HASHES)
+    root1 = naive.mth(DATA[:6])
+    with pytest.raises(ConsistencyProofError, match=r"old tree \(size 6\) differs") as caught:
+        root_from_consistency_proof(size1=6, size2=10, proof=proof, root1=bytes(32))
+    assert caught.value.expected == bytes(32).hex()
+    assert caught.value.found == root1.hex()
+    with pytest.raises(ConsistencyProofError, match="no consistency proof from size 6 to size 6"):
+        root_from_consistency_proof(size1=6, size2=6, proof=[], root1=root1)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ejournal.api.cli import cli
+from ejournal.cli.main import cli
 from ejournal.integrity.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from ejournal.integrity.errors import (
     ChainError,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import random
+import sys
 import threading
 import time
 from collections import Counter
@@ -140,6 +141,16 @@ def test_a_lesson_s_marks_sent_at_once_are_all_recorded(ledger: Ledger) -> None:
     assert_dense_and_verified(ledger)
 
 
+def _waiting_in(thread: threading.Thread, function: str) -> bool:
+    """Whether ``thread`` is inside ``function`` now (its stack, read from outside)."""
+    frame = sys._current_frames().get(thread.ident or -1)
+    while frame is not None:
+        if frame.f_code.co_name == function:
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _second_waits_for_the_first(first: Database, second: Database) -> None:
     inside, leave, order = threading.Event(), threading.Event(), []
 
@@ -155,13 +166,19 @@ def _second_waits_for_the_first(first: Database, second: Database) -> None:
         with second.one_at_a_time():
             order.append("second in")
 
-    threads = [threading.Thread(target=hold), threading.Thread(target=take_turn)]
-    for thread in threads:
-        thread.start()
+    holder, taker = threading.Thread(target=hold), threading.Thread(target=take_turn)
+    holder.start()
+    taker.start()
     inside.wait(10)
-    time.sleep(0.3)  # time for the second thread to reach its turn, and to be kept from it
+    # Only once the second caller is inside ``one_at_a_time`` (waiting for its turn, since the
+    # first holds it) does the first leave: otherwise the order below would prove nothing.
+    deadline = time.monotonic() + 10
+    while not _waiting_in(taker, "one_at_a_time"):
+        assert time.monotonic() < deadline, "the second caller never asked for its turn"
+        time.sleep(0.01)
+    assert order == ["first in"]
     leave.set()
-    for thread in threads:
+    for thread in (holder, taker):
         thread.join(10)
     assert order == ["first in", "first out", "second in"]
 

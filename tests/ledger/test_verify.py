@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from typer.testing import CliRunner
 
-from ejournal.api.cli import cli
+from ejournal.cli.main import cli
 from ejournal.integrity.errors import ChainError, LeafMismatchError, MissingEntryError
 from ejournal.ledger.actor import Role
 from ejournal.ledger.application import Ledger

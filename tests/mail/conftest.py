@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from ejournal.api.vault import VAULT_KEY_VARIABLE, new_key
+from ejournal.identity.vault import VAULT_KEY_VARIABLE, new_key
 from tests.api.conftest import World, backend_url, build_world
 
 PUBLIC_URL = "http://testserver"

@@ -8,8 +8,8 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from ejournal import commands as c
-from ejournal.api.mail.outbox import Mailer
 from ejournal.ledger.actor import Actor
+from ejournal.mail.outbox import Mailer
 from tests.api.conftest import World
 from tests.commands.school import YEAR
 from tests.mail.conftest import Smtp

@@ -16,7 +16,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from ejournal.api.cli import cli
+from ejournal.cli.main import cli
 from tests.api.conftest import World
 from tests.mail.conftest import Smtp, mail_environ
 from tests.mail.support import link_parent, mailer, project, subscribe_and_confirm, write_lesson

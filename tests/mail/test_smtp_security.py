@@ -28,9 +28,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ejournal.api.mail.addresses import digest_key
-from ejournal.api.mail.outbox import CONFIRMATION, DeliveryReport, Mailer
-from ejournal.api.mail.settings import MailSettings, MailSettingsError
+from ejournal.mail.addresses import digest_key
+from ejournal.mail.outbox import CONFIRMATION, DeliveryReport, Mailer
+from ejournal.mail.settings import MailSettings, MailSettingsError
 from tests.api.conftest import World
 from tests.mail.conftest import VAULT_KEY, Handler, Smtp, _free_port, mail_environ
 from tests.mail.support import link_parent, subscribe

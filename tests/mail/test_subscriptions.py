@@ -10,11 +10,11 @@ from uuid import uuid4
 from ejournal import commands as c
 from ejournal.api.app import create_app
 from ejournal.api.bootstrap import bootstrap
-from ejournal.api.settings import Settings
-from ejournal.api.vault import VAULT_KEY_VARIABLE, new_key
+from ejournal.identity.vault import VAULT_KEY_VARIABLE, new_key
 from ejournal.ledger.actor import SYSTEM_ACTOR
 from ejournal.ledger.domain import MailSubscription
 from ejournal.ledger.recorders import EVENTS_TABLE
+from ejournal.ledger.settings import Settings
 from tests.api.conftest import TestClient, World
 from tests.commands.school import YEAR, refused
 from tests.mail.conftest import Smtp

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ejournal import commands as c
-from ejournal.api.cli import cli
+from ejournal.cli.main import cli
 from ejournal.ledger.actor import Actor, Role
 from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.domain import BreachReport, Lesson

@@ -226,7 +226,7 @@ def test_project_command(database_url: str, ledger: Ledger, school: TestSchool) 
     # The CLI: `ejournal project` catches up, `--rebuild` replays from the start.
     from typer.testing import CliRunner
 
-    from ejournal.api.cli import cli
+    from ejournal.cli.main import cli
 
     runner = CliRunner()
     result = runner.invoke(cli, ["project", "--database-url", database_url])

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from ejournal.api.auth import Login
 from ejournal.api.deps import AuthDep, CurrentCaller
 from ejournal.api.errors import problem_responses
 from ejournal.api.schemas.auth import GrantOut, LoginIn, MeOut, PasswordChangeIn, SessionOut
 from ejournal.api.schemas.common import Accepted
 from ejournal.api.threads import OneTripRoute
+from ejournal.identity.authenticator import Login
 
 router = APIRouter(route_class=OneTripRoute, prefix="/auth", tags=["authentication"])
 

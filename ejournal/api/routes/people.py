@@ -7,15 +7,15 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from ejournal.api.access_log import Access
 from ejournal.api.deps import AccessLogDep, CurrentCaller, LedgerDep, VaultDep
 from ejournal.api.errors import ApiError, problem_responses
-from ejournal.api.mail.addresses import subscription_contacts
 from ejournal.api.policy import disposer, personal_data_keeper, personal_data_reader
 from ejournal.api.schemas.common import Accepted
 from ejournal.api.schemas.people import PersonIn, PersonOut
 from ejournal.api.threads import OneTripRoute
-from ejournal.api.vault import PersonalData, PersonForgotten
+from ejournal.identity.access_log import Access
+from ejournal.identity.vault import PersonalData, PersonForgotten
+from ejournal.mail.addresses import subscription_contacts
 
 router = APIRouter(
     route_class=OneTripRoute,

@@ -14,7 +14,6 @@ from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from ejournal import commands as c
-from ejournal.api.access_log import Access, entry_rows
 from ejournal.api.deps import AccessLogDep, CurrentCaller, LedgerDep, ReadsDep, ServicesDep
 from ejournal.api.errors import problem_responses
 from ejournal.api.policy import (
@@ -30,6 +29,7 @@ from ejournal.api.schemas.common import Name, SchoolDate, YearStart
 from ejournal.api.schemas.reads import ClassJournalOut, DiaryOut, MonitorOut, SummarySheetOut
 from ejournal.api.threads import OneTripRoute
 from ejournal.commands.errors import refuse
+from ejournal.identity.access_log import Access, entry_rows
 from ejournal.ledger.actor import Role
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.domain import School, SchoolClass

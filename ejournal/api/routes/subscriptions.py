@@ -19,12 +19,12 @@ from pydantic import AfterValidator, Field
 
 from ejournal.api.deps import CurrentCaller, LedgerDep, ServicesDep
 from ejournal.api.errors import ApiError, problem_responses
-from ejournal.api.mail.addresses import AddressError, normalise_address
-from ejournal.api.mail.outbox import LinkInvalid, Mailer
 from ejournal.api.policy import administration, denied, is_class_teacher, load_class
 from ejournal.api.schemas.common import Accepted, Input, Output, YearStart
 from ejournal.api.threads import OneTripRoute
-from ejournal.api.vault import PersonForgotten
+from ejournal.identity.vault import PersonForgotten
+from ejournal.mail.addresses import AddressError, normalise_address
+from ejournal.mail.outbox import LinkInvalid, Mailer
 
 router = APIRouter(
     route_class=OneTripRoute,

@@ -32,6 +32,15 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from ejournal.archive.summary import (
+    SUMMARY_FORMAT,
+    Scope,
+    SummaryError,
+    SummaryFold,
+    first_csv_difference,
+    ledger_part,
+    summary_csv,
+)
 from ejournal.integrity.archive import (
     CHECKPOINT_KEYS,
     CHECKPOINTS_JSONL,
@@ -58,15 +67,6 @@ from ejournal.integrity.errors import (
 from ejournal.integrity.leaf import decode_leaf
 from ejournal.integrity.note import Verifier
 from ejournal.integrity.receipt import Receipt, verify_receipt
-from ejournal.ledger.archive_summary import (
-    SUMMARY_FORMAT,
-    Scope,
-    SummaryError,
-    SummaryFold,
-    first_csv_difference,
-    ledger_part,
-    summary_csv,
-)
 from ejournal.ledger.checkpoints import StoredCheckpoint, load_checkpoints
 from ejournal.ledger.database import Database
 from ejournal.ledger.errors import LedgerError

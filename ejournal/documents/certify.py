@@ -21,7 +21,8 @@ from typing import Any
 from uuid import UUID
 
 from ejournal import commands as c
-from ejournal.api.printouts.documents import (
+from ejournal.archive.summary import DOCUMENT_KIND, canonical_json
+from ejournal.documents.documents import (
     Names,
     class_journal_document,
     class_journal_view,
@@ -32,12 +33,11 @@ from ejournal.api.printouts.documents import (
     weekly_diary_document,
     weekly_diary_view,
 )
-from ejournal.api.printouts.render import CertificationBlock, render
+from ejournal.documents.render import CertificationBlock, render
 from ejournal.integrity.certificate import Certificate, document_digest, sign_certificate
 from ejournal.integrity.note import Ed25519Signer
 from ejournal.ledger.actor import Actor
 from ejournal.ledger.application import Ledger
-from ejournal.ledger.archive_summary import DOCUMENT_KIND, canonical_json
 from ejournal.ledger.checkpoints import Checkpointer, StoredCheckpoint
 from ejournal.ledger.domain import Account, SchoolClass
 from ejournal.ledger.domain.certification import SignatoryKey

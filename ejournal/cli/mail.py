@@ -1,7 +1,7 @@
 """``ejournal digest``: plan and send the weekly e-mail digest of a week (п. 1.6).
 
-Registered on the main ``cli`` app when ``api.cli`` is imported. Safe to run again, and beside the
-server's own schedule: the outbox sends each week to each address once (``api.mail.outbox``).
+Safe to run again, and beside the server's own schedule: the outbox sends each week to each address
+once (``mail.outbox``).
 """
 
 from __future__ import annotations
@@ -12,17 +12,19 @@ from typing import Annotated
 
 import typer
 
-from ejournal.api.cli import DatabaseURL, _fail, _open, cli, console
-from ejournal.api.mail.addresses import digest_key
-from ejournal.api.mail.digest import parse_week
-from ejournal.api.mail.outbox import Mailer
-from ejournal.api.mail.settings import MailSettings, MailSettingsError
-from ejournal.api.mail.tables import create_mail_tables
-from ejournal.api.tables import startup_lock
-from ejournal.api.vault import Vault, VaultError, key_from_environment
+from ejournal.cli.common import DatabaseURL, console, fail, open_ledger
+from ejournal.identity.vault import Vault, VaultError, key_from_environment
+from ejournal.ledger.database import startup_lock
+from ejournal.mail.addresses import digest_key
+from ejournal.mail.digest import parse_week
+from ejournal.mail.outbox import Mailer
+from ejournal.mail.settings import MailSettings, MailSettingsError
+from ejournal.mail.tables import create_mail_tables
+
+app = typer.Typer()
 
 
-@cli.command()
+@app.command()
 def digest(
     week: Annotated[str, typer.Option("--week", help="The ISO week, e.g. 2025-W36.")],
     database_url: DatabaseURL = None,
@@ -36,17 +38,17 @@ def digest(
     try:
         monday = parse_week(week)
     except ValueError:
-        _fail(f"--week must be an ISO week YYYY-Www, e.g. 2025-W36, not {week!r}")
+        fail(f"--week must be an ISO week YYYY-Www, e.g. 2025-W36, not {week!r}")
     try:
         settings = MailSettings.from_environment(os.environ)
         kek = key_from_environment(os.environ)
     except (MailSettingsError, VaultError) as e:
-        _fail(str(e))
+        fail(str(e))
     if settings is None:
-        _fail("EJOURNAL_SMTP_HOST is not set: no mail server to send through")
+        fail("EJOURNAL_SMTP_HOST is not set: no mail server to send through")
     if kek is None:
-        _fail("EJOURNAL_VAULT_KEY (or _FILE) is not set: the addresses cannot be read")
-    _, ledger = _open(database_url)
+        fail("EJOURNAL_VAULT_KEY (or _FILE) is not set: the addresses cannot be read")
+    _, ledger = open_ledger(database_url)
     try:
         with startup_lock(ledger.database):  # a server may be creating them at this moment
             create_mail_tables(ledger.database)
@@ -55,7 +57,7 @@ def digest(
         )
         due = mailer.due_week()
         if not force and monday > parse_week(due):
-            _fail(f"the digest of {week} is not due yet (the latest due week is {due}); --force")
+            fail(f"the digest of {week} is not due yet (the latest due week is {due}); --force")
         if monday < parse_week(due) - timedelta(weeks=5):
             console.print(f"note: {week} is more than five weeks old")
         added = mailer.plan_week(week)

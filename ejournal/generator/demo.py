@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from ejournal.api.generator import Plan, count_events, demo_school, generate
-from ejournal.api.generator.calendar import ANSWER, YEAR
-from ejournal.api.generator.spec import DEMO_TEACHERS
+from ejournal.generator import Plan, count_events, demo_school, generate
+from ejournal.generator.calendar import ANSWER, YEAR
+from ejournal.generator.spec import DEMO_TEACHERS
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.domain import SchoolYear

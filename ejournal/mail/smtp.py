@@ -15,7 +15,7 @@ from collections.abc import Callable
 from email.message import EmailMessage
 from types import TracebackType
 
-from ejournal.api.mail.settings import MailSettings
+from ejournal.mail.settings import MailSettings
 
 
 class DeliveryError(Exception):

@@ -1,4 +1,4 @@
-"""The HTTP layer's own tables, beside the ledger in the same database.
+"""The identity service's own tables, beside the ledger in the same database.
 
 Credentials, sessions, failed logins and the personal-data vault are mutable state of their own,
 never ledger events: password hashes and personal data must be changeable and destroyable (I9),
@@ -9,10 +9,7 @@ UUIDs are stored as text on both databases, times as microseconds since the epoc
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from ejournal.ledger.database import Database
+from ejournal.ledger.database import Database, column_types
 
 _TABLES = (
     """CREATE TABLE IF NOT EXISTS api_credentials (
@@ -76,27 +73,7 @@ _POSTGRES_APPEND_ONLY = (
 )
 
 
-@contextmanager
-def startup_lock(database: Database) -> Iterator[None]:
-    """Serialise the creation of tables between processes that start at once (uvicorn workers):
-    PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe against a concurrent one. SQLite's write
-    lock already serialises it."""
-    if database.dialect == "sqlite":
-        yield
-        return
-    with database.transaction(write=True) as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(7343453201)")
-        yield
-
-
-def column_types(database: Database) -> dict[str, str]:
-    """The column types the service tables' DDL names (``{bytes}``, ``{serial}``), as this
-    database spells them."""
-    sqlite = database.dialect == "sqlite"
-    return {"bytes": "BLOB" if sqlite else "bytea", "serial": "INTEGER" if sqlite else "BIGSERIAL"}
-
-
-def create_api_tables(database: Database) -> None:
+def create_identity_tables(database: Database) -> None:
     """Create the tables if they are missing (idempotent)."""
     types = column_types(database)
     with database.transaction(write=True) as cursor:

@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
-from ejournal.api.generator import calendar as cal
-from ejournal.api.generator.run import Counts, SchoolRun, count_events, moment
-from ejournal.api.generator.spec import SchoolSpec, demo_school, district_school
+from ejournal.generator import calendar as cal
+from ejournal.generator.run import Counts, SchoolRun, count_events, moment
+from ejournal.generator.spec import SchoolSpec, demo_school, district_school
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.recorders import EVENTS_TABLE
@@ -41,7 +41,7 @@ class Plan:
 
 
 def _has_exams(spec: SchoolSpec) -> bool:
-    from ejournal.api.generator.curriculum import EXAM_SUBJECTS
+    from ejournal.generator.curriculum import EXAM_SUBJECTS
 
     return any(k.grade in EXAM_SUBJECTS for k in spec.classes)
 

@@ -1,7 +1,4 @@
-"""``ejournal`` commands for archives and backups (п. 1.1, 2.10–2.11, I7).
-
-Registered on the main ``cli`` app when ``api.cli`` is imported.
-"""
+"""``ejournal`` commands for archives and backups (п. 1.1, 2.10–2.11, I7)."""
 
 from __future__ import annotations
 
@@ -13,30 +10,31 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from ejournal.api.cli import (
+from ejournal.archive.backup import backup as backup_database
+from ejournal.archive.backup import restore as restore_database
+from ejournal.archive.bag import archive_entry_count, verify_archive
+from ejournal.cli.common import (
     DatabaseURL,
     JsonOutput,
     KeysFile,
-    _checkpointer,
-    _fail,
-    _failure_json,
-    _open,
-    _read_verifiers,
-    cli,
+    checkpointer_for,
     console,
     errors,
+    fail,
+    failure_json,
+    open_ledger,
+    read_verifiers,
 )
-from ejournal.api.settings import Settings
 from ejournal.integrity.errors import VerificationError
-from ejournal.ledger.archive import archive_entry_count, verify_archive
-from ejournal.ledger.backup import backup as backup_database
-from ejournal.ledger.backup import restore as restore_database
 from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.keys import KeyStore
 from ejournal.ledger.logs import school_log_id
+from ejournal.ledger.settings import Settings
+
+app = typer.Typer()
 
 
-@cli.command("verify-archive")
+@app.command("verify-archive")
 def verify_archive_command(
     path: Annotated[Path, typer.Argument(help="The school-year archive (a BagIt bag).")],
     keys: KeysFile = None,
@@ -44,7 +42,7 @@ def verify_archive_command(
 ) -> None:
     """Verify a school-year archive offline: manifests, every leaf, the chain, roots, signatures,
     consistency, and each summary sheet against the one recomputed from the entries."""
-    verifiers = _read_verifiers(keys) if keys is not None else None
+    verifiers = read_verifiers(keys) if keys is not None else None
     try:
         if not as_json and sys.stderr.isatty():
             columns = (TextColumn("verifying"), BarColumn(), MofNCompleteColumn())
@@ -60,7 +58,7 @@ def verify_archive_command(
     except (VerificationError, LedgerError, OSError) as error:
         if as_json:
             failure = (
-                _failure_json(error)
+                failure_json(error)
                 if isinstance(error, VerificationError)
                 else {"ok": False, "error": type(error).__name__, "message": str(error)}
             )
@@ -79,7 +77,7 @@ def verify_archive_command(
         console.print(f"  ✓ {check}")
 
 
-@cli.command()
+@app.command()
 def archive(
     school: Annotated[str, typer.Option(help="School ID.")],
     year: Annotated[int, typer.Option(help="Start year of the school year, e.g. 2025.")],
@@ -93,11 +91,11 @@ def archive(
     """
     from uuid import UUID
 
-    from ejournal.api.printouts.year_close import archive_school_year
+    from ejournal.documents.year_close import archive_school_year
 
-    settings, ledger = _open(database_url)
+    settings, ledger = open_ledger(database_url)
     try:
-        checkpointer = _checkpointer(settings, ledger)
+        checkpointer = checkpointer_for(settings, ledger)
         checkpointer.checkpoint(school_log_id(UUID(school), year))
         path, report = archive_school_year(
             ledger,
@@ -108,13 +106,13 @@ def archive(
             out=out,
         )
     except (LedgerError, VerificationError, ValueError) as e:
-        _fail(str(e), code=1)
+        fail(str(e), code=1)
     finally:
         ledger.close()
     console.print(f"archive written to {path}: {report.entries} entries, verified")
 
 
-@cli.command()
+@app.command()
 def backup(
     destination: Annotated[Path, typer.Argument(help="File (SQLite) or directory (PostgreSQL).")],
     database_url: DatabaseURL = None,
@@ -124,13 +122,13 @@ def backup(
     try:
         info = backup_database(settings.database_url, destination)
     except LedgerError as e:
-        _fail(str(e), code=1)
+        fail(str(e), code=1)
     console.print(f"backup ({info.method}) written to {info.path}, {info.size} bytes")
     if info.sha256:
         console.print(f"  sha256 {info.sha256}")
 
 
-@cli.command()
+@app.command()
 def restore(
     source: Annotated[Path, typer.Argument(help="A backup written by `ejournal backup`.")],
     database_url: DatabaseURL = None,
@@ -138,13 +136,13 @@ def restore(
 ) -> None:
     """Restore a backup into an empty database; succeeds only if the restored ledger verifies."""
     settings = Settings.from_environment(database_url=database_url)
-    verifiers = _read_verifiers(keys) if keys is not None else None
+    verifiers = read_verifiers(keys) if keys is not None else None
     try:
         report = restore_database(
             source, settings.database_url, origin=settings.origin, verifiers=verifiers
         )
     except LedgerError as e:
-        _fail(str(e), code=1)
+        fail(str(e), code=1)
     console.print(
         f"[bold green]restored and verified[/] ({report.method}): "
         f"{report.ledger.entries} entries in {len(report.ledger.logs)} logs; "
@@ -155,7 +153,7 @@ def restore(
 SIGNATORY_PASSPHRASE_VARIABLE = "EJOURNAL_SIGNATORY_PASSPHRASE"
 
 
-@cli.command("close-year")
+@app.command("close-year")
 def close_year(
     school: Annotated[str, typer.Option(help="School ID.")],
     year: Annotated[int, typer.Option(help="Start year of the school year, e.g. 2025.")],
@@ -172,14 +170,14 @@ def close_year(
     from uuid import UUID
 
     from ejournal import commands as c
-    from ejournal.api.printouts.year_close import close_school_year
+    from ejournal.documents.year_close import close_school_year
     from ejournal.ledger.domain import Account
     from ejournal.ledger.signatories import SignatoryKeyStore
 
     secret = os.environ.get(SIGNATORY_PASSPHRASE_VARIABLE, "").encode()
     if not secret:
-        _fail(f"set {SIGNATORY_PASSPHRASE_VARIABLE}: the head's certifying key is sealed with it")
-    settings, ledger = _open(database_url)
+        fail(f"set {SIGNATORY_PASSPHRASE_VARIABLE}: the head's certifying key is sealed with it")
+    settings, ledger = open_ledger(database_url)
     try:
         account_id = Account.create_id(login=head)
         actor = c.actor_for(ledger, account_id)
@@ -189,7 +187,7 @@ def close_year(
             signatories.create(person_id, secret)
         result = close_school_year(
             ledger,
-            checkpointer=_checkpointer(settings, ledger),
+            checkpointer=checkpointer_for(settings, ledger),
             checkpoint_verifiers=KeyStore(ledger.database).verifiers(),
             actor=actor,
             signer=signatories.signer(person_id, secret),
@@ -198,7 +196,7 @@ def close_year(
             out=out,
         )
     except (LedgerError, VerificationError, c.CommandError, ValueError, FileExistsError) as e:
-        _fail(f"{type(e).__name__}: {e}", code=1)
+        fail(f"{type(e).__name__}: {e}", code=1)
     finally:
         ledger.close()
     console.print(
@@ -207,7 +205,7 @@ def close_year(
     )
 
 
-@cli.command()
+@app.command()
 def dispose(
     log: Annotated[str, typer.Option(help="The school year's log, school/<id>/<YYYY>-<YYYY>.")],
     reason: Annotated[str, typer.Option(help="Why, for the disposition act (e.g. the order).")],
@@ -218,13 +216,13 @@ def dispose(
     from ejournal import commands as c
     from ejournal.ledger.actor import SYSTEM_ACTOR
 
-    _, ledger = _open(database_url)
+    _, ledger = open_ledger(database_url)
     try:
         result = c.handle(
             c.DisposeExpiredRecords(actor=SYSTEM_ACTOR, log_id=log, reason=reason), ledger
         )
     except (LedgerError, c.CommandError) as e:
-        _fail(f"{type(e).__name__}: {e}", code=1)
+        fail(f"{type(e).__name__}: {e}", code=1)
     finally:
         ledger.close()
     console.print(f"disposition act {result.act_id}: {result.removed} payloads removed from {log}")

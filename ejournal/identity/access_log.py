@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from ejournal.api.auth import Caller
+from ejournal.identity.authenticator import Caller
 from ejournal.integrity.leaf import from_micros, micros
 from ejournal.ledger.async_database import AsyncDatabase, Gathered, Statement
 from ejournal.ledger.database import Database

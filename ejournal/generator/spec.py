@@ -8,14 +8,15 @@ draws one school of a district.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from ejournal.api.generator.calendar import WORK_TYPES, YEAR
-from ejournal.api.generator.curriculum import ENGLISH, HOURS, PE, SUBJECT_TEACHERS
+from ejournal.generator.calendar import WORK_TYPES, YEAR
+from ejournal.generator.curriculum import ENGLISH, HOURS, PE, SUBJECT_TEACHERS
 from ejournal.ledger.actor import Role
 from ejournal.ledger.domain import Group, SchoolClass
 
@@ -266,66 +267,93 @@ def district_school(seed: int, number: int, *, parallels: int | None = None) -> 
     prefix = f"s{number:02d}."
     head = b.person(f"{prefix}direktor", Role.HEAD)
     deputy = b.person(f"{prefix}zavuch", Role.DEPUTY)
-    count = parallels or rng.choices((1, 2, 3, 4), (25, 40, 25, 10))[0]
-    small = count == 1
-    shapes = [
+    shapes = _class_shapes(rng, parallels or rng.choices((1, 2, 3, 4), (25, 40, 25, 10))[0])
+    staffroom = _Staffroom.hire(b, prefix, shapes)
+    in_turn = itertools.cycle(staffroom.everyone())  # class teachers of grades 5–11
+    for n, (grade, letter, size) in enumerate(shapes, start=1):
+        if grade < 5:
+            class_teacher = b.person(f"{prefix}t.nachalnye{n}", Role.TEACHER)
+        else:
+            class_teacher = next(in_turn)
+        spec = b.school_class(grade, letter, size, class_teacher, _timetable(rng, HOURS[grade]))
+        _staff_class(b, staffroom, spec, size)
+    return b.build(head, deputy, {})
+
+
+def _class_shapes(rng: random.Random, parallels: int) -> list[tuple[int, str, int]]:
+    """(grade, letter, size) of every class: ``parallels`` classes a grade, one fewer in grades
+    10–11; a village school with one class a grade has small classes."""
+    small = parallels == 1
+    return [
         (grade, LETTERS[n], rng.randint(10, 22) if small else rng.randint(20, 28))
         for grade in range(1, 12)
-        for n in range(count if grade < 10 else max(1, count - 1))
+        for n in range(parallels if grade < 10 else max(1, parallels - 1))
     ]
-    # Subject teachers: enough of each speciality for its hours (English groups count twice).
-    hours: dict[str, int] = {}
-    for grade, _, size in shapes:
-        for subject, h in HOURS[grade].items():
-            if grade < 5 and subject not in (ENGLISH, PE):
-                continue
-            speciality = SUBJECT_TEACHERS[subject]
-            split = subject == ENGLISH and size >= SPLIT_FROM
-            hours[speciality] = hours.get(speciality, 0) + h * (2 if split else 1)
-    teachers: dict[str, list[str]] = {}
-    for speciality, total in hours.items():
-        needed = max(1, math.ceil(total / 24))
-        if speciality == "angliyskiy":
-            needed = max(needed, 2)
-        teachers[speciality] = [
-            b.person(f"{prefix}t.{speciality}{n}", Role.TEACHER) for n in range(1, needed + 1)
-        ]
-    load = {login: 0 for logins in teachers.values() for login in logins}
 
-    def least_loaded(speciality: str, taken: Sequence[str] = ()) -> str:
-        candidates = [t for t in teachers[speciality] if t not in taken] or teachers[speciality]
-        return min(candidates, key=lambda t: (load[t], t))
 
-    secondary = [login for logins in teachers.values() for login in logins]
-    class_teacher_turn = 0
-    for n_primary, (grade, letter, size) in enumerate(shapes, start=1):
-        if grade < 5:
-            class_teacher = b.person(f"{prefix}t.nachalnye{n_primary}", Role.TEACHER)
+@dataclass
+class _Staffroom:
+    """A district school's subject teachers by speciality, and the weekly lessons each teaches."""
+
+    teachers: dict[str, list[str]]
+    load: dict[str, int]
+
+    @classmethod
+    def hire(cls, b: _Builder, prefix: str, shapes: Sequence[tuple[int, str, int]]) -> _Staffroom:
+        """Enough teachers of each speciality for its hours at about 24 a week (English groups
+        count twice), and two English teachers at least, for the groups."""
+        hours: dict[str, int] = {}
+        for grade, _, size in shapes:
+            for subject, h in HOURS[grade].items():
+                if grade < 5 and subject not in (ENGLISH, PE):
+                    continue
+                speciality = SUBJECT_TEACHERS[subject]
+                split = subject == ENGLISH and size >= SPLIT_FROM
+                hours[speciality] = hours.get(speciality, 0) + h * (2 if split else 1)
+        teachers: dict[str, list[str]] = {}
+        for speciality, total in hours.items():
+            needed = max(1, math.ceil(total / 24))
+            if speciality == "angliyskiy":
+                needed = max(needed, 2)
+            teachers[speciality] = [
+                b.person(f"{prefix}t.{speciality}{n}", Role.TEACHER) for n in range(1, needed + 1)
+            ]
+        return cls(teachers, {login: 0 for logins in teachers.values() for login in logins})
+
+    def everyone(self) -> list[str]:
+        return [login for logins in self.teachers.values() for login in logins]
+
+    def take(self, speciality: str, hours: int, taken: Sequence[str] = ()) -> str:
+        """The least loaded teacher of ``speciality`` (other than ``taken``, if there is one),
+        who now teaches ``hours`` more."""
+        candidates = [t for t in self.teachers[speciality] if t not in taken]
+        teacher = min(candidates or self.teachers[speciality], key=lambda t: (self.load[t], t))
+        self.load[teacher] += hours
+        return teacher
+
+
+def _staff_class(b: _Builder, staffroom: _Staffroom, spec: ClassSpec, size: int) -> None:
+    """Who teaches the class what: its class teacher all subjects of grades 1–4 but English and
+    PE; two teachers for the English groups of a large class; one teacher for the subjects of one
+    speciality (algebra, geometry …)."""
+    bundles: dict[str, str] = {}
+    for subject, h in HOURS[spec.grade].items():
+        class_id, group_ids = _ids(b.school_id, spec, b.subjects[subject])
+        if spec.grade < 5 and subject not in (ENGLISH, PE):
+            b.whole_class(spec, subject, spec.class_teacher, class_id)
+            continue
+        speciality = SUBJECT_TEACHERS[subject]
+        if subject == ENGLISH and size >= SPLIT_FROM and spec.grade >= 2:
+            first = staffroom.take(speciality, h)
+            second = staffroom.take(speciality, h, taken=(first,))
+            b.groups(spec, subject, (first, second), group_ids)
+            continue
+        teacher = bundles.get(speciality)
+        if teacher is None:
+            teacher = bundles[speciality] = staffroom.take(speciality, h)
         else:
-            class_teacher = secondary[class_teacher_turn % len(secondary)]
-            class_teacher_turn += 1
-        spec = b.school_class(grade, letter, size, class_teacher, _timetable(rng, HOURS[grade]))
-        bundles: dict[str, str] = {}
-        for subject, h in HOURS[grade].items():
-            class_id, group_ids = _ids(b.school_id, spec, b.subjects[subject])
-            if grade < 5 and subject not in (ENGLISH, PE):
-                b.whole_class(spec, subject, class_teacher, class_id)
-                continue
-            speciality = SUBJECT_TEACHERS[subject]
-            if subject == ENGLISH and size >= SPLIT_FROM and grade >= 2:
-                first = least_loaded(speciality)
-                load[first] += h
-                second = least_loaded(speciality, (first,))
-                load[second] += h
-                b.groups(spec, subject, (first, second), group_ids)
-                continue
-            # A class's subjects of one speciality (algebra, geometry …) go to one teacher.
-            teacher = bundles.get(speciality)
-            if teacher is None:
-                teacher = bundles[speciality] = least_loaded(speciality)
-            load[teacher] += h
-            b.whole_class(spec, subject, teacher, class_id)
-    return b.build(head, deputy, {})
+            staffroom.load[teacher] += h
+        b.whole_class(spec, subject, teacher, class_id)
 
 
 def _timetable(rng: random.Random, hours: Mapping[str, int]) -> tuple[tuple[str, ...], ...]:

@@ -20,8 +20,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
-from ejournal.ledger.application import Ledger
-from ejournal.ledger.archive_summary import (
+from ejournal.archive.summary import (
     DOCUMENT_KIND,
     KIND_TITLES,
     RELEVANT_PREFIXES,
@@ -29,6 +28,7 @@ from ejournal.ledger.archive_summary import (
     SummaryFold,
     summary_document,
 )
+from ejournal.ledger.application import Ledger
 from ejournal.ledger.checkpoints import StoredCheckpoint
 from ejournal.ledger.domain import (
     Lesson,

@@ -1,7 +1,4 @@
-"""``ejournal generate``: a deterministic district (or part of one) written through the commands.
-
-Registered on the main ``cli`` app when ``api.cli`` is imported.
-"""
+"""``ejournal generate``: a deterministic district (or part of one) written through the commands."""
 
 from __future__ import annotations
 
@@ -12,14 +9,16 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ejournal.api.cli import DatabaseURL, cli, console
-from ejournal.api.generator import Counts, count_events, district_plan, generate
-from ejournal.api.settings import Settings
+from ejournal.cli.common import DatabaseURL, console
+from ejournal.generator import Counts, count_events, district_plan, generate
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.clock import ManualClock
+from ejournal.ledger.settings import Settings
+
+app = typer.Typer()
 
 
-@cli.command("generate")
+@app.command("generate")
 def generate_command(
     database_url: DatabaseURL = None,
     schools: Annotated[int, typer.Option(help="Schools in the district.")] = 53,

@@ -25,28 +25,28 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from ejournal import commands as c
-from ejournal.api.printouts.certify import Printout, certify, rest_on_checkpoint
-from ejournal.api.printouts.documents import (
-    Names,
-    school_of,
-    summary_fold,
-    summary_sheet_document,
-    summary_sheet_view,
-)
-from ejournal.api.printouts.render import CertificationBlock, render
-from ejournal.integrity.archive import ArchiveReport
-from ejournal.integrity.certificate import Certificate, document_digest
-from ejournal.integrity.note import Ed25519Signer, Verifier
-from ejournal.ledger.actor import Actor
-from ejournal.ledger.application import Ledger
-from ejournal.ledger.archive import (
+from ejournal.archive.bag import (
     ArchiveContext,
     ArchivedDocument,
     class_file_stem,
     verify_archive,
     write_archive,
 )
-from ejournal.ledger.archive_summary import DOCUMENT_KIND, canonical_json, summary_csv
+from ejournal.archive.summary import DOCUMENT_KIND, canonical_json, summary_csv
+from ejournal.documents.certify import Printout, certify, rest_on_checkpoint
+from ejournal.documents.documents import (
+    Names,
+    school_of,
+    summary_fold,
+    summary_sheet_document,
+    summary_sheet_view,
+)
+from ejournal.documents.render import CertificationBlock, render
+from ejournal.integrity.archive import ArchiveReport
+from ejournal.integrity.certificate import Certificate, document_digest
+from ejournal.integrity.note import Ed25519Signer, Verifier
+from ejournal.ledger.actor import Actor
+from ejournal.ledger.application import Ledger
 from ejournal.ledger.checkpoints import Checkpointer, StoredCheckpoint
 from ejournal.ledger.domain import Account, SchoolYear
 from ejournal.ledger.invalidation import load_rules

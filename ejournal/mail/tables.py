@@ -15,8 +15,7 @@ reference in the vault and a keyed digest of the address (to send a week once pe
 
 from __future__ import annotations
 
-from ejournal.api.tables import column_types
-from ejournal.ledger.database import Database
+from ejournal.ledger.database import Database, column_types
 
 _TABLES = (
     """CREATE TABLE IF NOT EXISTS mail_subscriptions (

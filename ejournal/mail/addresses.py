@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from uuid import UUID
 
-from ejournal.api.vault import PersonalData, PersonForgotten, Vault
+from ejournal.identity.vault import PersonalData, PersonForgotten, Vault
 
 CONTACT_PREFIX = "email:"
 MAX_ADDRESS_LENGTH = 254

@@ -16,8 +16,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from ejournal.api.printouts.documents import weekly_diary_view
-from ejournal.api.printouts.render import render
+from ejournal.documents.documents import weekly_diary_view
+from ejournal.documents.render import render
 from ejournal.projections.views import Diary, DiaryLesson, Homework, Mark
 
 WEEK = re.compile(r"(\d{4})-W(\d{2})")

@@ -17,9 +17,10 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from ejournal import commands as c
-from ejournal.api.credentials import CredentialStore, LoginThrottle, ThrottlePolicy
-from ejournal.api.errors import ApiError
-from ejournal.api.passwords import (
+from ejournal.commands.errors import refuse
+from ejournal.identity.credentials import CredentialStore, LoginThrottle, ThrottlePolicy
+from ejournal.identity.errors import AuthenticationError
+from ejournal.identity.passwords import (
     OWASP,
     Argon2Parameters,
     acceptable_password,
@@ -27,8 +28,7 @@ from ejournal.api.passwords import (
     hash_password,
     verify_password,
 )
-from ejournal.api.sessions import Session, SessionStore, live_session_query, session_from_row
-from ejournal.commands.errors import refuse
+from ejournal.identity.sessions import Session, SessionStore, live_session_query, session_from_row
 from ejournal.ledger.actor import NIL, Actor, Grant, Role
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.async_database import AsyncDatabase
@@ -102,15 +102,16 @@ class Authenticator:
     # Logging in and out.
 
     def login(self, login: str, password: str) -> Login:
-        """Open a session. Raises ``ApiError``: ``auth.throttled`` or ``auth.locked_out`` (429,
-        with Retry-After), ``auth.invalid_credentials`` (401); ``CommandError`` ``account.locked``
-        or ``account.compromised`` (403) for a correct password of a stopped account (п. 4.4)."""
+        """Open a session. Raises ``AuthenticationError``: ``auth.throttled`` or
+        ``auth.locked_out`` (with ``retry_after``), ``auth.invalid_credentials``; ``CommandError``
+        ``account.locked`` or ``account.compromised`` for a correct password of a stopped account
+        (п. 4.4)."""
         now = self._now()
         key = normalise_login(login)
         wait = self._throttle.wait(key, now=now)
         if wait is not None:
             code = "auth.locked_out" if wait.locked else "auth.throttled"
-            raise ApiError(code, headers={"Retry-After": str(wait.seconds(now))})
+            raise AuthenticationError(code, retry_after=wait.seconds(now))
         account = self._ledger.find(Account.create_id(login=key), Account)
         stored = None
         if account is not None:
@@ -118,7 +119,7 @@ class Authenticator:
         matches = verify_password(password, stored or self._decoy)
         if account is None or stored is None or not matches:
             self._throttle.failed(key, now=now)
-            raise ApiError("auth.invalid_credentials")
+            raise AuthenticationError("auth.invalid_credentials")
         self._throttle.succeeded(key)
         if account.locked:
             raise refuse("account.locked")
@@ -130,7 +131,7 @@ class Authenticator:
         return Login(token, session, self._caller(account, session.session_id))
 
     def authenticate(self, token: str | None) -> Caller:
-        """The caller presenting ``token``. Raises ``ApiError`` (``auth.required``,
+        """The caller presenting ``token``. Raises ``AuthenticationError`` (``auth.required``,
         ``auth.invalid_token``), or ``CommandError`` ``account.locked`` after ending every
         session of a locked account."""
         now = self._now()
@@ -194,13 +195,13 @@ class Authenticator:
 
     def change_password(self, caller: Caller, current: str, new: str) -> Login:
         """The caller's own new password: a new credential version; every session of the old
-        one ends, and a session of the new one is opened. Raises ``ApiError``
+        one ends, and a session of the new one is opened. Raises ``AuthenticationError``
         (``auth.wrong_password``, ``auth.weak_password``)."""
         stored = self._credentials.get(caller.actor.account_id, caller.actor.credential_version)
         if stored is None or not verify_password(current, stored):
-            raise ApiError("auth.wrong_password")
+            raise AuthenticationError("auth.wrong_password")
         if not acceptable_password(new, caller.login):
-            raise ApiError("auth.weak_password")
+            raise AuthenticationError("auth.weak_password")
         # Only the service and support may issue credentials (commands.accounts). The service does
         # it on the caller's verified request; the event carries the caller's session (I8).
         on_behalf = Actor(
@@ -263,11 +264,9 @@ class Authenticator:
 
 def _required(token: str | None) -> str:
     if not token:
-        raise ApiError("auth.required", headers={"WWW-Authenticate": "Bearer"})
+        raise AuthenticationError("auth.required")
     return token
 
 
-def _invalid_token() -> ApiError:
-    return ApiError(
-        "auth.invalid_token", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
-    )
+def _invalid_token() -> AuthenticationError:
+    return AuthenticationError("auth.invalid_token")

@@ -1,9 +1,9 @@
 """Logins for the demo school: every demo account gets a password, and the roles the demo itself
 creates no account for (a student, a parent, an auditor, support, a system administrator) get one.
 
-The demo (``api.demo.run_demo``) records a school and a week of its journal through the commands;
-this adds only what a person needs to log in and look at it through the API, plus names in the
-vault for the people a visitor will meet.
+The demo (``generator.demo.run_demo``) records a school and a week of its journal through the
+commands; this adds only what a person needs to log in and look at it through the API, plus names
+in the vault for the people a visitor will meet.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from ejournal import commands as c
-from ejournal.api.bootstrap import Services
-from ejournal.api.vault import PersonalData
+from ejournal.identity.authenticator import Authenticator
+from ejournal.identity.vault import PersonalData, Vault
 from ejournal.ledger.actor import SYSTEM_ACTOR, Role
+from ejournal.ledger.application import Ledger
 from ejournal.ledger.domain import Account, Guardianship, SchoolClass
 from ejournal.ledger.recorders import EVENTS_TABLE
 
@@ -34,8 +35,8 @@ class DemoLogin:
     who: str
 
 
-def _first_guardianship(services: Services, school_id: UUID) -> Guardianship:
-    database = services.ledger.database
+def _first_guardianship(ledger: Ledger, school_id: UUID) -> Guardianship:
+    database = ledger.database
     with database.transaction(write=False) as cursor:
         cursor.execute(
             f"SELECT originator_id FROM {EVENTS_TABLE} WHERE topic LIKE ? ORDER BY log_id, idx "
@@ -44,15 +45,12 @@ def _first_guardianship(services: Services, school_id: UUID) -> Guardianship:
         )
         row = cursor.fetchone()
     assert row is not None, "the demo links parents"
-    guardianship = services.ledger.find(UUID(str(row[0])), Guardianship)
+    guardianship = ledger.find(UUID(str(row[0])), Guardianship)
     assert guardianship is not None and guardianship.school_id == school_id
     return guardianship
 
 
-def _register(
-    services: Services, login: str, person_id: UUID, role: Role, school: UUID | None
-) -> UUID:
-    ledger = services.ledger
+def _register(ledger: Ledger, login: str, person_id: UUID, role: Role, school: UUID | None) -> UUID:
     account_id = c.handle(
         c.RegisterAccount(actor=SYSTEM_ACTOR, login=login, person_id=person_id), ledger
     )
@@ -63,13 +61,16 @@ def _register(
     return account_id
 
 
-def provision_demo_logins(services: Services, school_id: UUID, year_start: int) -> list[DemoLogin]:
-    """Give the demo's people logins with ``DEMO_PASSWORD``; returns them, for the terminal."""
-    guardianship = _first_guardianship(services, school_id)
+def provision_demo_logins(
+    ledger: Ledger, auth: Authenticator, vault: Vault | None, school_id: UUID, year_start: int
+) -> list[DemoLogin]:
+    """Give the demo's people logins with ``DEMO_PASSWORD`` (and names in ``vault``, if there is
+    one); returns them, for the terminal."""
+    guardianship = _first_guardianship(ledger, school_id)
     student = guardianship.student_id
     parent = sorted(guardianship.parent_ids)[0]
     fifth_a = SchoolClass.create_id(school_id=school_id, year_start=year_start, grade=5, letter="А")
-    assert services.ledger.find(fifth_a, SchoolClass) is not None
+    assert ledger.find(fifth_a, SchoolClass) is not None
     extra = {
         "uchenik": (student, Role.STUDENT, school_id, "ученик 5«А»"),
         "roditel": (parent, Role.PARENT, school_id, "родитель ученика 5«А»"),
@@ -79,14 +80,14 @@ def provision_demo_logins(services: Services, school_id: UUID, year_start: int) 
     }
     logins = [DemoLogin(login, who) for login, who in STAFF_LOGINS.items()]
     for login in STAFF_LOGINS:
-        services.auth.provision(Account.create_id(login=login), DEMO_PASSWORD)
+        auth.provision(Account.create_id(login=login), DEMO_PASSWORD)
     for login, (person, role, school, who) in extra.items():
-        account_id = _register(services, login, person, role, school)
-        services.auth.provision(account_id, DEMO_PASSWORD)
+        account_id = _register(ledger, login, person, role, school)
+        auth.provision(account_id, DEMO_PASSWORD)
         logins.append(DemoLogin(login, who))
-    if services.vault is not None:
-        now = services.ledger.clock()
+    if vault is not None:
+        now = ledger.clock()
         names = {student: "Алиев Магомед", parent: "Алиева Патимат Расуловна"}
         for person, name in names.items():
-            services.vault.put(person, PersonalData(name), school_id=school_id, now=now)
+            vault.put(person, PersonalData(name), school_id=school_id, now=now)
     return logins

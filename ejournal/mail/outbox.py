@@ -38,8 +38,16 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from ejournal import commands as c
-from ejournal.api.mail.addresses import AddressBook, normalise_address
-from ejournal.api.mail.digest import (
+from ejournal.commands.errors import CommandError
+from ejournal.identity.vault import Vault
+from ejournal.integrity.leaf import from_micros, micros
+from ejournal.ledger.actor import SYSTEM_ACTOR, Actor
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.domain import Guardianship, MailSubscription, School, SchoolClass
+from ejournal.ledger.domain.subscriptions import SubscriptionState
+from ejournal.ledger.logs import school_year_of
+from ejournal.mail.addresses import AddressBook, normalise_address
+from ejournal.mail.digest import (
     Heading,
     build_digest,
     digest_pdf,
@@ -47,16 +55,8 @@ from ejournal.api.mail.digest import (
     week_days,
     week_of,
 )
-from ejournal.api.mail.settings import MailSettings
-from ejournal.api.mail.smtp import DeliveryError, SmtpTransport
-from ejournal.api.vault import Vault
-from ejournal.commands.errors import CommandError
-from ejournal.integrity.leaf import from_micros, micros
-from ejournal.ledger.actor import SYSTEM_ACTOR, Actor
-from ejournal.ledger.application import Ledger
-from ejournal.ledger.domain import Guardianship, MailSubscription, School, SchoolClass
-from ejournal.ledger.domain.subscriptions import SubscriptionState
-from ejournal.ledger.logs import school_year_of
+from ejournal.mail.settings import MailSettings
+from ejournal.mail.smtp import DeliveryError, SmtpTransport
 from ejournal.projections.queries import Queries
 
 log = logging.getLogger("ejournal.mail")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from ejournal.api.mail.outbox import Mailer
+from ejournal.mail.outbox import Mailer
 
 log = logging.getLogger("ejournal.mail")
 

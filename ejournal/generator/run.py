@@ -14,14 +14,15 @@ in the order of their (simulated) times, with the clock set to each.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypedDict, TypeVar
 from uuid import UUID
 
 from ejournal import commands as c
-from ejournal.api.generator import calendar as cal
-from ejournal.api.generator.curriculum import (
+from ejournal.generator import calendar as cal
+from ejournal.generator.curriculum import (
     EXAM_SUBJECTS,
     LITERATURE,
     NO_HOMEWORK,
@@ -30,7 +31,7 @@ from ejournal.api.generator.curriculum import (
     UNMARKED,
     plan_topics,
 )
-from ejournal.api.generator.spec import ClassSpec, RosterSpec, SchoolSpec, new_id
+from ejournal.generator.spec import ClassSpec, RosterSpec, SchoolSpec, new_id
 from ejournal.ledger.actor import SYSTEM_ACTOR, Actor
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.clock import ManualClock
@@ -78,6 +79,8 @@ MESSAGES = (
     "Приглашаю на родительское собрание в пятницу в 17:00.",
     "Ваш ребёнок хорошо проявил себя на олимпиаде, поздравляю.",
 )
+R = TypeVar("R")
+
 CORRECTION_REASON = "Техническая ошибка при вводе отметки"
 CANCEL_REASON = "Отметка выставлена не тому ученику"
 
@@ -100,7 +103,47 @@ class Counts:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-Action = tuple[datetime, int, Callable[[], None]]
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One command of a unit at the moment it is recorded, and the count it adds to."""
+
+    at: datetime
+    command: c.Command[object]
+    counts: str | None = None
+    """The ``Counts`` field the command adds ``amount`` to, if any."""
+    amount: int = 1
+
+
+class _Agenda:
+    """The commands of one unit, played in the order of their moments; commands at the same
+    moment keep the order in which they were planned."""
+
+    def __init__(self) -> None:
+        self._steps: list[_Step] = []
+
+    def __bool__(self) -> bool:
+        return bool(self._steps)
+
+    def add(
+        self,
+        at: datetime,
+        command: c.Command[object],
+        counts: str | None = None,
+        amount: int = 1,
+    ) -> None:
+        self._steps.append(_Step(at, command, counts, amount))
+
+    def in_order(self) -> list[_Step]:
+        return sorted(self._steps, key=lambda step: step.at)  # a stable sort keeps the plan order
+
+
+class _Whose(TypedDict):
+    """Whose attestation mark it is, and who sets it (п. 2.8)."""
+
+    actor: Actor
+    roster_id: UUID
+    subject_id: UUID
+    student_id: UUID
 
 
 def moment(day: date, clock_time: time, minutes: float = 0) -> datetime:
@@ -116,6 +159,27 @@ class _Marked:
     value: int
     teacher: str
     day: date
+
+
+@dataclass(frozen=True, slots=True)
+class _Lesson:
+    """One lesson of the week as planned: its roster, moment, КТП item, teacher and register."""
+
+    lesson_id: UUID
+    roster: RosterSpec
+    week: tuple[date, ...]
+    day: date
+    slot: int
+    position: int
+    """The lesson's number in its roster's subject this year: its КТП item."""
+    teacher: Actor
+    subject_id: UUID
+    codes: dict[UUID, str]
+    present: list[UUID]
+
+    def at(self, minutes: float) -> datetime:
+        """``minutes`` after the lesson begins, on the server clock."""
+        return moment(self.day, cal.BELLS[self.slot - 1].starts_at, minutes)
 
 
 @dataclass
@@ -139,7 +203,7 @@ class SchoolRun:
     def log_id(self) -> str:
         return school_log_id(self.spec.school_id, cal.YEAR)
 
-    def run(self, command: c.Command[object]) -> object:
+    def run(self, command: c.Command[R]) -> R:
         self.counts.commands += 1
         return c.handle(command, self.ledger)
 
@@ -179,7 +243,6 @@ class SchoolRun:
                         actor=SYSTEM_ACTOR, login=staff.login, person_id=staff.person_id
                     )
                 )
-                assert isinstance(account_id, UUID)
                 # The service grants the administration's roles; the head those of the teachers.
                 administration = staff.login in (spec.head, spec.deputy)
                 grantor = SYSTEM_ACTOR if administration else self.actors[spec.head]
@@ -221,34 +284,49 @@ class SchoolRun:
             ):
                 self.run(
                     c.DefinePeriods(
-                        actor=deputy, school_id=school, year_start=year, scheme=scheme,
+                        actor=deputy,
+                        school_id=school,
+                        year_start=year,
+                        scheme=scheme,
                         periods=periods,
                     )
-                )  # fmt: skip
+                )
             for name, starts_on, ends_on in cal.HOLIDAYS:
                 self.clock.advance(timedelta(seconds=3))
                 self.run(
                     c.DeclareHoliday(
-                        actor=deputy, school_id=school, year_start=year, name=name,
-                        starts_on=starts_on, ends_on=ends_on,
+                        actor=deputy,
+                        school_id=school,
+                        year_start=year,
+                        name=name,
+                        starts_on=starts_on,
+                        ends_on=ends_on,
                     )
-                )  # fmt: skip
+                )
             for name, subject_id in spec.subjects.items():
                 self.clock.advance(timedelta(seconds=3))
                 self.run(
                     c.AddSubject(
-                        actor=deputy, school_id=school, year_start=year, name=name,
+                        actor=deputy,
+                        school_id=school,
+                        year_start=year,
+                        name=name,
                         subject_id=subject_id,
                     )
-                )  # fmt: skip
+                )
             for name, weight, written in cal.WORK_TYPES:
                 self.clock.advance(timedelta(seconds=3))
                 self.run(
                     c.DefineWorkType(
-                        actor=deputy, school_id=school, year_start=year, name=name, weight=weight,
-                        written=written, work_type_id=spec.work_types[name],
+                        actor=deputy,
+                        school_id=school,
+                        year_start=year,
+                        name=name,
+                        weight=weight,
+                        written=written,
+                        work_type_id=spec.work_types[name],
                     )
-                )  # fmt: skip
+                )
             self.run(
                 c.DefineBellSchedule(
                     actor=deputy, school_id=school, year_start=year, slots=cal.BELLS
@@ -274,7 +352,6 @@ class SchoolRun:
                 period_scheme=cal.scheme_of(spec.grade),
             )
         )
-        assert isinstance(class_id, UUID)
         teacher = next(s for s in self.spec.staff if s.login == spec.class_teacher)
         self.run(
             c.AssignClassTeacher(actor=deputy, class_id=class_id, teacher_id=teacher.person_id)
@@ -289,10 +366,13 @@ class SchoolRun:
             for parent_id in parents:
                 self.run(
                     c.LinkParent(
-                        actor=deputy, school_id=self.spec.school_id, year_start=cal.YEAR,
-                        student_id=student_id, parent_id=parent_id,
+                        actor=deputy,
+                        school_id=self.spec.school_id,
+                        year_start=cal.YEAR,
+                        student_id=student_id,
+                        parent_id=parent_id,
                     )
-                )  # fmt: skip
+                )
         for subject in dict.fromkeys(s for day in spec.timetable for s in day):
             for roster in self.spec.rosters[spec.name, subject]:
                 if roster.group is not None:
@@ -309,10 +389,12 @@ class SchoolRun:
                         self.clock.advance(timedelta(seconds=2))
                         self.run(
                             c.AddGroupMember(
-                                actor=deputy, group_id=group_id, student_id=student_id,
+                                actor=deputy,
+                                group_id=group_id,
+                                student_id=student_id,
                                 on=cal.FIRST_DAY,
                             )
-                        )  # fmt: skip
+                        )
                 self.clock.advance(timedelta(seconds=3))
                 self.run(
                     c.AssignTeacher(
@@ -374,26 +456,35 @@ class SchoolRun:
     def keep_week(self, days: tuple[date, ...]) -> None:
         """The week's lessons with their records, and the period marks of a period that ends."""
         rng = random.Random(f"{self.seed}:{self.spec.number}:week:{days[0].isoformat()}")
-        actions: list[Action] = []
+        agenda = _Agenda()
         marked: list[_Marked] = []
         for day in days:
             for school_class in self.spec.classes:
                 away = self._away(rng, school_class, day)
                 for slot, subject in enumerate(school_class.timetable[day.weekday()], start=1):
                     for roster in self.spec.rosters[school_class.name, subject]:
-                        self._lesson(rng, actions, marked, days, day, slot, roster, away)
-            self._messages(rng, actions, day)
-        self._corrections(rng, actions, marked)
+                        lesson = self._plan_lesson(rng, days, day, slot, roster, away)
+                        self._keep_lesson(rng, agenda, marked, lesson)
+            self._messages(rng, agenda, day)
+        self._corrections(rng, agenda, marked)
         for school_class in self.spec.classes:
-            self._period_marks(rng, actions, school_class, days)
+            self._period_marks(rng, agenda, school_class, days)
         attesting = any(
             cal.period_ending_in(days, cal.scheme_of(k.grade)) for k in self.spec.classes
         )
+        self._play(agenda, self._working_set(days, attestation=attesting))
+
+    def _play(self, agenda: _Agenda, working_set: Iterable[UUID]) -> None:
+        """Run a unit's commands in one unit of work, the clock set to each one's moment."""
         with self.ledger.unit_of_work():
-            self.ledger.prefetch(self._working_set(days, attestation=attesting))
-            for at, _, action in sorted(actions, key=lambda a: (a[0], a[1])):
-                self.clock.set(at)
-                action()
+            self.ledger.prefetch(working_set)
+            for step in agenda.in_order():
+                self.clock.set(step.at)
+                self.run(step.command)
+                if step.counts is not None:
+                    setattr(
+                        self.counts, step.counts, getattr(self.counts, step.counts) + step.amount
+                    )
         self.counts.units += 1
 
     def _working_set(self, days: Iterable[date], *, attestation: bool) -> Iterator[UUID]:
@@ -440,125 +531,150 @@ class SchoolRun:
                 away[student] = rng.choices(("Б", "Н", "П"), (60, 25, 15))[0]
         return away
 
-    def _lesson(
+    def _plan_lesson(
         self,
         rng: random.Random,
-        actions: list[Action],
-        marked: list[_Marked],
         week: tuple[date, ...],
         day: date,
         slot: int,
         roster: RosterSpec,
         away: dict[UUID, str],
-    ) -> None:
-        spec = self.spec
-        teacher = self.actors[roster.teacher]
-        subject_id = spec.subjects[roster.subject]
-        bell = cal.BELLS[slot - 1]
+    ) -> _Lesson:
+        """Who teaches the lesson, which КТП item it is, and who is absent from it."""
         key = (roster.roster_id, roster.subject)
         position = self._positions[key] = self._positions.get(key, 0) + 1
-        lesson_id = Lesson.create_id(roster_id=roster.roster_id, on=day, slot=slot)
         codes = {s: away[s] for s in roster.members if s in away}
         for student in roster.members:
             if student not in codes and rng.random() < LESSON_ABSENCE:
                 codes[student] = rng.choices(
                     (AttendanceCode.LATE.value, AttendanceCode.ABSENT.value), (60, 40)
                 )[0]
-        present = [s for s in roster.members if codes.get(s) in (None, "ОП")]
+        return _Lesson(
+            lesson_id=Lesson.create_id(roster_id=roster.roster_id, on=day, slot=slot),
+            roster=roster,
+            week=week,
+            day=day,
+            slot=slot,
+            position=position,
+            teacher=self.actors[roster.teacher],
+            subject_id=self.spec.subjects[roster.subject],
+            codes=codes,
+            present=[s for s in roster.members if codes.get(s) in (None, "ОП")],
+        )
 
-        def add(minutes: float, action: Callable[[], None], on: date = day) -> None:
-            actions.append((moment(on, bell.starts_at, minutes), len(actions), action))
-
-        def conduct() -> None:
-            self.run(
-                c.ConductLesson(
-                    actor=teacher, roster_id=roster.roster_id, subject_id=subject_id, on=day,
-                    slot=slot, plan_item=position,
-                )
-            )  # fmt: skip
-            self.counts.lessons += 1
-
-        def register() -> None:
-            self.run(c.RecordAttendance(actor=teacher, lesson_id=lesson_id, codes=codes))
-            self.counts.attendance_codes += len(codes)
-
-        add(2, conduct)
-        add(5, register)
+    def _keep_lesson(
+        self, rng: random.Random, agenda: _Agenda, marked: list[_Marked], lesson: _Lesson
+    ) -> None:
+        """The lesson held, its register, marks of answers or of a written work, homework and
+        now and then a comment, each at its moment of the lesson (п. 2.5–2.7)."""
+        roster = lesson.roster
+        agenda.add(
+            lesson.at(2),
+            c.ConductLesson(
+                actor=lesson.teacher,
+                roster_id=roster.roster_id,
+                subject_id=lesson.subject_id,
+                on=lesson.day,
+                slot=lesson.slot,
+                plan_item=lesson.position,
+            ),
+            "lessons",
+        )
+        agenda.add(
+            lesson.at(5),
+            c.RecordAttendance(
+                actor=lesson.teacher, lesson_id=lesson.lesson_id, codes=lesson.codes
+            ),
+            "attendance_codes",
+            len(lesson.codes),
+        )
         graded = roster.grade >= 2 and roster.subject not in UNMARKED
         per_period = max(1.0, self._lessons_per_period(roster))
         written_every = max(2, round(per_period / WRITTEN_PER_PERIOD))
         # Written works fall on every ``written_every``-th lesson, at a phase of the roster's own.
         phase = roster.roster_id.int % written_every
-        is_written = graded and bool(present) and position % written_every == phase
-        if graded and present and not is_written:
-            expected = max(0.0, (MARKS_PER_PERIOD - WRITTEN_PER_PERIOD)) * len(roster.members)
-            expected /= per_period
-            count = int(expected) + (rng.random() < expected - int(expected))
-            count = min(max(count, 1), len(present))
-            for student in rng.sample(present, k=count):
-                value = self._mark(rng, student, roster.subject)
-                mark_id = new_id(rng)
-                answer = self._answer(teacher, lesson_id, student, value, mark_id)
-                add(rng.randint(8, 42), answer)
-                marked.append(_Marked(lesson_id, mark_id, value, roster.teacher, day))
+        is_written = graded and bool(lesson.present) and lesson.position % written_every == phase
+        if graded and lesson.present and not is_written:
+            self._answers(rng, agenda, marked, lesson, per_period)
         if is_written:
-            later = [d for d in week if d > day]
-            checked_on = later[0] if later else day
-            work_type = self._written_type(rng, roster)
-            marks = {s: self._mark(rng, s, roster.subject) for s in present}
-            batch_id = new_id(rng)
-
-            def record_written() -> None:
-                self.run(
-                    c.RecordClassWorkMarks(
-                        actor=teacher, lesson_id=lesson_id, work_type_id=spec.work_types[work_type],
-                        marks=marks, checked_on=checked_on, batch_id=batch_id,
-                    )
-                )  # fmt: skip
-                self.counts.marks += len(marks)
-
-            actions.append(
-                (moment(checked_on, time(16, 0), rng.randint(0, 120)), len(actions), record_written)
-            )
+            self._written_work(rng, agenda, lesson)
         if roster.grade >= 2 and roster.subject not in NO_HOMEWORK:
-            text, pages, tasks = rng.choice(HOMEWORK)
-            p = rng.randint(5, 200)
-            numbers = {"p": p, "q": p + 2, "n": position, "a": rng.randint(1, 300)}
-            numbers |= {"b": numbers["a"] + 2, "c": numbers["a"] + 5}
-            due_on = next((d for d in week if d > day), day + timedelta(days=7 - day.weekday()))
-            homework = c.AssignHomework(
-                actor=teacher, lesson_id=lesson_id, text=text, pages=pages.format(**numbers),
-                tasks=tasks.format(**numbers), due_on=due_on,
-            )  # fmt: skip
-
-            def assign() -> None:
-                self.run(homework)
-                self.counts.homework += 1
-
-            add(43, assign)
-        if present and rng.random() < COMMENTED:
+            self._homework(rng, agenda, lesson)
+        if lesson.present and rng.random() < COMMENTED:
             comment = c.AddComment(
-                actor=teacher, lesson_id=lesson_id, student_id=rng.choice(present),
-                text=rng.choice(COMMENTS), comment_id=new_id(rng),
-            )  # fmt: skip
-            add(44, lambda: self._run_quietly(comment))
+                actor=lesson.teacher,
+                lesson_id=lesson.lesson_id,
+                student_id=rng.choice(lesson.present),
+                text=rng.choice(COMMENTS),
+                comment_id=new_id(rng),
+            )
+            agenda.add(lesson.at(44), comment)
 
-    def _run_quietly(self, command: c.Command[object]) -> None:
-        self.run(command)
+    def _answers(
+        self,
+        rng: random.Random,
+        agenda: _Agenda,
+        marked: list[_Marked],
+        lesson: _Lesson,
+        per_period: float,
+    ) -> None:
+        """Marks for answers during the lesson: enough that each student gets about
+        ``MARKS_PER_PERIOD`` in a period, written works included."""
+        roster = lesson.roster
+        expected = max(0.0, (MARKS_PER_PERIOD - WRITTEN_PER_PERIOD)) * len(roster.members)
+        expected /= per_period
+        count = int(expected) + (rng.random() < expected - int(expected))
+        count = min(max(count, 1), len(lesson.present))
+        for student in rng.sample(lesson.present, k=count):
+            value = self._mark(rng, student, roster.subject)
+            mark_id = new_id(rng)
+            answer = c.RecordMark(
+                actor=lesson.teacher,
+                lesson_id=lesson.lesson_id,
+                student_id=student,
+                value=value,
+                work_type_id=self.spec.work_types[cal.ANSWER],
+                mark_id=mark_id,
+            )
+            agenda.add(lesson.at(rng.randint(8, 42)), answer, "marks")
+            marked.append(_Marked(lesson.lesson_id, mark_id, value, roster.teacher, lesson.day))
 
-    def _answer(
-        self, teacher: Actor, lesson_id: UUID, student: UUID, value: int, mark_id: UUID
-    ) -> Callable[[], None]:
-        def record() -> None:
-            self.run(
-                c.RecordMark(
-                    actor=teacher, lesson_id=lesson_id, student_id=student, value=value,
-                    work_type_id=self.spec.work_types[cal.ANSWER], mark_id=mark_id,
-                )
-            )  # fmt: skip
-            self.counts.marks += 1
+    def _written_work(self, rng: random.Random, agenda: _Agenda, lesson: _Lesson) -> None:
+        """A written work of everyone present, marked on the day its checking ends: the next
+        school day of the week, or the same day at the week's end (п. 2.5)."""
+        later = [d for d in lesson.week if d > lesson.day]
+        checked_on = later[0] if later else lesson.day
+        work_type = self._written_type(rng, lesson.roster)
+        marks = {s: self._mark(rng, s, lesson.roster.subject) for s in lesson.present}
+        command = c.RecordClassWorkMarks(
+            actor=lesson.teacher,
+            lesson_id=lesson.lesson_id,
+            work_type_id=self.spec.work_types[work_type],
+            marks=marks,
+            checked_on=checked_on,
+            batch_id=new_id(rng),
+        )
+        agenda.add(
+            moment(checked_on, time(16, 0), rng.randint(0, 120)), command, "marks", len(marks)
+        )
 
-        return record
+    def _homework(self, rng: random.Random, agenda: _Agenda, lesson: _Lesson) -> None:
+        """Homework with pages and tasks, due at the roster's next lesson day (п. 2.7)."""
+        text, pages, tasks = rng.choice(HOMEWORK)
+        p = rng.randint(5, 200)
+        numbers = {"p": p, "q": p + 2, "n": lesson.position, "a": rng.randint(1, 300)}
+        numbers |= {"b": numbers["a"] + 2, "c": numbers["a"] + 5}
+        day = lesson.day
+        due_on = next((d for d in lesson.week if d > day), day + timedelta(days=7 - day.weekday()))
+        homework = c.AssignHomework(
+            actor=lesson.teacher,
+            lesson_id=lesson.lesson_id,
+            text=text,
+            pages=pages.format(**numbers),
+            tasks=tasks.format(**numbers),
+            due_on=due_on,
+        )
+        agenda.add(lesson.at(43), homework, "homework")
 
     def _lessons_per_period(self, roster: RosterSpec) -> float:
         """Lessons of the roster's subject in a quarter."""
@@ -588,7 +704,7 @@ class SchoolRun:
         nibble = (student.int >> (4 * (index % 30))) & 0xF
         return (nibble - 7.5) / 15 * 0.8
 
-    def _messages(self, rng: random.Random, actions: list[Action], day: date) -> None:
+    def _messages(self, rng: random.Random, agenda: _Agenda, day: date) -> None:
         # Now and then a class's Russian teacher writes to a student's parents (п. 1.5).
         for school_class in self.spec.classes:
             if rng.random() >= 0.1:
@@ -598,39 +714,43 @@ class SchoolRun:
                 continue
             roster = rosters[0]
             message = c.SendMessageToParents(
-                actor=self.actors[roster.teacher], roster_id=roster.roster_id,
-                subject_id=self.spec.subjects[RUSSIAN], student_id=rng.choice(roster.members),
-                text=rng.choice(MESSAGES), message_id=new_id(rng),
-            )  # fmt: skip
-            at = moment(day, time(15, 30), rng.randint(0, 60))
-            actions.append((at, len(actions), lambda m=message: self._run_quietly(m)))
+                actor=self.actors[roster.teacher],
+                roster_id=roster.roster_id,
+                subject_id=self.spec.subjects[RUSSIAN],
+                student_id=rng.choice(roster.members),
+                text=rng.choice(MESSAGES),
+                message_id=new_id(rng),
+            )
+            agenda.add(moment(day, time(15, 30), rng.randint(0, 60)), message)
 
-    def _corrections(
-        self, rng: random.Random, actions: list[Action], marked: list[_Marked]
-    ) -> None:
+    def _corrections(self, rng: random.Random, agenda: _Agenda, marked: list[_Marked]) -> None:
         """About 1 % of answer marks corrected and 0.3 % cancelled later that day (п. 1.4)."""
         for mark in marked:
             draw = rng.random()
             if draw < CORRECTED:
                 value = mark.value - 1 if mark.value > 3 else mark.value + 1
                 command: c.Command[object] = c.CorrectMark(
-                    actor=self.actors[mark.teacher], lesson_id=mark.lesson_id,
-                    mark_id=mark.mark_id, value=value, reason=CORRECTION_REASON,
-                )  # fmt: skip
+                    actor=self.actors[mark.teacher],
+                    lesson_id=mark.lesson_id,
+                    mark_id=mark.mark_id,
+                    value=value,
+                    reason=CORRECTION_REASON,
+                )
             elif draw < CORRECTED + CANCELLED:
                 command = c.CancelMark(
-                    actor=self.actors[mark.teacher], lesson_id=mark.lesson_id,
-                    mark_id=mark.mark_id, reason=CANCEL_REASON,
-                )  # fmt: skip
+                    actor=self.actors[mark.teacher],
+                    lesson_id=mark.lesson_id,
+                    mark_id=mark.mark_id,
+                    reason=CANCEL_REASON,
+                )
             else:
                 continue
-            at = moment(mark.day, time(15, 30), rng.randint(0, 90))
-            actions.append((at, len(actions), lambda k=command: self._run_quietly(k)))
+            agenda.add(moment(mark.day, time(15, 30), rng.randint(0, 90)), command)
 
     # --- attestation (п. 2.8) ---------------------------------------------------------------------
 
     def _period_marks(
-        self, rng: random.Random, actions: list[Action], spec: ClassSpec, days: tuple[date, ...]
+        self, rng: random.Random, agenda: _Agenda, spec: ClassSpec, days: tuple[date, ...]
     ) -> None:
         """In the last week of a period, on its last day, each teacher sets the period marks; at
         the end of the year the year marks as well."""
@@ -641,33 +761,34 @@ class SchoolRun:
             return
         day = max(d for d in days if d <= period.ends_on)
         year_end = period.ends_on == cal.LAST_LESSON_DAY
-        for subject in dict.fromkeys(s for d in spec.timetable for s in d):
-            for roster in self.spec.rosters[spec.name, subject]:
-                teacher = self.actors[roster.teacher]
-                start = moment(day, time(15, 0), rng.randint(0, 120))
-                for n, student in enumerate(roster.members):
-                    value = self._attestation(rng, student, subject)
-                    common = {
-                        "actor": teacher,
-                        "roster_id": roster.roster_id,
-                        "subject_id": self.spec.subjects[subject],
-                        "student_id": student,
-                        "value": value,
-                    }
-                    command: c.Command[object] = c.SetPeriodMark(period=period.name, **common)
-                    at = start + timedelta(seconds=20 * n)
-                    actions.append((at, len(actions), self._attest(command)))
-                    if year_end:
-                        year_mark = c.SetYearMark(**common)
-                        at += timedelta(seconds=10)
-                        actions.append((at, len(actions), self._attest(year_mark)))
+        for roster in self._rosters_of(spec):
+            start = moment(day, time(15, 0), rng.randint(0, 120))
+            for n, student in enumerate(roster.members):
+                value = self._attestation(rng, student, roster.subject)
+                whose = self._whose(roster, student)
+                at = start + timedelta(seconds=20 * n)
+                agenda.add(
+                    at, c.SetPeriodMark(period=period.name, value=value, **whose), "period_marks"
+                )
+                if year_end:
+                    agenda.add(
+                        at + timedelta(seconds=10),
+                        c.SetYearMark(value=value, **whose),
+                        "period_marks",
+                    )
 
-    def _attest(self, command: c.Command[object]) -> Callable[[], None]:
-        def run() -> None:
-            self.run(command)
-            self.counts.period_marks += 1
+    def _rosters_of(self, spec: ClassSpec) -> Iterator[RosterSpec]:
+        """The class's rosters, subject by subject in the order of the timetable."""
+        for subject in dict.fromkeys(s for day in spec.timetable for s in day):
+            yield from self.spec.rosters[spec.name, subject]
 
-        return run
+    def _whose(self, roster: RosterSpec, student: UUID) -> _Whose:
+        return _Whose(
+            actor=self.actors[roster.teacher],
+            roster_id=roster.roster_id,
+            subject_id=self.spec.subjects[roster.subject],
+            student_id=student,
+        )
 
     def _attestation(self, rng: random.Random, student: UUID, subject: str) -> str:
         if subject in UNMARKED:
@@ -683,36 +804,22 @@ class SchoolRun:
     def keep_exams(self) -> None:
         """June: exam marks of grades 9 and 11 (ОГЭ, ЕГЭ), then their final marks."""
         rng = random.Random(f"{self.seed}:{self.spec.number}:exams")
-        actions: list[Action] = []
+        agenda = _Agenda()
         for spec in self.spec.classes:
             exam_subjects = EXAM_SUBJECTS.get(spec.grade)
             if exam_subjects is None:
                 continue
-            for subject in dict.fromkeys(s for d in spec.timetable for s in d):
-                for roster in self.spec.rosters[spec.name, subject]:
-                    for n, student in enumerate(roster.members):
-                        common = {
-                            "actor": self.actors[roster.teacher],
-                            "roster_id": roster.roster_id,
-                            "subject_id": self.spec.subjects[subject],
-                            "student_id": student,
-                        }
-                        value = self._attestation(rng, student, subject)
-                        if subject in exam_subjects:
-                            exam = c.SetExamMark(value=value, **common)
-                            at = moment(cal.EXAM_DAY, time(11, 0), n * 0.5)
-                            actions.append((at, len(actions), self._attest(exam)))
-                        final = c.SetFinalMark(value=value, **common)
-                        at = moment(cal.FINAL_DAY, time(10, 0), n * 0.5)
-                        actions.append((at, len(actions), self._attest(final)))
-        if not actions:
-            return
-        with self.ledger.unit_of_work():
-            self.ledger.prefetch(self._working_set((), attestation=True))
-            for at, _, action in sorted(actions, key=lambda a: (a[0], a[1])):
-                self.clock.set(at)
-                action()
-        self.counts.units += 1
+            for roster in self._rosters_of(spec):
+                for n, student in enumerate(roster.members):
+                    whose = self._whose(roster, student)
+                    value = self._attestation(rng, student, roster.subject)
+                    if roster.subject in exam_subjects:
+                        at = moment(cal.EXAM_DAY, time(11, 0), n * 0.5)
+                        agenda.add(at, c.SetExamMark(value=value, **whose), "period_marks")
+                    at = moment(cal.FINAL_DAY, time(10, 0), n * 0.5)
+                    agenda.add(at, c.SetFinalMark(value=value, **whose), "period_marks")
+        if agenda:
+            self._play(agenda, self._working_set((), attestation=True))
 
     def has_exams(self) -> bool:
         return any(k.grade in EXAM_SUBJECTS for k in self.spec.classes)

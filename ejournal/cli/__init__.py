@@ -1,0 +1,1 @@
+"""The ``ejournal`` command line (``main.cli``), one module per group of commands."""

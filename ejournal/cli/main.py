@@ -1,0 +1,18 @@
+"""The ``ejournal`` command line: one app made of the command groups beside this module."""
+
+from __future__ import annotations
+
+import typer
+
+from ejournal.cli import archive, generate, keys, ledger, mail, serve
+
+cli = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="ejournal: the verifiable journal"
+)
+for group in (serve, ledger, archive, mail, generate):
+    cli.add_typer(group.app)
+cli.add_typer(keys.app, name="keys")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,134 @@
+"""``ejournal serve``, ``demo`` and ``project``: running the service and its read models."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ejournal.api.server import serve as run_server
+from ejournal.api.workers import ServeError
+from ejournal.cli.common import DatabaseURL, console, errors, fail, log_ids, open_ledger
+from ejournal.cli.ledger import run_verify
+from ejournal.generator.demo import run_demo
+from ejournal.identity.vault import VaultError
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.checkpoints import Checkpointer
+from ejournal.ledger.clock import ManualClock
+from ejournal.ledger.errors import LedgerError
+from ejournal.ledger.keys import PASSPHRASE_VARIABLE, KeyStore
+from ejournal.ledger.settings import Settings
+from ejournal.projections.projector import Projector
+
+app = typer.Typer()
+
+DEMO_DATABASE_URL = "sqlite:///ejournal-demo.db"
+
+
+@app.command()
+def demo(database_url: DatabaseURL = None) -> None:
+    """Build a demo school through the commands, record a week, sign checkpoints, verify."""
+    url = database_url or DEMO_DATABASE_URL
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            stale.unlink(missing_ok=True)
+    settings = Settings.from_environment(database_url=url)
+    clock = ManualClock(datetime(2025, 9, 1, 5, 0, tzinfo=UTC))
+    ledger = Ledger(database_url=url, clock=clock)
+    try:
+        summary = run_demo(ledger, clock)
+        console.print(summary.describe())
+        # The demo's signing key is sealed with a demo passphrase unless one is configured.
+        secret = os.environ.get(PASSPHRASE_VARIABLE, "demo").encode()
+        store = KeyStore(ledger.database, clock=clock)
+        verifier = store.create(settings.origin, secret)
+        checkpointer = Checkpointer(
+            ledger.database,
+            origin=settings.origin,
+            signers=store.signers(secret),
+            verifiers=store.verifiers(),
+            clock=clock,
+        )
+        for log_id in log_ids(ledger):
+            signed = checkpointer.checkpoint(log_id)
+            assert signed is not None
+            console.print(f"  signed checkpoint of {log_id} at size {signed.size}")
+        keys_file = Path("ejournal-demo.vkeys")
+        keys_file.write_text(verifier.vkey + "\n", encoding="utf-8")
+        console.print(f"  verifier key written to {keys_file}")
+        raise typer.Exit(run_verify(settings, ledger, keys=keys_file, as_json=False))
+    finally:
+        ledger.close()
+
+
+@app.command()
+def serve(
+    database_url: DatabaseURL = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes, each on its own socket (PostgreSQL: one a core).")
+    ] = 1,
+    access_log: Annotated[
+        bool, typer.Option(help="Log each request (off when a proxy in front logs them).")
+    ] = True,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Serve a fresh demo school (ejournal-demo.db).")
+    ] = False,
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs); the projector runs in the background."""
+    try:
+        run_server(
+            Settings.from_environment(database_url=database_url),
+            host=host,
+            port=port,
+            demo=demo,
+            workers=workers,
+            access_log=access_log,
+        )
+    except (LedgerError, VaultError, ServeError) as e:
+        fail(str(e))
+
+
+@app.command()
+def project(
+    database_url: DatabaseURL = None,
+    follow: Annotated[
+        bool, typer.Option("--follow", help="Keep projecting new events until interrupted.")
+    ] = False,
+    rebuild: Annotated[
+        bool,
+        typer.Option("--rebuild", help="Drop the read models and project the whole ledger again."),
+    ] = False,
+) -> None:
+    """Bring the read models (class journal, diary, summary sheet, monitor) up to date."""
+    _, ledger = open_ledger(database_url)
+    try:
+        projector = Projector(ledger)
+        started = time.monotonic()
+
+        def progress(position: int, moved: int) -> None:
+            errors.print(f"  … position {position}, {moved} events", highlight=False)
+
+        run = projector.rebuild if rebuild else projector.catch_up
+        moved = run(progress=progress if sys.stderr.isatty() else None)
+        seconds = max(time.monotonic() - started, 1e-9)
+        console.print(
+            f"{'rebuilt' if rebuild else 'projected'} {moved} events in {seconds:.1f} s "
+            f"({moved / seconds:,.0f} events/s); position {projector.position()}, "
+            f"lag {projector.lag()}"
+        )
+        if follow:
+            console.print("following the ledger (Ctrl-C to stop)")
+            try:
+                projector.follow()
+            except KeyboardInterrupt:
+                console.print(f"stopped at position {projector.position()}")
+    finally:
+        ledger.close()
