@@ -1,27 +1,13 @@
-"""Where the shared test vectors are: ``../shared/vectors`` next to the repository, or else the
-directory named by the environment variable ``EJOURNAL_VECTORS``."""
+"""The test vectors in ``tests/vectors`` (sources and licences in its ``SOURCES.md``)."""
 
 from __future__ import annotations
 
 import base64
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-_BESIDE_REPOSITORY = Path(__file__).resolve().parents[3] / "shared" / "vectors"
-
-
-def vectors_dir() -> Path:
-    if _BESIDE_REPOSITORY.is_dir():
-        return _BESIDE_REPOSITORY
-    configured = os.environ.get("EJOURNAL_VECTORS")
-    if configured:
-        return Path(configured)
-    return _BESIDE_REPOSITORY  # missing: the tests that count vector files fail and say so
-
-
-VECTORS = vectors_dir()
+VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 MERKLE = VECTORS / "transparency-dev-merkle"
 C2SP = VECTORS / "c2sp"
 
