@@ -32,7 +32,7 @@ from ejournal.ledger.keys import KeyStore, secret_from_environment
 from ejournal.ledger.settings import Settings
 from ejournal.ledger.working_days import WorkingCalendar
 from ejournal.mail.addresses import digest_key
-from ejournal.mail.outbox import Mailer
+from ejournal.mail.mailer import Mailer
 from ejournal.mail.schedule import DigestSchedule
 from ejournal.mail.settings import MailSettings
 from ejournal.mail.tables import create_mail_tables
@@ -174,7 +174,7 @@ def bootstrap(
             projector=projector,
             checkpoints=_checkpoint_schedule(settings, ledger, environ),
             mail=mail,
-            mail_schedule=DigestSchedule(mail) if mail is not None else None,
+            mail_schedule=_digest_schedule(mail),
             follow=follow,
         )
     except BaseException:
@@ -216,3 +216,10 @@ def _mailer(
         log.warning("EJOURNAL_SMTP_HOST is set but there is no vault key: e-mail is off")
         return None
     return Mailer(ledger, settings, vault=vault, address_key=digest_key(kek))
+
+
+def _digest_schedule(mail: Mailer | None) -> DigestSchedule | None:
+    """The weekly digest planned and the outbox delivered in the background, if mail is on."""
+    if mail is None:
+        return None
+    return DigestSchedule(mail.planner, mail.delivery, poll_seconds=mail.settings.poll_seconds)

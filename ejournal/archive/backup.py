@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -287,12 +286,3 @@ def _logical_restore(source: Path, ledger: Ledger, url: str) -> None:
             f"SELECT setval(pg_get_serial_sequence('{EVENTS_TABLE}', 'notification_id'), "
             f"GREATEST((SELECT max(notification_id) FROM {EVENTS_TABLE}), 1))"
         )
-
-
-def remove_sqlite_files(database_url: str) -> None:
-    """Delete a SQLite database and its ``-wal``/``-shm`` files (for a failed restore, on the
-    operator's decision). Raises ``BackupError`` for a non-SQLite URL."""
-    path = _sqlite_path(database_url)
-    for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        if stale.exists():
-            os.remove(stale)

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from ejournal.archive.backup import backup as backup_database
 from ejournal.archive.backup import restore as restore_database
-from ejournal.archive.bag import archive_entry_count, verify_archive
+from ejournal.archive.verifier import archive_entry_count, verify_archive
 from ejournal.cli.common import (
     DatabaseURL,
     JsonOutput,

@@ -1,7 +1,7 @@
 """``ejournal digest``: plan and send the weekly e-mail digest of a week (п. 1.6).
 
 Safe to run again, and beside the server's own schedule: the outbox sends each week to each address
-once (``mail.outbox``).
+once (``mail.outbox``, ``mail.delivery``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from ejournal.identity.vault import Vault, VaultError, key_from_environment
 from ejournal.ledger.database import startup_lock
 from ejournal.mail.addresses import digest_key
 from ejournal.mail.digest import parse_week
-from ejournal.mail.outbox import Mailer
+from ejournal.mail.mailer import Mailer
 from ejournal.mail.settings import MailSettings, MailSettingsError
 from ejournal.mail.tables import create_mail_tables
 
@@ -55,14 +55,14 @@ def digest(
         mailer = Mailer(
             ledger, settings, vault=Vault(ledger.database, kek), address_key=digest_key(kek)
         )
-        due = mailer.due_week()
+        due = mailer.planner.due_week()
         if not force and monday > parse_week(due):
             fail(f"the digest of {week} is not due yet (the latest due week is {due}); --force")
         if monday < parse_week(due) - timedelta(weeks=5):
             console.print(f"note: {week} is more than five weeks old")
-        added = mailer.plan_week(week)
-        report = mailer.deliver_due()
-        counts = mailer.outbox_counts(week)
+        added = mailer.planner.plan_week(week)
+        report = mailer.delivery.deliver_due()
+        counts = mailer.outbox.digest_counts(week)
     finally:
         ledger.close()
     console.print(

@@ -152,6 +152,34 @@ def authorise_setup(who: Principal, school_id: UUID) -> Role:
     return role
 
 
+def year_for_setup(
+    ledger: Ledger, actor: Actor, school_id: UUID, year_start: int
+) -> tuple[Role, SchoolYear]:
+    """The role ``actor`` sets up the school's year under, and the year, still writable.
+
+    Raises ``NotAllowed`` or ``NotFound`` (``school.not_found``, ``year.not_found``), or
+    ``Conflict`` (``year.closed``).
+    """
+    who = principal(ledger, actor)
+    load_school(ledger, school_id)
+    role = authorise_setup(who, school_id)
+    return role, writable_year(ledger, school_id, year_start)
+
+
+def class_for_setup(
+    ledger: Ledger, actor: Actor, class_id: UUID
+) -> tuple[Role, SchoolYear, SchoolClass]:
+    """The role ``actor`` sets up the class under, its year (still writable) and the class.
+
+    Raises ``NotAllowed``, ``NotFound`` (``class.not_found``) or ``Conflict`` (``year.closed``).
+    """
+    who = principal(ledger, actor)
+    school_class = load(ledger, class_id, SchoolClass, "class.not_found")
+    role = authorise_setup(who, school_class.school_id)
+    year = writable_year(ledger, school_class.school_id, school_class.year_start)
+    return role, year, school_class
+
+
 def assignment_of(
     ledger: Ledger, roster_id: UUID, subject_id: UUID, teacher_id: UUID
 ) -> TeachingAssignment | None:

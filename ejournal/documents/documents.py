@@ -1,7 +1,7 @@
 """The data and the view of each printout: the summary sheet of a class (п. 2.9), class journal
 pages (п. 3.1) and a student's weekly diary (п. 1.6).
 
-A document is canonical JSON (``ledger.archive_summary.canonical_json``): what is certified,
+A document is canonical JSON (``archive.summary.canonical_json``): what is certified,
 attached to the PDF and archived. A view is what the template lays out. The summary sheet is
 computed from the log's entries up to the checkpoint it rests on (the same computation an auditor's
 verifier runs on an archive); journal pages and the diary are read from the lesson aggregates,

@@ -9,10 +9,10 @@ sign the final checkpoint and write the school year's archive.
 3. for each class, the summary sheet recomputed from the entries up to that checkpoint, certified by
    the head (the key's registration and each certificate are ledger events), as data, CSV and PDF/A;
 4. the final checkpoint of the year's log, covering the certifications;
-5. the archive bag (``ledger.archive.write_archive``), verified before it is reported.
+5. the archive bag (``archive.writer.write_archive``), verified before it is reported.
 
 ``archive_school_year`` writes an archive of the log as it stands (after a disposition, say),
-carrying forward documents certified earlier (``ledger.archive.archived_documents``).
+carrying forward ``documents`` certified earlier.
 """
 
 from __future__ import annotations
@@ -22,17 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
 from ejournal import commands as c
-from ejournal.archive.bag import (
-    ArchiveContext,
-    ArchivedDocument,
-    class_file_stem,
-    verify_archive,
-    write_archive,
-)
+from ejournal.archive.metadata import ArchiveContext, ArchivedDocument
 from ejournal.archive.summary import DOCUMENT_KIND, canonical_json, summary_csv
+from ejournal.archive.transliteration import class_file_stem
+from ejournal.archive.verifier import verify_archive
+from ejournal.archive.writer import write_archive
 from ejournal.documents.certify import Printout, certify, rest_on_checkpoint
 from ejournal.documents.documents import (
     Names,
@@ -241,13 +236,6 @@ def archive_school_year(
     log_id = school_log_id(school_id, year_start)
     final = rest_on_checkpoint(checkpointer, log_id)
     _sign_rules(ledger, checkpointer)
-    try:
-        year = ledger.get(
-            SchoolYear.create_id(school_id=school_id, year_start=year_start), SchoolYear
-        )
-        closed = year.closed
-    except AggregateNotFoundError:
-        closed = False
     context = ArchiveContext(
         school_id=school_id,
         school_name=school_of(ledger, school_id).name,
@@ -255,7 +243,6 @@ def archive_school_year(
         created_at=ledger.clock(),
         closed_at=None,
     )
-    del closed
     archive = write_archive(
         ledger.database,
         log_id=log_id,

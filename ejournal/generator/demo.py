@@ -1,6 +1,6 @@
 """The demo: one small school and one school week of its journal, written by the generator.
 
-The school (``api.generator.spec.demo_school``) has a head, a deputy and eight teachers, classes
+The school (``generator.spec.demo_school``) has a head, a deputy and eight teachers, classes
 5«А» (quarters) and 10«Б» (half-years) of 25 students each with their parents, ten subjects,
 English in two groups per class, work types with weights, a bell schedule and the КТП of every
 roster and subject. The generator then keeps the journal of the week of 8–12 September 2025: each

@@ -20,7 +20,9 @@ The procedure (``commands.disposition.DisposeExpiredRecords`` runs it):
 
 Every leaf stays (it commits to the payload's digest, not the payload), so ``verify`` and archive
 verification still pass, and the act tells an auditor why each payload is missing. Should step 3
-fail after step 2, ``complete_disposition`` finishes the act's removals.
+fail after step 2, the act stays recorded and every payload stays (the removal is one
+transaction); running the disposition again plans the same entries, as they still hold their
+payloads, and records a second act naming them before it removes them.
 """
 
 from __future__ import annotations
@@ -276,10 +278,3 @@ def remove_payloads(
     except Exception as e:
         raise RetentionError(f"the database refused the disposition of {log_id}: {e}") from e
     return removed
-
-
-def complete_disposition(database: Database, act: Any) -> int:
-    """Finish the removals of a recorded ``DispositionAct`` (after a failure between its recording
-    and the removal). Returns how many payloads were removed now. Raises ``RetentionError``."""
-    ranges = [(int(lo), int(hi)) for lo, hi in act.ranges]
-    return remove_payloads(database, log_id=act.log_id, act_id=act.id, ranges=ranges)

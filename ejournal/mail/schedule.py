@@ -6,15 +6,17 @@ from __future__ import annotations
 import logging
 import threading
 
-from ejournal.mail.outbox import Mailer
+from ejournal.mail.delivery import Delivery
+from ejournal.mail.planning import DigestPlanner
 
 log = logging.getLogger("ejournal.mail")
 
 
 class DigestSchedule:
-    def __init__(self, mailer: Mailer) -> None:
-        self._mailer = mailer
-        self._poll_seconds = mailer.settings.poll_seconds
+    def __init__(self, planner: DigestPlanner, delivery: Delivery, *, poll_seconds: float) -> None:
+        self._planner = planner
+        self._delivery = delivery
+        self._poll_seconds = poll_seconds
         self._stopping = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -45,12 +47,12 @@ class DigestSchedule:
         Planning is idempotent (the outbox's unique keys), so a restarted server plans the due
         week again harmlessly and a week missed while it was down is planned at start-up.
         """
-        week = self._mailer.due_week()
+        week = self._planner.due_week()
         if week != self._planned:
-            added = self._mailer.plan_week(week)
+            added = self._planner.plan_week(week)
             log.info("planned the digest of %s: %d new messages", week, added)
             self._planned = week
-        self._mailer.deliver_due()
+        self._delivery.deliver_due()
 
     def _run(self) -> None:
         while not self._stopping.is_set():

@@ -45,7 +45,7 @@ class MailSettings:
     max_attempts: int = 8
     lease_seconds: float = 600.0
     """How long a claimed message is another sender's: after that, a crashed sender's claim is
-    taken over (see ``outbox``)."""
+    taken over (see ``delivery``)."""
     confirm_hours: int = 72
     """How long a confirmation link or code is valid."""
 

@@ -1,6 +1,6 @@
 """The mail service's own tables, beside the ledger in the same database.
 
-Mutable service state, never ledger events (like ``api.tables``): what was sent when, and the
+Mutable service state, never ledger events (like ``identity.tables``): what was sent when, and the
 secrets of links. None holds an e-mail address: the outbox names the subscription, the address's
 reference in the vault and a keyed digest of the address (to send a week once per address).
 

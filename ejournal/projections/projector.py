@@ -32,14 +32,16 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any, NamedTuple, get_args
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import orjson
+from psycopg import sql
 
 from ejournal.ledger.application import Ledger
-from ejournal.ledger.database import Database
+from ejournal.ledger.database import Database, Dialect
 from ejournal.ledger.invalidation import Rule
 from ejournal.ledger.recorders import EVENTS_TABLE
 from ejournal.projections import storage
@@ -128,8 +130,7 @@ class Projector:
         self.last_error: Exception | None = None
         """The error of the background thread's last failed page, until a page succeeds."""
         dialect = self._database.dialect
-        self._page_sql = _page_statement(dialect)
-        self._reach_sql = _reach_statements(dialect)
+        self._sql = _EVENT_SQL[dialect]
         self._read_ahead = dialect == "postgres"
         self._setup()
 
@@ -144,18 +145,16 @@ class Projector:
 
     def head(self) -> int:
         """The last notification ID in the ledger (0 if it is empty)."""
-        nid = "rowid" if self._database.dialect == "sqlite" else "notification_id"
         with self._database.transaction(write=False) as cursor:
-            cursor.execute(f"SELECT COALESCE(MAX({nid}), 0) FROM {EVENTS_TABLE}")
+            cursor.execute(self._sql.head)
             return int(cursor.fetchone()[0])
 
     def lag(self) -> int:
         """How many events the read models are behind the ledger."""
-        nid = "rowid" if self._database.dialect == "sqlite" else "notification_id"
         with self._database.transaction(write=False) as cursor:
             tracking = storage.read_tracking(cursor)
             position = tracking[0] if tracking else 0
-            cursor.execute(f"SELECT COUNT(*) FROM {EVENTS_TABLE} WHERE {nid} > ?", (position,))
+            cursor.execute(self._sql.count_after, (position,))
             return int(cursor.fetchone()[0])
 
     def wait_until(self, position: int, timeout: float | None = None) -> bool:
@@ -259,7 +258,7 @@ class Projector:
         return applied
 
     def _read_page(self, position: int) -> list[Any]:
-        return storage.read_rows(self._ledger, self._page_sql, (position, self._page_size))
+        return storage.read_rows(self._ledger, self._sql.page, (position, self._page_size))
 
     def _decode(self, rows: Sequence[Any]) -> list[_Event]:
         events = []
@@ -304,8 +303,7 @@ class Projector:
             return
         aggregate_ids: set[str] = set()
         for rule in changed:
-            sql, params = self._reach_sql(rule)
-            writer.cursor.execute(sql, (*params, last))
+            writer.cursor.execute(*self._sql.reach(rule, last))
             aggregate_ids.update(row[0] for row in writer.cursor.fetchall())
         if not aggregate_ids:
             return
@@ -325,25 +323,8 @@ class Projector:
 
     def _aggregate_rows(self, writer: storage.Writer, ids: Sequence[str], last: int) -> list[Any]:
         """Every event (as a page row) of the aggregates ``ids`` up to notification ID ``last``."""
-        columns, nid = _event_columns(self._database.dialect)
-        if writer.dialect == "postgres":
-            writer.cursor.execute(
-                f"SELECT {columns} FROM {EVENTS_TABLE} WHERE originator_id = ANY(?::uuid[]) "
-                f"AND {nid} <= ? ORDER BY {nid}",
-                (list(ids), last),
-            )
-            return list(writer.cursor.fetchall())
-        rows: list[Any] = []
-        for start in range(0, len(ids), storage.SQLITE_CHUNK):
-            chunk = ids[start : start + storage.SQLITE_CHUNK]
-            marks = ", ".join("?" * len(chunk))
-            writer.cursor.execute(
-                f"SELECT {columns} FROM {EVENTS_TABLE} WHERE originator_id IN ({marks}) "
-                f"AND {nid} <= ?",
-                (*chunk, last),
-            )
-            rows.extend(writer.cursor.fetchall())
-        return sorted(rows, key=lambda row: int(row[0]))
+        writer.cursor.execute(self._sql.of_aggregates, (storage.many(writer.dialect, ids), last))
+        return list(writer.cursor.fetchall())
 
     def _states(
         self, writer: storage.Writer, events: Sequence[_Event], *, again: bool = False
@@ -519,9 +500,7 @@ def _place_excluded(writer: storage.Writer, page: Page) -> None:
     for row in page.excluded:
         if row.school_id is None:
             writer.cursor.execute(
-                f"SELECT log_id FROM {EVENTS_TABLE} WHERE originator_id = "
-                f"{'?' if writer.dialect == 'sqlite' else '?::uuid'} AND originator_version = ?",
-                (row.originator_id, row.originator_version),
+                _EVENT_SQL[writer.dialect].log_of, (row.originator_id, row.originator_version)
             )
             parts = str(writer.cursor.fetchone()[0]).split("/")
             if parts[0] == "school":
@@ -548,49 +527,95 @@ def _excluded(page: Page, rules: RuleSet, event: _Event, state: Owned) -> bool:
     return True
 
 
-def _reach_statements(dialect: str) -> Callable[[Rule], tuple[str, tuple[Any, ...]]]:
-    """For a rule: the statement that lists the aggregates (hex IDs) its operations touched up to
-    a notification ID (its last parameter), and the rule's own parameters."""
-    if dialect == "sqlite":
-        nid, oid, uuid = "rowid", "originator_id", "?"
-    else:
-        nid, oid, uuid = "notification_id", "encode(uuid_send(originator_id), 'hex')", "?::uuid"
-    select = f"SELECT DISTINCT {oid} FROM {EVENTS_TABLE} WHERE "
-    by_session = select + f"session_id = {uuid} AND {nid} <= ?"
-    by_account = (
-        select + f"actor_id = {uuid} AND credential_version <= ? AND recorded_at >= ? "
-        f"AND {nid} <= ?"
-    )
+@dataclass(frozen=True, slots=True)
+class _EventSQL:
+    """The projector's statements over the events table, in one database's dialect.
 
-    def statement(rule: Rule) -> tuple[str, tuple[Any, ...]]:
-        if rule.session_id is not None:
-            return by_session, (rule.session_id,)
-        return by_account, (rule.account_id, rule.credential_version, rule.since)
+    Composed once with psycopg's ``sql`` (names as identifiers, expressions from our own
+    constants); every value is a ``?`` parameter. The read side wants IDs as hex text: PostgreSQL
+    stores them as ``uuid`` (``encode(uuid_send(…), 'hex')``), SQLite as that text already.
+    """
 
-    return statement
+    page: str
+    """The next page of events after a notification ID, with their entries' provenance."""
+    head: str
+    count_after: str
+    of_aggregates: str
+    """Every event of some aggregates (one list parameter) up to a notification ID, in order."""
+    log_of: str
+    by_session: str
+    by_account: str
 
+    @classmethod
+    def of(cls, dialect: Dialect) -> _EventSQL:
+        postgres = dialect == "postgres"
+        nid = sql.Identifier("notification_id" if postgres else "rowid")
+        uuid = sql.SQL("?::uuid" if postgres else "?")
 
-def _event_columns(dialect: str) -> tuple[str, str]:
-    """The columns of an event with its entry's provenance (IDs as hex text), and the name of
-    the notification ID column."""
-    if dialect == "sqlite":
-        return (
-            "rowid, originator_id, originator_version, topic, state, "
-            "actor_id, session_id, credential_version, recorded_at",
-            "rowid",
+        def hex_of(column: str) -> sql.Composable:
+            name = sql.Identifier(column)
+            return sql.SQL("encode(uuid_send({}), 'hex')").format(name) if postgres else name
+
+        columns = sql.SQL(", ").join(
+            [
+                nid,
+                hex_of("originator_id"),
+                *map(sql.Identifier, ("originator_version", "topic", "state")),
+                hex_of("actor_id"),
+                hex_of("session_id"),
+                *map(sql.Identifier, ("credential_version", "recorded_at")),
+            ]
+        )
+        events = sql.Identifier(EVENTS_TABLE)
+        one_of = sql.SQL("= ANY(?::uuid[])" if postgres else "IN (SELECT value FROM json_each(?))")
+        reach = sql.SQL("SELECT DISTINCT {} FROM {} WHERE ").format(hex_of("originator_id"), events)
+
+        def text(template: str, **parts: sql.Composable) -> str:
+            return sql.SQL(template).format(**parts).as_string(None)
+
+        return cls(
+            page=text(
+                "SELECT {columns} FROM {events} WHERE {nid} > ? ORDER BY {nid} LIMIT ?",
+                columns=columns,
+                events=events,
+                nid=nid,
+            ),
+            head=text("SELECT COALESCE(MAX({nid}), 0) FROM {events}", nid=nid, events=events),
+            count_after=text(
+                "SELECT COUNT(*) FROM {events} WHERE {nid} > ?", nid=nid, events=events
+            ),
+            of_aggregates=text(
+                "SELECT {columns} FROM {events} WHERE originator_id {one_of} AND {nid} <= ? "
+                "ORDER BY {nid}",
+                columns=columns,
+                events=events,
+                one_of=one_of,
+                nid=nid,
+            ),
+            log_of=text(
+                "SELECT log_id FROM {events} "
+                "WHERE originator_id = {uuid} AND originator_version = ?",
+                events=events,
+                uuid=uuid,
+            ),
+            by_session=text(
+                "{reach} session_id = {uuid} AND {nid} <= ?", reach=reach, uuid=uuid, nid=nid
+            ),
+            by_account=text(
+                "{reach} actor_id = {uuid} AND credential_version <= ? AND recorded_at >= ? "
+                "AND {nid} <= ?",
+                reach=reach,
+                uuid=uuid,
+                nid=nid,
+            ),
         )
 
-    def hex_of(column: str) -> str:
-        return f"encode(uuid_send({column}), 'hex')"
-
-    return (
-        f"notification_id, {hex_of('originator_id')}, originator_version, topic, state, "
-        f"{hex_of('actor_id')}, {hex_of('session_id')}, credential_version, recorded_at",
-        "notification_id",
-    )
+    def reach(self, rule: Rule, last: int) -> tuple[str, tuple[Any, ...]]:
+        """The statement and parameters that list the aggregates (hex IDs) the operations under
+        ``rule`` touched, up to notification ID ``last``."""
+        if rule.session_id is not None:
+            return self.by_session, (rule.session_id, last)
+        return self.by_account, (rule.account_id, rule.credential_version, rule.since, last)
 
 
-def _page_statement(dialect: str) -> str:
-    """The next page of events with their entries' provenance."""
-    columns, nid = _event_columns(dialect)
-    return f"SELECT {columns} FROM {EVENTS_TABLE} WHERE {nid} > ? ORDER BY {nid} LIMIT ?"
+_EVENT_SQL = {dialect: _EventSQL.of(dialect) for dialect in get_args(Dialect)}

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from eventsourcing.postgres import PostgresDatastore
+from psycopg import sql
 from psycopg.rows import tuple_row
 
 from ejournal.ledger.application import Ledger
@@ -20,25 +23,136 @@ from ejournal.ledger.database import Cursor, Dialect
 from ejournal.ledger.recorders import SCHEMA_LOCK
 from ejournal.projections.tables import SCHEMA_VERSION, TABLES, TRACKING_TABLE, Table
 
-SQLITE_CHUNK = 500
-"""Values per ``IN (...)`` list on SQLite (its limit on parameters is far higher)."""
-
 TRACKING_NAME = "ejournal"
 SQLITE_CACHE_KIB = 65_536
 """The SQLite writer connection's page cache while projecting (the default is 2 MiB)."""
 
 
-def _index_statements(table: Table) -> list[str]:
-    return [
-        f"CREATE INDEX IF NOT EXISTS {table.name}_{'_'.join(index)} "
-        f"ON {table.name} ({', '.join(index)})"
-        for index in table.indexes
-    ]
+def _text(template: str, **parts: sql.Composable) -> str:
+    return sql.SQL(template).format(**parts).as_string(None)
 
 
-_CREATE_TRACKING = (
-    f"CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} (name TEXT PRIMARY KEY, "
-    "position BIGINT NOT NULL, schema_version BIGINT NOT NULL)"
+def _names(names: Iterable[str]) -> sql.Composed:
+    return sql.SQL(", ").join(map(sql.Identifier, names))
+
+
+def _copy_type(column_sql: str) -> str:
+    return "bigint" if column_sql.startswith("BIGINT") else "text"
+
+
+def _array(column_sql: str) -> sql.Composable:
+    return sql.SQL(f"{_copy_type(column_sql)}[]")
+
+
+@dataclass(frozen=True, slots=True)
+class TableSQL:
+    """Every statement the projector runs on one read-model table, composed once.
+
+    Names are quoted as identifiers by psycopg's ``sql`` and the column types are the table's
+    own constants; every value is a ``?`` parameter. A list of values is one parameter:
+    PostgreSQL takes an array (``= ANY(?)``), SQLite a JSON array (``json_each(?)``).
+    """
+
+    create: str
+    indexes: tuple[str, ...]
+    drop: str
+    select_all: str
+    select_by_owner: dict[Dialect, str]
+    delete_by_key: dict[Dialect, str]
+    insert: str
+    """SQLite: one row's parameterised insert, run for many rows."""
+    copy: str
+    """PostgreSQL: the binary ``COPY`` of many rows."""
+
+    @classmethod
+    def of(cls, table: Table) -> TableSQL:
+        name = sql.Identifier(table.name)
+        columns = _names(table.column_names)
+        types = dict(table.columns)
+        definitions = sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(column), sql.SQL(column_sql))
+            for column, column_sql in table.columns
+        )
+        owner = sql.Identifier(table.owner or "")
+        return cls(
+            create=_text(
+                "CREATE TABLE IF NOT EXISTS {name} ({definitions}, PRIMARY KEY ({key}))",
+                name=name,
+                definitions=definitions,
+                key=_names(table.key),
+            ),
+            indexes=tuple(
+                _text(
+                    "CREATE INDEX IF NOT EXISTS {index} ON {name} ({columns})",
+                    index=sql.Identifier(f"{table.name}_{'_'.join(index)}"),
+                    name=name,
+                    columns=_names(index),
+                )
+                for index in table.indexes
+            ),
+            drop=_text("DROP TABLE IF EXISTS {name}", name=name),
+            select_all=_text("SELECT {columns} FROM {name}", columns=columns, name=name),
+            select_by_owner={
+                "postgres": _text(
+                    "SELECT {columns} FROM {name} WHERE {owner} = ANY(?::{array})",
+                    columns=columns,
+                    name=name,
+                    owner=owner,
+                    array=_array(types.get(table.owner or "", "TEXT")),
+                ),
+                "sqlite": _text(
+                    "SELECT {columns} FROM {name} "
+                    "WHERE {owner} IN (SELECT value FROM json_each(?))",
+                    columns=columns,
+                    name=name,
+                    owner=owner,
+                ),
+            },
+            delete_by_key={
+                "postgres": _text(
+                    "DELETE FROM {name} AS t USING unnest({arrays}) AS d({key}) WHERE {match}",
+                    name=name,
+                    arrays=sql.SQL(", ").join(
+                        sql.SQL("?::{}").format(_array(types[k])) for k in table.key
+                    ),
+                    key=_names(table.key),
+                    match=sql.SQL(" AND ").join(
+                        sql.SQL("t.{k} = d.{k}").format(k=sql.Identifier(k)) for k in table.key
+                    ),
+                ),
+                "sqlite": _text(
+                    "DELETE FROM {name} WHERE {match}",
+                    name=name,
+                    match=sql.SQL(" AND ").join(
+                        sql.SQL("{} = ?").format(sql.Identifier(k)) for k in table.key
+                    ),
+                ),
+            },
+            insert=_text(
+                "INSERT INTO {name} ({columns}) VALUES ({marks})",
+                name=name,
+                columns=columns,
+                marks=sql.SQL(", ").join([sql.SQL("?")] * len(table.column_names)),
+            ),
+            copy=_text(
+                "COPY {name} ({columns}) FROM STDIN (FORMAT BINARY)", name=name, columns=columns
+            ),
+        )
+
+
+STATEMENTS = {table.name: TableSQL.of(table) for table in TABLES}
+
+
+def many(dialect: Dialect, values: Sequence[Any]) -> Any:
+    """A list of values as the one parameter that ``= ANY(?)`` (PostgreSQL) or
+    ``IN (SELECT value FROM json_each(?))`` (SQLite) takes."""
+    return list(values) if dialect == "postgres" else orjson.dumps(list(values)).decode()
+
+
+_CREATE_TRACKING = _text(
+    "CREATE TABLE IF NOT EXISTS {tracking} (name TEXT PRIMARY KEY, "
+    "position BIGINT NOT NULL, schema_version BIGINT NOT NULL)",
+    tracking=sql.Identifier(TRACKING_TABLE),
 )
 
 
@@ -51,13 +165,9 @@ def create_statements(tables: Sequence[Table] = TABLES, *, indexes: bool = True)
     """``CREATE TABLE/INDEX IF NOT EXISTS`` for the tracking table and every read-model table."""
     statements = [_CREATE_TRACKING]
     for table in tables:
-        columns = ", ".join(f"{name} {sql}" for name, sql in table.columns)
-        key = ", ".join(table.key)
-        statements.append(
-            f"CREATE TABLE IF NOT EXISTS {table.name} ({columns}, PRIMARY KEY ({key}))"
-        )
+        statements.append(STATEMENTS[table.name].create)
         if indexes:
-            statements.extend(_index_statements(table))
+            statements.extend(STATEMENTS[table.name].indexes)
     return statements
 
 
@@ -85,14 +195,17 @@ def create_tables(cursor: Cursor, *, indexes: bool = True) -> None:
 def create_indexes(cursor: Cursor) -> None:
     """The secondary indexes the queries use."""
     for table in TABLES:
-        for statement in _index_statements(table):
+        for statement in STATEMENTS[table.name].indexes:
             cursor.execute(statement)
 
 
 def drop_tables(cursor: Cursor) -> None:
     """Drop every read-model table and the tracking position: they are rebuilt from the ledger."""
-    for table in (*TABLES, None):
-        cursor.execute(f"DROP TABLE IF EXISTS {table.name if table else TRACKING_TABLE}")
+    for table in TABLES:
+        cursor.execute(STATEMENTS[table.name].drop)
+    cursor.execute(
+        _text("DROP TABLE IF EXISTS {tracking}", tracking=sql.Identifier(TRACKING_TABLE))
+    )
 
 
 TRACKING_QUERY = (
@@ -141,19 +254,6 @@ def advance_position(cursor: Cursor, position: int) -> None:
     )
 
 
-def _chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-def _copy_type(sql: str) -> str:
-    return "bigint" if sql.startswith("BIGINT") else "text"
-
-
-def _array_type(sql: str) -> str:
-    return f"{_copy_type(sql)}[]"
-
-
 class _QmarkCursor:
     """A psycopg cursor that accepts ``?`` placeholders, as ``ledger.database`` writes them."""
 
@@ -185,52 +285,29 @@ class Writer:
         """Every stored row of ``table`` that belongs to one of ``owners``."""
         if not owners:
             return []
-        columns = ", ".join(table.column_names)
-        if self.dialect == "postgres":
-            array = _array_type(dict(table.columns)[table.owner or ""])
-            self.cursor.execute(
-                f"SELECT {columns} FROM {table.name} WHERE {table.owner} = ANY(?::{array})",
-                (list(owners),),
-            )
-            return [tuple(r) for r in self.cursor.fetchall()]
-        rows: list[tuple[Any, ...]] = []
-        for chunk in _chunks(owners, SQLITE_CHUNK):
-            marks = ", ".join("?" * len(chunk))
-            self.cursor.execute(
-                f"SELECT {columns} FROM {table.name} WHERE {table.owner} IN ({marks})",
-                tuple(chunk),
-            )
-            rows.extend(tuple(r) for r in self.cursor.fetchall())
-        return rows
+        statement = STATEMENTS[table.name].select_by_owner[self.dialect]
+        self.cursor.execute(statement, (many(self.dialect, owners),))
+        return [tuple(r) for r in self.cursor.fetchall()]
 
     def delete(self, table: Table, keys: Sequence[tuple[Any, ...]]) -> None:
         """Delete the rows with these primary keys."""
         if not keys:
             return
+        statement = STATEMENTS[table.name].delete_by_key[self.dialect]
         if self.dialect == "sqlite":
-            where = " AND ".join(f"{k} = ?" for k in table.key)
-            self.cursor.executemany(f"DELETE FROM {table.name} WHERE {where}", keys)
+            self.cursor.executemany(statement, keys)
             return
-        types = dict(table.columns)
-        arrays = ", ".join(f"?::{_array_type(types[k])}" for k in table.key)
-        names = ", ".join(table.key)
-        match = " AND ".join(f"t.{k} = d.{k}" for k in table.key)
-        self.cursor.execute(
-            f"DELETE FROM {table.name} AS t USING unnest({arrays}) AS d({names}) WHERE {match}",
-            [list(column) for column in zip(*keys, strict=True)],
-        )
+        self.cursor.execute(statement, [list(column) for column in zip(*keys, strict=True)])
 
     def insert(self, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
         """Insert stored values (``Table.values``) in bulk."""
         if not rows:
             return
-        names = ", ".join(table.column_names)
+        statements = STATEMENTS[table.name]
         if self.dialect == "sqlite":
-            marks = ", ".join("?" * len(table.column_names))
-            self.cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
+            self.cursor.executemany(statements.insert, rows)
             return
-        statement = f"COPY {table.name} ({names}) FROM STDIN (FORMAT BINARY)"
-        with self._psycopg_cursor.copy(statement) as copy:
+        with self._psycopg_cursor.copy(statements.copy) as copy:
             copy.set_types([_copy_type(sql) for _, sql in table.columns])
             write_row = copy.write_row
             for row in rows:
@@ -288,7 +365,7 @@ def table_dump(
     """Every row of every read-model table, sorted: for comparing two states of the read models."""
     dump: dict[str, list[tuple[Any, ...]]] = {}
     for table in tables:
-        cursor.execute(f"SELECT {', '.join(table.column_names)} FROM {table.name}")
+        cursor.execute(STATEMENTS[table.name].select_all)
         dump[table.name] = sorted(
             (tuple(row) for row in cursor.fetchall()),
             key=lambda row: tuple((value is None, value) for value in row),

@@ -1,4 +1,4 @@
-"""The generator (``api.generator``): the same seed writes the same ledger, a stopped run resumes
+"""The generator (``generator``): the same seed writes the same ledger, a stopped run resumes
 to exactly that ledger, and the generated journal follows the regulation's rules."""
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ from uuid import uuid4
 import pytest
 
 from ejournal import commands as c
-from ejournal.archive.bag import ArchivedDocument, verify_archive
+from ejournal.archive.metadata import ArchivedDocument
+from ejournal.archive.verifier import verify_archive
 from ejournal.documents.year_close import archive_school_year
 from ejournal.integrity.bagit import PAYLOAD_DIR
 from ejournal.ledger.actor import SYSTEM_ACTOR

@@ -13,7 +13,7 @@ from uuid import uuid4
 import pytest
 
 from ejournal import commands as c
-from ejournal.archive.bag import verify_archive
+from ejournal.archive.verifier import verify_archive
 from ejournal.documents.certify import rest_on_checkpoint
 from ejournal.documents.documents import class_journal_document, weekly_diary_document
 from ejournal.documents.year_close import close_school_year

@@ -16,8 +16,8 @@ from pathlib import Path
 import bagit
 import pytest
 
-from ejournal.archive.bag import verify_archive
 from ejournal.archive.summary import canonical_json, summary_csv
+from ejournal.archive.verifier import verify_archive
 from ejournal.documents.render import render
 from ejournal.integrity.certificate import Certificate, document_digest, sign_certificate
 from ejournal.integrity.errors import (

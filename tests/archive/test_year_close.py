@@ -13,7 +13,7 @@ import bagit
 import pytest
 
 from ejournal import commands as c
-from ejournal.archive.bag import archive_entry_count, verify_archive
+from ejournal.archive.verifier import archive_entry_count, verify_archive
 from ejournal.integrity.archive import read_entries
 from ejournal.integrity.certificate import open_certificate
 from ejournal.ledger.actor import Role

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from ejournal import commands as c
 from ejournal.ledger.actor import Actor
-from ejournal.mail.outbox import Mailer
+from ejournal.mail.mailer import Mailer
 from tests.api.conftest import World
 from tests.commands.school import YEAR
 from tests.mail.conftest import Smtp
@@ -71,7 +71,7 @@ def subscribe_and_confirm(
     """Subscribe, receive the confirmation over SMTP and confirm by its link."""
     response = subscribe(w, student, address, attach_pdf=attach_pdf, who=who)
     assert response.status_code == 201, response.text
-    mailer(w).deliver_due()
+    mailer(w).delivery.deliver_due()
     (confirmation,) = smtp.handler.to(address)[-1:]
     (path,) = confirmation.links("confirm")
     confirmed = w.client.post(path)

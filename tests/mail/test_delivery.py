@@ -55,8 +55,8 @@ def test_sending_a_week_twice_sends_it_once(mail_world: World, smtp: Smtp) -> No
         assert result.exit_code == 0, result.output
     assert len(_digests(smtp, address)) == 1
     assert "0 new digests planned" in result.output
-    assert mailer(w).plan_week("2025-W38") == 0
-    assert mailer(w).deliver_due().sent == 0
+    assert mailer(w).planner.plan_week("2025-W38") == 0
+    assert mailer(w).delivery.deliver_due().sent == 0
     assert len(_digests(smtp, address)) == 1
 
 
@@ -120,12 +120,12 @@ def test_a_refusing_server_is_retried_with_backoff_and_the_failure_recorded(
     project(w)
     smtp.handler.transient[address] = 1
     mail = mailer(w)
-    mail.plan_week("2025-W40")
-    assert mail.deliver_due().retried == 1
+    mail.planner.plan_week("2025-W40")
+    assert mail.delivery.deliver_due().retried == 1
     assert _digests(smtp, address) == []
-    assert mail.deliver_due().sent == 0  # not before the delay
+    assert mail.delivery.deliver_due().sent == 0  # not before the delay
     w.clock.advance(timedelta(seconds=61))
-    assert mail.deliver_due().sent == 1
+    assert mail.delivery.deliver_due().sent == 1
     assert len(_digests(smtp, address)) == 1
     ((outbox_id, status, attempts),) = _rows(
         w,
@@ -154,8 +154,8 @@ def test_a_refused_address_is_reported_to_the_class_teacher(mail_world: World, s
     project(w)
     smtp.handler.bounce.add(address)
     mail = mailer(w)
-    mail.plan_week("2025-W41")
-    assert mail.deliver_due().bounced == 1
+    mail.planner.plan_week("2025-W41")
+    assert mail.delivery.deliver_due().bounced == 1
     mine = w.client.get("/mail/subscriptions", headers=w.headers("parent")).json()
     (state,) = [s["state"] for s in mine if s["subscription_id"] == str(subscription_id)]
     assert state == "bounced"
@@ -172,5 +172,5 @@ def test_a_refused_address_is_reported_to_the_class_teacher(mail_world: World, s
     for outsider in ("russian", "parent"):
         refused = w.client.get(path, headers=w.headers(outsider))
         assert refused.status_code == 403 and refused.json()["code"] == "access.denied"
-    mail.plan_week("2025-W41")
-    assert mail.deliver_due().sent == 0  # a bounced subscription gets nothing more
+    mail.planner.plan_week("2025-W41")
+    assert mail.delivery.deliver_due().sent == 0  # a bounced subscription gets nothing more

@@ -36,7 +36,7 @@ def test_the_digest_arrives_in_russian_with_working_links_and_the_pdf(
     requested = subscribe(w, student, address, attach_pdf=True)
     assert requested.status_code == 201, requested.text
     assert requested.json()["state"] == "pending"
-    assert mailer(w).deliver_due().sent == 1
+    assert mailer(w).delivery.deliver_due().sent == 1
     (confirmation,) = smtp.handler.to(address)
     assert confirmation.message["Subject"] == "Подтвердите подписку на электронный дневник"
     assert "подтвердить подписку" in confirmation.text()
@@ -71,8 +71,8 @@ def test_the_digest_arrives_in_russian_with_working_links_and_the_pdf(
         absent=[student],
     )
     project(w)
-    assert mailer(w).plan_week("2025-W36") >= 1
-    mailer(w).deliver_due()
+    assert mailer(w).planner.plan_week("2025-W36") >= 1
+    mailer(w).delivery.deliver_due()
 
     (digest,) = smtp.handler.to(address)[1:]
     message = digest.message
@@ -139,8 +139,8 @@ def test_invalidated_operations_never_appear(mail_world: World, smtp: Smtp) -> N
     )
     rules = FixedRules(RuleSet((_Compromised(str(w.accounts["russian"])),)))
     Projector(w.services.ledger, rules=rules).catch_up()
-    mailer(w).plan_week("2025-W37")
-    mailer(w).deliver_due()
+    mailer(w).planner.plan_week("2025-W37")
+    mailer(w).delivery.deliver_due()
     (digest,) = [r for r in smtp.handler.to(address) if "неделя" in r.message["Subject"]]
     text = digest.text()
     assert "Отметки: 4 — Ответ на уроке" in text

@@ -29,7 +29,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ejournal.mail.addresses import digest_key
-from ejournal.mail.outbox import CONFIRMATION, DeliveryReport, Mailer
+from ejournal.mail.delivery import DeliveryReport
+from ejournal.mail.mailer import Mailer
+from ejournal.mail.outbox import CONFIRMATION
 from ejournal.mail.settings import MailSettings, MailSettingsError
 from tests.api.conftest import World
 from tests.mail.conftest import VAULT_KEY, Handler, Smtp, _free_port, mail_environ
@@ -272,7 +274,7 @@ def test_starttls_and_login_deliver(
             EJOURNAL_SMTP_PASSWORD=PASSWORD,
             EJOURNAL_SMTP_CA_FILE=str(certificates.ca_file),
         )
-        assert secure.deliver_due().sent == 1
+        assert secure.delivery.deliver_due().sent == 1
     (received,) = server.handler.to(address)
     assert received.message["Subject"] == CONFIRMATION_SUBJECT
     assert server.handler.arrivals == [(True, USER.encode())]
@@ -300,7 +302,7 @@ def test_implicit_tls_delivers(mail_world: World, certificates: Certificates) ->
             EJOURNAL_SMTP_CA_FILE=str(certificates.ca_file),
         )
         assert secure.settings.security == "tls"
-        assert secure.deliver_due().sent == 1
+        assert secure.delivery.deliver_due().sent == 1
     (received,) = server.handler.to(address)
     assert received.message["Subject"] == CONFIRMATION_SUBJECT
     assert server.handler.arrivals == [(True, USER.encode())]
@@ -318,7 +320,7 @@ def test_an_untrusted_certificate_is_refused_and_retried(
         unverified = _mailer(
             w, server.port, EJOURNAL_SMTP_SECURITY="starttls", EJOURNAL_SMTP_PASSWORD=PASSWORD
         )
-        report = unverified.deliver_due()
+        report = unverified.delivery.deliver_due()
         assert (report.sent, report.retried) == (0, 1)
         assert server.handler.received == [] and server.authenticator.attempts == []
         status, (outcome, reply_code, detail) = _attempts(w, student)
@@ -333,7 +335,7 @@ def test_an_untrusted_certificate_is_refused_and_retried(
             EJOURNAL_SMTP_PASSWORD=PASSWORD,
             EJOURNAL_SMTP_CA_FILE=str(certificates.ca_file),
         )
-        assert trusting.deliver_due().sent == 1
+        assert trusting.delivery.deliver_due().sent == 1
     assert len(server.handler.to(address)) == 1
 
 
@@ -355,14 +357,16 @@ def test_a_wrong_password_is_retried_then_failed_not_bounced(
             EJOURNAL_SMTP_CA_FILE=str(certificates.ca_file),
             EJOURNAL_MAIL_MAX_ATTEMPTS="2",
         )
-        first = wrong.deliver_due()
+        first = wrong.delivery.deliver_due()
         assert (first.sent, first.retried, first.failed, first.bounced) == (0, 1, 0, 0)
-        assert wrong.deliver_due().retried == 0  # not before the delay
+        assert wrong.delivery.deliver_due().retried == 0  # not before the delay
         w.clock.advance(timedelta(seconds=61))
-        second = wrong.deliver_due()
+        second = wrong.delivery.deliver_due()
         assert (second.sent, second.retried, second.failed, second.bounced) == (0, 0, 1, 0)
         w.clock.advance(timedelta(hours=2))
-        assert wrong.deliver_due() == DeliveryReport()  # `failed` is final: no third attempt
+        assert (
+            wrong.delivery.deliver_due() == DeliveryReport()
+        )  # `failed` is final: no third attempt
     assert server.handler.received == []
     # Each delivery tried the login with every mechanism offered, in smtplib's order.
     assert server.authenticator.attempts == [
@@ -373,7 +377,9 @@ def test_a_wrong_password_is_retried_then_failed_not_bounced(
     refusal = "535 5.7.8 Authentication credentials invalid"
     assert attempts == [("retry", 535, refusal), ("failed", 535, refusal)]
     (subscription,) = [
-        s for s in wrong.subscriptions_of(w.persons["parent"]) if s.student_id == student
+        s
+        for s in wrong.subscriptions.subscriptions_of(w.persons["parent"])
+        if s.student_id == student
     ]
     assert subscription.state == "pending"  # not bounced: the address was never judged
 

@@ -145,7 +145,7 @@ def test_route_refusals(mail_world: World, smtp: Smtp) -> None:
     assert bad.status_code == 422 and bad.json()["code"] == "request.invalid"
     made = subscribe(w, student, "kod@example.ru")
     subscription = made.json()["subscription_id"]
-    mailer(w).deliver_due()
+    mailer(w).delivery.deliver_due()
     path = f"/mail/subscriptions/{subscription}/confirmation"
     wrong = w.client.post(path, json={"code": "00000000"}, headers=w.headers("parent"))
     assert wrong.status_code == 422 and wrong.json()["code"] == "mail.code_invalid"
@@ -190,15 +190,15 @@ def test_the_schedule_plans_the_week_once_its_moment_has_come(
     link_parent(w, student)
     subscribe_and_confirm(w, smtp, student, "raspisanie@example.ru")
     w.clock.set(datetime(2025, 10, 12, 17, 59, tzinfo=MOSCOW).astimezone(UTC))
-    assert mailer(w).due_week() == "2025-W40"
+    assert mailer(w).planner.due_week() == "2025-W40"
     w.clock.set(datetime(2025, 10, 12, 18, 0, tzinfo=MOSCOW).astimezone(UTC))
-    assert mailer(w).due_week() == "2025-W41"
+    assert mailer(w).planner.due_week() == "2025-W41"
     schedule.tick()
-    counts = mailer(w).outbox_counts("2025-W41")
+    counts = mailer(w).outbox.digest_counts("2025-W41")
     assert sum(counts.values()) >= 1 and "pending" not in counts
     received = len(smtp.handler.received)
     schedule.tick()  # planned once: nothing new, nothing sent twice
-    assert mailer(w).outbox_counts("2025-W41") == counts
+    assert mailer(w).outbox.digest_counts("2025-W41") == counts
     assert len(smtp.handler.received) == received
 
 
@@ -236,7 +236,7 @@ def test_replacing_the_parent_s_data_keeps_the_subscription_s_address(
     write_lesson(w, date(2025, 10, 20), topic="Периметр", marks={student: 5})
     project(w)
     smtp.handler.received.clear()
-    assert mailer(w).plan_week("2025-W43") >= 1
-    mailer(w).deliver_due()
+    assert mailer(w).planner.plan_week("2025-W43") >= 1
+    mailer(w).delivery.deliver_due()
     (digest,) = smtp.handler.to(address)
     assert "неделя" in digest.message["Subject"]

@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, status
 
 from ejournal import commands as c
+from ejournal.api.commands import accepted, created
 from ejournal.api.deps import AuthDep, CurrentActor, LedgerDep
 from ejournal.api.errors import problem_responses
 from ejournal.api.schemas.auth import PasswordResetOut
@@ -30,10 +31,7 @@ router = APIRouter(
     summary="Register a school (system administrator)",
 )
 def register_school(body: SchoolIn, actor: CurrentActor, ledger: LedgerDep) -> Created:
-    school_id = c.handle(
-        c.RegisterSchool(actor=actor, name=body.name, time_zone=body.time_zone), ledger
-    )
-    return Created(id=school_id)
+    return created(c.RegisterSchool(actor=actor, **body.fields()), ledger)
 
 
 @router.post(
@@ -43,10 +41,7 @@ def register_school(body: SchoolIn, actor: CurrentActor, ledger: LedgerDep) -> C
     summary="Register a person's account (system administrator)",
 )
 def register_account(body: AccountIn, actor: CurrentActor, ledger: LedgerDep) -> Created:
-    account_id = c.handle(
-        c.RegisterAccount(actor=actor, login=body.login, person_id=body.person_id), ledger
-    )
-    return Created(id=account_id)
+    return created(c.RegisterAccount(actor=actor, **body.fields()), ledger)
 
 
 @router.post(
@@ -55,11 +50,7 @@ def register_account(body: AccountIn, actor: CurrentActor, ledger: LedgerDep) ->
     summary="Grant a role (system administrator; head or deputy in their school)",
 )
 def grant_role(account_id: UUID, body: GrantIn, actor: CurrentActor, ledger: LedgerDep) -> Accepted:
-    c.handle(
-        c.GrantRole(actor=actor, account_id=account_id, role=body.role, school_id=body.school_id),
-        ledger,
-    )
-    return Accepted()
+    return accepted(c.GrantRole(actor=actor, account_id=account_id, **body.fields()), ledger)
 
 
 @router.post(
@@ -70,11 +61,7 @@ def grant_role(account_id: UUID, body: GrantIn, actor: CurrentActor, ledger: Led
 def revoke_role(
     account_id: UUID, body: GrantIn, actor: CurrentActor, ledger: LedgerDep
 ) -> Accepted:
-    c.handle(
-        c.RevokeRole(actor=actor, account_id=account_id, role=body.role, school_id=body.school_id),
-        ledger,
-    )
-    return Accepted()
+    return accepted(c.RevokeRole(actor=actor, account_id=account_id, **body.fields()), ledger)
 
 
 @router.post(
@@ -85,9 +72,9 @@ def revoke_role(
 def lock_account(
     account_id: UUID, body: ReasonIn, actor: CurrentActor, ledger: LedgerDep, auth: AuthDep
 ) -> Accepted:
-    c.handle(c.LockAccount(actor=actor, account_id=account_id, reason=body.reason), ledger)
+    locked = accepted(c.LockAccount(actor=actor, account_id=account_id, **body.fields()), ledger)
     auth.end_sessions(account_id, "account locked")
-    return Accepted()
+    return locked
 
 
 @router.post(
@@ -98,8 +85,7 @@ def lock_account(
 def unlock_account(
     account_id: UUID, body: ReasonIn, actor: CurrentActor, ledger: LedgerDep
 ) -> Accepted:
-    c.handle(c.UnlockAccount(actor=actor, account_id=account_id, reason=body.reason), ledger)
-    return Accepted()
+    return accepted(c.UnlockAccount(actor=actor, account_id=account_id, **body.fields()), ledger)
 
 
 @router.post(

@@ -10,6 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, status
 
 from ejournal import commands as c
+from ejournal.api.commands import accepted, created
 from ejournal.api.deps import AuthDep, CurrentActor, CurrentCaller, LedgerDep
 from ejournal.api.errors import ApiError, problem_responses
 from ejournal.api.policy import administered_schools, audit_scope
@@ -44,18 +45,9 @@ router = APIRouter(
 def report_breach(
     body: BreachReportIn, actor: CurrentActor, ledger: LedgerDep, auth: AuthDep
 ) -> Created:
-    report_id = c.handle(
-        c.ReportBreach(
-            actor=actor,
-            account_id=body.account_id,
-            learned_at=body.learned_at,
-            suspected_since=body.suspected_since,
-            received_at=body.received_at,
-        ),
-        ledger,
-    )
+    reported = created(c.ReportBreach(actor=actor, **body.fields()), ledger)
     auth.end_sessions(body.account_id, "breach reported")
-    return Created(id=report_id)
+    return reported
 
 
 @router.post(
@@ -67,11 +59,8 @@ def report_breach(
 def antedate_receipt(
     report_id: UUID, body: ReceiptIn, actor: CurrentActor, ledger: LedgerDep
 ) -> Accepted:
-    c.handle(
-        c.AntedateBreachReceipt(actor=actor, report_id=report_id, received_at=body.received_at),
-        ledger,
-    )
-    return Accepted()
+    command = c.AntedateBreachReceipt(actor=actor, report_id=report_id, **body.fields())
+    return accepted(command, ledger)
 
 
 @router.post(
@@ -91,17 +80,10 @@ def invalidate_session(
     account_id = auth.session_account(session_id)
     if account_id is None:
         raise ApiError("session.not_found")
-    invalidation_id = c.handle(
-        c.InvalidateSession(
-            actor=actor,
-            session_id=session_id,
-            account_id=account_id,
-            school_id=body.school_id,
-            reason=body.reason,
-        ),
-        ledger,
+    command = c.InvalidateSession(
+        actor=actor, session_id=session_id, account_id=account_id, **body.fields()
     )
-    return Created(id=invalidation_id)
+    return created(command, ledger)
 
 
 @router.get(

@@ -7,12 +7,14 @@ reads only (п. 2.4). The commands enforce both and refuse with ``journal.*`` co
 
 from __future__ import annotations
 
-from uuid import UUID, uuid4
+from collections.abc import Callable
+from uuid import UUID
 
 from fastapi import APIRouter, status
 from pydantic import Field
 
 from ejournal import commands as c
+from ejournal.api.commands import accepted, created
 from ejournal.api.deps import CurrentActor, LedgerDep
 from ejournal.api.errors import problem_responses
 from ejournal.api.schemas.common import Accepted, Created, Output
@@ -38,6 +40,14 @@ router = APIRouter(
 
 LESSON = "/lessons/{lesson_id}"
 
+ATTESTATION: dict[AttestationKind, Callable[..., c.Command[UUID]]] = {
+    AttestationKind.PERIOD: c.SetPeriodMark,
+    AttestationKind.YEAR: c.SetYearMark,
+    AttestationKind.EXAM: c.SetExamMark,
+    AttestationKind.FINAL: c.SetFinalMark,
+}
+"""The command of each kind of attestation mark (``AttestationIn.kind``)."""
+
 
 class ClassWorkOut(Output):
     batch_id: UUID
@@ -51,31 +61,12 @@ class ClassWorkOut(Output):
     summary="Hold a lesson (its teacher) or schedule one for a teacher (administration)",
 )
 def conduct_lesson(body: LessonIn, actor: CurrentActor, ledger: LedgerDep) -> Created:
-    lesson_id = c.handle(
-        c.ScheduleLesson(
-            actor=actor,
-            roster_id=body.roster_id,
-            subject_id=body.subject_id,
-            on=body.on,
-            slot=body.slot,
-            teacher_id=body.teacher_id,
-            topic=body.topic,
-            plan_item=body.plan_item,
-        ),
-        ledger,
-    )
-    return Created(id=lesson_id)
+    return created(c.ScheduleLesson(actor=actor, **body.fields()), ledger)
 
 
 @router.put(LESSON + "/topic", response_model=Accepted, summary="Set the lesson's topic (п. 2.6)")
 def set_topic(lesson_id: UUID, body: TopicIn, actor: CurrentActor, ledger: LedgerDep) -> Accepted:
-    c.handle(
-        c.SetLessonTopic(
-            actor=actor, lesson_id=lesson_id, topic=body.topic, plan_item=body.plan_item
-        ),
-        ledger,
-    )
-    return Accepted()
+    return accepted(c.SetLessonTopic(actor=actor, lesson_id=lesson_id, **body.fields()), ledger)
 
 
 @router.put(
@@ -86,8 +77,7 @@ def set_topic(lesson_id: UUID, body: TopicIn, actor: CurrentActor, ledger: Ledge
 def record_attendance(
     lesson_id: UUID, body: AttendanceIn, actor: CurrentActor, ledger: LedgerDep
 ) -> Accepted:
-    c.handle(c.RecordAttendance(actor=actor, lesson_id=lesson_id, codes=body.codes), ledger)
-    return Accepted()
+    return accepted(c.RecordAttendance(actor=actor, lesson_id=lesson_id, **body.fields()), ledger)
 
 
 @router.post(
@@ -97,19 +87,7 @@ def record_attendance(
     summary="Record a mark (п. 2.5, 2.6)",
 )
 def record_mark(lesson_id: UUID, body: MarkIn, actor: CurrentActor, ledger: LedgerDep) -> Created:
-    mark_id = c.handle(
-        c.RecordMark(
-            actor=actor,
-            lesson_id=lesson_id,
-            student_id=body.student_id,
-            value=body.value,
-            work_type_id=body.work_type_id,
-            checked_on=body.checked_on,
-            mark_id=body.mark_id or uuid4(),
-        ),
-        ledger,
-    )
-    return Created(id=mark_id)
+    return created(c.RecordMark(actor=actor, lesson_id=lesson_id, **body.fields()), ledger)
 
 
 @router.post(
@@ -121,19 +99,9 @@ def record_mark(lesson_id: UUID, body: MarkIn, actor: CurrentActor, ledger: Ledg
 def record_class_work(
     lesson_id: UUID, body: ClassWorkIn, actor: CurrentActor, ledger: LedgerDep
 ) -> ClassWorkOut:
-    batch_id = body.batch_id or uuid4()
-    mark_ids = c.handle(
-        c.RecordClassWorkMarks(
-            actor=actor,
-            lesson_id=lesson_id,
-            work_type_id=body.work_type_id,
-            marks=body.marks,
-            checked_on=body.checked_on,
-            batch_id=batch_id,
-        ),
-        ledger,
-    )
-    return ClassWorkOut(batch_id=batch_id, mark_ids=list(mark_ids))
+    command = c.RecordClassWorkMarks(actor=actor, lesson_id=lesson_id, **body.fields())
+    mark_ids = c.handle(command, ledger)
+    return ClassWorkOut(batch_id=command.batch_id, mark_ids=list(mark_ids))
 
 
 @router.post(
@@ -144,17 +112,8 @@ def record_class_work(
 def correct_mark(
     lesson_id: UUID, mark_id: UUID, body: CorrectionIn, actor: CurrentActor, ledger: LedgerDep
 ) -> Accepted:
-    c.handle(
-        c.CorrectMark(
-            actor=actor,
-            lesson_id=lesson_id,
-            mark_id=mark_id,
-            value=body.value,
-            reason=body.reason,
-        ),
-        ledger,
-    )
-    return Accepted()
+    command = c.CorrectMark(actor=actor, lesson_id=lesson_id, mark_id=mark_id, **body.fields())
+    return accepted(command, ledger)
 
 
 @router.post(
@@ -165,29 +124,15 @@ def correct_mark(
 def cancel_mark(
     lesson_id: UUID, mark_id: UUID, body: CancellationIn, actor: CurrentActor, ledger: LedgerDep
 ) -> Accepted:
-    c.handle(
-        c.CancelMark(actor=actor, lesson_id=lesson_id, mark_id=mark_id, reason=body.reason),
-        ledger,
-    )
-    return Accepted()
+    command = c.CancelMark(actor=actor, lesson_id=lesson_id, mark_id=mark_id, **body.fields())
+    return accepted(command, ledger)
 
 
 @router.put(LESSON + "/homework", response_model=Accepted, summary="Set the homework (п. 2.7)")
 def assign_homework(
     lesson_id: UUID, body: HomeworkIn, actor: CurrentActor, ledger: LedgerDep
 ) -> Accepted:
-    c.handle(
-        c.AssignHomework(
-            actor=actor,
-            lesson_id=lesson_id,
-            text=body.text,
-            pages=body.pages,
-            tasks=body.tasks,
-            due_on=body.due_on,
-        ),
-        ledger,
-    )
-    return Accepted()
+    return accepted(c.AssignHomework(actor=actor, lesson_id=lesson_id, **body.fields()), ledger)
 
 
 @router.post(
@@ -199,17 +144,7 @@ def assign_homework(
 def add_comment(
     lesson_id: UUID, body: CommentIn, actor: CurrentActor, ledger: LedgerDep
 ) -> Created:
-    comment_id = c.handle(
-        c.AddComment(
-            actor=actor,
-            lesson_id=lesson_id,
-            student_id=body.student_id,
-            text=body.text,
-            comment_id=body.comment_id or uuid4(),
-        ),
-        ledger,
-    )
-    return Created(id=comment_id)
+    return created(c.AddComment(actor=actor, lesson_id=lesson_id, **body.fields()), ledger)
 
 
 @router.post(
@@ -219,18 +154,7 @@ def add_comment(
     summary="Send a message to a student's parents (п. 1.5)",
 )
 def send_message(body: MessageIn, actor: CurrentActor, ledger: LedgerDep) -> Created:
-    message_id = c.handle(
-        c.SendMessageToParents(
-            actor=actor,
-            roster_id=body.roster_id,
-            subject_id=body.subject_id,
-            student_id=body.student_id,
-            text=body.text,
-            message_id=body.message_id or uuid4(),
-        ),
-        ledger,
-    )
-    return Created(id=message_id)
+    return created(c.SendMessageToParents(actor=actor, **body.fields()), ledger)
 
 
 @router.put(
@@ -241,28 +165,7 @@ def send_message(body: MessageIn, actor: CurrentActor, ledger: LedgerDep) -> Cre
 def set_attestation(
     roster_id: UUID, subject_id: UUID, body: AttestationIn, actor: CurrentActor, ledger: LedgerDep
 ) -> Created:
-    command: c.Command[UUID]
-    student, value, reason = body.student_id, body.value, body.reason
-    where = {"roster_id": roster_id, "subject_id": subject_id}
-    if body.kind is AttestationKind.PERIOD:
-        command = c.SetPeriodMark(
-            actor=actor,
-            **where,
-            student_id=student,
-            value=value,
-            reason=reason,
-            period=body.period or "",
-        )
-    elif body.kind is AttestationKind.YEAR:
-        command = c.SetYearMark(
-            actor=actor, **where, student_id=student, value=value, reason=reason
-        )
-    elif body.kind is AttestationKind.EXAM:
-        command = c.SetExamMark(
-            actor=actor, **where, student_id=student, value=value, reason=reason
-        )
-    else:
-        command = c.SetFinalMark(
-            actor=actor, **where, student_id=student, value=value, reason=reason
-        )
-    return Created(id=c.handle(command, ledger))
+    command = ATTESTATION[body.kind](
+        actor=actor, roster_id=roster_id, subject_id=subject_id, **body.fields()
+    )
+    return created(command, ledger)

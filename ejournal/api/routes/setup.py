@@ -3,11 +3,12 @@ also load the КТП of what they teach (п. 2.6). The commands check who may.""
 
 from __future__ import annotations
 
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from fastapi import APIRouter, status
 
 from ejournal import commands as c
+from ejournal.api.commands import accepted, created
 from ejournal.api.deps import CurrentActor, LedgerDep
 from ejournal.api.errors import problem_responses
 from ejournal.api.schemas.common import Accepted, Created, Name, YearStart
@@ -51,17 +52,7 @@ YEAR = "/schools/{school_id}/years/{year_start}"
 def open_year(
     school_id: UUID, body: SchoolYearIn, actor: CurrentActor, ledger: LedgerDep
 ) -> Created:
-    year_id = c.handle(
-        c.OpenSchoolYear(
-            actor=actor,
-            school_id=school_id,
-            year_start=body.year_start,
-            starts_on=body.starts_on,
-            ends_on=body.ends_on,
-        ),
-        ledger,
-    )
-    return Created(id=year_id)
+    return created(c.OpenSchoolYear(actor=actor, school_id=school_id, **body.fields()), ledger)
 
 
 @router.put(YEAR + "/periods/{scheme}", response_model=Accepted, summary="Define reporting periods")
@@ -74,31 +65,20 @@ def define_periods(
     ledger: LedgerDep,
 ) -> Accepted:
     periods = tuple(c.PeriodSpec(p.name, p.starts_on, p.ends_on) for p in body.periods)
-    c.handle(
-        c.DefinePeriods(
-            actor=actor, school_id=school_id, year_start=year_start, scheme=scheme, periods=periods
-        ),
-        ledger,
+    command = c.DefinePeriods(
+        actor=actor, school_id=school_id, year_start=year_start, scheme=scheme, periods=periods
     )
-    return Accepted()
+    return accepted(command, ledger)
 
 
 @router.post(YEAR + "/holidays", response_model=Accepted, summary="Declare holidays")
 def declare_holiday(
     school_id: UUID, year_start: YearStart, body: HolidayIn, actor: CurrentActor, ledger: LedgerDep
 ) -> Accepted:
-    c.handle(
-        c.DeclareHoliday(
-            actor=actor,
-            school_id=school_id,
-            year_start=year_start,
-            name=body.name,
-            starts_on=body.starts_on,
-            ends_on=body.ends_on,
-        ),
-        ledger,
+    command = c.DeclareHoliday(
+        actor=actor, school_id=school_id, year_start=year_start, **body.fields()
     )
-    return Accepted()
+    return accepted(command, ledger)
 
 
 @router.post(
@@ -110,17 +90,8 @@ def declare_holiday(
 def add_subject(
     school_id: UUID, year_start: YearStart, body: SubjectIn, actor: CurrentActor, ledger: LedgerDep
 ) -> Created:
-    subject_id = c.handle(
-        c.AddSubject(
-            actor=actor,
-            school_id=school_id,
-            year_start=year_start,
-            name=body.name,
-            subject_id=body.subject_id or uuid4(),
-        ),
-        ledger,
-    )
-    return Created(id=subject_id)
+    command = c.AddSubject(actor=actor, school_id=school_id, year_start=year_start, **body.fields())
+    return created(command, ledger)
 
 
 @router.post(
@@ -132,20 +103,10 @@ def add_subject(
 def define_work_type(
     school_id: UUID, year_start: YearStart, body: WorkTypeIn, actor: CurrentActor, ledger: LedgerDep
 ) -> Created:
-    weight = int(body.weight) if body.weight == body.weight.to_integral_value() else body.weight
-    work_type_id = c.handle(
-        c.DefineWorkType(
-            actor=actor,
-            school_id=school_id,
-            year_start=year_start,
-            name=body.name,
-            weight=weight,
-            written=body.written,
-            work_type_id=body.work_type_id or uuid4(),
-        ),
-        ledger,
+    command = c.DefineWorkType(
+        actor=actor, school_id=school_id, year_start=year_start, **body.fields()
     )
-    return Created(id=work_type_id)
+    return created(command, ledger)
 
 
 @router.put(
@@ -160,34 +121,28 @@ def define_bell_schedule(
     ledger: LedgerDep,
 ) -> Accepted:
     slots = tuple(BellSlot(s.number, s.starts_at, s.ends_at) for s in body.slots)
-    c.handle(
-        c.DefineBellSchedule(
-            actor=actor, school_id=school_id, year_start=year_start, slots=slots, name=name
-        ),
-        ledger,
+    command = c.DefineBellSchedule(
+        actor=actor, school_id=school_id, year_start=year_start, name=name, slots=slots
     )
-    return Accepted()
+    return accepted(command, ledger)
 
 
 @router.post(YEAR + "/close", response_model=Accepted, summary="Close the year's journal (п. 2.11)")
 def close_year(
     school_id: UUID, year_start: YearStart, actor: CurrentActor, ledger: LedgerDep
 ) -> Accepted:
-    c.handle(c.CloseSchoolYear(actor=actor, school_id=school_id, year_start=year_start), ledger)
-    return Accepted()
+    command = c.CloseSchoolYear(actor=actor, school_id=school_id, year_start=year_start)
+    return accepted(command, ledger)
 
 
 @router.post(YEAR + "/reopen", response_model=Accepted, summary="Reopen the year's journal")
 def reopen_year(
     school_id: UUID, year_start: YearStart, body: ReasonIn, actor: CurrentActor, ledger: LedgerDep
 ) -> Accepted:
-    c.handle(
-        c.ReopenSchoolYear(
-            actor=actor, school_id=school_id, year_start=year_start, reason=body.reason
-        ),
-        ledger,
+    command = c.ReopenSchoolYear(
+        actor=actor, school_id=school_id, year_start=year_start, **body.fields()
     )
-    return Accepted()
+    return accepted(command, ledger)
 
 
 @router.post(
@@ -199,19 +154,8 @@ def reopen_year(
 def open_class(
     school_id: UUID, year_start: YearStart, body: ClassIn, actor: CurrentActor, ledger: LedgerDep
 ) -> Created:
-    class_id = c.handle(
-        c.OpenClass(
-            actor=actor,
-            school_id=school_id,
-            year_start=year_start,
-            grade=body.grade,
-            letter=body.letter,
-            period_scheme=body.period_scheme,
-            bell_schedule=body.bell_schedule,
-        ),
-        ledger,
-    )
-    return Created(id=class_id)
+    command = c.OpenClass(actor=actor, school_id=school_id, year_start=year_start, **body.fields())
+    return created(command, ledger)
 
 
 @router.put(
@@ -220,21 +164,14 @@ def open_class(
 def assign_class_teacher(
     class_id: UUID, body: ClassTeacherIn, actor: CurrentActor, ledger: LedgerDep
 ) -> Accepted:
-    c.handle(
-        c.AssignClassTeacher(actor=actor, class_id=class_id, teacher_id=body.teacher_id), ledger
-    )
-    return Accepted()
+    return accepted(c.AssignClassTeacher(actor=actor, class_id=class_id, **body.fields()), ledger)
 
 
 @router.post("/classes/{class_id}/students", response_model=Accepted, summary="Enrol a student")
 def enrol_student(
     class_id: UUID, body: StudentIn, actor: CurrentActor, ledger: LedgerDep
 ) -> Accepted:
-    c.handle(
-        c.EnrolStudent(actor=actor, class_id=class_id, student_id=body.student_id, on=body.on),
-        ledger,
-    )
-    return Accepted()
+    return accepted(c.EnrolStudent(actor=actor, class_id=class_id, **body.fields()), ledger)
 
 
 @router.post(
@@ -245,13 +182,10 @@ def enrol_student(
 def withdraw_student(
     class_id: UUID, student_id: UUID, body: WithdrawalIn, actor: CurrentActor, ledger: LedgerDep
 ) -> Accepted:
-    c.handle(
-        c.WithdrawStudent(
-            actor=actor, class_id=class_id, student_id=student_id, on=body.on, reason=body.reason
-        ),
-        ledger,
+    command = c.WithdrawStudent(
+        actor=actor, class_id=class_id, student_id=student_id, **body.fields()
     )
-    return Accepted()
+    return accepted(command, ledger)
 
 
 @router.post(
@@ -261,11 +195,7 @@ def withdraw_student(
     summary="Form a group of the class for a subject",
 )
 def form_group(class_id: UUID, body: GroupIn, actor: CurrentActor, ledger: LedgerDep) -> Created:
-    group_id = c.handle(
-        c.FormGroup(actor=actor, class_id=class_id, subject_id=body.subject_id, name=body.name),
-        ledger,
-    )
-    return Created(id=group_id)
+    return created(c.FormGroup(actor=actor, class_id=class_id, **body.fields()), ledger)
 
 
 @router.post(
@@ -274,11 +204,7 @@ def form_group(class_id: UUID, body: GroupIn, actor: CurrentActor, ledger: Ledge
 def add_group_member(
     group_id: UUID, body: StudentIn, actor: CurrentActor, ledger: LedgerDep
 ) -> Accepted:
-    c.handle(
-        c.AddGroupMember(actor=actor, group_id=group_id, student_id=body.student_id, on=body.on),
-        ledger,
-    )
-    return Accepted()
+    return accepted(c.AddGroupMember(actor=actor, group_id=group_id, **body.fields()), ledger)
 
 
 @router.post(
@@ -289,11 +215,10 @@ def add_group_member(
 def remove_group_member(
     group_id: UUID, student_id: UUID, body: DatedIn, actor: CurrentActor, ledger: LedgerDep
 ) -> Accepted:
-    c.handle(
-        c.RemoveGroupMember(actor=actor, group_id=group_id, student_id=student_id, on=body.on),
-        ledger,
+    command = c.RemoveGroupMember(
+        actor=actor, group_id=group_id, student_id=student_id, **body.fields()
     )
-    return Accepted()
+    return accepted(command, ledger)
 
 
 @router.post(
@@ -305,17 +230,8 @@ def remove_group_member(
 def open_curriculum(
     class_id: UUID, body: CurriculumIn, actor: CurrentActor, ledger: LedgerDep
 ) -> Created:
-    curriculum_id = c.handle(
-        c.OpenIndividualCurriculum(
-            actor=actor,
-            class_id=class_id,
-            student_id=body.student_id,
-            subject_id=body.subject_id,
-            on=body.on,
-        ),
-        ledger,
-    )
-    return Created(id=curriculum_id)
+    command = c.OpenIndividualCurriculum(actor=actor, class_id=class_id, **body.fields())
+    return created(command, ledger)
 
 
 @router.post(
@@ -327,17 +243,7 @@ def open_curriculum(
 def assign_teacher(
     roster_id: UUID, body: TeacherIn, actor: CurrentActor, ledger: LedgerDep
 ) -> Created:
-    assignment_id = c.handle(
-        c.AssignTeacher(
-            actor=actor,
-            roster_id=roster_id,
-            subject_id=body.subject_id,
-            teacher_id=body.teacher_id,
-            on=body.on,
-        ),
-        ledger,
-    )
-    return Created(id=assignment_id)
+    return created(c.AssignTeacher(actor=actor, roster_id=roster_id, **body.fields()), ledger)
 
 
 @router.post(
@@ -348,17 +254,7 @@ def assign_teacher(
 def unassign_teacher(
     roster_id: UUID, body: TeacherIn, actor: CurrentActor, ledger: LedgerDep
 ) -> Accepted:
-    c.handle(
-        c.UnassignTeacher(
-            actor=actor,
-            roster_id=roster_id,
-            subject_id=body.subject_id,
-            teacher_id=body.teacher_id,
-            on=body.on,
-        ),
-        ledger,
-    )
-    return Accepted()
+    return accepted(c.UnassignTeacher(actor=actor, roster_id=roster_id, **body.fields()), ledger)
 
 
 @router.post(
@@ -374,17 +270,14 @@ def link_parent(
     actor: CurrentActor,
     ledger: LedgerDep,
 ) -> Accepted:
-    c.handle(
-        c.LinkParent(
-            actor=actor,
-            school_id=school_id,
-            year_start=year_start,
-            student_id=student_id,
-            parent_id=body.parent_id,
-        ),
-        ledger,
+    command = c.LinkParent(
+        actor=actor,
+        school_id=school_id,
+        year_start=year_start,
+        student_id=student_id,
+        **body.fields(),
     )
-    return Accepted()
+    return accepted(command, ledger)
 
 
 @router.post(
@@ -401,18 +294,15 @@ def unlink_parent(
     actor: CurrentActor,
     ledger: LedgerDep,
 ) -> Accepted:
-    c.handle(
-        c.UnlinkParent(
-            actor=actor,
-            school_id=school_id,
-            year_start=year_start,
-            student_id=student_id,
-            parent_id=parent_id,
-            reason=body.reason,
-        ),
-        ledger,
+    command = c.UnlinkParent(
+        actor=actor,
+        school_id=school_id,
+        year_start=year_start,
+        student_id=student_id,
+        parent_id=parent_id,
+        **body.fields(),
     )
-    return Accepted()
+    return accepted(command, ledger)
 
 
 @router.put(
@@ -424,7 +314,5 @@ def import_plan(
     roster_id: UUID, subject_id: UUID, body: PlanIn, actor: CurrentActor, ledger: LedgerDep
 ) -> Created:
     items = tuple(PlanItem(i.number, i.topic, i.hours) for i in body.items)
-    plan_id = c.handle(
-        c.ImportKtp(actor=actor, roster_id=roster_id, subject_id=subject_id, items=items), ledger
-    )
-    return Created(id=plan_id)
+    command = c.ImportKtp(actor=actor, roster_id=roster_id, subject_id=subject_id, items=items)
+    return created(command, ledger)

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.responses import HTMLResponse
 from pydantic import AfterValidator, Field
 
+from ejournal.api.bootstrap import Services
 from ejournal.api.deps import CurrentCaller, LedgerDep, ServicesDep
 from ejournal.api.errors import ApiError, problem_responses
 from ejournal.api.policy import administration, denied, is_class_teacher, load_class
@@ -24,7 +25,10 @@ from ejournal.api.schemas.common import Accepted, Input, Output, YearStart
 from ejournal.api.threads import OneTripRoute
 from ejournal.identity.vault import PersonForgotten
 from ejournal.mail.addresses import AddressError, normalise_address
-from ejournal.mail.outbox import LinkInvalid, Mailer
+from ejournal.mail.mailer import Mailer
+from ejournal.mail.outbox import Outbox
+from ejournal.mail.subscriptions import Subscriptions
+from ejournal.mail.tokens import LinkInvalid
 
 router = APIRouter(
     route_class=OneTripRoute,
@@ -33,13 +37,22 @@ router = APIRouter(
 )
 
 
-def get_mailer(services: ServicesDep) -> Mailer:
+def _mailer(services: Services) -> Mailer:
     if services.mail is None:
         raise ApiError("mail.unavailable")
     return services.mail
 
 
-MailerDep = Annotated[Mailer, Depends(get_mailer)]
+def get_subscriptions(services: ServicesDep) -> Subscriptions:
+    return _mailer(services).subscriptions
+
+
+def get_outbox(services: ServicesDep) -> Outbox:
+    return _mailer(services).outbox
+
+
+SubscriptionsDep = Annotated[Subscriptions, Depends(get_subscriptions)]
+OutboxDep = Annotated[Outbox, Depends(get_outbox)]
 Token = Annotated[str, Path(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
@@ -97,10 +110,13 @@ class BounceOut(Output):
     summary="Subscribe an e-mail address to a linked child's weekly digest (a parent)",
 )
 def subscribe(
-    body: SubscriptionIn, caller: CurrentCaller, mailer: MailerDep, services: ServicesDep
+    body: SubscriptionIn,
+    caller: CurrentCaller,
+    subscriptions: SubscriptionsDep,
+    services: ServicesDep,
 ) -> SubscriptionRequested:
     try:
-        subscription_id = mailer.subscribe(
+        subscription_id = subscriptions.subscribe(
             caller.actor,
             caller.person_id,
             school_id=body.school_id,
@@ -121,7 +137,9 @@ def subscribe(
     response_model=list[SubscriptionOut],
     summary="The caller's subscriptions",
 )
-def my_subscriptions(caller: CurrentCaller, mailer: MailerDep) -> list[SubscriptionOut]:
+def my_subscriptions(
+    caller: CurrentCaller, subscriptions: SubscriptionsDep
+) -> list[SubscriptionOut]:
     return [
         SubscriptionOut(
             subscription_id=s.subscription_id,
@@ -132,7 +150,7 @@ def my_subscriptions(caller: CurrentCaller, mailer: MailerDep) -> list[Subscript
             attach_pdf=s.attach_pdf,
             address=s.address,
         )
-        for s in mailer.subscriptions_of(caller.person_id)
+        for s in subscriptions.subscriptions_of(caller.person_id)
     ]
 
 
@@ -142,10 +160,13 @@ def my_subscriptions(caller: CurrentCaller, mailer: MailerDep) -> list[Subscript
     summary="Confirm with the code of the confirmation message (the subscribing parent)",
 )
 def confirm_with_code(
-    subscription_id: UUID, body: ConfirmationIn, caller: CurrentCaller, mailer: MailerDep
+    subscription_id: UUID,
+    body: ConfirmationIn,
+    caller: CurrentCaller,
+    subscriptions: SubscriptionsDep,
 ) -> Accepted:
     try:
-        mailer.confirm_with_code(caller.actor, subscription_id, body.code)
+        subscriptions.confirm_with_code(caller.actor, subscription_id, body.code)
     except LinkInvalid as e:
         raise ApiError("mail.code_invalid") from e
     return Accepted()
@@ -156,8 +177,10 @@ def confirm_with_code(
     response_model=Accepted,
     summary="Unsubscribe (the subscribing parent)",
 )
-def unsubscribe(subscription_id: UUID, caller: CurrentCaller, mailer: MailerDep) -> Accepted:
-    mailer.unsubscribe(caller.actor, subscription_id, "отписка в личном кабинете")
+def unsubscribe(
+    subscription_id: UUID, caller: CurrentCaller, subscriptions: SubscriptionsDep
+) -> Accepted:
+    subscriptions.unsubscribe(caller.actor, subscription_id, "отписка в личном кабинете")
     return Accepted()
 
 
@@ -167,7 +190,7 @@ def unsubscribe(subscription_id: UUID, caller: CurrentCaller, mailer: MailerDep)
     summary="Digests the mail server refused for good, for the class teacher to follow up",
 )
 def bounces(
-    class_id: UUID, caller: CurrentCaller, ledger: LedgerDep, mailer: MailerDep
+    class_id: UUID, caller: CurrentCaller, ledger: LedgerDep, outbox: OutboxDep
 ) -> list[BounceOut]:
     school_class = load_class(ledger, class_id)
     if not is_class_teacher(caller, school_class) and (
@@ -184,7 +207,7 @@ def bounces(
             detail=b.detail,
             at=b.at,
         )
-        for b in mailer.bounces(class_id)
+        for b in outbox.bounces(class_id)
     ]
 
 
@@ -226,9 +249,9 @@ def confirm_page(token: Token) -> HTMLResponse:
     response_class=HTMLResponse,
     summary="Confirm the subscription of the link",
 )
-def confirm_link(token: Token, mailer: MailerDep) -> HTMLResponse:
+def confirm_link(token: Token, subscriptions: SubscriptionsDep) -> HTMLResponse:
     try:
-        mailer.confirm_with_token(token)
+        subscriptions.confirm_with_token(token)
     except LinkInvalid as e:
         raise ApiError("mail.link_invalid") from e
     return _page(
@@ -256,9 +279,9 @@ def unsubscribe_page(token: Token) -> HTMLResponse:
     response_class=HTMLResponse,
     summary="Unsubscribe by the link of a message (also RFC 8058 one-click)",
 )
-def unsubscribe_link(token: Token, mailer: MailerDep) -> HTMLResponse:
+def unsubscribe_link(token: Token, subscriptions: SubscriptionsDep) -> HTMLResponse:
     try:
-        _, was_on = mailer.unsubscribe_with_token(token)
+        _, was_on = subscriptions.unsubscribe_with_token(token)
     except LinkInvalid as e:
         raise ApiError("mail.link_invalid") from e
     title = "Вы отписались от рассылки" if was_on else "Подписка уже была отменена"

@@ -4,7 +4,7 @@ its encoder or the database would reject with a server error."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -40,6 +40,16 @@ class Input(BaseModel):
     """A request body: unknown fields are refused, not ignored."""
 
     model_config = ConfigDict(extra="forbid")
+
+    def fields(self) -> dict[str, Any]:
+        """The body as keyword arguments of its route's command: each field by its own name, as
+        validated (``c.RecordMark(actor=actor, lesson_id=lesson_id, **body.fields())``).
+
+        A field that is ``None`` (left out, or null) is left to the command's default: none, or
+        for a client-chosen ID (``mark_id`` …) a new one. A body that the command takes in
+        another form overrides this (``WorkTypeIn``)."""
+        values = ((name, getattr(self, name)) for name in type(self).model_fields)
+        return {name: value for name, value in values if value is not None}
 
 
 class Output(BaseModel):

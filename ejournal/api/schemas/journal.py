@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import Field
@@ -89,3 +89,10 @@ class AttestationIn(Input):
     )
     value: Annotated[str, Field(max_length=16, description="1–5, ОСВ, Н/А, зачёт, незачёт")]
     reason: Reason = ""
+
+    def fields(self) -> dict[str, Any]:
+        # ``kind`` picks the command; only a period mark's takes the period.
+        mark = {"student_id": self.student_id, "value": self.value, "reason": self.reason}
+        if self.kind is AttestationKind.PERIOD:
+            return {**mark, "period": self.period or ""}
+        return mark

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import time
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import Field
@@ -69,6 +69,11 @@ class WorkTypeIn(Input):
     weight: Weight
     written: bool
     work_type_id: UUID | None = None
+
+    def fields(self) -> dict[str, Any]:
+        # A whole weight goes as an int: 2, not Decimal("2.000").
+        whole = self.weight == self.weight.to_integral_value()
+        return {**super().fields(), "weight": int(self.weight) if whole else self.weight}
 
 
 class BellSlotIn(Input):

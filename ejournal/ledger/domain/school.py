@@ -7,8 +7,8 @@ only read it, so recording a mark never conflicts with the year's setup.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time
+from collections.abc import Iterable
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -257,8 +257,3 @@ class SchoolYear(Aggregate):
     def bell_slot(self, schedule: str, number: int) -> BellSlot | None:
         """Lesson ``number`` of bell schedule ``schedule``, if there is one."""
         return self.bell_schedules.get(schedule, {}).get(number)
-
-
-def bell_slots(slots: Mapping[int, tuple[time, time]]) -> tuple[BellSlot, ...]:
-    """Bell slots from ``{number: (start, end)}``, ordered by number."""
-    return tuple(BellSlot(n, start, end) for n, (start, end) in sorted(slots.items()))

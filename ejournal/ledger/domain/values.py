@@ -69,10 +69,6 @@ class DateRange:
     def __contains__(self, day: object) -> bool:
         return isinstance(day, date) and self.starts_on <= day <= self.ends_on
 
-    def overlaps(self, other: DateRange) -> bool:
-        """Whether the two ranges share at least one day."""
-        return self.starts_on <= other.ends_on and other.starts_on <= self.ends_on
-
 
 @dataclass(frozen=True, slots=True)
 class Period:
