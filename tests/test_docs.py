@@ -1,4 +1,4 @@
-"""The docs describe the code as it is: every path they name exists (docs are part of the product)."""
+"""The docs describe the code as it is: every path they name exists."""
 
 from __future__ import annotations
 

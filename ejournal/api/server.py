@@ -1,10 +1,9 @@
 """Serving the API with uvicorn: ``serve`` is what ``ejournal serve`` runs.
 
-With ``demo=True`` it first builds the demo school (``generator.demo.run_demo``) in a fresh SQLite file,
-signs a checkpoint of each log, gives the demo's people logins, and prints the URL and the logins.
-The demo's records are dated in September 2025, so the demo server's clock starts at the end of the
-demo week and runs on from there in real time: teachers can keep the journal "today".
-"""
+With ``demo=True`` it first builds the demo school (``generator.demo.run_demo``) in a fresh SQLite
+file, signs a checkpoint of each log, gives the demo's people logins, and prints the URL and the
+logins. The demo's records are dated in September 2025, so the demo server's clock starts at the end
+of the demo week and runs on from there in real time: teachers can keep the journal "today"."""
 
 from __future__ import annotations
 
