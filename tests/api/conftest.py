@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,10 +25,8 @@ with warnings.catch_warnings():
 from ejournal import commands as c
 from ejournal.api.app import create_app
 from ejournal.api.bootstrap import Services, bootstrap
-from ejournal.identity.tables import create_identity_tables
 from ejournal.identity.vault import VAULT_KEY_VARIABLE, new_key
 from ejournal.ledger.actor import SYSTEM_ACTOR, Role
-from ejournal.ledger.application import Ledger
 from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.domain import Account
 from ejournal.ledger.settings import Settings
@@ -211,14 +208,3 @@ def fresh_world(database_url: str) -> Iterator[World]:
     finally:
         built.client.__exit__(None, None, None)
         built.services.close()
-
-
-@contextmanager
-def ledger_with_api_tables(database_url: str) -> Iterator[Ledger]:
-    """A ledger on ``database_url`` with the API's own tables (access log, vault, sessions)."""
-    ledger = Ledger(database_url=database_url)
-    create_identity_tables(ledger.database)
-    try:
-        yield ledger
-    finally:
-        ledger.close()

@@ -22,8 +22,9 @@ from ejournal.identity.vault import (
     new_key,
 )
 from ejournal.ledger.application import Ledger
-from tests.api.conftest import World, ledger_with_api_tables
+from tests.api.conftest import World
 from tests.commands.school import YEAR
+from tests.identity.support import ledger_with_identity_tables
 
 
 def _diary(w: World, who: str) -> int:
@@ -125,7 +126,7 @@ def test_forget_destroys_the_key_and_the_ledger_still_verifies(fresh_world: Worl
 
 @pytest.fixture
 def vault_ledger(database_url: str) -> Iterator[Ledger]:
-    with ledger_with_api_tables(database_url) as ledger:
+    with ledger_with_identity_tables(database_url) as ledger:
         yield ledger
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
+
+import pytest
 
 from ejournal import commands as c
 from ejournal.documents.year_close import YearCloseResult, close_school_year
@@ -24,6 +27,7 @@ from ejournal.ledger.checkpoints import Checkpointer
 from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.signatories import signatory_key_name
 from tests.commands.school import TestSchool, build_school
+from tests.conftest import BACKENDS, create_pg_database, drop_pg_database
 
 ORIGIN = "journal.test-district.ru"
 NAMES = {
@@ -166,3 +170,24 @@ def remanifest(root: Path) -> None:
         "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n" for p in tags),
         encoding="utf-8",
     )
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def archived_year(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ArchivedYear]:
+    """A school year with marks, closed, its summary sheet certified, archived (п. 2.11)."""
+    base = tmp_path_factory.mktemp(f"year-{request.param}")
+    if request.param == "sqlite":
+        url = f"sqlite:///{base / 'ejournal.db'}"
+    else:
+        request.getfixturevalue("pg_available")
+        url = create_pg_database()
+    clock = ManualClock(datetime(2025, 9, 1, 6, 0, tzinfo=UTC))
+    ledger = Ledger(database_url=url, clock=clock)
+    try:
+        yield build_archived_year(ledger, clock, base / "archive")
+    finally:
+        ledger.close()
+        if request.param == "postgres":
+            drop_pg_database(url)

@@ -15,14 +15,14 @@ from ejournal.identity.access_log import Access, GroupedEntries, Row
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.async_database import AsyncDatabase
 from ejournal.ledger.errors import DatabaseUnavailableError
-from tests.api.conftest import ledger_with_api_tables
+from tests.identity.support import ledger_with_identity_tables
 
 COUNTED = ("SELECT count(*) FROM access_log", ())
 
 
 @pytest.fixture
 def ledger(postgres_url: str) -> Iterator[Ledger]:
-    with ledger_with_api_tables(postgres_url) as ledger:
+    with ledger_with_identity_tables(postgres_url) as ledger:
         yield ledger
 
 
