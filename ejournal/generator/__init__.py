@@ -71,11 +71,16 @@ def generate(
     """
     runs = [
         SchoolRun(
-            ledger, clock, spec, plan.seed, first_day=plan.first_day, last_day=plan.last_day,
+            ledger,
+            clock,
+            spec,
+            plan.seed,
+            first_day=plan.first_day,
+            last_day=plan.last_day,
             exams=plan.exams,
         )
         for spec in plan.schools
-    ]  # fmt: skip
+    ]
     total = Counts()
 
     def done(what: str, run: SchoolRun) -> None:

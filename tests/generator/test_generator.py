@@ -10,10 +10,13 @@ from pathlib import Path
 import pytest
 
 from ejournal.generator import Counts, Plan, district_plan, district_school, generate
+from ejournal.generator.calendar import YEAR
+from ejournal.generator.curriculum import EXAM_SUBJECTS
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.checkpoints import Checkpointer
 from ejournal.ledger.clock import ManualClock
-from ejournal.ledger.domain import Lesson
+from ejournal.ledger.domain import AttestationRecord, Lesson
+from ejournal.ledger.domain.values import AttestationKind
 from ejournal.ledger.keys import KeyStore
 from ejournal.ledger.recorders import EVENTS_TABLE
 from ejournal.ledger.verify import verify_ledger
@@ -135,9 +138,12 @@ def test_period_marks_are_set_in_the_last_week_of_the_quarter(tmp_path: Path) ->
     ledger = Ledger(database_url=f"sqlite:///{tmp_path / 'g.db'}", clock=clock)
     try:
         plan = Plan(
-            schools=[spec], seed=SEED, first_day=date(2025, 10, 20), last_day=date(2025, 10, 24),
+            schools=[spec],
+            seed=SEED,
+            first_day=date(2025, 10, 20),
+            last_day=date(2025, 10, 24),
             exams=False,
-        )  # fmt: skip
+        )
         _, counts = generate(ledger, clock, plan)
         expected = sum(
             len(roster.members)
@@ -159,3 +165,42 @@ def _lesson_ids(ledger: Ledger, log_id: str) -> list[object]:
             (log_id, "%:Lesson.Scheduled"),
         )
         return [UUID(str(row[0])) for row in cursor.fetchall()]
+
+
+def test_june_brings_exam_marks_in_grades_9_and_11_then_final_marks(tmp_path: Path) -> None:
+    # п. 2.8: the ОГЭ and ЕГЭ subjects of grades 9 and 11 get an exam mark and every subject of
+    # those grades a final mark, after the year's last lessons; other grades get neither.
+    spec = district_school(SEED, 1, parallels=1)
+    clock = ManualClock(datetime(2025, 8, 1, tzinfo=UTC))
+    ledger = Ledger(database_url=f"sqlite:///{tmp_path / 'g.db'}", clock=clock)
+    try:
+        plan = Plan(schools=[spec], seed=SEED, first_day=date(2026, 5, 25))
+        (run,), counts = generate(ledger, clock, plan)
+        assert run.has_exams()
+        finals, exams = 0, 0
+        for (_, subject), rosters in spec.rosters.items():
+            for roster in rosters:
+                for student in roster.members:
+                    record = ledger.find(
+                        AttestationRecord.create_id(
+                            spec.school_id, YEAR, student, spec.subjects[subject]
+                        ),
+                        AttestationRecord,
+                    )
+                    if record is None:  # grade 1 has no marks (п. 2.8 starts in grade 2)
+                        assert roster.grade == 1
+                        continue
+                    final = record.mark(AttestationKind.FINAL.value, None)
+                    exam = record.mark(AttestationKind.EXAM.value, None)
+                    assert (final is not None) == (roster.grade in EXAM_SUBJECTS)
+                    assert (exam is not None) == (subject in EXAM_SUBJECTS.get(roster.grade, ()))
+                    if exam is not None:
+                        assert final is not None and exam.value == final.value
+                    finals += final is not None
+                    exams += exam is not None
+        assert exams > 0 and finals > exams
+        # The year's last week also brought the year marks (п. 2.8), one a student and subject.
+        assert counts.period_marks > finals + exams
+        assert verify_ledger(ledger.database, verifiers=[], origin="test.ejournal").entries > 0
+    finally:
+        ledger.close()
