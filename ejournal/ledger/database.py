@@ -19,8 +19,12 @@ from psycopg import IsolationLevel
 from psycopg.rows import tuple_row
 
 Dialect = Literal["sqlite", "postgres"]
-TURNS_LOCK = int.from_bytes(b"ejournal")
-"""The PostgreSQL advisory lock key of ``Database.one_at_a_time``."""
+# PostgreSQL advisory lock keys: each serialises one thing only, so that none waits behind another.
+# (The recorders' schema lock is ``recorders.SCHEMA_LOCK``, the bytes of "ejournal".)
+TURNS_LOCK = int.from_bytes(b"ej-turns")
+"""``Database.one_at_a_time``: commands run again after losing a race take turns."""
+STARTUP_LOCK = 7343453201
+"""``startup_lock``: processes starting at once create the service tables one after another."""
 
 
 class Cursor(Protocol):
@@ -30,8 +34,8 @@ class Cursor(Protocol):
     def fetchall(self) -> list[Any]: ...
 
 
-class _PostgresCursor:
-    """A psycopg cursor that accepts ``?`` placeholders."""
+class QmarkCursor:
+    """A psycopg cursor that accepts ``?`` placeholders, as every statement here is written."""
 
     def __init__(self, cursor: Any) -> None:
         self._cursor = cursor
@@ -49,7 +53,7 @@ class _PostgresCursor:
         return list(self._cursor.fetchall())
 
 
-class _ReadCursor(_PostgresCursor):
+class _ReadCursor(QmarkCursor):
     """A cursor outside any transaction that runs queries only (what READ ONLY would enforce)."""
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -104,7 +108,7 @@ class Database:
             conn.isolation_level = IsolationLevel.REPEATABLE_READ if snapshot else None
             try:
                 with conn.transaction(), conn.cursor(row_factory=tuple_row) as cursor:
-                    yield _PostgresCursor(cursor)
+                    yield QmarkCursor(cursor)
             finally:
                 conn.read_only = conn.isolation_level = None
 
@@ -204,7 +208,7 @@ def startup_lock(database: Database) -> Iterator[None]:
         yield
         return
     with database.transaction(write=True) as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(7343453201)")
+        cursor.execute("SELECT pg_advisory_xact_lock(?)", (STARTUP_LOCK,))
         yield
 
 

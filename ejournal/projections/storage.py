@@ -19,7 +19,7 @@ from psycopg import sql
 from psycopg.rows import tuple_row
 
 from ejournal.ledger.application import Ledger
-from ejournal.ledger.database import Cursor, Dialect
+from ejournal.ledger.database import Cursor, Dialect, QmarkCursor
 from ejournal.ledger.recorders import SCHEMA_LOCK
 from ejournal.projections.tables import SCHEMA_VERSION, TABLES, TRACKING_TABLE, Table
 
@@ -254,25 +254,6 @@ def advance_position(cursor: Cursor, position: int) -> None:
     )
 
 
-class _QmarkCursor:
-    """A psycopg cursor that accepts ``?`` placeholders, as ``ledger.database`` writes them."""
-
-    def __init__(self, cursor: Any) -> None:
-        self._cursor = cursor
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self._cursor.execute(sql.replace("?", "%s"), params)
-
-    def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> Any:
-        return self._cursor.executemany(sql.replace("?", "%s"), params)
-
-    def fetchone(self) -> Any:
-        return self._cursor.fetchone()
-
-    def fetchall(self) -> list[Any]:
-        return list(self._cursor.fetchall())
-
-
 class Writer:
     """A write transaction of the projector: plain statements, and rows by the page."""
 
@@ -356,7 +337,7 @@ def write_transaction(ledger: Ledger) -> Iterator[Writer]:
         # position: if a crash loses the last commits, the projector simply applies those pages
         # again. So the page need not wait for its WAL to reach the disk.
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        yield Writer(_QmarkCursor(cursor), "postgres", cursor)
+        yield Writer(QmarkCursor(cursor), "postgres", cursor)
 
 
 def table_dump(

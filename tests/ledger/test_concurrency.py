@@ -18,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+import psycopg
 import pytest
 from eventsourcing.domain import Aggregate, event
 
@@ -27,6 +28,7 @@ from ejournal.ledger.application import Ledger
 from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.database import Database
 from ejournal.ledger.errors import ConcurrentWriteError
+from ejournal.ledger.recorders import SCHEMA_LOCK
 from ejournal.ledger.verify import verify_ledger
 from tests.commands.school import MONDAY, build_school
 
@@ -200,6 +202,27 @@ def test_one_at_a_time_across_processes_of_a_postgresql_database(
     finally:
         first.close()
         second.close()
+
+
+def test_turns_do_not_wait_behind_schema_setup(postgres_url: str, clock: ManualClock) -> None:
+    # A rebuild holds the schema lock while it builds its indexes; a command's retry waiting for
+    # its turn must not queue behind it (nor the rebuild behind the retries).
+    ledger = Ledger(database_url=postgres_url, clock=clock)
+    try:
+        with psycopg.connect(postgres_url, autocommit=True) as other, other.transaction():
+            other.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            ran: list[str] = []
+            worker = threading.Thread(target=lambda: _take_a_turn(ledger.database, ran))
+            worker.start()
+            worker.join(10)
+            assert ran == ["took its turn"]
+    finally:
+        ledger.close()
+
+
+def _take_a_turn(database: Database, ran: list[str]) -> None:
+    with database.one_at_a_time():
+        ran.append("took its turn")
 
 
 def test_four_processes(ledger: Ledger, database_url: str) -> None:
