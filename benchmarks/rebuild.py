@@ -53,7 +53,7 @@ from ejournal.ledger.domain import (
 from ejournal.ledger.domain.lesson import Homework
 from ejournal.ledger.domain.values import BellSlot, DateRange, Period, WorkType
 from ejournal.ledger.logs import SYSTEM_LOG, school_log_id
-from ejournal.projections.projector import Projector, _page_statement
+from ejournal.projections.projector import Projector, page_statement
 
 YEAR = 2025
 STUDENTS_PER_CLASS = 25
@@ -302,7 +302,7 @@ def generate(ledger: Ledger, clock: ManualClock, *, classes: int, days: int) -> 
 
 def anchor(ledger: Ledger, page_size: int) -> int:
     """Read every event page by page with the projector's query and decode its payload."""
-    sql = _page_statement(ledger.database.dialect)
+    sql = page_statement(ledger.database.dialect)
     position = count = 0
     loads = orjson.loads
     while True:

@@ -619,3 +619,8 @@ class _EventSQL:
 
 
 _EVENT_SQL = {dialect: _EventSQL.of(dialect) for dialect in get_args(Dialect)}
+
+
+def page_statement(dialect: Dialect) -> str:
+    """The projector's page query (for benchmarks, which time it alone as their anchor)."""
+    return _EVENT_SQL[dialect].page
