@@ -17,9 +17,11 @@ database gives the side-by-side ratio, as the other benchmarks do:
     .venv/bin/python benchmarks/district.py [--schools 53] [--weeks N] [--seed 7] [--keep]
 
 ``--schools`` and ``--weeks`` run a smaller district (``--weeks`` leaves out June's exams). The
-database (``--database ejournal_district``) is dropped and created at the start, and dropped at the
-end unless ``--keep``. A generate stage that was killed continues where it stopped when run with
-``--resume`` (nothing is dropped then).
+database (``--database ejournal_district``) and the anchors' (``…_anchor``) are dropped and created
+at the start, and dropped at the end, also when a stage fails or the run is interrupted, the
+district's unless ``--keep``. A generate stage that was stopped continues where it stopped when run
+with ``--resume`` (the district's database is not dropped at the start then; keep it with
+``--keep`` when a run may be interrupted).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 import psycopg
@@ -143,14 +146,15 @@ def anchor_ingest(url: str, queue: Any) -> None:
     from ejournal.ledger.application import Ledger
 
     bare = Application(env=stock_env(url))
-    bare_rate = run_for(lambda b: bare.save(*b), 1000, 5.0)
+    saved, seconds = run_for(lambda b: bare.save(*b), 1000, 5.0)
     bare.close()
     ours = Ledger(database_url=url)
-    ours_rate = run_for(
+    recorded, record_seconds = run_for(
         lambda b: ours.record(*b, log_id="anchor", actor=TEACHER, role=Role.TEACHER), 1000, 5.0
     )
     ours.close()
-    queue.put({"bare": bare_rate, "record": ours_rate})
+    # run_for gives (events, seconds): the table wants events a second.
+    queue.put({"bare": saved / seconds, "record": recorded / record_seconds})
 
 
 def anchor_read(url: str, queue: Any) -> None:
@@ -171,16 +175,69 @@ def anchor_hashlib(url: str, queue: Any) -> None:
     run_hashlib(url, 1_000_000, queue)
 
 
+class StageFailed(RuntimeError):
+    """A stage's process ended without its result."""
+
+
 def in_child(target: Any, *args: Any) -> dict[str, Any]:
+    """Run ``target(*args, queue)`` in a process of its own and return what it put in the queue;
+    raises ``StageFailed`` if the process ends without (it failed: its traceback is above)."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     process = context.Process(target=target, args=(*args, queue))
     started = time.perf_counter()
     process.start()
-    result: dict[str, Any] = queue.get()
-    process.join()
+    try:
+        while True:
+            try:
+                result: dict[str, Any] = queue.get(timeout=1.0)
+                break
+            except Empty:
+                if not process.is_alive():
+                    raise StageFailed(
+                        f"{target.__name__} ended with exit code {process.exitcode}"
+                    ) from None
+    finally:
+        process.join(timeout=60)
+        if process.is_alive():
+            process.kill()
     result.setdefault("wall", time.perf_counter() - started)
     return result
+
+
+def table(
+    results: dict[str, dict[str, Any]],
+    ingest: dict[str, float],
+    read: dict[str, float],
+    hashing: dict[str, float],
+) -> list[str]:
+    """The lines of the stages' table: each stage's rate beside its anchor's."""
+    anchors = {
+        "generate": (ingest["bare"], "bare eventsourcing, 1,000 events/save"),
+        "project": (read["rate"], "page query + orjson.loads"),
+        "checkpoint": (hashing["entries"] / hashing["seconds"], "raw hashlib"),
+        "verify": (hashing["entries"] / hashing["seconds"], "raw hashlib"),
+    }
+    lines = [
+        f"{'stage':<11} {'wall s':>8} {'events':>12} {'ev/s':>9} {'peak MiB':>9} "
+        f"{'anchor ev/s':>12} {'ratio':>6}  anchor"
+    ]
+    for stage, result in results.items():
+        rate = result["events"] / result["seconds"] if result["seconds"] else 0.0
+        anchor_rate, what = anchors[stage]
+        ratio = rate / anchor_rate if anchor_rate else 0.0
+        lines.append(
+            f"{stage:<11} {result['seconds']:>8.1f} {result['events']:>12,} {rate:>9,.0f} "
+            f"{result['peak_mib']:>9.0f} {anchor_rate:>12,.0f} {ratio:>6.3f}  {what}"
+        )
+    lines.append(f"(Ledger.record, 1,000 events/save, same run: {ingest['record']:,.0f} ev/s)")
+    return lines
+
+
+def drop_databases(admin_url: str, names: list[str]) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def main() -> None:
@@ -199,15 +256,26 @@ def main() -> None:
         default=os.environ.get("EJOURNAL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres"),
     )
     args = parser.parse_args()
-    url = args.pg.rsplit("/", 1)[0] + "/" + args.database
-    anchor_url = args.pg.rsplit("/", 1)[0] + "/" + args.database + "_anchor"
+    for name in ("schools", "weeks"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            parser.error(f"--{name} must be at least 1")
+    anchor = args.database + "_anchor"
     with psycopg.connect(args.pg, autocommit=True) as conn:
-        names = [anchor_url.rsplit("/", 1)[1]]
-        if not args.resume:
-            names.append(args.database)
+        names = [anchor] if args.resume else [anchor, args.database]
         for name in names:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        run(args)
+    finally:
+        drop_databases(args.pg, [anchor] if args.keep else [anchor, args.database])
+
+
+def run(args: argparse.Namespace) -> None:
+    """The stages, then the anchors, then the table."""
+    url = args.pg.rsplit("/", 1)[0] + "/" + args.database
+    anchor_url = args.pg.rsplit("/", 1)[0] + "/" + args.database + "_anchor"
     started = time.perf_counter()
     results: dict[str, dict[str, Any]] = {}
     print(f"district: {args.schools} schools, weeks {args.weeks or 'all'}, seed {args.seed}")
@@ -232,28 +300,7 @@ def main() -> None:
         f"{g['marks']:,} lesson marks, {g['attestation']:,} attestation marks, "
         f"{g['events']:,} events; database {size / 2**30:.2f} GiB; total {total / 60:.1f} min"
     )
-    anchors = {
-        "generate": (ingest["bare"], "bare eventsourcing, 1,000 events/save"),
-        "project": (read["rate"], "page query + orjson.loads"),
-        "checkpoint": (hashing["entries"] / hashing["seconds"], "raw hashlib"),
-        "verify": (hashing["entries"] / hashing["seconds"], "raw hashlib"),
-    }
-    print(
-        f"{'stage':<11} {'wall s':>8} {'events':>12} {'ev/s':>9} {'peak MiB':>9} "
-        f"{'anchor ev/s':>12} {'ratio':>6}  anchor"
-    )
-    for stage, result in results.items():
-        rate = result["events"] / result["seconds"] if result["seconds"] else 0.0
-        anchor_rate, what = anchors[stage]
-        print(
-            f"{stage:<11} {result['seconds']:>8.1f} {result['events']:>12,} {rate:>9,.0f} "
-            f"{result['peak_mib']:>9.0f} {anchor_rate:>12,.0f} {rate / anchor_rate:>6.3f}  {what}"
-        )
-    print(f"(Ledger.record, 1,000 events/save, same run: {ingest['record']:,.0f} ev/s)")
-    with psycopg.connect(args.pg, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{anchor_url.rsplit("/", 1)[1]}" WITH (FORCE)')
-        if not args.keep:
-            conn.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+    print("\n".join(table(results, ingest, read, hashing)))
 
 
 if __name__ == "__main__":

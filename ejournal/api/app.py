@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ejournal.api.bootstrap import Services
 from ejournal.api.errors import API_CATALOGUE, install_error_handlers, problem_response
+from ejournal.api.freshness import POSITION_HEADER, Freshness, requested_position
 from ejournal.api.routes import accounts, audit, auth, breach, health, journal, people, reads, setup
 from ejournal.api.routes import subscriptions as mail_subscriptions
 from ejournal.ledger.application import Ledger
@@ -23,7 +27,16 @@ DESCRIPTION = """\
 The electronic class journal and diary of general-education schools (п. 1.1–4.4 of the district
 regulation). Log in with `POST /auth/login` and send the token as `Authorization: Bearer <token>`.
 Every refusal is `application/problem+json` with a stable `code`.
+
+Reading your own writes: a response to a request that recorded something carries the header
+`Ejournal-Position`. Send the highest position you hold back in the same header, and the request
+is answered once the journal, diaries, sheets and monitor include those writes (or 503
+`service.unavailable` if that takes more than a few seconds). Without it, a read may not yet show
+a write made a moment ago.
 """
+
+log = logging.getLogger("ejournal.api")
+_POSITION = POSITION_HEADER.lower().encode()
 
 
 def create_app(services: Services, *, threads: int = 32) -> FastAPI:
@@ -49,7 +62,7 @@ def create_app(services: Services, *, threads: int = 32) -> FastAPI:
 
     app = _application(lifespan)
     app.state.services = services
-    app.add_middleware(_CachedReadsPerRequest, ledger=services.ledger)
+    app.add_middleware(_PerRequest, ledger=services.ledger, freshness=services.freshness)
     return app
 
 
@@ -89,21 +102,69 @@ def _application(lifespan: Any) -> FastAPI:
     return app
 
 
-class _CachedReadsPerRequest:
+class _PerRequest:
     """Each request reads aggregates through the ledger's cache (``Ledger.cached_reads``): it
-    sees every change recorded before it began, for one query instead of one per aggregate."""
+    sees every change recorded before it began, for one query instead of one per aggregate.
 
-    def __init__(self, app: ASGIApp, ledger: Ledger) -> None:
+    Read your writes (``api.freshness``, docs/adr/0009-read-your-writes.md): a request that sends
+    ``Ejournal-Position`` waits until the read models are projected up to it, and the response
+    to a request that saved events names the position of the last one."""
+
+    def __init__(self, app: ASGIApp, ledger: Ledger, freshness: Freshness | None) -> None:
         self.app = app
         self._ledger = ledger
+        self._freshness = freshness
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        # The routes run in worker threads, each in a copy of this context.
-        with self._ledger.cached_reads():
-            await self.app(scope, receive, send)
+        if self._freshness is not None:
+            refusal = await self._wait(scope)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        ledger = self._ledger
+
+        async def positioned(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                saved = ledger.saved_position()
+                if saved:
+                    headers = [*message.get("headers", ()), (_POSITION, str(saved).encode())]
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        # The routes run in worker threads, each in a copy of this context: their saves are
+        # the block's.
+        with ledger.cached_reads():
+            await self.app(scope, receive, positioned)
+
+    async def _wait(self, scope: Scope) -> Response | None:
+        """None once the read models are as far as the request asks (or it asks nothing), else
+        the 503 to answer."""
+        assert self._freshness is not None
+        asked = None
+        for name, value in scope["headers"]:
+            if name == _POSITION:
+                asked = requested_position(value.decode("latin-1"))
+        if asked is None:
+            return None
+        detail = f"Данные для чтения ещё не обновлены до позиции {asked}."
+        try:
+            if await self._freshness.wait_for(asked):
+                return None
+        except Exception:  # the database failed: as for any request, 503, never a 500
+            log.exception("reading the read models' position failed")
+            detail = "База данных недоступна."
+        refusal = API_CATALOGUE["service.unavailable"]
+        return problem_response(
+            Request(scope),
+            status=503,
+            code="service.unavailable",
+            title=refusal.title,
+            detail=detail,
+            headers={"Retry-After": "1"},
+        )
 
 
 class _BodyLimit:
@@ -138,8 +199,6 @@ class _BodyLimit:
 
     @staticmethod
     async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
-        from starlette.requests import Request
-
         refusal = API_CATALOGUE["request.too_large"]
         response = problem_response(
             Request(scope), status=413, code="request.too_large", title=refusal.title

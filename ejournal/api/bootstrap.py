@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
+from ejournal.api.freshness import STALL_SECONDS, Freshness, ProjectorPosition
 from ejournal.api.reads import ReadModels
 from ejournal.identity.access_log import AccessLog, GroupedEntries
 from ejournal.identity.authenticator import DEFAULT_SESSION_TTL, Authenticator
@@ -40,21 +41,19 @@ from ejournal.projections.projector import Projector
 from ejournal.projections.storage import TRACKING_QUERY
 
 SESSION_TTL_VARIABLE = "EJOURNAL_SESSION_TTL_SECONDS"
+STALL_VARIABLE = "EJOURNAL_PROJECTOR_STALL_SECONDS"
+"""Seconds the read models may stand still behind the ledger before ``/ready`` says not ready."""
 
 log = logging.getLogger("ejournal.api")
 
 
-class BackgroundProjector(Protocol):
-    """What the server needs of the projector: start it, stop it, and ask whether it runs."""
+class BackgroundProjector(ProjectorPosition, Protocol):
+    """What the server needs of the projector: start it, stop it, ask whether it runs, and read
+    its progress (``api.freshness``)."""
 
     def start(self) -> None: ...
 
     def stop(self) -> None: ...
-
-    def lag(self) -> int: ...
-
-    @property
-    def running(self) -> bool: ...
 
 
 @dataclass(kw_only=True)
@@ -74,6 +73,9 @@ class Services:
     """The access log of diaries read on the event loop, with the read models' version (with
     ``aio``)."""
     projector: BackgroundProjector | None = None
+    freshness: Freshness | None = None
+    """How far the read models are projected: reads wait for their caller's writes, and
+    ``/ready`` asks whether they follow the ledger. None without a projector."""
     checkpoints: CheckpointSchedule | None = None
     """Signs due checkpoints in the background; None without a signing key and its secret."""
     mail: Mailer | None = None
@@ -132,12 +134,15 @@ def bootstrap(
     The vault's key-encryption key comes from ``EJOURNAL_VAULT_KEY`` (base64) or
     ``EJOURNAL_VAULT_KEY_FILE``; the session lifetime from ``EJOURNAL_SESSION_TTL_SECONDS``.
     The working-day calendar of breach reports (п. 4.3) adds ``EJOURNAL_HOLIDAYS`` and
-    ``EJOURNAL_WORKING_WEEKENDS``. ``follow=False`` keeps the projector from following the ledger
-    in the background: tests then drive it themselves (``services.projector.catch_up()``). Raises
-    ``LedgerError`` if the database cannot be opened, ``VaultError`` for a malformed vault key and
-    ``CalendarError`` for a malformed calendar setting.
+    ``EJOURNAL_WORKING_WEEKENDS``; how long the read models may stand still behind the ledger
+    before the server is not ready, ``EJOURNAL_PROJECTOR_STALL_SECONDS``. ``follow=False`` keeps
+    the projector from following the ledger in the background: tests then drive it themselves
+    (``services.projector.catch_up()``). Raises ``LedgerError`` if the database cannot be opened,
+    ``VaultError`` for a malformed vault key, ``CalendarError`` for a malformed calendar setting
+    and ``ValueError`` for a malformed number of seconds.
     """
     calendar = WorkingCalendar.from_settings(environ)
+    stall_seconds = _seconds(environ, STALL_VARIABLE, STALL_SECONDS)
     ledger = Ledger(database_url=settings.database_url, clock=clock, calendar=calendar)
     try:
         database = ledger.database
@@ -172,6 +177,7 @@ def bootstrap(
             aio=aio,
             diary_log=GroupedEntries(aio, TRACKING_QUERY) if aio is not None else None,
             projector=projector,
+            freshness=Freshness(projector, aio, stall_seconds=stall_seconds),
             checkpoints=_checkpoint_schedule(settings, ledger, environ),
             mail=mail,
             mail_schedule=_digest_schedule(mail),
@@ -180,6 +186,17 @@ def bootstrap(
     except BaseException:
         ledger.close()
         raise
+
+
+def _seconds(environ: Mapping[str, str], variable: str, default: float) -> float:
+    """Positive seconds from ``environ``, ``default`` if unset; raises ``ValueError``."""
+    text = environ.get(variable)
+    if not text:
+        return default
+    seconds = float(text)
+    if not 0 < seconds < float("inf"):
+        raise ValueError(f"{variable} must be a positive number of seconds, not {text!r}")
+    return seconds
 
 
 def _checkpoint_schedule(

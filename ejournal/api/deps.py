@@ -19,6 +19,7 @@ from ejournal.api.errors import ApiError
 from ejournal.api.reads import ReadModels
 from ejournal.identity.access_log import AccessLog
 from ejournal.identity.authenticator import Authenticator, Caller
+from ejournal.identity.errors import AuthenticationError
 from ejournal.identity.vault import Vault
 from ejournal.ledger.actor import Actor
 from ejournal.ledger.application import Ledger
@@ -63,19 +64,35 @@ ReadsDep = Annotated[ReadModels, Depends(get_reads)]
 VaultDep = Annotated[Vault, Depends(get_vault)]
 
 
-async def current_caller(
+async def session_caller(
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
 ) -> Caller:
-    """The authenticated caller; refuses with 401 (``auth.*``) or 403 (``account.locked``).
+    """The caller of a live session, also one opened with a one-time password; refuses with 401
+    (``auth.*``) or 403 (``account.locked``). Only changing the password and logging out take it:
+    every other route takes ``current_caller``.
 
-    On the event loop when it can (``Authenticator.authenticate_async``), else in a thread."""
+    On the event loop when it can (``Authenticator.authenticate_async``), else in a thread. Both
+    read from the database whether the session is live, at every request: a session ended by
+    any process (logout, lock, breach report, invalidation, п. 4.4) is refused at once."""
     token = credentials.credentials if credentials is not None else None
     if services.aio is not None and services.aio.ready:
         caller = await services.auth.authenticate_async(token, services.aio)
         if caller is not None:
             return caller
     return await run_in_threadpool(services.auth.authenticate, token)
+
+
+SessionCaller = Annotated[Caller, Depends(session_caller)]
+
+
+async def current_caller(caller: SessionCaller) -> Caller:
+    """The authenticated caller, with the rights of the account; 403
+    ``auth.password_change_required`` for a session opened with a one-time password, which must
+    change it first (п. 4.2)."""
+    if caller.password_change_only:
+        raise AuthenticationError("auth.password_change_required")
+    return caller
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]

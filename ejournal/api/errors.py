@@ -10,8 +10,10 @@ and a database that is down a 503 problem (the client did nothing wrong and may 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from eventsourcing.persistence import PersistenceError
@@ -28,6 +30,7 @@ from ejournal.commands.errors import (
     InvalidInput,
     NotAllowed,
     NotFound,
+    as_text,
 )
 from ejournal.identity.errors import AuthenticationError
 from ejournal.identity.vault import VaultError
@@ -57,13 +60,17 @@ API_CATALOGUE: dict[str, ApiRefusal] = {
     "auth.throttled": ApiRefusal(
         429, "Слишком много неудачных попыток входа; повторите позже.", "п. 4.1"
     ),
-    "auth.locked_out": ApiRefusal(
-        429, "Вход временно заблокирован после повторных неудачных попыток.", "п. 4.1"
-    ),
     "auth.weak_password": ApiRefusal(
         422, "Пароль должен содержать от 10 до 128 символов и не совпадать с логином.", "п. 4.1"
     ),
     "auth.wrong_password": ApiRefusal(403, "Текущий пароль указан неверно.", "п. 4.1"),
+    "auth.same_password": ApiRefusal(422, "Новый пароль должен отличаться от текущего.", "п. 4.2"),
+    "auth.password_change_required": ApiRefusal(
+        403,
+        "Вход выполнен по временному паролю: смените пароль (POST /auth/password), прежде чем "
+        "продолжить.",
+        "п. 4.2",
+    ),
     # Reading (п. 2.1–2.4, 1.6, 1.7).
     "access.denied": ApiRefusal(403, "Нет доступа к этим данным.", "п. 2.1"),
     "access.support_no_journal": ApiRefusal(
@@ -71,6 +78,12 @@ API_CATALOGUE: dict[str, ApiRefusal] = {
     ),
     # Personal data (п. 1.7).
     "person.not_found": ApiRefusal(404, "Персональные данные не найдены.", "п. 1.7"),
+    "person.not_of_school": ApiRefusal(
+        403,
+        "Персональные данные впервые вносит администрация ОУ, к которому человек относится "
+        "(ученик, родитель, работник), или системный администратор.",
+        "п. 1.7",
+    ),
     "person.forgotten": ApiRefusal(
         410, "Персональные данные уничтожены по истечении срока хранения.", "п. 1.7"
     ),
@@ -114,8 +127,8 @@ _KIND_STATUS: dict[type[CommandError], int] = {
 
 class FieldError(BaseModel):
     location: list[str | int] = Field(description="Where in the request: body, path, query …")
-    message: str
-    type: str
+    message: str = Field(description="What is wrong, in Russian, for people.")
+    type: str = Field(description="Stable machine type of the error, e.g. missing, int_type.")
 
 
 class Problem(BaseModel):
@@ -235,12 +248,109 @@ def _command_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+_DATE = "Ожидается дата в формате ГГГГ-ММ-ДД."
+_TIME = "Ожидается время в формате ЧЧ:ММ."
+_MOMENT = "Ожидаются дата и время с часовым поясом в формате ГГГГ-ММ-ДДTЧЧ:ММ+ЧЧ:ММ."
+_INTEGER = "Ожидается целое число (число JSON, не строка)."
+_NUMBER = "Ожидается число (число JSON, не строка)."
+_OBJECT = "Ожидается объект JSON."
+_ID = "Ожидается идентификатор (UUID)."
+
+FIELD_MESSAGES: dict[str, str] = {
+    "missing": "Обязательное поле не заполнено.",
+    "extra_forbidden": "Такого поля нет.",
+    "json_invalid": "Тело запроса — не корректный JSON.",
+    "model_type": _OBJECT,
+    "model_attributes_type": _OBJECT,
+    "dict_type": _OBJECT,
+    "mapping_type": _OBJECT,
+    "list_type": "Ожидается список.",
+    "string_type": "Ожидается строка.",
+    "string_unicode": "Ожидается строка в кодировке UTF-8.",
+    "string_too_short": "Слишком коротко: не менее {min_length} симв.",
+    "string_too_long": "Слишком длинно: не более {max_length} симв.",
+    "string_pattern_mismatch": "Значение не соответствует допустимому формату.",
+    "int_type": _INTEGER,
+    "int_parsing": _INTEGER,
+    "int_from_float": _INTEGER,
+    "int_parsing_size": "Слишком большое число.",
+    "float_type": _NUMBER,
+    "float_parsing": _NUMBER,
+    "decimal_type": _NUMBER,
+    "decimal_parsing": _NUMBER,
+    "decimal_max_digits": "Не более {max_digits} цифр в числе.",
+    "decimal_max_places": "Не более {decimal_places} знаков после запятой.",
+    "decimal_whole_digits": "Не более {whole_digits} цифр до запятой.",
+    "finite_number": "Ожидается конечное число.",
+    "bool_type": "Ожидается логическое значение: true или false.",
+    "bool_parsing": "Ожидается логическое значение: true или false.",
+    "greater_than": "Значение должно быть больше {gt}.",
+    "greater_than_equal": "Значение должно быть не меньше {ge}.",
+    "less_than": "Значение должно быть меньше {lt}.",
+    "less_than_equal": "Значение должно быть не больше {le}.",
+    "too_short": "Слишком мало элементов: не менее {min_length}.",
+    "too_long": "Слишком много элементов: не более {max_length}.",
+    "date_type": _DATE,
+    "date_parsing": _DATE,
+    "date_from_datetime_parsing": _DATE,
+    "date_from_datetime_inexact": _DATE,
+    "time_type": _TIME,
+    "time_parsing": _TIME,
+    "datetime_type": _MOMENT,
+    "datetime_parsing": _MOMENT,
+    "datetime_from_date_parsing": _MOMENT,
+    "datetime_object_invalid": _MOMENT,
+    "timezone_aware": "Укажите часовой пояс, например +03:00.",
+    "uuid_type": _ID,
+    "uuid_parsing": _ID,
+    "uuid_version": _ID,
+    "enum": "Допустимые значения: {expected}.",
+    "literal_error": "Допустимые значения: {expected}.",
+    "value_error": "{error}",
+}
+"""Pydantic's error types, each with its Russian message; ``{…}`` are the error's context."""
+
+OWN_ERROR_TYPES = frozenset({"text_unstorable", "datetime_range"})
+"""Error types our own validators raise, with their Russian message (``PydanticCustomError``)."""
+
+
+_DATE_TEXT = re.compile(r"datetime\.date\((\d+), (\d+), (\d+)\)|(\d{4})-(\d{2})-(\d{2})")
+
+
+def _context_text(value: Any) -> str:
+    """A value of an error's context as the message shows it: a date (a bound of a date field,
+    which pydantic hands over as an object or as its repr) as ДД.ММ.ГГГГ."""
+    if isinstance(value, date):
+        return str(as_text(value))
+    text = str(value)
+    if (found := _DATE_TEXT.fullmatch(text)) is not None:
+        year, month, day = (int(part) for part in found.groups() if part is not None)
+        return str(as_text(date(year, month, day)))
+    return text.replace(" or ", " или ")
+
+
+def field_message(error: Mapping[str, Any]) -> str:
+    """A validation error in Russian, by its type: pydantic's messages are English, and a new
+    type of error reads as a plain «Неверное значение.» until it is added here."""
+    kind = str(error.get("type", ""))
+    if kind in OWN_ERROR_TYPES:
+        return str(error.get("msg", ""))
+    template = FIELD_MESSAGES.get(kind)
+    if template is None:
+        return "Неверное значение."
+    context = {name: _context_text(value) for name, value in (error.get("ctx") or {}).items()}
+    try:
+        return template.format(**context)
+    except (KeyError, IndexError):
+        return template.split("{", 1)[0].rstrip(" :") + "."
+
+
 def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
         FieldError(
             location=[part if isinstance(part, int) else str(part) for part in e.get("loc", ())],
-            message=str(e.get("msg", "")),
+            message=field_message(e),
             type=str(e.get("type", "")),
         )
         for e in exc.errors()

@@ -3,7 +3,13 @@
 Each check returns the role under which the read is made (it goes into the access log) or raises
 ``ApiError`` (``access.denied``, or ``access.support_no_journal`` for technical support, which
 never reads the journal). Relations come from the ledger's own aggregates, found by their natural
-IDs: a teacher's assignment, a class's class teacher, a student's parents.
+IDs: a teacher's assignment, a class's class teacher, a student's parents, a student's enrolment.
+
+A right is held in a school, so a read first establishes which school the data belongs to, from
+the data itself, never from the request's path alone: a roster's or class's own school, and for a
+student, the school in whose class they are enrolled that year (``pupil_in_year``). A student who is
+no pupil of the school named is ``student.not_in_school`` (404) for everybody, the administration
+included; the read, and its access-log entry, are then the school's whose data it is.
 """
 
 from __future__ import annotations
@@ -18,9 +24,12 @@ from ejournal.identity.authenticator import Caller
 from ejournal.ledger.actor import ADMINISTRATION, Role
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.domain import (
+    Account,
+    Enrolment,
     Guardianship,
     Roster,
     SchoolClass,
+    SchoolYear,
     TeachingAssignment,
 )
 
@@ -60,7 +69,17 @@ def is_class_teacher(caller: Caller, school_class: SchoolClass) -> bool:
 
 def class_journal_reader(ledger: Ledger, caller: Caller, roster: Roster, subject_id: UUID) -> Role:
     """The page of a roster's subject: its teacher (п. 2.3), the class teacher for every subject
-    of the class, read-only (п. 2.4), and the administration (п. 2.2)."""
+    of the class, read-only (п. 2.4), and the administration (п. 2.2). The subject must be one
+    of the roster's school year (else ``subject.not_found``): the page is the roster's school's."""
+    role = _class_journal_role(ledger, caller, roster, subject_id)
+    year_id = SchoolYear.create_id(school_id=roster.school_id, year_start=roster.year_start)
+    year = ledger.find(year_id, SchoolYear)
+    if year is None or subject_id not in year.subjects:
+        raise refuse("subject.not_found")
+    return role
+
+
+def _class_journal_role(ledger: Ledger, caller: Caller, roster: Roster, subject_id: UUID) -> Role:
     school_id = roster.school_id
     if (role := administration(caller, school_id)) is not None:
         return role
@@ -75,6 +94,24 @@ def class_journal_reader(ledger: Ledger, caller: Caller, roster: Roster, subject
     raise denied(caller)
 
 
+def pupil_in_year(
+    ledger: Ledger,
+    school_id: UUID,
+    year_start: int,
+    student_id: UUID,
+    in_read_models: Callable[[], bool],
+) -> bool:
+    """Whether the student was enrolled, at any time of the year, in a class of the school: whose
+    pupil the diary of that year is (п. 1.5, 2.2). From the student's ``Enrolment`` of the year;
+    where it does not say so (an enrolment recorded before it was kept), ``in_read_models()``:
+    whether the diary's own rows, the class stints, are that school year's."""
+    enrolment_id = Enrolment.create_id(student_id=student_id, year_start=year_start)
+    enrolment = ledger.find(enrolment_id, Enrolment)
+    if enrolment is not None and enrolment.in_school(school_id):
+        return True
+    return in_read_models()
+
+
 def diary_reader(
     ledger: Ledger,
     caller: Caller,
@@ -83,9 +120,27 @@ def diary_reader(
     student_id: UUID,
     student_class: Callable[[], UUID | None],
 ) -> Role:
-    """A student's diary: the student, each linked parent (п. 1.6), the class teacher of the
-    student's class (``student_class()``, asked only of a class teacher), and the
-    administration."""
+    """A student's diary in a school's year: the student, each linked parent (п. 1.6), the class
+    teacher of the student's class (``student_class()``, the student's class of that school
+    year; asked only of a class teacher), and the administration (п. 2.2). Whoever reads, the
+    student must be a pupil of that school that year (``pupil_in_year``), else
+    ``student.not_in_school``: a right in one school reads nothing of another's."""
+    role = _diary_role(ledger, caller, school_id, year_start, student_id, student_class)
+    if not pupil_in_year(
+        ledger, school_id, year_start, student_id, lambda: student_class() is not None
+    ):
+        raise refuse("student.not_in_school")
+    return role
+
+
+def _diary_role(
+    ledger: Ledger,
+    caller: Caller,
+    school_id: UUID,
+    year_start: int,
+    student_id: UUID,
+    student_class: Callable[[], UUID | None],
+) -> Role:
     if (role := administration(caller, school_id)) is not None:
         return role
     if caller.person_id == student_id and caller.holds(Role.STUDENT, school_id):
@@ -99,9 +154,21 @@ def diary_reader(
             return Role.PARENT
     if caller.holds(Role.CLASS_TEACHER, school_id) and (class_id := student_class()) is not None:
         school_class = ledger.find(class_id, SchoolClass)
-        if school_class is not None and is_class_teacher(caller, school_class):
+        if _class_teacher_in_year(caller, school_class, school_id, year_start):
             return Role.CLASS_TEACHER
     raise denied(caller)
+
+
+def _class_teacher_in_year(
+    caller: Caller, school_class: SchoolClass | None, school_id: UUID, year_start: int
+) -> bool:
+    """Whether the caller is the class teacher of ``school_class``, a class of that school year."""
+    return (
+        school_class is not None
+        and school_class.school_id == school_id
+        and school_class.year_start == year_start
+        and is_class_teacher(caller, school_class)
+    )
 
 
 def class_reader(caller: Caller, school_class: SchoolClass) -> Role:
@@ -120,12 +187,18 @@ def school_reader(caller: Caller, school_id: UUID) -> Role:
     raise denied(caller)
 
 
-def teacher_reader(caller: Caller, school_id: UUID, teacher_id: UUID) -> Role:
-    """One teacher's monitor: the administration, and the teacher themself."""
-    if (role := administration(caller, school_id)) is not None:
-        return role
+def teacher_reader(
+    caller: Caller, school_id: UUID, teacher_id: UUID, teaches_here: Callable[[], bool]
+) -> Role:
+    """One teacher's monitor: the teacher themself, and the administration of a school the
+    teacher teaches in that year (``teaches_here()``, else ``read.not_found``: the monitor of
+    another school's teacher is not this school's to read)."""
     if teacher_id == caller.person_id and caller.holds(Role.TEACHER, school_id):
         return Role.TEACHER
+    if (role := administration(caller, school_id)) is not None:
+        if not teaches_here():
+            raise ApiError("read.not_found", detail="учитель не работает в ОУ в этом учебном году")
+        return role
     raise denied(caller)
 
 
@@ -193,6 +266,52 @@ def personal_data_keeper(caller: Caller, school_id: UUID | None) -> Role:
     if caller.holds(Role.SYSTEM_ADMIN):
         return Role.SYSTEM_ADMIN
     raise denied(caller)
+
+
+def personal_data_registrar(
+    caller: Caller, school_id: UUID | None, belongs: Callable[[], bool]
+) -> Role:
+    """Who first enters the data of a person the vault does not hold (п. 1.7): a system
+    administrator, or the administration of a school the person belongs to (``belongs()``:
+    ``person_belongs``); the school keeps the data from then on. The administration of another
+    school is refused (``person.not_of_school``): it would take the data from the person's own
+    school."""
+    if school_id is not None and (role := administration(caller, school_id)) is not None:
+        if belongs():
+            return role
+        if not caller.holds(Role.SYSTEM_ADMIN):
+            raise ApiError("person.not_of_school")
+    if caller.holds(Role.SYSTEM_ADMIN):
+        return Role.SYSTEM_ADMIN
+    raise denied(caller)
+
+
+def person_belongs(
+    ledger: Ledger,
+    person_id: UUID,
+    school_id: UUID,
+    years: tuple[int, ...],
+    ties: Callable[[], tuple[bool, tuple[UUID, ...]]],
+) -> bool:
+    """Whether the person belongs to the school: a pupil enrolled in one of its classes, a
+    parent linked to one of its students, or staff whose account holds a role there. The
+    ledger answers for pupils of ``years`` (this school year and the next: no wait for the read
+    models); ``ties()`` gives what the read models know (pupil or parent in any year, and the
+    person's accounts, whose grants the ledger holds)."""
+    for year_start in years:
+        enrolment = ledger.find(
+            Enrolment.create_id(student_id=person_id, year_start=year_start), Enrolment
+        )
+        if enrolment is not None and enrolment.in_school(school_id):
+            return True
+    pupil_or_parent, accounts = ties()
+    if pupil_or_parent:
+        return True
+    for account_id in accounts:
+        account = ledger.find(account_id, Account)
+        if account is not None and any(g.school_id == school_id for g in account.grants):
+            return True
+    return False
 
 
 def disposer(caller: Caller, school_id: UUID | None) -> Role:

@@ -26,7 +26,7 @@ from ejournal.generator.demo import YEAR, run_demo
 from ejournal.generator.demo_logins import DEMO_PASSWORD, provision_demo_logins
 from ejournal.identity.vault import VAULT_KEY_FILE_VARIABLE, VAULT_KEY_VARIABLE, new_key
 from ejournal.ledger.application import Ledger
-from ejournal.ledger.checkpoints import Checkpointer
+from ejournal.ledger.checkpoints import Checkpointer, scheduled_checkpoints
 from ejournal.ledger.clock import Clock, ManualClock, system_clock
 from ejournal.ledger.keys import PASSPHRASE_VARIABLE, KeyStore
 from ejournal.ledger.recorders import EVENTS_TABLE
@@ -116,13 +116,17 @@ def _settle_start_up() -> None:
 def _serve_workers(
     settings: Settings, *, host: str, port: int, workers: int, access_log: bool
 ) -> None:
-    # The supervisor projects; the workers only serve (one projector per database suffices).
+    # The supervisor projects and signs due checkpoints; the workers only serve (one projector
+    # and one checkpoint schedule per database suffice).
     os.environ["EJOURNAL_DATABASE_URL"] = settings.database_url
     os.environ["EJOURNAL_ORIGIN"] = settings.origin
     os.environ[FOLLOW_VARIABLE] = "0"
     ledger = Ledger(database_url=settings.database_url)
     projector = Projector(ledger)
     projector.start()
+    checkpoints = scheduled_checkpoints(ledger.database, settings, clock=ledger.clock)
+    if checkpoints is not None:
+        checkpoints.start()
     try:
         print(
             f"ejournal: serving {_redacted(settings.database_url)} at http://{host}:{port}/docs "
@@ -136,6 +140,8 @@ def _serve_workers(
             access_log=access_log,
         )
     finally:
+        if checkpoints is not None:
+            checkpoints.stop()
         projector.stop()
         ledger.close()
 

@@ -11,14 +11,24 @@ The supervisor starts the workers, starts again one that dies, and stops them al
 that each finishes the requests it has) on SIGINT or SIGTERM. A worker that exits before it has
 started serving stops the supervisor with ``ServeError``: its next start would fail the same
 way.
+
+Workers die with their supervisor, however it ends (``kill -9`` included): a worker left behind
+would go on serving with no projector (the supervisor runs it) and keep the address from the next
+server ("address already in use"). See ``_die_with``.
 """
 
 from __future__ import annotations
 
+import ctypes
+import logging
 import multiprocessing
+import multiprocessing.connection
+import os
 import signal
 import socket
+import sys
 import threading
+import time
 from multiprocessing.context import SpawnProcess
 from multiprocessing.synchronize import Event
 from typing import Any
@@ -28,6 +38,14 @@ import uvicorn
 STOP_SECONDS = 30.0
 """How long stopping waits for a worker to finish its requests before it is killed."""
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+ORPHAN_SECONDS = 1.0
+"""How long a worker whose supervisor has died may take to finish its requests before it exits."""
+ORPHANED = 70
+"""The exit status of a worker that outlived its supervisor (EX_SOFTWARE)."""
+_PR_SET_PDEATHSIG = 1
+"""prctl(2): the signal this process gets when its parent exits (Linux)."""
+
+log = logging.getLogger("ejournal.api")
 
 
 class ServeError(RuntimeError):
@@ -47,7 +65,9 @@ def serve_workers(app: str, *, host: str, port: int, workers: int, access_log: b
     def start() -> tuple[SpawnProcess, Event]:
         ready = context.Event()
         process = context.Process(
-            target=_worker, args=(app, host, port, access_log, ready), name="ejournal-worker"
+            target=_worker,
+            args=(app, host, port, access_log, ready, os.getpid()),
+            name="ejournal-worker",
         )
         process.start()
         return process, ready
@@ -88,7 +108,10 @@ def _free_port(host: str, port: int) -> int:
         return int(probe.getsockname()[1])
 
 
-def _worker(app: str, host: str, port: int, access_log: bool, ready: Event) -> None:
+def _worker(
+    app: str, host: str, port: int, access_log: bool, ready: Event, supervisor: int
+) -> None:
+    _die_with(supervisor)
     family, address = _address(host, port)
     listener = socket.socket(family, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -98,6 +121,51 @@ def _worker(app: str, host: str, port: int, access_log: bool, ready: Event) -> N
         app, factory=True, host=host, port=port, log_level="info", access_log=access_log
     )
     _ReportingServer(config, ready).run(sockets=[listener])
+
+
+def _die_with(supervisor: int) -> None:
+    """End this worker when the process ``supervisor`` ends, however it ends.
+
+    Two ways, each covering what the other misses:
+
+    - Linux's parent-death signal (``prctl(PR_SET_PDEATHSIG)``): the kernel sends SIGTERM the
+      moment the supervisor exits, even while this process is busy. It is set only now, after
+      the start: if the supervisor died before, no signal comes, but this process has another
+      parent by then, which ``getppid`` shows. (It follows the thread that started the worker:
+      the supervisor starts them all from its main thread.)
+    - A pipe: multiprocessing's sentinel of the parent, whose other end only the supervisor
+      holds, reads as closed once it has exited, whenever that was (before this line too). A
+      thread waits on it, sends SIGTERM, and ends the process after ``ORPHAN_SECONDS`` if
+      uvicorn has not finished its requests by then. This is also the way off Linux.
+
+    On SIGTERM uvicorn stops listening and finishes the requests it has, so that a write that
+    was recorded is answered.
+    """
+    _parent_death_signal(signal.SIGTERM)
+    if os.getppid() != supervisor:
+        log.error("the supervisor %d exited before this worker started", supervisor)
+        os._exit(ORPHANED)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(
+            target=_exit_when_closed, args=(parent.sentinel,), name="ejournal-orphan", daemon=True
+        ).start()
+
+
+def _parent_death_signal(sig: int) -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
+        log.warning("prctl(PR_SET_PDEATHSIG) failed: %s", os.strerror(ctypes.get_errno()))
+
+
+def _exit_when_closed(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    log.error("the supervisor has exited: this worker stops")
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(ORPHAN_SECONDS)
+    os._exit(ORPHANED)
 
 
 def _address(host: str, port: int) -> tuple[socket.AddressFamily, Any]:

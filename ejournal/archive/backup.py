@@ -10,8 +10,14 @@
 
 ``restore`` loads a backup into an empty database and verifies the whole ledger there (every leaf,
 the chains, every checkpoint's root, signature and consistency) before it reports success; a backup
-that does not verify raises ``RestoreError`` carrying the verification error, and the restored
-database is left in place for inspection.
+that does not verify raises ``RestoreError`` carrying the verification error. A restore that fails,
+for whatever reason, removes what it restored: the target is left empty, as it was found, so that
+nobody mistakes a half-restored or forged ledger for the district's (the backup itself is the
+evidence to inspect, and ``restore`` into a scratch database shows the error again).
+
+A backup goes into an existing folder: a missing one is refused rather than created, since it is
+most often a backup volume that is not mounted, or a typo, and a backup written elsewhere than
+where it is looked for is no backup.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote, urlsplit
 
 import psycopg
 
@@ -76,11 +83,22 @@ class RestoreReport:
     keys_source: str
 
 
+def _is_sqlite(database_url: str) -> bool:
+    """Whether the URL is SQLite's (checked without creating the file's folder, which the
+    ledger's own configuration would); raises ``LedgerError`` for an unsupported URL."""
+    if urlsplit(database_url).scheme == "sqlite":
+        return True
+    return persistence_env(database_url)["PERSISTENCE_MODULE"] == SQLITE_PERSISTENCE
+
+
 def _sqlite_path(database_url: str) -> Path:
-    env = persistence_env(database_url)
-    if env["PERSISTENCE_MODULE"] != SQLITE_PERSISTENCE:
+    parts = urlsplit(database_url)
+    if parts.scheme != "sqlite":
         raise BackupError(f"{database_url} is not a SQLite URL")
-    return Path(env["SQLITE_DBNAME"])
+    path = unquote(parts.path[1:] if parts.path.startswith("/") else parts.path)
+    if not path or path == ":memory:":
+        raise BackupError(f"no database file in {database_url!r}")
+    return Path(path)
 
 
 def _pg_url(database_url: str) -> str:
@@ -108,27 +126,56 @@ def backup(database_url: str, destination: Path, *, method: Method = "auto") -> 
     """
     if destination.exists():
         raise BackupError(f"{destination} already exists")
-    sqlite = persistence_env(database_url)["PERSISTENCE_MODULE"] == SQLITE_PERSISTENCE
+    folder = destination.parent
+    if not folder.is_dir():
+        raise BackupError(
+            f"the folder {folder} does not exist: a backup goes into an existing folder "
+            "(create it, or mount the backup volume)"
+        )
+    sqlite = _is_sqlite(database_url)
     if method == "auto":
         method = "sqlite" if sqlite else ("pg_dump" if shutil.which("pg_dump") else "logical")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    if method == "sqlite":
-        source = sqlite3.connect(_sqlite_path(database_url))
-        target = sqlite3.connect(destination)
-        try:
-            with target:
-                source.backup(target)
-        finally:
-            target.close()
-            source.close()
-    elif method == "pg_dump":
-        _run(["pg_dump", "--format=custom", "--no-owner", f"--file={destination}",
-              f"--dbname={_pg_url(database_url)}"])  # fmt: skip
-    else:
-        _logical_backup(_pg_url(database_url), destination)
-        size = sum(p.stat().st_size for p in destination.iterdir())
-        return BackupInfo(destination, method, size, None)
+    try:
+        if method == "sqlite":
+            _sqlite_backup(_existing_sqlite(database_url), destination)
+        elif method == "pg_dump":
+            _run(["pg_dump", "--format=custom", "--no-owner", f"--file={destination}",
+                  f"--dbname={_pg_url(database_url)}"])  # fmt: skip
+        else:
+            _logical_backup(_pg_url(database_url), destination)
+            size = sum(p.stat().st_size for p in destination.iterdir())
+            return BackupInfo(destination, method, size, None)
+    except BaseException:
+        _remove(destination)  # no half-written backup is left to be mistaken for one
+        raise
     return BackupInfo(destination, method, destination.stat().st_size, _file_digest(destination))
+
+
+def _existing_sqlite(database_url: str) -> Path:
+    path = _sqlite_path(database_url)
+    if not path.is_file():
+        raise BackupError(f"no database at {path}: nothing to back up")
+    return path
+
+
+def _sqlite_backup(path: Path, destination: Path) -> None:
+    # Read-only: the backup never creates or changes the database it copies.
+    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    target = sqlite3.connect(destination)
+    try:
+        with target:
+            source.backup(target)
+    finally:
+        target.close()
+        source.close()
+
+
+def _remove(path: Path) -> None:
+    """Remove a file or a directory (of files) that this module wrote, if it is there."""
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _run(command: Sequence[str]) -> None:
@@ -192,8 +239,7 @@ def _detect(source: Path) -> str:
 
 
 def _require_empty(database_url: str) -> None:
-    env = persistence_env(database_url)
-    if env["PERSISTENCE_MODULE"] == SQLITE_PERSISTENCE:
+    if _is_sqlite(database_url):
         path = _sqlite_path(database_url)
         if path.exists() and path.stat().st_size > 0:
             raise BackupError(f"restore needs an empty database: {path} exists")
@@ -221,11 +267,29 @@ def restore(
     not independent). Raises ``BackupError`` (not a backup, target not empty or of another kind,
     a tool failed) and ``RestoreError`` if the restored ledger does not verify.
     """
+    if not source.exists():
+        raise BackupError(f"no backup at {source}")
     method = _detect(source)
-    _require_empty(database_url)
-    sqlite = persistence_env(database_url)["PERSISTENCE_MODULE"] == SQLITE_PERSISTENCE
+    sqlite = _is_sqlite(database_url)
     if sqlite != (method == "sqlite"):
         raise BackupError(f"a {method} backup cannot be restored into {database_url}")
+    _require_empty(database_url)
+    undo = _sqlite_undo(database_url) if sqlite else _postgres_undo(_pg_url(database_url))
+    try:
+        return _restore(source, method, database_url, origin, verifiers, progress)
+    except BaseException:
+        undo()
+        raise
+
+
+def _restore(
+    source: Path,
+    method: str,
+    database_url: str,
+    origin: str,
+    verifiers: Sequence[Verifier] | None,
+    progress: Callable[[int], None] | None,
+) -> RestoreReport:
     if method == "sqlite":
         target_path = _sqlite_path(database_url)
         target_path.parent.mkdir(parents=True, exist_ok=True)
@@ -258,6 +322,63 @@ def restore(
     finally:
         ledger.close()
     return RestoreReport(method=method, ledger=report, keys_source=keys_source)
+
+
+def _sqlite_undo(database_url: str) -> Callable[[], None]:
+    """What puts a SQLite target back as ``restore`` found it (no file, or an empty one), with
+    the folders it had to create."""
+    path = _sqlite_path(database_url)
+    existed = path.exists()
+    created = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+
+    def undo() -> None:
+        for side in (Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+            side.unlink(missing_ok=True)
+        if existed:
+            path.write_bytes(b"")
+        else:
+            path.unlink(missing_ok=True)
+        for folder in created:  # innermost first
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+
+    return undo
+
+
+_PG_OBJECTS = (
+    "SELECT 'relation', c.relkind::text, quote_ident(c.relname) FROM pg_class c "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
+    "AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c') "
+    "UNION ALL SELECT 'function', '', p.oid::regprocedure::text FROM pg_proc p "
+    "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema()"
+)
+_PG_DROP = {
+    "r": "TABLE",
+    "p": "TABLE",
+    "v": "VIEW",
+    "m": "MATERIALIZED VIEW",
+    "S": "SEQUENCE",
+    "f": "FOREIGN TABLE",
+    "c": "TYPE",
+}
+
+
+def _postgres_undo(url: str) -> Callable[[], None]:
+    """What drops, from the PostgreSQL target's schema, every table, view, sequence, composite
+    type and function that ``restore`` made (it found the schema without tables)."""
+    with psycopg.connect(url) as conn:
+        before = set(conn.execute(_PG_OBJECTS).fetchall())
+
+    def undo() -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            made = [row for row in conn.execute(_PG_OBJECTS).fetchall() if row not in before]
+            for what, kind, name in sorted(made, key=lambda row: row[0] != "relation"):
+                keyword = _PG_DROP[kind] if what == "relation" else "FUNCTION"
+                conn.execute(f"DROP {keyword} IF EXISTS {name} CASCADE")
+
+    return undo
 
 
 def _logical_restore(source: Path, ledger: Ledger, url: str) -> None:

@@ -67,11 +67,26 @@ def read_invalidation_rules(
     receipt under a checkpoint signed by one of ``verifiers``. Raises ``DocumentMismatchError``
     naming the first rule event that does not verify."""
     path = root / PAYLOAD_DIR / INVALIDATION_JSON
-    where = f"{PAYLOAD_DIR}/{INVALIDATION_JSON}"
     if not path.exists():
         return ()
     try:
-        document = json.loads(path.read_bytes())
+        data = path.read_bytes()
+    except OSError as e:
+        raise DocumentMismatchError(
+            f"the п. 4.4 rules cannot be read: {e}", where=f"{PAYLOAD_DIR}/{INVALIDATION_JSON}"
+        ) from e
+    return rules_from_document(data, verifiers, origin, where=f"{PAYLOAD_DIR}/{INVALIDATION_JSON}")
+
+
+def rules_from_document(
+    data: bytes, verifiers: Sequence[Verifier], origin: str, *, where: str
+) -> tuple[Rule, ...]:
+    """The rules of an ``invalidation.json`` document (an archive's, or one written by
+    ``ejournal prove --rules-out`` for ``verify-proof --rules``), each proven by its receipt.
+    Raises ``DocumentMismatchError`` (``where`` names the document) as ``read_invalidation_rules``
+    does."""
+    try:
+        document = json.loads(data)
         items = [
             (i["receipt"], base64.b64decode(i["payload"], validate=True))
             for i in document["events"]

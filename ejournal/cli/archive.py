@@ -6,30 +6,38 @@ import json
 import sys
 from pathlib import Path
 from typing import Annotated
+from uuid import UUID
 
 import typer
+from eventsourcing.persistence import PersistenceError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from ejournal.archive.backup import backup as backup_database
 from ejournal.archive.backup import restore as restore_database
+from ejournal.archive.summary import SummaryError
 from ejournal.archive.verifier import archive_entry_count, verify_archive
 from ejournal.cli.common import (
+    DATABASE_ERRORS,
     DatabaseURL,
     JsonOutput,
     KeysFile,
     checkpointer_for,
     console,
+    database_settings,
     errors,
     fail,
     failure_json,
     open_ledger,
     read_verifiers,
+    require_database,
 )
+from ejournal.commands.errors import CommandError
+from ejournal.documents.render import RenderError
 from ejournal.integrity.errors import VerificationError
+from ejournal.ledger.domain import School
 from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.keys import KeyStore
 from ejournal.ledger.logs import school_log_id
-from ejournal.ledger.settings import Settings
 
 app = typer.Typer()
 
@@ -77,6 +85,25 @@ def verify_archive_command(
         console.print(f"  ✓ {check}")
 
 
+def _school_id(text: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        fail(f"--school must be a school's ID (a UUID), not {text!r}")
+
+
+LEDGER_FAILURES = (
+    LedgerError,
+    PersistenceError,
+    VerificationError,
+    CommandError,
+    RenderError,
+    SummaryError,
+    OSError,
+)
+"""What archiving and closing a year can raise for a reason of their own, said in one line."""
+
+
 @app.command()
 def archive(
     school: Annotated[str, typer.Option(help="School ID.")],
@@ -89,24 +116,25 @@ def archive(
     Year close with certified summary sheets runs through the head's certification (the API);
     this command re-exports a log, e.g. for an auditor.
     """
-    from uuid import UUID
-
     from ejournal.documents.year_close import archive_school_year
 
+    school_id = _school_id(school)
     settings, ledger = open_ledger(database_url)
     try:
+        if ledger.find(school_id, School) is None:
+            fail(f"no school {school_id} in this database", code=1)
         checkpointer = checkpointer_for(settings, ledger)
-        checkpointer.checkpoint(school_log_id(UUID(school), year))
+        checkpointer.checkpoint(school_log_id(school_id, year))
         path, report = archive_school_year(
             ledger,
             checkpointer=checkpointer,
             checkpoint_verifiers=KeyStore(ledger.database).verifiers(),
-            school_id=UUID(school),
+            school_id=school_id,
             year_start=year,
             out=out,
         )
-    except (LedgerError, VerificationError, ValueError) as e:
-        fail(str(e), code=1)
+    except LEDGER_FAILURES as e:
+        fail(f"{type(e).__name__}: {e}", code=1)
     finally:
         ledger.close()
     console.print(f"archive written to {path}: {report.entries} entries, verified")
@@ -114,15 +142,19 @@ def archive(
 
 @app.command()
 def backup(
-    destination: Annotated[Path, typer.Argument(help="File (SQLite) or directory (PostgreSQL).")],
+    destination: Annotated[
+        Path,
+        typer.Argument(help="File (SQLite) or directory (PostgreSQL), new, in an existing folder."),
+    ],
     database_url: DatabaseURL = None,
 ) -> None:
     """Take a consistent online backup of the database."""
-    settings = Settings.from_environment(database_url=database_url)
+    settings = database_settings(database_url)
+    require_database(settings.database_url)
     try:
         info = backup_database(settings.database_url, destination)
-    except LedgerError as e:
-        fail(str(e), code=1)
+    except (*DATABASE_ERRORS, OSError) as e:
+        fail(f"{type(e).__name__}: {e}", code=1)
     console.print(f"backup ({info.method}) written to {info.path}, {info.size} bytes")
     if info.sha256:
         console.print(f"  sha256 {info.sha256}")
@@ -134,15 +166,18 @@ def restore(
     database_url: DatabaseURL = None,
     keys: KeysFile = None,
 ) -> None:
-    """Restore a backup into an empty database; succeeds only if the restored ledger verifies."""
-    settings = Settings.from_environment(database_url=database_url)
+    """Restore a backup into an empty database; succeeds only if the restored ledger verifies.
+    A restore that fails leaves the target as it found it (nothing restored is kept)."""
+    settings = database_settings(database_url)
     verifiers = read_verifiers(keys) if keys is not None else None
+    # A SQLite target is created; a PostgreSQL one must exist (empty).
+    require_database(settings.database_url, create=True)
     try:
         report = restore_database(
             source, settings.database_url, origin=settings.origin, verifiers=verifiers
         )
-    except LedgerError as e:
-        fail(str(e), code=1)
+    except (*DATABASE_ERRORS, OSError) as e:
+        fail(f"{type(e).__name__}: {e}", code=1)
     console.print(
         f"[bold green]restored and verified[/] ({report.method}): "
         f"{report.ledger.entries} entries in {len(report.ledger.logs)} logs; "
@@ -165,37 +200,43 @@ def close_year(
     database_url: DatabaseURL = None,
 ) -> None:
     """Close a school year (п. 2.11): close its journals, certify each class's summary sheet with
-    the head's key (EJOURNAL_SIGNATORY_PASSPHRASE), sign the final checkpoint, write the archive."""
+    the head's key (EJOURNAL_SIGNATORY_PASSPHRASE), sign the final checkpoint, write the archive.
+    A year closed already is refused, and nothing is written."""
     import os
-    from uuid import UUID
 
     from ejournal import commands as c
-    from ejournal.documents.year_close import close_school_year
+    from ejournal.documents.year_close import check_closable, close_school_year
     from ejournal.ledger.domain import Account
     from ejournal.ledger.signatories import SignatoryKeyStore
 
+    school_id = _school_id(school)
     secret = os.environ.get(SIGNATORY_PASSPHRASE_VARIABLE, "").encode()
     if not secret:
         fail(f"set {SIGNATORY_PASSPHRASE_VARIABLE}: the head's certifying key is sealed with it")
+    if out.exists():
+        fail(f"{out} exists: the archive goes into a new directory")
     settings, ledger = open_ledger(database_url)
     try:
         account_id = Account.create_id(login=head)
         actor = c.actor_for(ledger, account_id)
         person_id = ledger.get(account_id, Account).person_id
+        # Everything that refuses the year does so before the first write (the key, the close).
+        check_closable(ledger, school_id=school_id, year_start=year)
+        checkpointer = checkpointer_for(settings, ledger)
         signatories = SignatoryKeyStore(ledger.database, clock=ledger.clock)
         if new_key:
             signatories.create(person_id, secret)
         result = close_school_year(
             ledger,
-            checkpointer=checkpointer_for(settings, ledger),
+            checkpointer=checkpointer,
             checkpoint_verifiers=KeyStore(ledger.database).verifiers(),
             actor=actor,
             signer=signatories.signer(person_id, secret),
-            school_id=UUID(school),
+            school_id=school_id,
             year_start=year,
             out=out,
         )
-    except (LedgerError, VerificationError, c.CommandError, ValueError, FileExistsError) as e:
+    except LEDGER_FAILURES as e:
         fail(f"{type(e).__name__}: {e}", code=1)
     finally:
         ledger.close()
@@ -221,7 +262,7 @@ def dispose(
         result = c.handle(
             c.DisposeExpiredRecords(actor=SYSTEM_ACTOR, log_id=log, reason=reason), ledger
         )
-    except (LedgerError, c.CommandError) as e:
+    except (LedgerError, PersistenceError, c.CommandError) as e:
         fail(f"{type(e).__name__}: {e}", code=1)
     finally:
         ledger.close()

@@ -3,16 +3,24 @@ reading trusted keys, and failing with one line instead of a traceback."""
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
+from urllib.parse import unquote, urlsplit
 
+import psycopg
 import typer
+from eventsourcing.persistence import PersistenceError
 from rich.console import Console
 
 from ejournal.integrity.errors import VerificationError
 from ejournal.integrity.note import Verifier
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.checkpoints import Checkpointer
+from ejournal.ledger.clock import Clock, system_clock
+from ejournal.ledger.config import persistence_env
 from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.keys import KeyStore, secret_from_environment
 from ejournal.ledger.recorders import EVENTS_TABLE
@@ -39,16 +47,129 @@ KeysFile = Annotated[
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    errors.print(f"[bold red]error:[/] {message}")
+    """Print ``message`` as one line on stderr and exit with ``code``."""
+    errors.print(f"[bold red]error:[/] {_one_line(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
-def open_ledger(database_url: str | None) -> tuple[Settings, Ledger]:
-    settings = Settings.from_environment(database_url=database_url)
+def _one_line(message: str) -> str:
+    return " ".join(part.strip() for part in str(message).splitlines() if part.strip())
+
+
+DATABASE_ERRORS = (LedgerError, PersistenceError, psycopg.Error, sqlite3.Error)
+"""What the database (or our ledger over it) raises when it is missing, unreachable or refuses."""
+
+
+@contextmanager
+def database_errors(code: int = 1) -> Iterator[None]:
+    """Turn an error of the database into one line and exit ``code`` (never a traceback)."""
     try:
-        return settings, Ledger(database_url=settings.database_url)
-    except LedgerError as e:
-        fail(str(e))
+        yield
+    except DATABASE_ERRORS as e:
+        fail(f"{type(e).__name__}: {e}", code=code)
+
+
+def database_settings(database_url: str | None) -> Settings:
+    """The settings (``--database-url`` over ``EJOURNAL_DATABASE_URL``), the URL checked for its
+    form only; fails with one line for a malformed URL or setting."""
+    try:
+        settings = Settings.from_environment(database_url=database_url)
+    except ValueError as e:
+        fail(f"malformed setting in the environment: {e}")
+    parts = urlsplit(settings.database_url)
+    if parts.scheme != "sqlite":  # a SQLite URL is checked without creating its folder
+        try:
+            persistence_env(settings.database_url)
+        except LedgerError as e:
+            fail(str(e))
+    elif not _sqlite_path(settings.database_url):
+        fail(f"no file in SQLite URL {settings.database_url!r}")
+    return settings
+
+
+def _sqlite_path(database_url: str) -> str:
+    path = urlsplit(database_url).path
+    return unquote(path[1:] if path.startswith("/") else path)
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def require_database(database_url: str, *, create: bool = False) -> None:
+    """Fail with one line unless the database exists and can be opened: a command that reads
+    must not create an empty database and report on it. With ``create`` a missing SQLite file is
+    allowed (the ledger creates it); a PostgreSQL database is never created here."""
+    if urlsplit(database_url).scheme == "sqlite":
+        name = _sqlite_path(database_url)
+        if name == ":memory:":
+            return
+        path = Path(name)
+        if path.is_dir():
+            fail(f"{path} is a directory, not an SQLite database")
+        if not path.exists():
+            if create:
+                return
+            fail(
+                f"no database at {path}: nothing to read (check --database-url or "
+                "EJOURNAL_DATABASE_URL); nothing was created"
+            )
+        try:
+            with path.open("rb") as stream:
+                head = stream.read(len(_SQLITE_MAGIC))
+        except OSError as e:
+            fail(f"cannot read {path}: {e.strerror or e}")
+        if head and head != _SQLITE_MAGIC:
+            fail(f"{path} is not an SQLite database")
+        return
+    _require_postgres(database_url)
+
+
+def _require_postgres(database_url: str) -> None:
+    env = persistence_env(database_url)
+    host, port, name = env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"]
+    params: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "user": env["POSTGRES_USER"],
+        "password": env["POSTGRES_PASSWORD"] or None,
+        "connect_timeout": 10,
+    }
+    try:
+        psycopg.connect(dbname=name, **params).close()
+        return
+    except psycopg.Error as e:
+        reason = _one_line(str(e))
+    if _postgres_database_missing(name, params):
+        fail(
+            f"PostgreSQL database {name!r} does not exist on {host}:{port}: create it first "
+            "(createdb); nothing was created"
+        )
+    fail(f"cannot connect to PostgreSQL database {name!r} at {host}:{port}: {reason}")
+
+
+def _postgres_database_missing(name: str, params: dict[str, Any]) -> bool:
+    """Whether the server answers and has no database ``name`` (asked of its maintenance
+    database, since a refused connection does not say why in a form to rely on)."""
+    for maintenance in ("postgres", "template1"):
+        try:
+            with psycopg.connect(dbname=maintenance, **params) as conn:
+                row = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+                return row.fetchone() is None
+        except psycopg.Error:
+            continue
+    return False
+
+
+def open_ledger(
+    database_url: str | None, *, create: bool = False, clock: Clock = system_clock
+) -> tuple[Settings, Ledger]:
+    """The settings and the ledger of ``--database-url``. Fails with one line if the database
+    does not exist (unless ``create``: a command that creates the ledger, such as ``generate``),
+    cannot be reached, or the URL is malformed. Every command that reads keeps the default."""
+    settings = database_settings(database_url)
+    require_database(settings.database_url, create=create)
+    with database_errors(code=2):
+        return settings, Ledger(database_url=settings.database_url, clock=clock)
 
 
 def read_verifiers(path: Path) -> list[Verifier]:

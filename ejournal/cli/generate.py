@@ -9,11 +9,11 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ejournal.cli.common import DatabaseURL, console
-from ejournal.generator import Counts, count_events, district_plan, generate
+from ejournal.cli.common import DatabaseURL, console, database_errors, fail, open_ledger
+from ejournal.commands.errors import CommandError
+from ejournal.generator import Counts, Plan, count_events, district_plan, generate
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.clock import ManualClock
-from ejournal.ledger.settings import Settings
 
 app = typer.Typer()
 
@@ -21,49 +21,63 @@ app = typer.Typer()
 @app.command("generate")
 def generate_command(
     database_url: DatabaseURL = None,
-    schools: Annotated[int, typer.Option(help="Schools in the district.")] = 53,
+    schools: Annotated[int, typer.Option(min=1, help="Schools in the district.")] = 53,
     seed: Annotated[int, typer.Option(help="Everything follows from the seed.")] = 2025,
     weeks: Annotated[
         int | None,
-        typer.Option(help="Only the year's first weeks (without June's exams); default: all."),
+        typer.Option(
+            min=1, help="Only the year's first weeks (without June's exams); default: all."
+        ),
     ] = None,
     parallels: Annotated[
-        int | None, typer.Option(help="Classes per grade in every school (default: drawn, 1–4).")
+        int | None,
+        typer.Option(min=1, help="Classes per grade in every school (default: drawn, 1–4)."),
     ] = None,
 ) -> None:
     """Generate a district's school year through the commands; run it again to resume."""
-    settings = Settings.from_environment(database_url=database_url)
+    try:
+        plan = district_plan(schools=schools, seed=seed, weeks=weeks, parallels=parallels)
+    except ValueError as e:
+        fail(str(e))
     clock = ManualClock(datetime(2025, 8, 1, tzinfo=UTC))
-    ledger = Ledger(database_url=settings.database_url, clock=clock)
-    plan = district_plan(schools=schools, seed=seed, weeks=weeks, parallels=parallels)
+    # It writes a district from nothing: it may create the database (a SQLite file).
+    _, ledger = open_ledger(database_url, create=True, clock=clock)
     pupils = sum(s.students for s in plan.schools)
     console.print(f"{len(plan.schools)} schools, {pupils} pupils, {plan.units()} units of work")
     started = time.monotonic()
     try:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        ) as bar:
-            task = bar.add_task("generating", total=plan.units())
-
-            def progress(what: str, counts: Counts) -> None:
-                bar.update(
-                    task,
-                    completed=counts.units + counts.skipped_units,
-                    description=f"{what[-40:]:<40} {counts.commands:>10,} commands",
-                )
-
-            _, counts = generate(ledger, clock, plan, progress=progress)
-        seconds = max(time.monotonic() - started, 1e-9)
-        console.print(
-            f"{counts.units} units written ({counts.skipped_units} already there) "
-            f"in {seconds:.0f} s: {counts.commands:,} commands, {counts.lessons:,} lessons, "
-            f"{counts.marks:,} marks, "
-            f"{counts.period_marks:,} attestation marks; the ledger holds "
-            f"{count_events(ledger):,} events"
-        )
+        with database_errors():
+            counts = _generate(ledger, clock, plan)
+            events = count_events(ledger)
+    except CommandError as e:  # a bug of the generator: said in one line, like any refusal
+        fail(f"a command of the generator was refused: {e}", code=1)
     finally:
         ledger.close()
+    seconds = max(time.monotonic() - started, 1e-9)
+    console.print(
+        f"{counts.units} units written ({counts.skipped_units} already there) "
+        f"in {seconds:.0f} s: {counts.commands:,} commands, {counts.lessons:,} lessons, "
+        f"{counts.marks:,} marks, "
+        f"{counts.period_marks:,} attestation marks; the ledger holds {events:,} events"
+    )
+
+
+def _generate(ledger: Ledger, clock: ManualClock, plan: Plan) -> Counts:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("generating", total=plan.units())
+
+        def progress(what: str, counts: Counts) -> None:
+            bar.update(
+                task,
+                completed=counts.units + counts.skipped_units,
+                description=f"{what[-40:]:<40} {counts.commands:>10,} commands",
+            )
+
+        _, counts = generate(ledger, clock, plan, progress=progress)
+    return counts

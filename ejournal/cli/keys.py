@@ -20,7 +20,8 @@ def keys_init(
     name: Annotated[str | None, typer.Option(help="Key name (default: the origin).")] = None,
 ) -> None:
     """Create the deployment's first signing key (sealed with EJOURNAL_KEY_PASSPHRASE/FILE)."""
-    settings, ledger = open_ledger(database_url)
+    # The first step of a new deployment (docs/operations.md): it may create the SQLite file.
+    settings, ledger = open_ledger(database_url, create=True)
     try:
         store = KeyStore(ledger.database)
         if store.all_keys():

@@ -1,5 +1,11 @@
-"""``ejournal`` commands on the ledger itself (I5, I6): verify it, sign checkpoints, write and check
-receipts of single records."""
+"""``ejournal`` commands on the ledger itself (I5, I6): verify it (and its read models, and against
+checkpoints kept outside it), sign and export checkpoints, write and check receipts of single
+records.
+
+The rules of п. 4.4 reach an offline verifier of a receipt as a separate file: the receipt stays a
+plain C2SP tlog-proof, and ``prove --rules-out`` writes the rule events of the system log, each
+with its own receipt, in the archive's ``invalidation.json`` format, which ``verify-proof --rules``
+checks before it applies them to the record."""
 
 from __future__ import annotations
 
@@ -12,6 +18,12 @@ from uuid import UUID
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from ejournal.archive.errors import ArchiveError
+from ejournal.archive.invalidation_rules import (
+    INVALIDATION_FORMAT,
+    invalidation_rules_json,
+    rules_from_document,
+)
 from ejournal.cli.common import (
     DatabaseURL,
     JsonOutput,
@@ -25,16 +37,29 @@ from ejournal.cli.common import (
     open_ledger,
     read_verifiers,
 )
+from ejournal.integrity.checkpoint import Checkpoint
 from ejournal.integrity.errors import VerificationError
-from ejournal.integrity.leaf import decode_leaf, from_micros
-from ejournal.integrity.receipt import Receipt, verify_receipt
+from ejournal.integrity.leaf import Leaf, decode_leaf, from_micros
+from ejournal.integrity.note import Verifier
+from ejournal.integrity.receipt import Receipt, VerifiedReceipt, verify_receipt
 from ejournal.ledger.application import Ledger
+from ejournal.ledger.checkpoints import load_checkpoints
 from ejournal.ledger.errors import LedgerError
+from ejournal.ledger.invalidation import EXEMPT_TOPICS, Rule
 from ejournal.ledger.keys import KeyStore
+from ejournal.ledger.logs import SYSTEM_LOG
 from ejournal.ledger.proofs import prove_event
 from ejournal.ledger.recorders import EVENTS_TABLE
 from ejournal.ledger.settings import Settings
-from ejournal.ledger.verify import LedgerReport, RuledEntry, verify_ledger
+from ejournal.ledger.verify import (
+    LedgerReport,
+    RuledEntry,
+    read_checkpoint_notes,
+    verify_ledger,
+    verify_witnessed,
+    witnessed_checkpoints,
+)
+from ejournal.projections.audit import AuditReport, audit_read_models
 from ejournal.projections.reentry import ExclusionCheck, check_exclusions
 
 app = typer.Typer()
@@ -66,46 +91,122 @@ def _report_json(report: LedgerReport, keys_source: str) -> dict[str, object]:
     }
 
 
-def run_verify(settings: Settings, ledger: Ledger, *, keys: Path | None, as_json: bool) -> int:
-    """Verify the ledger and print the outcome; returns the process exit code."""
+ReadModelsOption = Annotated[
+    bool,
+    typer.Option(
+        "--read-models",
+        help="Also project the ledger beside the read models and report every row that differs "
+        "(table and key); exit 1 if one does.",
+    ),
+]
+CheckpointFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--checkpoint",
+        help="Signed checkpoints kept outside the database (ejournal export-checkpoints, or the "
+        "JSON of GET /ledger/checkpoints): fail if a log is shorter or differs at that size.",
+    ),
+]
+
+
+def run_verify(
+    settings: Settings,
+    ledger: Ledger,
+    *,
+    keys: Path | None,
+    as_json: bool,
+    read_models: bool = False,
+    checkpoint: Path | None = None,
+) -> int:
+    """Verify the ledger and print the outcome; returns the process exit code.
+
+    ``read_models``: audit the read models against the ledger (``projections.audit``);
+    ``checkpoint``: a file of signed checkpoints kept outside the database, which the database
+    must still contain (``ledger.verify.verify_witnessed``)."""
     if keys is not None:
         verifiers, keys_source = read_verifiers(keys), str(keys)
     else:
         verifiers = KeyStore(ledger.database).verifiers()
         keys_source = "the database's key store (not independent: pass --keys to trust a file)"
-    show_progress = not as_json and sys.stderr.isatty()
+    notes = _read_notes(checkpoint) if checkpoint is not None else None
     try:
-        if show_progress:
-            columns = (
-                TextColumn("verifying"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-            )
-            with Progress(*columns, console=errors, transient=True) as bar:
-                task = bar.add_task("verify", total=_count_entries(ledger))
-                report = verify_ledger(
-                    ledger.database,
-                    verifiers=verifiers,
-                    origin=settings.origin,
-                    progress=lambda n: bar.update(task, completed=n),
-                )
-        else:
-            report = verify_ledger(ledger.database, verifiers=verifiers, origin=settings.origin)
+        witnessed = (
+            witnessed_checkpoints(notes, verifiers, settings.origin) if notes is not None else {}
+        )
+        report = _verify_entries(settings, ledger, verifiers, witnessed, as_json)
+        verify_witnessed(report, witnessed)
     except VerificationError as error:
         if as_json:
             print(json.dumps(failure_json(error), ensure_ascii=False))
         else:
-            console.print(f"[bold red]FAILED[/] {type(error).__name__}: {error}")
+            console.print(f"[bold red]FAILED[/] {type(error).__name__}: {error}", highlight=False)
         return 1
     invalid = {(e.originator_id, e.originator_version) for e in report.invalidated}
     exclusions = check_exclusions(ledger.database, invalid)
+    audit = _audit(ledger, as_json) if read_models else None
+    ok = exclusions.agrees and (audit is None or audit.agrees)
     if as_json:
         facts = _report_json(report, keys_source)
         facts["invalidation"] = _invalidation_json(report, exclusions)
-        facts["ok"] = exclusions.agrees
-        print(json.dumps(facts, ensure_ascii=False))
-        return 0 if exclusions.agrees else 1
+        if witnessed:
+            facts["witnessed"] = _witnessed_json(witnessed)
+        if audit is not None:
+            facts["read_models_audit"] = _audit_json(audit)
+        facts["ok"] = ok
+        print(json.dumps(facts, ensure_ascii=False, default=str))
+        return 0 if ok else 1
+    _print_report(report, keys_source, witnessed)
+    return 0 if _print_read_models(exclusions, audit) else 1
+
+
+def _read_notes(path: Path) -> list[str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        fail(f"cannot read checkpoints from {path}: {e}")
+    try:
+        return read_checkpoint_notes(text)
+    except VerificationError as e:
+        fail(f"{path}: {e}")
+
+
+def _verify_entries(
+    settings: Settings,
+    ledger: Ledger,
+    verifiers: list[Verifier],
+    witnessed: dict[str, list[Checkpoint]],
+    as_json: bool,
+) -> LedgerReport:
+    witness = {log_id: [cp.size for cp in cps] for log_id, cps in witnessed.items()}
+    if as_json or not sys.stderr.isatty():
+        return verify_ledger(
+            ledger.database, verifiers=verifiers, origin=settings.origin, witness=witness
+        )
+    columns = (TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=errors, transient=True) as bar:
+        task = bar.add_task("verify", total=_count_entries(ledger))
+        return verify_ledger(
+            ledger.database,
+            verifiers=verifiers,
+            origin=settings.origin,
+            progress=lambda n: bar.update(task, completed=n),
+            witness=witness,
+        )
+
+
+def _audit(ledger: Ledger, as_json: bool) -> AuditReport | None:
+    if as_json or not sys.stderr.isatty():
+        return audit_read_models(ledger)
+
+    def progress(position: int, moved: int) -> None:
+        errors.print(f"  … auditing the read models: position {position}", highlight=False)
+
+    return audit_read_models(ledger, progress=progress)
+
+
+def _print_report(
+    report: LedgerReport, keys_source: str, witnessed: dict[str, list[Checkpoint]]
+) -> None:
     console.print(f"[bold green]OK[/] {report.entries} entries in {len(report.logs)} logs verified")
     console.print(f"  trusted keys: {keys_source}")
     for log in report.logs:
@@ -113,12 +214,20 @@ def run_verify(settings: Settings, ledger: Ledger, *, keys: Path | None, as_json
             f"  {log.log_id}: {log.size} entries, root {log.root.hex()[:16]}…, "
             f"{log.checkpoints} checkpoints, {log.unsigned} unsigned after the last"
         )
+    for log_id, checkpoints in sorted(witnessed.items()):
+        sizes = ", ".join(str(cp.size) for cp in sorted(checkpoints, key=lambda cp: cp.size))
+        console.print(f"  {log_id}: contains the checkpoints kept outside (size {sizes})")
     console.print(
         f"  п. 4.4: {len(report.rules)} rules; {len(report.invalidated)} operations invalid, "
         f"{len(report.flagged)} flagged for review (recomputed from the leaves)"
     )
+
+
+def _print_read_models(exclusions: ExclusionCheck, audit: AuditReport | None) -> bool:
+    """Print what the read models were found to be; whether they agree with the ledger."""
+    ok = True
     if not exclusions.compared:
-        console.print("  read models: not projected up to the head, not compared")
+        console.print("  read models: not projected up to the head, exclusions not compared")
     elif exclusions.agrees:
         console.print("  read models: exclude exactly the invalid operations")
     else:
@@ -128,8 +237,44 @@ def run_verify(settings: Settings, ledger: Ledger, *, keys: Path | None, as_json
             f"(first: {sorted(exclusions.shown | exclusions.hidden)[0]}); "
             "rebuild them: `ejournal project --rebuild`"
         )
-        return 1
-    return 0
+        ok = False
+    if audit is None:
+        return ok
+    if audit.agrees:
+        console.print(
+            f"  read models: audited at position {audit.position}: {audit.rows} rows of "
+            f"{audit.tables} tables are what the ledger gives"
+        )
+        return ok
+    more = "" if audit.complete else " (and more not listed)"
+    count = len(audit.differences)
+    console.print(
+        f"[bold red]FAILED[/] read models audited at position {audit.position}: {count} "
+        f"{'row differs' if count == 1 else 'rows differ'} from the ledger{more}; "
+        "rebuild them: `ejournal project --rebuild`"
+    )
+    for difference in audit.differences:
+        console.print(f"  {difference.describe()}", highlight=False, soft_wrap=True)
+    return False
+
+
+def _audit_json(audit: AuditReport) -> dict[str, object]:
+    return {
+        "position": audit.position,
+        "tables": audit.tables,
+        "rows": audit.rows,
+        "agrees": audit.agrees,
+        "complete": audit.complete,
+        "differences": [difference.as_json() for difference in audit.differences],
+    }
+
+
+def _witnessed_json(witnessed: dict[str, list[Checkpoint]]) -> list[dict[str, object]]:
+    return [
+        {"log_id": log_id, "size": cp.size, "root": cp.root_hash.hex()}
+        for log_id, checkpoints in sorted(witnessed.items())
+        for cp in sorted(checkpoints, key=lambda cp: cp.size)
+    ]
 
 
 def _invalidation_json(report: LedgerReport, exclusions: ExclusionCheck) -> dict[str, object]:
@@ -156,13 +301,26 @@ def _invalidation_json(report: LedgerReport, exclusions: ExclusionCheck) -> dict
 
 @app.command()
 def verify(
-    database_url: DatabaseURL = None, keys: KeysFile = None, as_json: JsonOutput = False
+    database_url: DatabaseURL = None,
+    keys: KeysFile = None,
+    as_json: JsonOutput = False,
+    read_models: ReadModelsOption = False,
+    checkpoint: CheckpointFile = None,
 ) -> None:
     """Recompute every leaf, chain and Merkle root, check every checkpoint; exit 1 at the first
     failure, naming it."""
     settings, ledger = open_ledger(database_url)
     try:
-        raise typer.Exit(run_verify(settings, ledger, keys=keys, as_json=as_json))
+        raise typer.Exit(
+            run_verify(
+                settings,
+                ledger,
+                keys=keys,
+                as_json=as_json,
+                read_models=read_models,
+                checkpoint=checkpoint,
+            )
+        )
     finally:
         ledger.close()
 
@@ -204,10 +362,53 @@ def checkpoint(
         ledger.close()
 
 
+@app.command("export-checkpoints")
+def export_checkpoints(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write them here (default: standard output).")
+    ] = None,
+    log: Annotated[
+        str | None, typer.Option("--log", help="Only this log (default: every log).")
+    ] = None,
+    database_url: DatabaseURL = None,
+) -> None:
+    """Write the latest signed checkpoint of each log (C2SP notes, a blank line between them), for
+    an auditor to keep outside the database and give to `verify --checkpoint` later."""
+    _, ledger = open_ledger(database_url)
+    try:
+        try:
+            by_log = load_checkpoints(ledger.database)
+        except VerificationError as e:
+            fail(str(e), code=1)
+    finally:
+        ledger.close()
+    if log is not None:
+        by_log = {log: by_log[log]} if log in by_log else {}
+    notes = [checkpoints[-1].note for _, checkpoints in sorted(by_log.items()) if checkpoints]
+    if not notes:
+        fail(f"no signed checkpoint of {log!r}" if log else "no signed checkpoint", code=1)
+    text = "\n".join(notes)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as e:
+        fail(f"cannot write {out}: {e}")
+    console.print(f"{len(notes)} checkpoints written to {out}")
+
+
 @app.command()
 def prove(
     event: Annotated[str, typer.Argument(help="ORIGINATOR_ID:VERSION of the event.")],
     out: Annotated[Path | None, typer.Option("--out", help="Write the receipt here.")] = None,
+    rules_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--rules-out",
+            help="Also write the rules of п. 4.4 (each with a receipt) for verify-proof --rules.",
+        ),
+    ] = None,
     database_url: DatabaseURL = None,
 ) -> None:
     """Write a receipt (C2SP tlog-proof) proving one event is in its log's latest checkpoint."""
@@ -218,21 +419,45 @@ def prove(
         fail(f"EVENT must be ORIGINATOR_ID:VERSION, got {event!r}")
     settings, ledger = open_ledger(database_url)
     try:
+        verifiers = KeyStore(ledger.database).verifiers()
         receipt = prove_event(
-            ledger.database,
-            originator_id,
-            version,
-            verifiers=KeyStore(ledger.database).verifiers(),
-            origin=settings.origin,
+            ledger.database, originator_id, version, verifiers=verifiers, origin=settings.origin
         )
-    except (LedgerError, VerificationError) as e:
+        rules = (
+            _rules_document(ledger, verifiers, settings.origin) if rules_out is not None else None
+        )
+    except (LedgerError, VerificationError, ArchiveError) as e:
         fail(str(e), code=1)
     finally:
         ledger.close()
-    if out is None:
-        sys.stdout.write(receipt.encode())
-    else:
-        out.write_text(receipt.encode(), encoding="utf-8")
+    try:
+        if out is None:
+            sys.stdout.write(receipt.encode())
+        else:
+            out.write_text(receipt.encode(), encoding="utf-8")
+        if rules_out is not None and rules is not None:
+            rules_out.write_bytes(rules)
+    except OSError as e:
+        fail(f"cannot write: {e}")
+
+
+def _rules_document(ledger: Ledger, verifiers: list[Verifier], origin: str) -> bytes:
+    """The rule events of п. 4.4 with their receipts (``invalidation.json``), none if none."""
+    document = invalidation_rules_json(ledger.database, verifiers, origin)
+    if document is not None:
+        return document
+    empty = {"format": INVALIDATION_FORMAT, "log": SYSTEM_LOG, "events": []}
+    return json.dumps(empty, indent=1).encode("utf-8") + b"\n"
+
+
+RulesFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--rules",
+        help="The rules of п. 4.4 (prove --rules-out, or an archive's data/invalidation.json): "
+        "say whether one invalidates the record.",
+    ),
+]
 
 
 @app.command("verify-proof")
@@ -240,8 +465,10 @@ def verify_proof(
     receipt_path: Annotated[Path, typer.Argument(metavar="RECEIPT")],
     key: Annotated[Path, typer.Option("--key", help="File of trusted verifier keys.")],
     as_json: JsonOutput = False,
+    rules_path: RulesFile = None,
 ) -> None:
-    """Verify a receipt offline: no database, no network."""
+    """Verify a receipt offline: no database, no network. With --rules, also say whether a rule of
+    п. 4.4 invalidates the record (or flags it for review)."""
     verifiers = read_verifiers(key)
     try:
         receipt = Receipt.decode(receipt_path.read_bytes())
@@ -254,15 +481,16 @@ def verify_proof(
                 found=str(leaf.index),
                 where=str(receipt_path),
             )
+        rules = None if rules_path is None else _read_rules(rules_path, verified, leaf, verifiers)
     except OSError as e:
         fail(str(e))
     except (VerificationError, ValueError) as e:
         if as_json:
             print(json.dumps({"ok": False, "error": type(e).__name__, "message": str(e)}))
         else:
-            console.print(f"[bold red]FAILED[/] {type(e).__name__}: {e}")
+            console.print(f"[bold red]FAILED[/] {type(e).__name__}: {e}", highlight=False)
         raise typer.Exit(1) from e
-    facts = {
+    facts: dict[str, object] = {
         "ok": True,
         "log": leaf.log_id,
         "index": leaf.index,
@@ -275,11 +503,74 @@ def verify_proof(
         "session": str(leaf.session_id),
         "payload_sha256": leaf.payload_sha256.hex(),
         "signed_by": sorted(verified.note.signatures),
+        "invalidation": _invalidation_of(leaf, rules),
     }
     if as_json:
         print(json.dumps(facts, ensure_ascii=False))
+        return
+    console.print("[bold green]OK[/] the record is in the log under a signed checkpoint")
+    _print_invalidation(facts["invalidation"], rules_path)
+    for name, value in facts.items():
+        if name not in ("ok", "invalidation"):
+            console.print(f"  {name}: {value}", highlight=False)
+
+
+def _read_rules(
+    path: Path, verified: VerifiedReceipt, leaf: Leaf, verifiers: list[Verifier]
+) -> tuple[Rule, ...]:
+    """The rules of ``path``, each proven by its receipt under a checkpoint of the same
+    deployment's system log as the record's (the deployment is the record's origin without its
+    log)."""
+    origin = verified.checkpoint.origin.removesuffix(f"/{leaf.log_id}")
+    return rules_from_document(path.read_bytes(), verifiers, origin, where=str(path))
+
+
+def _invalidation_of(leaf: Leaf, rules: tuple[Rule, ...] | None) -> dict[str, object] | None:
+    """What the rules say of the record: None if no rules were given."""
+    if rules is None:
+        return None
+    actor, session = leaf.actor_id.hex, leaf.session_id.hex
+    exempt = leaf.topic in EXEMPT_TOPICS
+    invalid = [
+        rule.name
+        for rule in rules
+        if not exempt and rule.matches(actor, session, leaf.credential_version, leaf.recorded_at)
+    ]
+    flagged = [
+        rule.name
+        for rule in rules
+        if not exempt
+        and not invalid
+        and rule.flags(actor, leaf.credential_version, leaf.recorded_at)
+    ]
+    return {
+        "rules": len(rules),
+        "invalidated": bool(invalid),
+        "invalidated_by": invalid,
+        "flagged_by": flagged,
+    }
+
+
+def _print_invalidation(found: object, rules_path: Path | None) -> None:
+    if not isinstance(found, dict):
+        console.print(
+            "  п. 4.4: not checked (no --rules): whether a rule invalidates the record is unknown"
+        )
+        return
+    if found["invalidated"]:
+        console.print(
+            "[bold red]INVALIDATED[/] under п. 4.4 by rule "
+            f"{', '.join(found['invalidated_by'])}: the record is in the log, but it does not "
+            "count (its author re-enters what is legitimate)",
+            highlight=False,
+        )
+    elif found["flagged_by"]:
+        console.print(
+            f"  п. 4.4: valid, flagged for review by rule {', '.join(found['flagged_by'])} "
+            "(recorded while the breach was suspected)",
+            highlight=False,
+        )
     else:
-        console.print("[bold green]OK[/] the record is in the log under a signed checkpoint")
-        for name, value in facts.items():
-            if name != "ok":
-                console.print(f"  {name}: {value}")
+        console.print(
+            f"  п. 4.4: valid under the {found['rules']} rules of {rules_path}", highlight=False
+        )

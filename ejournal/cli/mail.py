@@ -7,15 +7,18 @@ once (``mail.outbox``, ``mail.delivery``).
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated
 
 import typer
 
-from ejournal.cli.common import DatabaseURL, console, fail, open_ledger
+from ejournal.cli.common import DatabaseURL, console, database_errors, fail, open_ledger
+from ejournal.identity.tables import create_identity_tables
 from ejournal.identity.vault import Vault, VaultError, key_from_environment
+from ejournal.ledger.application import Ledger
 from ejournal.ledger.database import startup_lock
 from ejournal.mail.addresses import digest_key
+from ejournal.mail.delivery import DeliveryReport
 from ejournal.mail.digest import parse_week
 from ejournal.mail.mailer import Mailer
 from ejournal.mail.settings import MailSettings, MailSettingsError
@@ -50,19 +53,10 @@ def digest(
         fail("EJOURNAL_VAULT_KEY (or _FILE) is not set: the addresses cannot be read")
     _, ledger = open_ledger(database_url)
     try:
-        with startup_lock(ledger.database):  # a server may be creating them at this moment
-            create_mail_tables(ledger.database)
-        mailer = Mailer(
-            ledger, settings, vault=Vault(ledger.database, kek), address_key=digest_key(kek)
-        )
-        due = mailer.planner.due_week()
-        if not force and monday > parse_week(due):
-            fail(f"the digest of {week} is not due yet (the latest due week is {due}); --force")
-        if monday < parse_week(due) - timedelta(weeks=5):
-            console.print(f"note: {week} is more than five weeks old")
-        added = mailer.planner.plan_week(week)
-        report = mailer.delivery.deliver_due()
-        counts = mailer.outbox.digest_counts(week)
+        with database_errors():
+            added, report, counts = _plan_and_deliver(
+                ledger, settings, kek, week=week, monday=monday, force=force
+            )
     finally:
         ledger.close()
     console.print(
@@ -79,3 +73,21 @@ def digest(
             f"  [yellow]{report.uncertain} message(s) left uncertain by a crashed sender "
             "(not sent again; see docs/operations.md)[/]"
         )
+
+
+def _plan_and_deliver(
+    ledger: Ledger, settings: MailSettings, kek: bytes, *, week: str, monday: date, force: bool
+) -> tuple[int, DeliveryReport, dict[str, int]]:
+    with startup_lock(ledger.database):  # a server may be creating them at this moment
+        create_identity_tables(ledger.database)  # the access log (п. 1.7)
+        create_mail_tables(ledger.database)
+    vault = Vault(ledger.database, kek)
+    mailer = Mailer(ledger, settings, vault=vault, address_key=digest_key(kek))
+    due = mailer.planner.due_week()
+    if not force and monday > parse_week(due):
+        fail(f"the digest of {week} is not due yet (the latest due week is {due}); --force")
+    if monday < parse_week(due) - timedelta(weeks=5):
+        console.print(f"note: {week} is more than five weeks old")
+    added = mailer.planner.plan_week(week)
+    report = mailer.delivery.deliver_due()
+    return added, report, mailer.outbox.digest_counts(week)

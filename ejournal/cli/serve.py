@@ -13,16 +13,24 @@ import typer
 
 from ejournal.api.server import serve as run_server
 from ejournal.api.workers import ServeError
-from ejournal.cli.common import DatabaseURL, console, errors, fail, log_ids, open_ledger
+from ejournal.cli.common import (
+    DatabaseURL,
+    console,
+    database_errors,
+    database_settings,
+    errors,
+    fail,
+    log_ids,
+    open_ledger,
+    require_database,
+)
 from ejournal.cli.ledger import run_verify
 from ejournal.generator.demo import run_demo
 from ejournal.identity.vault import VaultError
-from ejournal.ledger.application import Ledger
 from ejournal.ledger.checkpoints import Checkpointer
 from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.keys import PASSPHRASE_VARIABLE, KeyStore
-from ejournal.ledger.settings import Settings
 from ejournal.projections.projector import Projector
 
 app = typer.Typer()
@@ -33,14 +41,13 @@ DEMO_DATABASE_URL = "sqlite:///ejournal-demo.db"
 @app.command()
 def demo(database_url: DatabaseURL = None) -> None:
     """Build a demo school through the commands, record a week, sign checkpoints, verify."""
-    url = database_url or DEMO_DATABASE_URL
+    url = database_settings(database_url or DEMO_DATABASE_URL).database_url
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
             stale.unlink(missing_ok=True)
-    settings = Settings.from_environment(database_url=url)
     clock = ManualClock(datetime(2025, 9, 1, 5, 0, tzinfo=UTC))
-    ledger = Ledger(database_url=url, clock=clock)
+    settings, ledger = open_ledger(url, create=True, clock=clock)
     try:
         summary = run_demo(ledger, clock)
         console.print(summary.describe())
@@ -71,9 +78,12 @@ def demo(database_url: DatabaseURL = None) -> None:
 def serve(
     database_url: DatabaseURL = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
     workers: Annotated[
-        int, typer.Option(help="Worker processes, each on its own socket (PostgreSQL: one a core).")
+        int,
+        typer.Option(
+            help="Worker processes, each on its own socket (PostgreSQL: one a core).", min=1
+        ),
     ] = 1,
     access_log: Annotated[
         bool, typer.Option(help="Log each request (off when a proxy in front logs them).")
@@ -83,15 +93,14 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs); the projector runs in the background."""
+    settings = database_settings(database_url)
+    if not demo:  # the demo serves a database of its own
+        require_database(settings.database_url, create=True)
     try:
-        run_server(
-            Settings.from_environment(database_url=database_url),
-            host=host,
-            port=port,
-            demo=demo,
-            workers=workers,
-            access_log=access_log,
-        )
+        with database_errors(code=2):
+            run_server(
+                settings, host=host, port=port, demo=demo, workers=workers, access_log=access_log
+            )
     except (LedgerError, VaultError, ServeError) as e:
         fail(str(e))
 
@@ -104,7 +113,11 @@ def project(
     ] = False,
     rebuild: Annotated[
         bool,
-        typer.Option("--rebuild", help="Drop the read models and project the whole ledger again."),
+        typer.Option(
+            "--rebuild",
+            help="Project the whole ledger again beside the read models, then switch to the "
+            "result at once (readers never see a half-built journal).",
+        ),
     ] = False,
 ) -> None:
     """Bring the read models (class journal, diary, summary sheet, monitor) up to date."""

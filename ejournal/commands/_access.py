@@ -21,6 +21,7 @@ from ejournal.ledger.actor import ADMINISTRATION, NIL, Actor, Grant, Role
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.domain import (
     Account,
+    Enrolment,
     Roster,
     School,
     SchoolClass,
@@ -54,7 +55,7 @@ class Principal:
         roles = frozenset(roles)
         role = self.role(roles, school_id)
         if role is None:
-            raise refuse("role.required", roles=" или ".join(sorted(roles)))
+            raise refuse("role.required", roles=roles)
         return role
 
 
@@ -113,6 +114,21 @@ def in_roster(roster: Roster, school_class: SchoolClass, student_id: UUID, day: 
 
 def members_on(roster: Roster, school_class: SchoolClass, day: date) -> frozenset[UUID]:
     return frozenset(s for s in roster.members_on(day) if in_roster(roster, school_class, s, day))
+
+
+def enrolment_of(ledger: Ledger, student_id: UUID, year_start: int) -> Enrolment | None:
+    """The student's stints in the classes of that school year, in any school (None: never
+    enrolled that year)."""
+    return ledger.find(Enrolment.create_id(student_id=student_id, year_start=year_start), Enrolment)
+
+
+def pupil_of(ledger: Ledger, school_id: UUID, year_start: int, student_id: UUID) -> bool:
+    """Whether the student is enrolled now (an open stint) in a class of the school's year: what
+    makes a person a pupil of a school (п. 2.2). A student who left, or is in another school's
+    class, is not."""
+    enrolment = enrolment_of(ledger, student_id, year_start)
+    placement = enrolment.current() if enrolment is not None else None
+    return placement is not None and placement.school_id == school_id
 
 
 def load_school(ledger: Ledger, school_id: UUID) -> School:

@@ -2,6 +2,12 @@
 
 The service or a system administrator creates schools and accounts. A head or deputy grants the
 school roles below their own in their school; support locks accounts after a breach report (п. 4.3).
+
+A password reset hands its author the account until the holder changes the password: nobody may
+be handed more than they may already do (п. 2.1). A system administrator, who may grant any role,
+resets any account; support resets only the accounts of people without journal or personal-data
+access (``support`` their only role, or none yet): never a teacher's, a head's or a system
+administrator's.
 """
 
 from __future__ import annotations
@@ -66,6 +72,9 @@ class IssueCredentials(Command[int]):
     """Credentials were (re)issued; returns the new credential version (older sessions end)."""
 
     account_id: UUID
+    reset: bool = False
+    """An administrator's reset: the new (one-time) password is handed to the actor, not chosen
+    by the holder. Support may reset only an account without journal or personal-data access."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -128,12 +137,12 @@ def _authorise_grant(ledger: Ledger, cmd: GrantRole | RevokeRole) -> tuple[Role,
     who = principal(ledger, cmd.actor)
     account = load(ledger, cmd.account_id, Account, "account.not_found")
     if cmd.role is Role.SYSTEM:
-        raise refuse("account.role_not_grantable", role=cmd.role.value)
+        raise refuse("account.role_not_grantable", role=cmd.role)
     deployment = cmd.role in DEPLOYMENT_ROLES
     if deployment and cmd.school_id is not None:
-        raise refuse("account.invalid_grant_scope", role=cmd.role.value, scope="не относится к ОУ")
+        raise refuse("account.invalid_grant_scope", role=cmd.role, scope="не относится к ОУ")
     if not deployment and cmd.school_id is None:
-        raise refuse("account.invalid_grant_scope", role=cmd.role.value, scope="выдаётся в ОУ")
+        raise refuse("account.invalid_grant_scope", role=cmd.role, scope="выдаётся в ОУ")
     operator = who.role(_OPERATORS)
     if operator is not None:
         role = operator
@@ -141,8 +150,7 @@ def _authorise_grant(ledger: Ledger, cmd: GrantRole | RevokeRole) -> tuple[Role,
         # The head first: a head who is also a deputy grants as head.
         admin = next((r for r in (Role.HEAD, Role.DEPUTY) if who.role({r}, cmd.school_id)), None)
         if admin is None or cmd.role not in _GRANTABLE_BY[admin]:
-            allowed = {Role.SYSTEM_ADMIN.value, Role.HEAD.value, Role.DEPUTY.value}
-            raise refuse("role.required", roles=" или ".join(sorted(allowed)))
+            raise refuse("role.required", roles={Role.SYSTEM_ADMIN, Role.HEAD, Role.DEPUTY})
         role = admin
     if cmd.school_id is not None and ledger.find(cmd.school_id, School) is None:
         raise refuse("school.not_found")
@@ -169,11 +177,23 @@ def handle_revoke_role(cmd: RevokeRole, ledger: Ledger) -> None:
 
 _KEEPERS = _OPERATORS | {Role.SUPPORT}
 """Who issues credentials and locks accounts."""
+_SUPPORT_RESETS = frozenset({Role.SUPPORT})
+"""The roles an account may hold for support to reset its password: no journal, diary, ledger,
+access-log or personal-data access among them."""
 
 
 def handle_issue_credentials(cmd: IssueCredentials, ledger: Ledger) -> int:
-    role = principal(ledger, cmd.actor).require(_KEEPERS)
+    who = principal(ledger, cmd.actor)
+    who.require(_KEEPERS)
     account = load(ledger, cmd.account_id, Account, "account.not_found")
+    # A system administrator first: one who is also support acts as administrator.
+    role = who.role(_OPERATORS) or Role.SUPPORT
+    if (
+        cmd.reset
+        and role is Role.SUPPORT
+        and any(grant.role not in _SUPPORT_RESETS for grant in account.grants)
+    ):
+        raise refuse("account.reset_not_allowed")
     version = account.issue_credentials(at=ledger.clock())
     ledger.record(account, log_id=SYSTEM_LOG, actor=cmd.actor, role=role)
     return version

@@ -119,7 +119,7 @@ def handle_antedate_breach_receipt(cmd: AntedateBreachReceipt, ledger: Ledger) -
     received = _check_receipt(cmd.received_at, report.learned_at, now)
     current = report.received_by(party)
     if received >= current:
-        raise refuse("breach.receipt_not_earlier", current=current.isoformat())
+        raise refuse("breach.receipt_not_earlier", current=current)
     zone = _zone(ledger, report.school_id)
     earliest = min(received, report.received_at)
     late = earliest.astimezone(zone).date() > report.deadline

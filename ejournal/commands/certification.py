@@ -14,7 +14,7 @@ from uuid import UUID
 
 from ejournal.commands._access import load_school, load_year, non_blank, principal, year_log
 from ejournal.commands.base import Command
-from ejournal.commands.errors import refuse
+from ejournal.commands.errors import refuse, verification_detail
 from ejournal.integrity.certificate import open_certificate
 from ejournal.integrity.errors import VerificationError
 from ejournal.integrity.note import Verifier
@@ -59,7 +59,7 @@ def handle_register_signatory_key(cmd: RegisterSignatoryKey, ledger: Ledger) -> 
     try:
         Verifier.from_vkey(cmd.vkey.strip())
     except VerificationError as e:
-        raise refuse("signatory.invalid_key", detail=e.message) from e
+        raise refuse("signatory.invalid_key", detail=verification_detail(e)) from e
     vkey = cmd.vkey.strip()
     key_id = SignatoryKey.create_id(cmd.school_id, cmd.year_start, person_id)
     key = ledger.find(key_id, SignatoryKey)
@@ -94,7 +94,7 @@ def handle_certify_document(cmd: CertifyDocument, ledger: Ledger) -> UUID:
     try:
         certificate, _ = open_certificate(cmd.certificate, [verifier])
     except VerificationError as e:
-        raise refuse("certification.invalid", detail=e.message) from e
+        raise refuse("certification.invalid", detail=verification_detail(e)) from e
     log_id = year_log(cmd.school_id, cmd.year_start)
     mismatches = [
         name

@@ -7,12 +7,32 @@ answers: ``NotAllowed`` → 403, ``NotFound`` → 404, ``InvalidInput`` → 422,
 
 Raise one with ``raise refuse("mark.invalid_value", value=6)``: the code decides kind, clause and
 message, so the same refusal reads the same everywhere. ``CATALOGUE`` lists every code.
+
+Messages are read by people, as a Russian school writes: ``refuse`` fills a template with each
+value as such a school writes it, whatever the caller passes: a date as ДД.ММ.ГГГГ, a moment as
+ДД.ММ.ГГГГ ЧЧ:ММ Moscow time, a role (or roles) by its Russian name, a failed verification by
+what failed (``verification_detail``), never an ISO date or an English word.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from ejournal.integrity.errors import (
+    MalformedCertificateError,
+    MalformedNoteError,
+    MalformedVerifierKeyError,
+    OriginMismatchError,
+    SignatureError,
+    UnknownKeyError,
+    VerificationError,
+)
+from ejournal.ledger.actor import Role
+from ejournal.ledger.domain.values import PeriodScheme
 
 
 class CommandError(Exception):
@@ -62,7 +82,7 @@ CATALOGUE: dict[str, Refusal] = {
     "account.compromised": Refusal(
         NotAllowed,
         "Вход заблокирован: сообщено о нарушении конфиденциальности. Получите новые данные для "
-        "входа в технической поддержке.",
+        "входа у системного администратора.",
         "п. 4.4",
     ),
     "role.required": Refusal(NotAllowed, "Нет прав: требуется роль {roles}.", "п. 2.1"),
@@ -91,11 +111,15 @@ CATALOGUE: dict[str, Refusal] = {
     "school.invalid_time_zone": Refusal(InvalidInput, "Неизвестный часовой пояс «{time_zone}»."),
     "year.not_found": Refusal(NotFound, "Учебный год {year} не открыт.", "п. 2.2"),
     "year.already_open": Refusal(Conflict, "Учебный год {year} уже открыт.", "п. 2.2"),
-    "year.invalid_dates": Refusal(
-        InvalidInput, "Неверные даты учебного года: {starts_on} – {ends_on}."
-    ),
+    "year.invalid_dates": Refusal(InvalidInput, "Неверные даты учебного года: {dates}."),
     "year.closed": Refusal(Conflict, "Учебный год закрыт: записи не принимаются.", "п. 2.11"),
     "year.not_closed": Refusal(Conflict, "Учебный год не закрыт."),
+    "year.already_closed": Refusal(
+        Conflict,
+        "Учебный год {year} уже закрыт: повторно он не закрывается. Чтобы закрыть его заново, "
+        "сначала откройте его с указанием причины.",
+        "п. 2.11",
+    ),
     "period.unknown_scheme": Refusal(InvalidInput, "Неизвестная схема периодов «{scheme}»."),
     "period.scheme_not_defined": Refusal(
         InvalidInput, "Периоды по схеме «{scheme}» в этом учебном году не заданы.", "п. 2.2"
@@ -135,6 +159,19 @@ CATALOGUE: dict[str, Refusal] = {
         InvalidInput, "Ученик не числится в классе, группе или плане урока на {on}.", "п. 2.3"
     ),
     "enrolment.invalid_date": Refusal(InvalidInput, "Дата {on} вне учебного года или неверна."),
+    "student.of_another_school": Refusal(
+        NotAllowed,
+        "Ученик в этом учебном году зачислен в класс другого ОУ: перевод — после отчисления там.",
+        "п. 2.2",
+    ),
+    "student.in_another_class": Refusal(
+        Conflict,
+        "Ученик уже зачислен в другой класс в этом учебном году: сначала отчислите его оттуда.",
+        "п. 2.2",
+    ),
+    "student.not_in_school": Refusal(
+        NotFound, "Ученик не зачислен в класс этого ОУ в этом учебном году.", "п. 1.6"
+    ),
     "assignment.duplicate": Refusal(Conflict, "Учитель уже ведёт этот предмет."),
     "assignment.not_found": Refusal(NotFound, "Учитель не ведёт этот предмет."),
     "parent.already_linked": Refusal(Conflict, "Родитель уже связан с учеником."),
@@ -203,6 +240,12 @@ CATALOGUE: dict[str, Refusal] = {
     "account.not_granted": Refusal(Conflict, "Такой роли у учётной записи нет."),
     "account.already_locked": Refusal(Conflict, "Учётная запись уже заблокирована."),
     "account.not_locked": Refusal(Conflict, "Учётная запись не заблокирована."),
+    "account.reset_not_allowed": Refusal(
+        NotAllowed,
+        "Техническая поддержка сбрасывает пароль только учётных записей без доступа к журналу и "
+        "персональным данным; этот пароль сбрасывает системный администратор.",
+        "п. 2.1",
+    ),
     # Certified printouts (п. 1.2, 3.1) and disposition (п. 3.3).
     "certification.head_only": Refusal(
         NotAllowed, "Документы заверяет руководитель ОУ своей подписью.", "п. 1.2"
@@ -303,10 +346,69 @@ CATALOGUE: dict[str, Refusal] = {
 """Every code a command can be refused with: its kind, Russian message template and clause."""
 
 
+MOSCOW = ZoneInfo("Europe/Moscow")
+
+ROLE_NAMES: dict[Role, str] = {
+    Role.SYSTEM: "система",
+    Role.SYSTEM_ADMIN: "системный администратор",
+    Role.HEAD: "руководитель ОУ",
+    Role.DEPUTY: "заместитель руководителя ОУ",
+    Role.TEACHER: "учитель",
+    Role.CLASS_TEACHER: "классный руководитель",
+    Role.STUDENT: "ученик",
+    Role.PARENT: "родитель (законный представитель)",
+    Role.AUDITOR: "аудитор",
+    Role.SUPPORT: "техническая поддержка",
+}
+"""Each role as the messages name it."""
+
+SCHEME_NAMES: dict[PeriodScheme, str] = {
+    PeriodScheme.QUARTERS: "четверти",
+    PeriodScheme.HALF_YEARS: "полугодия",
+    PeriodScheme.TRIMESTERS: "триместры",
+}
+"""Each scheme of reporting periods as the messages name it."""
+
+
+def as_text(value: Any) -> Any:
+    """``value`` as a message shows it: a date ДД.ММ.ГГГГ, a moment ДД.ММ.ГГГГ ЧЧ:ММ (Moscow
+    time), a role or a scheme of periods by its Russian name, several roles joined by «или»;
+    anything else (what a person typed, say) as is."""
+    if isinstance(value, datetime):
+        moment = value.astimezone(MOSCOW) if value.tzinfo is not None else value
+        return f"{moment:%d.%m.%Y %H:%M} (МСК)"
+    if isinstance(value, date):
+        return f"{value:%d.%m.%Y}"
+    if isinstance(value, Role):
+        return ROLE_NAMES[value]
+    if isinstance(value, PeriodScheme):
+        return SCHEME_NAMES[value]
+    roles = isinstance(value, Collection) and not isinstance(value, str) and value
+    if roles and all(isinstance(item, Role) for item in value):
+        return " или ".join(ROLE_NAMES[role] for role in sorted(value))
+    return value
+
+
+def verification_detail(error: VerificationError) -> str:
+    """What a failed verification of a key, a note or a certificate says to a person."""
+    if isinstance(error, MalformedVerifierKeyError):
+        return "ключ проверки подписи имеет неверный формат"
+    if isinstance(error, UnknownKeyError):
+        return "подпись сделана неизвестным ключом"
+    if isinstance(error, SignatureError):
+        return "подпись не сходится с документом"
+    if isinstance(error, OriginMismatchError):
+        return "документ относится к другому журналу"
+    if isinstance(error, MalformedNoteError | MalformedCertificateError):
+        return "сертификат повреждён или имеет неверный формат"
+    return "документ не прошёл проверку"
+
+
 def refuse(code: str, /, **details: Any) -> CommandError:
-    """The refusal for ``code``, its message filled with ``details``; raise it.
+    """The refusal for ``code``, its message filled with ``details`` (each ``as_text``); raise it.
 
     Raises ``KeyError`` for a code missing from ``CATALOGUE`` (a programming error).
     """
     refusal = CATALOGUE[code]
-    return refusal.kind(code, refusal.message.format(**details), clause=refusal.clause)
+    text = {name: as_text(value) for name, value in details.items()}
+    return refusal.kind(code, refusal.message.format(**text), clause=refusal.clause)

@@ -3,6 +3,9 @@
 A linked parent reads the student's diary and the teachers' messages (п. 1.5) and may subscribe to
 its weekly e-mail digest (п. 1.6). Only the head or a deputy of the school links and unlinks
 parents; the links of a student are one guardianship, recorded in the school year's log.
+
+A school links parents to its own pupils only: a student enrolled that year in a class of the school
+(``commands.rosters``). A pupil of another school is that school's to link.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from ejournal.commands._access import non_blank, year_for_setup, year_log
+from ejournal.commands._access import non_blank, pupil_of, year_for_setup, year_log
 from ejournal.commands.base import Command
 from ejournal.commands.errors import refuse
 from ejournal.ledger.application import Ledger
@@ -35,8 +38,15 @@ class UnlinkParent(Command[None]):
 
 
 def handle_link_parent(cmd: LinkParent, ledger: Ledger) -> None:
-    """The parent (a person) is the student's for the year; the first link opens the record."""
+    """The parent (a person) is the student's for the year; the first link opens the record.
+
+    The rule (п. 1.6, 2.2): the student must be a pupil of the school that year, enrolled now (a
+    stint not ended) in one of its classes; otherwise ``student.not_in_school``, whatever the
+    student is elsewhere: a link would let the parent read the diary under this school's name.
+    """
     role, _ = year_for_setup(ledger, cmd.actor, cmd.school_id, cmd.year_start)
+    if not pupil_of(ledger, cmd.school_id, cmd.year_start, cmd.student_id):
+        raise refuse("student.not_in_school")
     guardianship_id = Guardianship.create_id(
         school_id=cmd.school_id, year_start=cmd.year_start, student_id=cmd.student_id
     )

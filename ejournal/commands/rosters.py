@@ -4,6 +4,11 @@ and one student's individual curriculum.
 Only the head or a deputy of the school opens rosters and moves students in and out of them; a
 membership is dated, so the journal knows who belonged on each lesson's day. Every record goes to
 the school year's log.
+
+A pupil of a school in a school year is a student enrolled in one of its classes that year
+(п. 2.2). The class records the stint, and the student's ``Enrolment`` of the year records it too,
+across schools, so that another school's class, a parent link (``commands.families``) and the
+diary's readers (``api.policy``) can tell whose pupil the student is without reading every class.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from ejournal.commands._access import (
     authorise_setup,
     class_for_setup,
     class_of,
+    enrolment_of,
     load,
     non_blank,
     principal,
@@ -29,7 +35,14 @@ from ejournal.commands.errors import refuse
 from ejournal.commands.school_year import DEFAULT_BELL_SCHEDULE
 from ejournal.ledger.actor import Role
 from ejournal.ledger.application import Ledger
-from ejournal.ledger.domain import Group, IndividualCurriculum, Roster, SchoolClass, SchoolYear
+from ejournal.ledger.domain import (
+    Enrolment,
+    Group,
+    IndividualCurriculum,
+    Roster,
+    SchoolClass,
+    SchoolYear,
+)
 from ejournal.ledger.domain.values import PeriodScheme
 
 _LETTER = re.compile(r"[А-ЯЁA-Z]")
@@ -112,7 +125,7 @@ def handle_open_class(cmd: OpenClass, ledger: Ledger) -> UUID:
     if cmd.period_scheme not in set(PeriodScheme):
         raise refuse("period.unknown_scheme", scheme=cmd.period_scheme)
     if not year.periods(cmd.period_scheme):
-        raise refuse("period.scheme_not_defined", scheme=cmd.period_scheme)
+        raise refuse("period.scheme_not_defined", scheme=PeriodScheme(cmd.period_scheme))
     if cmd.bell_schedule not in year.bell_schedules:
         raise refuse("bell.unknown_schedule", name=cmd.bell_schedule)
     class_id = SchoolClass.create_id(
@@ -134,18 +147,40 @@ def handle_open_class(cmd: OpenClass, ledger: Ledger) -> UUID:
 
 
 def handle_enrol_student(cmd: EnrolStudent, ledger: Ledger) -> None:
-    """The student belongs to the class from ``on``, a day of the year (п. 2.2)."""
+    """The student belongs to the class from ``on``, a day of the year (п. 2.2).
+
+    The rule (п. 2.2): in a school year a student is in one class at a time, in one school. A
+    student whose stint in a class of another school is still open or ends after ``on`` is that
+    school's pupil, not this one's to take (``student.of_another_school``); a stint in another
+    class of this school is refused too (``student.in_another_class``). A transfer is the
+    withdrawal there (``WithdrawStudent``, by that school) and then the enrolment here, from that
+    day on. The stint is recorded in the class and in the student's ``Enrolment`` of the year, in
+    one save.
+    """
     role, year, school_class = class_for_setup(ledger, cmd.actor, cmd.class_id)
     if cmd.on not in year.days:
         raise refuse("enrolment.invalid_date", on=cmd.on)
     if school_class.members.current(cmd.student_id) is not None:
         raise refuse("student.already_enrolled")
-    school_class.enrol(cmd.student_id, cmd.on, at=ledger.clock())
-    _record_in_year(ledger, cmd, role, school_class)
+    now = ledger.clock()
+    enrolment = enrolment_of(ledger, cmd.student_id, school_class.year_start) or Enrolment.open(
+        student_id=cmd.student_id, year_start=school_class.year_start, at=now
+    )
+    elsewhere = enrolment.overlapping(school_class.id, cmd.on)
+    if elsewhere is not None and elsewhere.school_id != school_class.school_id:
+        raise refuse("student.of_another_school")
+    if elsewhere is not None:
+        raise refuse("student.in_another_class")
+    school_class.enrol(cmd.student_id, cmd.on, at=now)
+    enrolment.enrol(school_class.school_id, school_class.id, cmd.on, at=now)
+    log_id = year_log(school_class.school_id, school_class.year_start)
+    ledger.record(school_class, enrolment, log_id=log_id, actor=cmd.actor, role=role)
 
 
 def handle_withdraw_student(cmd: WithdrawStudent, ledger: Ledger) -> None:
-    """The student leaves the class, with a reason (п. 2.2); their past records stay."""
+    """The student leaves the class, with a reason (п. 2.2); their past records stay. The
+    student's ``Enrolment`` of the year ends the stint too: from ``on`` another class, of this
+    school or another, may enrol them."""
     role, year, school_class = class_for_setup(ledger, cmd.actor, cmd.class_id)
     stint = school_class.members.current(cmd.student_id)
     if stint is None:
@@ -155,8 +190,18 @@ def handle_withdraw_student(cmd: WithdrawStudent, ledger: Ledger) -> None:
     reason = non_blank(cmd.reason)
     if not reason:
         raise refuse("reason.required")
-    school_class.withdraw(cmd.student_id, cmd.on, reason, at=ledger.clock())
-    _record_in_year(ledger, cmd, role, school_class)
+    now = ledger.clock()
+    school_class.withdraw(cmd.student_id, cmd.on, reason, at=now)
+    changed: list[Enrolment] = []
+    enrolment = enrolment_of(ledger, cmd.student_id, school_class.year_start)
+    # An enrolment recorded before the record existed has none; the class alone then says it.
+    if enrolment is not None and any(
+        p.class_id == school_class.id and p.is_open for p in enrolment.placements
+    ):
+        enrolment.withdraw(school_class.id, cmd.on, at=now)
+        changed.append(enrolment)
+    log_id = year_log(school_class.school_id, school_class.year_start)
+    ledger.record(school_class, *changed, log_id=log_id, actor=cmd.actor, role=role)
 
 
 # Groups and individual curricula.

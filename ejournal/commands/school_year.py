@@ -18,13 +18,14 @@ from ejournal.commands._access import (
     authorise_setup,
     load,
     load_school,
+    load_year,
     non_blank,
     principal,
     year_for_setup,
     year_log,
 )
 from ejournal.commands.base import Command
-from ejournal.commands.errors import refuse
+from ejournal.commands.errors import as_text, refuse
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.domain import SchoolYear
 from ejournal.ledger.domain.values import (
@@ -139,12 +140,12 @@ def handle_open_school_year(cmd: OpenSchoolYear, ledger: Ledger) -> UUID:
     if ledger.find(year_id, SchoolYear) is not None:
         raise refuse("year.already_open", year=name)
     if not 2000 <= cmd.year_start <= 2200:
-        raise refuse("year.invalid_dates", starts_on=cmd.year_start, ends_on="")
+        raise refuse("year.invalid_dates", dates=f"год начала {cmd.year_start}")
     starts_on = cmd.starts_on or date(cmd.year_start, 9, 1)
     ends_on = cmd.ends_on or date(cmd.year_start + 1, 8, 31)
     within = date(cmd.year_start, 8, 1) <= starts_on < ends_on <= date(cmd.year_start + 1, 8, 31)
     if not within:
-        raise refuse("year.invalid_dates", starts_on=starts_on, ends_on=ends_on)
+        raise refuse("year.invalid_dates", dates=f"{as_text(starts_on)} – {as_text(ends_on)}")
     year = SchoolYear.open(
         school_id=cmd.school_id,
         year_start=cmd.year_start,
@@ -192,8 +193,14 @@ def handle_declare_holiday(cmd: DeclareHoliday, ledger: Ledger) -> None:
 
 
 def handle_close_school_year(cmd: CloseSchoolYear, ledger: Ledger) -> None:
-    """Close the year's journal: no more records (п. 2.11)."""
-    role, year = year_for_setup(ledger, cmd.actor, cmd.school_id, cmd.year_start)
+    """Close the year's journal: no more records (п. 2.11). A closed year is refused
+    (``year.already_closed``): closing it again takes a reopening, with its reason, first."""
+    who = principal(ledger, cmd.actor)
+    load_school(ledger, cmd.school_id)
+    role = authorise_setup(who, cmd.school_id)
+    year = load_year(ledger, cmd.school_id, cmd.year_start)
+    if year.closed:
+        raise refuse("year.already_closed", year=f"{cmd.year_start}/{cmd.year_start + 1}")
     year.close(at=ledger.clock())
     ledger.record(year, log_id=year_log(cmd.school_id, cmd.year_start), actor=cmd.actor, role=role)
 

@@ -4,7 +4,8 @@ sign the final checkpoint and write the school year's archive.
 ``close_school_year`` runs, in order:
 
 1. ``CloseSchoolYear`` through the commands: the journals take no more records (an administrator
-   may reopen with a reason, ``ReopenSchoolYear``, recorded too);
+   may reopen with a reason, ``ReopenSchoolYear``, recorded too); a year closed already is refused
+   before anything is written;
 2. a checkpoint of the year's log covering the close: every summary sheet rests on it;
 3. for each class, the summary sheet recomputed from the entries up to that checkpoint, certified by
    the head (the key's registration and each certificate are ledger events), as data, CSV and PDF/A;
@@ -28,6 +29,7 @@ from ejournal.archive.summary import DOCUMENT_KIND, canonical_json, summary_csv
 from ejournal.archive.transliteration import class_file_stem
 from ejournal.archive.verifier import verify_archive
 from ejournal.archive.writer import write_archive
+from ejournal.commands.errors import refuse
 from ejournal.documents.certify import Printout, certify, rest_on_checkpoint
 from ejournal.documents.documents import (
     Names,
@@ -43,7 +45,7 @@ from ejournal.integrity.note import Ed25519Signer, Verifier
 from ejournal.ledger.actor import Actor
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.checkpoints import Checkpointer, StoredCheckpoint
-from ejournal.ledger.domain import Account, SchoolYear
+from ejournal.ledger.domain import Account, School, SchoolYear
 from ejournal.ledger.invalidation import load_rules
 from ejournal.ledger.logs import SYSTEM_LOG, school_log_id
 from ejournal.ledger.retention import DEFAULT_SCHEDULE, RetentionSchedule
@@ -148,6 +150,19 @@ def _sign_rules(ledger: Ledger, checkpointer: Checkpointer) -> None:
         rest_on_checkpoint(checkpointer, SYSTEM_LOG)
 
 
+def check_closable(ledger: Ledger, *, school_id: UUID, year_start: int) -> None:
+    """Refuse, before anything is written, a year ``close_school_year`` cannot close: raises
+    ``CommandError`` (``school.not_found``, ``year.not_found``, ``year.already_closed``)."""
+    if ledger.find(school_id, School) is None:
+        raise refuse("school.not_found")
+    name = f"{year_start}/{year_start + 1}"
+    year = ledger.find(SchoolYear.create_id(school_id=school_id, year_start=year_start), SchoolYear)
+    if year is None:
+        raise refuse("year.not_found", year=name)
+    if year.closed:
+        raise refuse("year.already_closed", year=name)
+
+
 def close_school_year(
     ledger: Ledger,
     *,
@@ -161,20 +176,23 @@ def close_school_year(
     names: Names | None = None,
     schedule: RetentionSchedule = DEFAULT_SCHEDULE,
 ) -> YearCloseResult:
-    """Close the school year (unless it is closed already), certify each class's summary sheet,
-    sign the final checkpoint and write the archive into the new directory ``out``; the archive
-    is verified (against ``checkpoint_verifiers``) before this returns.
+    """Close the open school year, certify each class's summary sheet, sign the final checkpoint
+    and write the archive into the new directory ``out``; the archive is verified (against
+    ``checkpoint_verifiers``) before this returns.
 
-    Raises ``CommandError`` (the actor may not close or certify), ``PrintoutError``,
-    ``RenderError``, ``ArchiveError``, ``FileExistsError``, and a ``VerificationError`` if the
-    written archive does not verify.
+    A year closed already is refused (``year.already_closed``) before anything is written: it
+    was closed, certified and archived once, and closing it again takes a reopening with its
+    reason (``ReopenSchoolYear``) first.
+
+    Raises ``CommandError`` (no such school or year, the year is closed, the actor may not close
+    or certify), ``PrintoutError``, ``RenderError``, ``ArchiveError``, ``FileExistsError``, and a
+    ``VerificationError`` if the written archive does not verify.
     """
     if out.exists():
         raise FileExistsError(out)
-    year = ledger.get(SchoolYear.create_id(school_id=school_id, year_start=year_start), SchoolYear)
+    check_closable(ledger, school_id=school_id, year_start=year_start)
     closed_at = ledger.clock()
-    if not year.closed:
-        c.handle(c.CloseSchoolYear(actor=actor, school_id=school_id, year_start=year_start), ledger)
+    c.handle(c.CloseSchoolYear(actor=actor, school_id=school_id, year_start=year_start), ledger)
     log_id = school_log_id(school_id, year_start)
     sheets_checkpoint = rest_on_checkpoint(checkpointer, log_id)
     sheets = _certified_sheets(

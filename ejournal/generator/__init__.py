@@ -50,7 +50,11 @@ def district_plan(
     *, schools: int, seed: int, weeks: int | None = None, parallels: int | None = None
 ) -> Plan:
     """A district of ``schools`` schools; ``weeks`` limits the year to its first weeks (and then
-    leaves out the June exams); ``parallels`` fixes the classes per grade of every school."""
+    leaves out the June exams); ``parallels`` fixes the classes per grade of every school.
+    Raises ``ValueError`` unless each count given is at least 1."""
+    for name, count in (("schools", schools), ("weeks", weeks), ("parallels", parallels)):
+        if count is not None and count < 1:
+            raise ValueError(f"{name} must be at least 1, not {count}")
     specs = [district_school(seed, n, parallels=parallels) for n in range(1, schools + 1)]
     if weeks is None:
         return Plan(schools=specs, seed=seed)

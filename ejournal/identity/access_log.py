@@ -26,6 +26,8 @@ class Access(StrEnum):
     PERSONAL_DATA = "personal_data"
     CLASS_JOURNAL = "class_journal"
     SUMMARY_SHEET = "summary_sheet"
+    MONITOR = "monitor"
+    """The monitor of journal keeping: each student a flag names (a late mark, п. 2.5, 2.8)."""
 
 
 @dataclass(frozen=True, slots=True)

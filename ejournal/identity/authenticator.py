@@ -6,6 +6,11 @@ failed attempts) and binds each session to the account and credential version it
 Issuing credentials again goes through the ``IssueCredentials`` command, so the new version is a
 ledger event; every session of an older version ends with it.
 
+An administrator's reset hands its author a one-time password (``reset_password``): it opens one
+session, which may only change the password (``Caller.password_change_only``; the HTTP layer
+refuses everything else with ``auth.password_change_required``). Logins are throttled by login
+and by source, without a lock a stranger could set off (``credentials.LoginThrottle``).
+
 One refusal (``auth.invalid_token``) covers a token that is unknown, forged, expired, logged out or
 of an old credential version: like Fernet, it tells an attacker nothing about why.
 """
@@ -18,7 +23,13 @@ from uuid import UUID
 
 from ejournal import commands as c
 from ejournal.commands.errors import refuse
-from ejournal.identity.credentials import CredentialStore, LoginThrottle, ThrottlePolicy
+from ejournal.identity.credentials import (
+    CredentialStore,
+    LoginThrottle,
+    StoredCredential,
+    ThrottlePolicy,
+    Wait,
+)
 from ejournal.identity.errors import AuthenticationError
 from ejournal.identity.passwords import (
     OWASP,
@@ -37,6 +48,10 @@ from ejournal.ledger.domain.accounts import normalise_login
 from ejournal.ledger.errors import NotInMemory
 
 DEFAULT_SESSION_TTL = timedelta(hours=8)
+PASSWORD_CHANGE_TTL = timedelta(minutes=15)
+"""How long a session opened with a one-time password has to change it."""
+UNKNOWN_SOURCE = "unknown"
+"""The source of a login whose client address is not known."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +61,8 @@ class Caller:
     actor: Actor
     person_id: UUID
     login: str
+    password_change_only: bool = False
+    """The session was opened with a one-time password: it may only change it (and log out)."""
 
     @property
     def session_id(self) -> UUID:
@@ -101,34 +118,48 @@ class Authenticator:
 
     # Logging in and out.
 
-    def login(self, login: str, password: str) -> Login:
-        """Open a session. Raises ``AuthenticationError``: ``auth.throttled`` or
-        ``auth.locked_out`` (with ``retry_after``), ``auth.invalid_credentials``; ``CommandError``
-        ``account.locked`` or ``account.compromised`` for a correct password of a stopped account
-        (п. 4.4)."""
+    def login(self, login: str, password: str, *, source: str = UNKNOWN_SOURCE) -> Login:
+        """Open a session for ``login`` asked from ``source`` (the client address). Raises
+        ``AuthenticationError``: ``auth.throttled`` (with ``retry_after``: the password was not
+        checked), ``auth.invalid_credentials`` (also for a one-time password already used);
+        ``CommandError`` ``account.locked`` or ``account.compromised`` for a correct password of
+        a stopped account (п. 4.4). A one-time password opens a ``password_change_only``
+        session."""
         now = self._now()
         key = normalise_login(login)
-        wait = self._throttle.wait(key, now=now)
-        if wait is not None:
-            code = "auth.locked_out" if wait.locked else "auth.throttled"
-            raise AuthenticationError(code, retry_after=wait.seconds(now))
+        turn = self._throttle.take_turn(key, source, now=now)
+        if isinstance(turn, Wait):
+            raise AuthenticationError("auth.throttled", retry_after=turn.seconds(now))
         account = self._ledger.find(Account.create_id(login=key), Account)
         stored = None
         if account is not None:
-            stored = self._credentials.get(account.id, account.credential_version)
-        matches = verify_password(password, stored or self._decoy)
-        if account is None or stored is None or not matches:
-            self._throttle.failed(key, now=now)
+            stored = self._credentials.stored(account.id, account.credential_version)
+        matches = verify_password(password, self._decoy if stored is None else stored.password_hash)
+        if account is None or stored is None or not matches or stored.used:
             raise AuthenticationError("auth.invalid_credentials")
-        self._throttle.succeeded(key)
+        self._throttle.succeeded(turn, now=now)
+        return self._open(account, stored, now)
+
+    def _open(self, account: Account, stored: StoredCredential, now: datetime) -> Login:
+        """A session of the account whose right password was given (``stored``'s)."""
         if account.locked:
             raise refuse("account.locked")
         if account.compromised:
             raise refuse("account.compromised")
+        ttl = self.session_ttl
+        if stored.one_time:
+            # Of two logins with the same one-time password, one opens its session.
+            if not self._credentials.use_up(account.id, account.credential_version, now=now):
+                raise AuthenticationError("auth.invalid_credentials")
+            ttl = min(ttl, PASSWORD_CHANGE_TTL)
         token, session = self._sessions.open(
-            account.id, account.credential_version, now=now, ttl=self.session_ttl
+            account.id,
+            account.credential_version,
+            now=now,
+            ttl=ttl,
+            password_change_only=stored.one_time,
         )
-        return Login(token, session, self._caller(account, session.session_id))
+        return Login(token, session, self._caller(account, session))
 
     def authenticate(self, token: str | None) -> Caller:
         """The caller presenting ``token``. Raises ``AuthenticationError`` (``auth.required``,
@@ -154,12 +185,16 @@ class Authenticator:
                 below_version=account.credential_version,
             )
             raise _invalid_token()
-        return self._caller(account, session.session_id)
+        return self._caller(account, session)
 
     async def authenticate_async(self, token: str | None, database: AsyncDatabase) -> Caller | None:
         """``authenticate`` on the event loop, for the common case: a live session of an account
         in memory, active, of the session's credential version. None when ``authenticate`` must
-        decide in a thread: the account is not in memory, or the session is to end."""
+        decide in a thread: the account is not in memory, or the session is to end.
+
+        Whether the session is live is read from the database at every call, never from
+        memory: a session ended by any process (logout, a lock, a breach report, an
+        invalidation) is refused here at its next request."""
         # The session's query goes in the cache's round trip.
         (rows,) = await self._ledger.refresh_cached_reads(
             database, live_session_query(_required(token), self._now())
@@ -179,10 +214,15 @@ class Authenticator:
             or session.credential_version != account.credential_version
         ):
             return None
-        return self._caller(account, session.session_id)
+        return self._caller(account, session)
 
     def logout(self, caller: Caller) -> None:
         self._sessions.end(caller.session_id, "logout", now=self._now())
+
+    def end_session(self, session_id: UUID, reason: str) -> bool:
+        """End one session (the administration invalidated it, п. 4.4), in the database: every
+        server process refuses it from its next request. Whether it was live."""
+        return self._sessions.end(session_id, reason, now=self._now())
 
     def end_sessions(self, account_id: UUID, reason: str) -> int:
         return self._sessions.end_all(account_id, reason, now=self._now())
@@ -195,13 +235,17 @@ class Authenticator:
 
     def change_password(self, caller: Caller, current: str, new: str) -> Login:
         """The caller's own new password: a new credential version; every session of the old
-        one ends, and a session of the new one is opened. Raises ``AuthenticationError``
-        (``auth.wrong_password``, ``auth.weak_password``)."""
+        one ends, and a session of the new one is opened (a session with every right of the
+        account, also when the caller's could only change the password). Raises
+        ``AuthenticationError`` (``auth.wrong_password``, ``auth.weak_password``,
+        ``auth.same_password``: a one-time password is known to whoever reset it)."""
         stored = self._credentials.get(caller.actor.account_id, caller.actor.credential_version)
         if stored is None or not verify_password(current, stored):
             raise AuthenticationError("auth.wrong_password")
         if not acceptable_password(new, caller.login):
             raise AuthenticationError("auth.weak_password")
+        if new == current:
+            raise AuthenticationError("auth.same_password")
         # Only the service and support may issue credentials (commands.accounts). The service does
         # it on the caller's verified request; the event carries the caller's session (I8).
         on_behalf = Actor(
@@ -213,14 +257,15 @@ class Authenticator:
         token, session = self._sessions.open(
             account.id, account.credential_version, now=self._now(), ttl=self.session_ttl
         )
-        return Login(token, session, self._caller(account, session.session_id))
+        return Login(token, session, self._caller(account, session))
 
     def reset_password(self, by: Actor, account_id: UUID) -> IssuedPassword:
-        """An administrator's reset: a one-time password under a new credential version; every
-        session of the account ends. ``IssueCredentials`` decides who may (support, system
-        administrator) and raises ``CommandError``."""
+        """An administrator's reset: a one-time password under a new credential version, handed
+        to ``by``; every session of the account ends. ``IssueCredentials`` decides who may (a
+        system administrator; support only for an account without journal or personal-data
+        access) and raises ``CommandError``."""
         password = generate_password()
-        version = self._issue(by, account_id, password)
+        version = self._issue(by, account_id, password, reset=True)
         return IssuedPassword(account_id, version, password)
 
     def provision(self, account_id: UUID, password: str) -> int:
@@ -228,7 +273,7 @@ class Authenticator:
         system = Actor(account_id=NIL, grants=frozenset({Grant(Role.SYSTEM)}))
         return self._issue(system, account_id, password)
 
-    def _issue(self, by: Actor, account_id: UUID, password: str) -> int:
+    def _issue(self, by: Actor, account_id: UUID, password: str, *, reset: bool = False) -> int:
         account = self._ledger.find(account_id, Account)
         if account is None:
             raise refuse("account.not_found")
@@ -238,28 +283,34 @@ class Authenticator:
         # moment exists at which the ledger names a version without its password. A concurrent
         # issue that got there first is corrected below.
         expected = account.credential_version + 1
-        self._credentials.put(account_id, expected, encoded, now=now)
+        self._credentials.put(account_id, expected, encoded, now=now, one_time=reset)
+        command = c.IssueCredentials(actor=by, account_id=account_id, reset=reset)
         try:
-            version = c.handle(c.IssueCredentials(actor=by, account_id=account_id), self._ledger)
+            version = c.handle(command, self._ledger)
         except c.CommandError:
             self._credentials.discard(account_id, expected)
             raise
         if version != expected:
-            self._credentials.put(account_id, version, encoded, now=now)
+            self._credentials.put(account_id, version, encoded, now=now, one_time=reset)
         self._credentials.discard_older(account_id, version)
         self._sessions.end_all(
             account_id, "credentials issued again", now=now, below_version=version
         )
         return version
 
-    def _caller(self, account: Account, session_id: UUID) -> Caller:
+    def _caller(self, account: Account, session: Session) -> Caller:
         actor = Actor(
             account_id=account.id,
             grants=frozenset(account.grants),
             credential_version=account.credential_version,
-            session_id=session_id,
+            session_id=session.session_id,
         )
-        return Caller(actor=actor, person_id=account.person_id, login=account.login)
+        return Caller(
+            actor=actor,
+            person_id=account.person_id,
+            login=account.login,
+            password_change_only=session.password_change_only,
+        )
 
 
 def _required(token: str | None) -> str:

@@ -4,6 +4,13 @@ A session is bound to one account and one credential version; its ID is what eve
 session writes carries (``Actor.session_id``, I8). The token itself is shown to the client once
 and never stored: a stolen database yields no usable token. Sessions are ended, not deleted, so
 the table also answers "which sessions did this account have, and why did each end".
+
+A session opened with a one-time password (an administrator's reset) is ``password_change_only``:
+it may change the password and log out, nothing else (``api.deps.current_caller``).
+
+Whether a session is live is read from this table at every request, by every server process: ending
+a session (logout, a lock, a breach report, the administration's invalidation, п. 4.4) ends it
+everywhere at its next request.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ class Session:
     credential_version: int
     opened_at: datetime
     expires_at: datetime
+    password_change_only: bool = False
 
 
 def token_digest(token: str) -> bytes:
@@ -39,7 +47,13 @@ class SessionStore:
         self._database = database
 
     def open(
-        self, account_id: UUID, credential_version: int, *, now: datetime, ttl: timedelta
+        self,
+        account_id: UUID,
+        credential_version: int,
+        *,
+        now: datetime,
+        ttl: timedelta,
+        password_change_only: bool = False,
     ) -> tuple[str, Session]:
         """A new session; returns its token (to hand to the client once) and the session."""
         token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -49,11 +63,13 @@ class SessionStore:
             credential_version=credential_version,
             opened_at=now,
             expires_at=now + ttl,
+            password_change_only=password_change_only,
         )
         with self._database.transaction(write=True) as cursor:
             cursor.execute(
                 "INSERT INTO api_sessions (session_id, token_sha256, account_id, "
-                "credential_version, opened_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                "credential_version, opened_at, expires_at, password_change_only) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     str(session.session_id),
                     token_digest(token),
@@ -61,6 +77,7 @@ class SessionStore:
                     credential_version,
                     micros(now),
                     micros(session.expires_at),
+                    int(password_change_only),
                 ),
             )
         return token, session
@@ -80,13 +97,15 @@ class SessionStore:
             row = cursor.fetchone()
         return None if row is None else UUID(row[0])
 
-    def end(self, session_id: UUID, reason: str, *, now: datetime) -> None:
+    def end(self, session_id: UUID, reason: str, *, now: datetime) -> bool:
+        """End a live session; whether it was live."""
         with self._database.transaction(write=True) as cursor:
-            cursor.execute(
+            result = cursor.execute(
                 "UPDATE api_sessions SET ended_at = ?, end_reason = ? "
                 "WHERE session_id = ? AND ended_at IS NULL",
                 (micros(now), reason, str(session_id)),
             )
+            return int(getattr(result, "rowcount", 0) or 0) == 1
 
     def end_all(
         self, account_id: UUID, reason: str, *, now: datetime, below_version: int | None = None
@@ -110,13 +129,14 @@ def live_session_query(token: str, now: datetime) -> Statement:
     """The query of ``SessionStore.find``, for a caller that runs it elsewhere (on the event
     loop); ``session_from_row`` reads its row."""
     return (
-        "SELECT session_id, account_id, credential_version, opened_at, expires_at "
-        "FROM api_sessions WHERE token_sha256 = ? AND ended_at IS NULL AND expires_at > ?",
+        "SELECT session_id, account_id, credential_version, opened_at, expires_at, "
+        "password_change_only FROM api_sessions "
+        "WHERE token_sha256 = ? AND ended_at IS NULL AND expires_at > ?",
         (token_digest(token), micros(now)),
     )
 
 
-def session_from_row(row: tuple[str, str, int, int, int] | None) -> Session | None:
+def session_from_row(row: tuple[str, str, int, int, int, int] | None) -> Session | None:
     if row is None:
         return None
     return Session(
@@ -125,4 +145,5 @@ def session_from_row(row: tuple[str, str, int, int, int] | None) -> Session | No
         credential_version=int(row[2]),
         opened_at=from_micros(int(row[3])),
         expires_at=from_micros(int(row[4])),
+        password_change_only=bool(row[5]),
     )

@@ -105,6 +105,16 @@ class Ledger(Application[UUID]):
             self._cache.forget(ids)
             raise DatabaseUnavailableError(str(e)) from e
         self._cache.recorded([recording.domain_event for recording in recordings])
+        reads = self._reads.get()
+        if reads is not None and recordings:
+            reads.saved = max(reads.saved, recordings[-1].notification.id)
+
+    def saved_position(self) -> int:
+        """Inside ``cached_reads``: the notification ID of the last event saved in the block (in
+        its context, or in a thread it handed work to), 0 if it saved none; 0 outside a block.
+        The read models show the block's writes once they are projected up to it."""
+        reads = self._reads.get()
+        return 0 if reads is None else reads.saved
 
     def get(self, aggregate_id: UUID, kind: type[A]) -> A:
         """The current state of aggregate ``aggregate_id``, which is a ``kind``. Raises
@@ -293,6 +303,8 @@ class _CachedReads:
     """Whether the cache has been brought up to date for this block."""
     memory_only: bool = False
     """Inside ``Ledger.memory_only``."""
+    saved: int = 0
+    """The notification ID of the block's last saved event (``Ledger.saved_position``)."""
 
 
 @dataclass(eq=False, slots=True)

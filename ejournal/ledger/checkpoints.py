@@ -1,7 +1,11 @@
 """Signed checkpoints of each log (I5): C2SP tlog-checkpoints, Ed25519, stored and published.
 
 A checkpoint is signed on demand, when a log has ``every_entries`` unsigned entries or its oldest
-unsigned entry is ``every_seconds`` old, and at year close. A new checkpoint is built on the
+unsigned entry is ``every_seconds`` old, and at year close. The server's ``CheckpointSchedule``
+asks for the due ones every ``poll_seconds``, so every entry is covered by a signed checkpoint
+within ``every_seconds + poll_seconds`` of being recorded (``bound_seconds``): entries removed
+from the end of a log after that are missing from a checkpoint an auditor may hold outside the
+database (``ejournal verify --checkpoint``). A new checkpoint is built on the
 previous one: the checkpointer opens the previous signed note, resumes its Merkle frontier (and
 checks that the frontier's root is the signed root), replays only the new rows — recomputing each
 leaf and the chain — and proves consistency from the previous tree to the new one before it signs.
@@ -14,8 +18,10 @@ the consistency proof from the previous checkpoint (for archives and auditors).
 from __future__ import annotations
 
 import logging
+import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,8 +35,10 @@ from ejournal.integrity.rfc6962 import HASH_SIZE, hash_children, root_of
 from ejournal.ledger.clock import Clock, system_clock
 from ejournal.ledger.database import Database
 from ejournal.ledger.errors import LedgerError
+from ejournal.ledger.keys import KeyStore, secret_from_environment
 from ejournal.ledger.recorders import EVENTS_TABLE, SCHEMA_LOCK
-from ejournal.ledger.replay import LogReplay, row_columns
+from ejournal.ledger.replay import LogReplay, StoredValueError, row_columns
+from ejournal.ledger.settings import CHECKPOINT_EVERY_ENTRIES, CHECKPOINT_EVERY_SECONDS, Settings
 
 _CREATE = """
 CREATE TABLE IF NOT EXISTS checkpoints (
@@ -54,8 +62,56 @@ class CheckpointError(LedgerError):
     """A checkpoint could not be signed: the log does not extend the previous checkpoint."""
 
 
+class UnknownLogError(CheckpointError):
+    """There is no such log: it has neither an entry nor a checkpoint."""
+
+
 def _split(blob: bytes) -> tuple[bytes, ...]:
     return tuple(blob[i : i + HASH_SIZE] for i in range(0, len(blob), HASH_SIZE))
+
+
+_HASHES = "bytes, a multiple of 32"
+_CHECKPOINT_KINDS: tuple[tuple[str, type | tuple[type, ...], str], ...] = (
+    ("log_id", str, "text"),
+    ("size", int, "integer"),
+    ("root_hash", (bytes, memoryview), "32 bytes"),
+    ("chain_head", (bytes, memoryview), "32 bytes"),
+    ("frontier", (bytes, memoryview), _HASHES),
+    ("consistency_proof", (bytes, memoryview), _HASHES),
+    ("note", str, "text ending in a newline"),
+    ("signed_at", int, "integer"),
+)
+
+
+def _checkpoint_fault(value: Any, kind: type | tuple[type, ...], expected: str) -> bool:
+    if not isinstance(value, kind) or isinstance(value, bool):
+        return True
+    sized: Any = value
+    if expected == "32 bytes":
+        return len(sized) != HASH_SIZE
+    if expected == _HASHES:
+        return len(sized) % HASH_SIZE != 0
+    if expected.startswith("text ending"):
+        return not sized.endswith("\n")
+    return False
+
+
+def _check_checkpoint_row(row: Sequence[Any]) -> None:
+    """Raise ``StoredValueError`` naming the first column of a stored checkpoint whose value has
+    the wrong type or size (the table is as open to a forger as the events)."""
+    for (column, kind, expected), value in zip(_CHECKPOINT_KINDS, row, strict=True):
+        if _checkpoint_fault(value, kind, expected):
+            found = "NULL" if value is None else type(value).__name__
+            if isinstance(value, bytes | memoryview | str) and not isinstance(value, kind):
+                found = f"{found} {str(value)[:40]!r}"
+            elif isinstance(value, bytes | memoryview | str):
+                found = f"{found} of length {len(value)}"
+            raise StoredValueError(
+                f"stored checkpoint column {column} holds a value of the wrong type or size",
+                expected=expected,
+                found=found,
+                where=f"log {row[0]} checkpoint at size {row[1]}",
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +127,9 @@ class StoredCheckpoint:
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> StoredCheckpoint:
+        """A stored checkpoint from its row (``_COLUMNS``). Raises ``StoredValueError`` if a
+        column holds a value of the wrong type or size."""
+        _check_checkpoint_row(row)
         return cls(
             log_id=row[0],
             size=row[1],
@@ -127,11 +186,13 @@ class Checkpointer:
         signers: Sequence[Ed25519Signer],
         verifiers: Sequence[Verifier],
         clock: Clock = system_clock,
-        every_entries: int = 10_000,
-        every_seconds: float = 300.0,
+        every_entries: int = CHECKPOINT_EVERY_ENTRIES,
+        every_seconds: float = CHECKPOINT_EVERY_SECONDS,
     ) -> None:
         """``origin`` prefixes each log's checkpoint origin (``origin/log_id``); ``verifiers``
         are the keys a previous checkpoint may be signed by (active and retired)."""
+        if every_entries < 1 or every_seconds <= 0:
+            raise ValueError("every_entries and every_seconds must be positive")
         self._database = database
         self.origin = origin
         self._signers = list(signers)
@@ -139,6 +200,14 @@ class Checkpointer:
         self._clock = clock
         self.every_entries = every_entries
         self.every_seconds = every_seconds
+        nid = "rowid" if database.dialect == "sqlite" else "notification_id"
+        self._max_nid_sql = f"SELECT COALESCE(MAX({nid}), 0) FROM {EVENTS_TABLE}"
+        self._new_logs_sql = f"SELECT DISTINCT log_id FROM {EVENTS_TABLE} WHERE {nid} > ?"
+        self._seen: int | None = None
+        """The notification ID up to which ``_candidates`` accounts for the events."""
+        self._candidates: set[str] = set()
+        """The logs that may have unsigned entries: every log at the first look, then those with
+        events recorded since (and those not signed yet)."""
         create_checkpoint_table(database)
 
     def origin_of(self, log_id: str) -> str:
@@ -156,12 +225,15 @@ class Checkpointer:
     def checkpoint(self, log_id: str) -> StoredCheckpoint | None:
         """Sign a checkpoint of everything ``log_id`` holds now; None if nothing is new.
 
-        Raises ``CheckpointError`` if the log does not extend its previous checkpoint, and the
-        errors of ``LogReplay.feed`` if a new row does not verify.
+        Raises ``UnknownLogError`` if the log has neither an entry nor a checkpoint,
+        ``CheckpointError`` if it does not extend its previous checkpoint, and the errors of
+        ``LogReplay.feed`` if a new row does not verify.
         """
         previous = self.latest(log_id)
         replay, new_leaves = self._replay_from(log_id, previous)
         if replay.size == (previous.size if previous else 0):
+            if previous is None:
+                raise UnknownLogError(f"no log {log_id!r}: it has no entry and no checkpoint")
             return None
         root = replay.tree.root()
         proof: list[bytes] = []
@@ -203,22 +275,60 @@ class Checkpointer:
 
     def checkpoint_due(self) -> list[StoredCheckpoint]:
         """Sign every log that has ``every_entries`` unsigned entries or whose oldest unsigned entry
-        is older than ``every_seconds``."""
+        is older than ``every_seconds``.
+
+        The first call looks at every log; later ones only at the logs with events recorded
+        since the previous call (found by notification ID, which the events table hands out in
+        commit order) or not signed then, so a frequent schedule stays cheap however long the logs
+        grow. A log that cannot be signed is tried again at the next call; the others are signed
+        all the same, and the first failure is raised afterwards.
+        """
         oldest_allowed = micros(self._clock()) - int(self.every_seconds * 1_000_000)
+        due = []
+        for log_id, (unsigned, oldest) in sorted(self._unsigned().items()):
+            if unsigned == 0:
+                self._candidates.discard(log_id)
+            elif unsigned >= self.every_entries or oldest <= oldest_allowed:
+                due.append(log_id)
+        signed, failure = [], None
+        for log_id in due:
+            try:
+                checkpoint = self.checkpoint(log_id)
+            except Exception as e:  # one log that does not verify must not stop the others
+                failure = failure or e
+                continue
+            self._candidates.discard(log_id)
+            if checkpoint is not None:
+                signed.append(checkpoint)
+        if failure is not None:
+            raise failure
+        return signed
+
+    def _unsigned(self) -> dict[str, tuple[int, int]]:
+        """(how many unsigned entries, the oldest one's recorded time) of each candidate log."""
+        found: dict[str, tuple[int, int]] = {}
         with self._database.transaction(write=False) as cursor:
-            cursor.execute(
-                f"SELECT e.log_id, COUNT(*), MIN(e.recorded_at) FROM {EVENTS_TABLE} e "
-                "LEFT JOIN (SELECT log_id, MAX(size) AS size FROM checkpoints GROUP BY log_id) c "
-                "ON c.log_id = e.log_id WHERE e.idx >= COALESCE(c.size, 0) GROUP BY e.log_id"
-            )
-            pending = cursor.fetchall()
-        due = [
-            log_id
-            for log_id, unsigned, oldest in pending
-            if unsigned >= self.every_entries or oldest <= oldest_allowed
-        ]
-        signed = [self.checkpoint(log_id) for log_id in sorted(due)]
-        return [checkpoint for checkpoint in signed if checkpoint is not None]
+            cursor.execute(self._max_nid_sql)
+            head = int(cursor.fetchone()[0])
+            if self._seen is None:
+                cursor.execute(f"SELECT DISTINCT log_id FROM {EVENTS_TABLE}")
+            else:
+                cursor.execute(self._new_logs_sql, (self._seen,))
+            self._candidates.update(row[0] for row in cursor.fetchall())
+            self._seen = head
+            for log_id in self._candidates:
+                cursor.execute(
+                    "SELECT COALESCE(MAX(size), 0) FROM checkpoints WHERE log_id = ?", (log_id,)
+                )
+                size = int(cursor.fetchone()[0])
+                cursor.execute(
+                    f"SELECT COUNT(*), MIN(recorded_at) FROM {EVENTS_TABLE} "
+                    "WHERE log_id = ? AND idx >= ?",
+                    (log_id, size),
+                )
+                count, oldest = cursor.fetchone()
+                found[log_id] = (int(count), int(oldest or 0))
+        return found
 
     def _replay_from(
         self, log_id: str, previous: StoredCheckpoint | None
@@ -235,12 +345,16 @@ class Checkpointer:
                     f"stored frontier of {log_id} at size {previous.size} is not the signed tree"
                 )
             replay = LogReplay(log_id, chain_head=previous.chain_head, frontier=frontier)
-        rows = self._database.stream(
-            f"SELECT {row_columns(self._database.dialect)} FROM {EVENTS_TABLE} "
-            "WHERE log_id = ? AND idx >= ? ORDER BY idx",
-            (log_id, replay.size),
-        )
-        return replay, replay.feed_many(rows, keep=True)
+        # Closed even when a row does not verify: an abandoned stream would keep its connection
+        # (and, on PostgreSQL, its snapshot) until the garbage collector found it.
+        with closing(
+            self._database.stream(
+                f"SELECT {row_columns(self._database.dialect)} FROM {EVENTS_TABLE} "
+                "WHERE log_id = ? AND idx >= ? ORDER BY idx",
+                (log_id, replay.size),
+            )
+        ) as rows:
+            return replay, replay.feed_many(rows, keep=True)
 
     @staticmethod
     def _consistency_proof(previous: StoredCheckpoint, new_leaves: list[bytes]) -> list[bytes]:
@@ -276,13 +390,26 @@ class Checkpointer:
 
 
 class CheckpointSchedule:
-    """Signs the checkpoints that are due (every N entries or T seconds) in a background thread."""
+    """Signs the checkpoints that are due (every N entries or T seconds) in a background thread.
 
-    def __init__(self, checkpointer: Checkpointer, *, poll_seconds: float = 10.0) -> None:
+    It asks every ``poll_seconds`` (by default a fifth of the checkpointer's ``every_seconds``,
+    between 0.5 and 10 s), so an entry waits at most ``bound_seconds`` for its signature.
+    """
+
+    def __init__(self, checkpointer: Checkpointer, *, poll_seconds: float | None = None) -> None:
         self._checkpointer = checkpointer
-        self._poll_seconds = poll_seconds
+        self.poll_seconds = (
+            poll_seconds
+            if poll_seconds is not None
+            else min(10.0, max(0.5, checkpointer.every_seconds / 5))
+        )
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+
+    @property
+    def bound_seconds(self) -> float:
+        """The longest an entry stays unsigned while the schedule runs (plus the signing time)."""
+        return self._checkpointer.every_seconds + self.poll_seconds
 
     @property
     def running(self) -> bool:
@@ -299,8 +426,36 @@ class CheckpointSchedule:
             self._thread.join()
 
     def _run(self) -> None:
-        while not self._stopping.wait(self._poll_seconds):
+        while not self._stopping.wait(self.poll_seconds):
             try:
                 self._checkpointer.checkpoint_due()
             except Exception:  # keep signing later ones; the failure is logged, verify names it
                 _log.exception("signing due checkpoints failed")
+
+
+def scheduled_checkpoints(
+    database: Database,
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    environ: Mapping[str, str] = os.environ,
+) -> CheckpointSchedule | None:
+    """The schedule that signs due checkpoints for a server process, or None (logged) if no
+    signing key can be unsealed with the secret in ``environ``. Exactly one process of a
+    deployment runs it: the server, or the supervisor of its workers."""
+    keys = KeyStore(database, clock=clock)
+    try:
+        signers = keys.signers(secret_from_environment(environ))
+    except LedgerError as e:
+        _log.warning("checkpoints are not signed automatically: %s", e)
+        return None
+    checkpointer = Checkpointer(
+        database,
+        origin=settings.origin,
+        signers=signers,
+        verifiers=keys.verifiers(),
+        clock=clock,
+        every_entries=settings.checkpoint_every_entries,
+        every_seconds=settings.checkpoint_every_seconds,
+    )
+    return CheckpointSchedule(checkpointer)

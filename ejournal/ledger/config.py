@@ -11,6 +11,11 @@ DEFAULT_DATABASE_URL = "sqlite:///ejournal.db"
 """The embedded default: one SQLite file in the working directory."""
 
 
+POOL_MIN_CONNECTIONS = 2
+POOL_MAX_CONNECTIONS = 16
+"""A PostgreSQL ledger's connection pool: opened with the minimum, grown on demand to the maximum
+(idle connections above the minimum are closed after 10 minutes)."""
+
 SQLITE_PERSISTENCE = "ejournal.ledger.sqlite_store:Factory"
 _RECORDERS = "ejournal.ledger.recorders"
 POSTGRES_PERSISTENCE = "eventsourcing.postgres"
@@ -53,8 +58,11 @@ def persistence_env(database_url: str) -> dict[str, str]:
             "POSTGRES_USER": unquote(parts.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
             "POSTGRES_LOCK_TIMEOUT": "10",
-            "POSTGRES_POOL_SIZE": "8",
-            "POSTGRES_MAX_OVERFLOW": "8",
+            # At most 16 connections, as before, but only 2 opened up front (the pool's minimum):
+            # a one-shot command, or a test holding two ledgers, held 2 × 9 idle connections,
+            # enough to exhaust a shared server's max_connections under concurrent runs.
+            "POSTGRES_POOL_SIZE": str(POOL_MIN_CONNECTIONS),
+            "POSTGRES_MAX_OVERFLOW": str(POOL_MAX_CONNECTIONS - POOL_MIN_CONNECTIONS),
             # The database-function insert path skips the table lock and our hook: keep it off.
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
             "APPLICATION_RECORDER_TOPIC": f"{_RECORDERS}:ChainedPostgresApplicationRecorder",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import closing
 from uuid import UUID
 
 from ejournal.integrity.leaf import encode_leaf, leaf_hash
@@ -52,14 +53,14 @@ def prove_event(
         )
     checkpoint = covering[-1]
     replay = LogReplay(log_id)
-    leaf_hashes = replay.feed_many(
+    with closing(
         database.stream(
             f"SELECT {row_columns(database.dialect)} FROM {EVENTS_TABLE} "
             "WHERE log_id = ? AND idx < ? ORDER BY idx",
             (log_id, checkpoint.size),
-        ),
-        keep=True,
-    )
+        )
+    ) as rows:
+        leaf_hashes = replay.feed_many(rows, keep=True)
     leaf = encode_leaf(leaf_of_row(row))
     assert leaf_hash(leaf) == leaf_hashes[index]
     receipt = Receipt(

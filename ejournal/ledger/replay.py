@@ -8,6 +8,7 @@ encoded once per distinct value.
 from __future__ import annotations
 
 import hashlib
+import struct
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from uuid import UUID
@@ -25,6 +26,16 @@ COLUMN_NAMES = (
     "actor_role, credential_version, session_id, payload_sha256, leaf_hash, chain_hash"
 )
 """A row of the events table as ``LogReplay.feed`` reads it."""
+
+
+_UNREADABLE = (TypeError, ValueError, AttributeError, OverflowError, struct.error)
+"""What reading a stored value of the wrong type raises on the way to a leaf (a ``str`` payload
+hashed, a ``float`` index packed, a ``bytes`` topic encoded …)."""
+
+
+class StoredValueError(LeafMismatchError):
+    """A stored column holds a value of the wrong type or size (a payload rewritten as TEXT, a time
+    as REAL, a hash as hex text …): the row cannot be the one its entry was made from."""
 
 
 def row_columns(dialect: Dialect) -> str:
@@ -74,6 +85,13 @@ class LogReplay:
         frontier: CompactRange | None = None,
         to_bytes: Callable[[Any], bytes] = uuid_bytes,
     ) -> None:
+        if not isinstance(log_id, str):
+            raise StoredValueError(
+                "stored column log_id holds a value of the wrong type",
+                expected=_TEXT,
+                found=_kind_of(log_id),
+                where=f"log {log_id!r}",
+            )
         self.log_id = log_id
         self.chain_head = chain_head
         self.tree = frontier if frontier is not None else CompactRange()
@@ -88,7 +106,8 @@ class LogReplay:
         """Check the next row (``row_columns``) and return its leaf hash.
 
         Raises ``MissingEntryError`` (index not the next one), ``LeafMismatchError`` (payload or
-        leaf differ from the stored bytes) or ``ChainError``.
+        leaf differ from the stored bytes; ``StoredValueError`` if a column holds a value of the
+        wrong type or size) or ``ChainError``.
         """
         return self.feed_many((row,), keep=True)[0]
 
@@ -100,11 +119,13 @@ class LogReplay:
         encode, to_bytes, append = self._encoder.encode, self._to_bytes, self.tree.append
         chain, size, log_id = self.chain_head, self.tree.size, self.log_id
         kept: list[bytes] = []
+        row: Sequence[Any] = ()
         try:
             for row in rows:
                 (_, index, originator, version, topic, state, recorded_at, actor, role, credential,
                  session, digest, stored_leaf_hash, stored_chain_hash) = row  # fmt: skip
                 if index != size:
+                    _check_types(row, log_id, size, to_bytes)
                     raise MissingEntryError(
                         "log index is not dense",
                         expected=f"index {size}",
@@ -132,6 +153,7 @@ class LogReplay:
                 )
                 recomputed = _sha256(LEAF_HASH_PREFIX + leaf).digest()
                 if recomputed != stored_leaf_hash:
+                    _check_types(row, log_id, size, to_bytes)
                     raise LeafMismatchError(
                         "the leaf recomputed from the stored row differs from the stored leaf "
                         "hash (identity, topic, time, actor or payload changed)",
@@ -141,6 +163,7 @@ class LogReplay:
                     )
                 next_chain = _sha256(chain + recomputed).digest()
                 if next_chain != stored_chain_hash:
+                    _check_types(row, log_id, size, to_bytes)
                     raise ChainError(
                         "chain hash differs",
                         expected=next_chain.hex(),
@@ -152,6 +175,83 @@ class LogReplay:
                 size += 1
                 if keep:
                     kept.append(recomputed)
+        except _UNREADABLE as e:
+            # Only a row of the wrong shape gets here: name its column, or at least its entry.
+            _check_types(row, log_id, size, to_bytes)
+            raise StoredValueError(
+                f"the stored row cannot be read as an entry: {e}",
+                where=f"log {log_id} index {size}",
+            ) from e
         finally:
             self.chain_head = chain
         return kept
+
+
+_TEXT, _INTEGER, _BYTES, _UUID = "text", "integer", "bytes", "uuid"
+_COLUMN_KINDS = (
+    ("log_id", _TEXT),
+    ("idx", _INTEGER),
+    ("originator_id", _UUID),
+    ("originator_version", _INTEGER),
+    ("topic", _TEXT),
+    ("state", _BYTES),
+    ("recorded_at", _INTEGER),
+    ("actor_id", _UUID),
+    ("actor_role", _TEXT),
+    ("credential_version", _INTEGER),
+    ("session_id", _UUID),
+    ("payload_sha256", _BYTES),
+    ("leaf_hash", _BYTES),
+    ("chain_hash", _BYTES),
+)
+_HASH_COLUMNS = frozenset(("payload_sha256", "leaf_hash", "chain_hash"))
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return _INTEGER
+    if isinstance(value, str):
+        return _TEXT
+    if isinstance(value, bytes | bytearray | memoryview):
+        return _BYTES
+    return type(value).__name__
+
+
+def _column_fault(
+    column: str, kind: str, value: Any, to_bytes: Callable[[Any], bytes]
+) -> tuple[str, str] | None:
+    """(expected, found) if ``value`` is not what the ledger stores in ``column``, else None."""
+    if value is None:
+        return None if column == "state" else (kind, "NULL")
+    found = _kind_of(value)
+    if kind == _UUID:
+        try:
+            ok = len(to_bytes(value)) == 16
+        except _UNREADABLE:
+            ok = False
+        return None if ok else ("a UUID as stored by the ledger", f"{found} {str(value)[:40]!r}")
+    if found != kind:
+        return kind, found
+    if column in _HASH_COLUMNS and len(value) != 32:
+        return "32 bytes", f"{len(value)} bytes"
+    return None
+
+
+def _check_types(
+    row: Sequence[Any], log_id: str, index: int, to_bytes: Callable[[Any], bytes]
+) -> None:
+    """Raise ``StoredValueError`` naming the first column of ``row`` whose value has the wrong type
+    or size; return if every column is as the ledger writes it."""
+    if len(row) != len(_COLUMN_KINDS):
+        return
+    for (column, kind), value in zip(_COLUMN_KINDS, row, strict=True):
+        fault = _column_fault(column, kind, value, to_bytes)
+        if fault is not None:
+            raise StoredValueError(
+                f"stored column {column} holds a value of the wrong type or size",
+                expected=fault[0],
+                found=fault[1],
+                where=f"log {log_id} index {index}",
+            )

@@ -139,6 +139,7 @@ SUMMARY_SHEET = RetentionClass(
     years=25,
     topics=_topics("school", "SchoolYear.")
     | _topics("rosters", "SchoolClass.", "Group.Formed", "IndividualCurriculum.Opened")
+    | _topics("enrolment", "Enrolment.")
     | _topics("attestation", "AttestationRecord.")
     | _topics("certification", "SignatoryKey.", "DocumentCertification."),
 )

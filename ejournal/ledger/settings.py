@@ -8,14 +8,20 @@ from dataclasses import dataclass
 
 from ejournal.ledger.config import DEFAULT_DATABASE_URL
 
+CHECKPOINT_EVERY_ENTRIES = 10_000
+CHECKPOINT_EVERY_SECONDS = 10.0
+"""A log with unsigned entries is signed once its oldest is this old (or it has
+``CHECKPOINT_EVERY_ENTRIES`` of them): with the server's schedule polling every 2 s, an entry is
+covered by a signed checkpoint within about 12 s (docs/operations.md, *Checkpoints*)."""
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     origin: str = "ejournal.local"
     """Checkpoint origin prefix: the deployment's name, e.g. ``journal.khasavyurt-rayon.ru``."""
-    checkpoint_every_entries: int = 10_000
-    checkpoint_every_seconds: float = 300.0
+    checkpoint_every_entries: int = CHECKPOINT_EVERY_ENTRIES
+    checkpoint_every_seconds: float = CHECKPOINT_EVERY_SECONDS
 
     @classmethod
     def from_environment(
@@ -24,8 +30,12 @@ class Settings:
         values: dict[str, object] = {
             "database_url": environ.get("EJOURNAL_DATABASE_URL", DEFAULT_DATABASE_URL),
             "origin": environ.get("EJOURNAL_ORIGIN", "ejournal.local"),
-            "checkpoint_every_entries": int(environ.get("EJOURNAL_CHECKPOINT_ENTRIES", "10000")),
-            "checkpoint_every_seconds": float(environ.get("EJOURNAL_CHECKPOINT_SECONDS", "300")),
+            "checkpoint_every_entries": int(
+                environ.get("EJOURNAL_CHECKPOINT_ENTRIES", str(CHECKPOINT_EVERY_ENTRIES))
+            ),
+            "checkpoint_every_seconds": float(
+                environ.get("EJOURNAL_CHECKPOINT_SECONDS", str(CHECKPOINT_EVERY_SECONDS))
+            ),
         }
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)  # type: ignore[arg-type]

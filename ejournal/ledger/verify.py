@@ -12,21 +12,35 @@ It also recomputes, from the leaves alone (actor, credential version, session, r
 set of operations that the rules of п. 4.4 recorded in the ledger declare invalid, and the set a
 breach report flags for review (``ledger.invalidation``): ``ejournal verify`` checks the first
 against what the read models exclude.
+
+A log's checkpoints live in the same database as its entries, so a forger with the database can
+remove the last entries together with the checkpoints that cover them. ``verify_witnessed`` closes
+that gap with checkpoints kept *outside* the database (by an auditor, from
+``GET /ledger/checkpoints`` or ``ejournal export-checkpoints``): the log must still be at least that
+long, and its Merkle root at that size must be the witnessed one.
+
+Every column is checked for its type as well as its value: on PostgreSQL the events and checkpoint
+tables must have the column types the ledger creates; on SQLite, whose columns take any value, a
+value of the wrong type (a payload rewritten as TEXT) is named with its entry like any other change
+(``replay.StoredValueError``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from itertools import groupby, islice
 from operator import itemgetter
 from typing import Any
 
-from ejournal.integrity.checkpoint import open_checkpoint
+from ejournal.integrity.checkpoint import Checkpoint, open_checkpoint
 from ejournal.integrity.errors import (
     ConsistencyProofError,
+    MalformedCheckpointError,
     MissingEntryError,
+    OriginMismatchError,
     RootMismatchError,
     VerificationError,
 )
@@ -37,7 +51,7 @@ from ejournal.ledger.checkpoints import StoredCheckpoint, load_checkpoints
 from ejournal.ledger.database import Database
 from ejournal.ledger.invalidation import EXEMPT_TOPICS, Rule, load_rules
 from ejournal.ledger.recorders import EVENTS_TABLE
-from ejournal.ledger.replay import LogReplay, row_columns, uuid_bytes
+from ejournal.ledger.replay import LogReplay, StoredValueError, row_columns, uuid_bytes
 
 _ROWS = "SELECT {columns} FROM " + EVENTS_TABLE + " ORDER BY log_id, idx"
 _CHUNK = 8192
@@ -53,6 +67,10 @@ class LogSummary:
     root: bytes = b""
     checkpoints: int = 0
     signed_size: int = 0
+    checkpoint_sizes: tuple[int, ...] = ()
+    """The sizes of the log's checkpoints stored in the database."""
+    roots: dict[int, bytes] = field(default_factory=dict)
+    """The root at each size a witnessed checkpoint asked about (``verify_ledger(witness=…)``)."""
 
     @property
     def unsigned(self) -> int:
@@ -163,13 +181,22 @@ def _verify_log(
     check: _CheckpointCheck,
     feeder: _Feeder,
     to_bytes: Callable[[Any], bytes],
+    witness: Sequence[int] = (),
 ) -> LogSummary:
     replay = LogReplay(log_id, to_bytes=to_bytes)
-    for checkpoint in stored:
-        feeder.feed(replay, rows, checkpoint.size - replay.size)
-        if replay.size < checkpoint.size:
-            raise check.truncated(checkpoint, replay.size)
-        check.check(checkpoint, replay.tree.root())
+    by_size = {checkpoint.size: checkpoint for checkpoint in stored}
+    roots: dict[int, bytes] = {}
+    for size in sorted({*by_size, *witness}):
+        feeder.feed(replay, rows, size - replay.size)
+        checkpoint = by_size.get(size)
+        if replay.size < size:
+            if checkpoint is not None:
+                raise check.truncated(checkpoint, replay.size)
+            continue  # a witnessed size beyond the log: ``verify_witnessed`` names it
+        if checkpoint is not None:
+            check.check(checkpoint, replay.tree.root())
+        if size in witness:
+            roots[size] = replay.tree.root()
     feeder.feed(replay, rows, None)
     return LogSummary(
         log_id,
@@ -178,6 +205,8 @@ def _verify_log(
         root=replay.tree.root(),
         checkpoints=len(stored),
         signed_size=stored[-1].size if stored else 0,
+        checkpoint_sizes=tuple(by_size),
+        roots=roots,
     )
 
 
@@ -187,6 +216,7 @@ def verify_ledger(
     verifiers: Sequence[Verifier] = (),
     origin: str = "",
     progress: Callable[[int], None] | None = None,
+    witness: Mapping[str, Sequence[int]] | None = None,
 ) -> LedgerReport:
     """Verify every entry of every log, and every checkpoint against the trusted ``verifiers``.
 
@@ -195,12 +225,17 @@ def verify_ledger(
     ``LeafMismatchError``, ``ChainError``, ``RootMismatchError`` (a checkpoint's root is not the
     entries' root), ``ConsistencyProofError``, and the signature errors of
     ``integrity.checkpoint.open_checkpoint`` (``UnknownKeyError`` for a checkpoint no trusted key
-    signed). Calls ``progress(entries so far)`` as it goes.
+    signed); ``StoredValueError`` (a ``LeafMismatchError``) for a column of the wrong type. Calls
+    ``progress(entries so far)`` as it goes. ``witness`` names, by log, sizes whose roots the
+    report keeps (``LogSummary.roots``), for ``verify_witnessed``.
     """
+    _check_column_types(database)
     checkpoints = load_checkpoints(database)
     to_bytes = bytes.fromhex if database.dialect == "sqlite" else bytes
     feeder = _Feeder(progress)
-    report = LedgerReport(rules=load_rules(database))
+    rules, unreadable = _rules(database)
+    report = LedgerReport(rules=rules)
+    sizes = witness or {}
     with closing(database.stream(_ROWS.format(columns=row_columns(database.dialect)))) as stream:
         # The rows carry IDs as hex text (SQLite) or as their 16 bytes (PostgreSQL).
         as_stored = str if database.dialect == "sqlite" else bytes.fromhex
@@ -208,12 +243,179 @@ def verify_ledger(
         for log_id, log_rows in groupby(rows, key=itemgetter(0)):
             check = _CheckpointCheck(log_id, verifiers, f"{origin}/{log_id}")
             stored = checkpoints.pop(log_id, [])
-            report.logs.append(_verify_log(log_id, log_rows, stored, check, feeder, to_bytes))
+            report.logs.append(
+                _verify_log(
+                    log_id, log_rows, stored, check, feeder, to_bytes, sizes.get(log_id, ())
+                )
+            )
     for log_id, stored in sorted(checkpoints.items()):
         # Signed checkpoints of a log that has no entry left at all.
         check = _CheckpointCheck(log_id, verifiers, f"{origin}/{log_id}")
         report.logs.append(_verify_log(log_id, iter(()), stored, check, feeder, to_bytes))
+    if unreadable is not None:
+        # Every entry verified, so the rule events' payloads are the ones recorded: say so.
+        raise StoredValueError(
+            f"the п. 4.4 rule events cannot be read: {unreadable}", where="system log"
+        ) from unreadable
     return report
+
+
+def _rules(database: Database) -> tuple[tuple[Rule, ...], Exception | None]:
+    """The rules of п. 4.4, or none and why not: a rule event whose payload a forger rewrote
+    (as TEXT, say) is then named by the replay, at its entry, rather than here."""
+    try:
+        return load_rules(database), None
+    except (TypeError, ValueError, KeyError, AttributeError) as e:
+        return (), e
+
+
+_EVENT_COLUMN_TYPES = {
+    EVENTS_TABLE: {
+        "originator_id": "uuid",
+        "originator_version": "bigint",
+        "topic": "text",
+        "state": "bytea",
+        "notification_id": "bigint",
+        "log_id": "text",
+        "idx": "bigint",
+        "recorded_at": "bigint",
+        "actor_id": "uuid",
+        "actor_role": "text",
+        "credential_version": "integer",
+        "session_id": "uuid",
+        "payload_sha256": "bytea",
+        "leaf_hash": "bytea",
+        "chain_hash": "bytea",
+    },
+    "checkpoints": {
+        "log_id": "text",
+        "size": "bigint",
+        "root_hash": "bytea",
+        "chain_head": "bytea",
+        "frontier": "bytea",
+        "consistency_proof": "bytea",
+        "note": "text",
+        "signed_at": "bigint",
+    },
+}
+
+
+def _check_column_types(database: Database) -> None:
+    """PostgreSQL: raise ``StoredValueError`` if a column of the events or checkpoints table has
+    another type than the ledger gives it (``ALTER TABLE … TYPE`` changes a whole column; the
+    rows would be read as other Python values). SQLite types each value instead: the replay
+    checks those."""
+    if database.dialect != "postgres":
+        return
+    with database.transaction(write=False) as cursor:
+        cursor.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name IN (?, ?)",
+            tuple(_EVENT_COLUMN_TYPES),
+        )
+        found = {(table, column): kind for table, column, kind in cursor.fetchall()}
+    for table, columns in _EVENT_COLUMN_TYPES.items():
+        for column, kind in columns.items():
+            actual = found.get((table, column))
+            if actual is not None and actual != kind:
+                raise StoredValueError(
+                    "a ledger column was given another type",
+                    expected=kind,
+                    found=actual,
+                    where=f"table {table} column {column}",
+                )
+
+
+def read_checkpoint_notes(text: str) -> list[str]:
+    """The signed checkpoint notes of a file kept outside the database: notes one after another,
+    separated by a blank line (``ejournal export-checkpoints``), or the JSON of
+    ``GET /ledger/checkpoints`` (a list of objects with a ``note``). Raises
+    ``MalformedCheckpointError`` if it is neither."""
+    text = text.replace("\r\n", "\n")
+    if text.lstrip().startswith(("[", "{")):
+        try:
+            document = json.loads(text)
+            items = document if isinstance(document, list) else [document]
+            notes = [str(item["note"]) for item in items]
+        except (ValueError, KeyError, TypeError) as e:
+            raise MalformedCheckpointError(f"not a list of checkpoints: {e!r}") from e
+    else:
+        # A note is its text (no blank line in a checkpoint), a blank line and its signatures.
+        blocks = [block.strip("\n") for block in text.strip("\n").split("\n\n")]
+        if len(blocks) % 2 or not all(blocks):
+            raise MalformedCheckpointError(
+                "not signed checkpoint notes separated by blank lines",
+                expected="text, a blank line, signature lines; then the next note",
+                found=f"{len(blocks)} blocks of lines",
+            )
+        notes = [f"{blocks[i]}\n\n{blocks[i + 1]}\n" for i in range(0, len(blocks), 2)]
+    if not notes:
+        raise MalformedCheckpointError("no checkpoint")
+    return notes
+
+
+def witnessed_checkpoints(
+    notes: Sequence[str], verifiers: Sequence[Verifier], origin: str
+) -> dict[str, list[Checkpoint]]:
+    """The checkpoints of ``notes``, by log ID, each signed by one of ``verifiers`` for a log of
+    the deployment ``origin``. Raises the errors of ``open_checkpoint`` and
+    ``OriginMismatchError`` (with ``where`` naming the note) for one that is not."""
+    by_log: dict[str, list[Checkpoint]] = {}
+    for number, note in enumerate(notes, 1):
+        where = f"witnessed checkpoint {number}"
+        try:
+            checkpoint, _ = open_checkpoint(note, verifiers)
+        except VerificationError as e:
+            raise type(e)(e.message, expected=e.expected, found=e.found, where=where) from e
+        log_id = checkpoint.origin.removeprefix(f"{origin}/")
+        if log_id == checkpoint.origin or not log_id:
+            raise OriginMismatchError(
+                "the checkpoint is of another deployment",
+                expected=f"{origin}/<log>",
+                found=checkpoint.origin,
+                where=where,
+            )
+        by_log.setdefault(log_id, []).append(checkpoint)
+    return by_log
+
+
+def verify_witnessed(report: LedgerReport, witnessed: Mapping[str, Sequence[Checkpoint]]) -> None:
+    """Check the verified database (``report``, made with ``witness`` = the sizes of
+    ``witnessed``) against signed checkpoints kept outside it.
+
+    Raises ``MissingEntryError`` if a log is shorter than a witnessed checkpoint (its tail, and
+    the checkpoints covering it, were removed) or a witnessed checkpoint is missing from the
+    database; ``RootMismatchError`` if the log's root at a witnessed size is another (a fork).
+    """
+    logs = {log.log_id: log for log in report.logs}
+    for log_id, checkpoints in sorted(witnessed.items()):
+        log = logs.get(log_id, LogSummary(log_id))
+        longest = max(checkpoints, key=lambda checkpoint: checkpoint.size)
+        if log.size < longest.size:
+            raise MissingEntryError(
+                "the log is shorter than a signed checkpoint kept outside the database: "
+                "its last entries were removed",
+                expected=f"at least {longest.size} entries",
+                found=f"{log.size} entries",
+                where=f"log {log_id} index {log.size}",
+            )
+        for checkpoint in sorted(checkpoints, key=lambda checkpoint: checkpoint.size):
+            where = f"log {log_id} checkpoint at size {checkpoint.size}"
+            root = log.roots.get(checkpoint.size)
+            if root != checkpoint.root_hash:
+                raise RootMismatchError(
+                    "the log differs from a signed checkpoint kept outside the database (a fork)",
+                    expected=checkpoint.root_hash.hex(),
+                    found="nothing" if root is None else root.hex(),
+                    where=where,
+                )
+            if checkpoint.size not in log.checkpoint_sizes:
+                raise MissingEntryError(
+                    "a signed checkpoint kept outside the database is missing from it",
+                    expected=f"a checkpoint at size {checkpoint.size}",
+                    found="sizes " + (", ".join(map(str, log.checkpoint_sizes)) or "none"),
+                    where=where,
+                )
 
 
 def _ruled(
@@ -228,7 +430,9 @@ def _ruled(
     sessions = {stored(rule.session_id) for rule in report.rules if rule.session_id is not None}
     for row in rows:
         if (row[7] in accounts or row[10] in sessions) and row[4] not in EXEMPT_TOPICS:
-            _note(report, row, uuid_bytes(row[7]).hex(), uuid_bytes(row[10]).hex())
+            # A value of the wrong type is passed over here: the replay names its entry next.
+            with suppress(TypeError, ValueError):
+                _note(report, row, uuid_bytes(row[7]).hex(), uuid_bytes(row[10]).hex())
         yield row
 
 

@@ -12,6 +12,12 @@ Delivery, row by row:
    (then ``failed``); 5xx for the recipient → ``bounced``, recorded on the subscription and shown
    to the class teacher. Every attempt is a row of ``mail_attempts``.
 
+A message that fails for a reason of its own, not the mail server's (it cannot be written: a
+printout that does not render, a bug), would fail the same way at every attempt: it is ``failed``
+at once, with the reason in ``last_error``, and never claimed again. Only an outage of our own
+infrastructure while writing it (the database, the vault) is retried like a 4xx, up to
+``max_attempts``. Nothing a row raises escapes a run or leaves the row ``sending``.
+
 A sender that crashed leaves rows in ``sending``. When their lease has run out, a row still in
 phase ``claimed`` goes back to ``pending`` (nothing was transmitted: sending it is safe). A row in
 phase ``data`` becomes ``uncertain``: the server may have taken the message just before the crash
@@ -22,18 +28,24 @@ twice, and ``ejournal digest`` reports it. Everywhere outside that window delive
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import uuid4
 
+import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError
+
 from ejournal import commands as c
 from ejournal.commands.errors import CommandError
+from ejournal.identity.vault import VaultError
 from ejournal.integrity.leaf import micros
 from ejournal.ledger.actor import SYSTEM_ACTOR
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.domain import MailSubscription
 from ejournal.ledger.domain.subscriptions import SubscriptionState
+from ejournal.ledger.errors import LedgerError
 from ejournal.mail.addresses import AddressBook
 from ejournal.mail.messages import MessageWriter
 from ejournal.mail.outbox import CONFIRMATION, DIGEST, ROW_COLUMNS, OutboxRow
@@ -41,6 +53,17 @@ from ejournal.mail.settings import MailSettings
 from ejournal.mail.smtp import DeliveryError, SmtpTransport
 
 log = logging.getLogger("ejournal.mail")
+
+OUTAGES: tuple[type[BaseException], ...] = (
+    LedgerError,
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,
+    sqlite3.OperationalError,
+    VaultError,
+)
+"""Our own infrastructure failing while a message is written (the database, the vault): it may
+work at the next attempt, so the row is retried. Anything else fails the row at once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +141,25 @@ class Delivery:
                     "INSERT INTO mail_attempts (outbox_id, attempt, at, outcome, reply_code, "
                     "detail) VALUES (?, ?, ?, 'uncertain', NULL, ?)",
                     (outbox_id, attempts, now, "the sender stopped while transmitting"),
+                )
+            # A row whose sender stopped while writing it, at every attempt (a printout that
+            # exhausts memory, say), would be taken up for ever: after max_attempts it fails.
+            cursor.execute(
+                "SELECT id, attempts FROM mail_outbox WHERE status = 'sending' "
+                "AND phase = 'claimed' AND claimed_until < ? AND attempts >= ?",
+                (now, self._settings.max_attempts),
+            )
+            for outbox_id, attempts in cursor.fetchall():
+                reason = f"the sender stopped while writing it, {attempts} times"
+                cursor.execute(
+                    "UPDATE mail_outbox SET status = 'failed', phase = NULL, claimed_by = NULL, "
+                    "claimed_until = NULL, last_error = ? WHERE id = ?",
+                    (reason, outbox_id),
+                )
+                cursor.execute(
+                    "INSERT INTO mail_attempts (outbox_id, attempt, at, outcome, reply_code, "
+                    "detail) VALUES (?, ?, ?, 'failed', NULL, ?)",
+                    (outbox_id, attempts, now, reason),
                 )
             cursor.execute(
                 "UPDATE mail_outbox SET status = 'pending', phase = NULL, claimed_by = NULL, "
@@ -202,9 +244,12 @@ class Delivery:
             message = self._writer.write(row, address)
             if message is None:
                 return self._finish(row, "skipped", "skipped", "nothing recorded that week")
-        except Exception as e:  # a bug or an outage of our own: retried like a transient failure
-            log.exception("building message %s failed", row.id)
-            return self._retry(row, f"building the message failed: {e!r}", None)
+        except OUTAGES as e:  # an outage of our own: retried like a transient failure
+            log.warning("writing message %s failed, to be retried: %r", row.id, e)
+            return self._retry(row, f"writing the message failed: {_reason(e)}", None)
+        except Exception as e:  # the message's own: it would fail again at every attempt
+            log.exception("message %s cannot be written; failed", row.id)
+            return self._fail(row, f"the message cannot be written: {_reason(e)}")
         try:
             reply = transport.send(
                 message,
@@ -219,7 +264,19 @@ class Delivery:
                 self._record_bounce(row, e.reply_code or 550)
                 return "bounced"
             return self._retry(row, detail, e.reply_code)
+        except OUTAGES as e:  # marking the row as transmitting failed: nothing was sent
+            transport.close()
+            return self._retry(row, f"recording the attempt failed: {_reason(e)}", None)
+        except Exception as e:  # the message cannot be handed over, whatever the server
+            transport.close()  # the transaction is in an unknown state: start the next afresh
+            log.exception("message %s cannot be sent; failed", row.id)
+            detail = _reason(e).replace(address, "<address>")
+            return self._fail(row, f"the message cannot be sent: {detail}")
         return self._finish(row, "sent", "sent", reply.replace(address, "<address>"))
+
+    def _fail(self, row: OutboxRow, reason: str) -> str:
+        """Fail the row for good: its reason is its own, and no attempt would go otherwise."""
+        return self._finish(row, "failed", "failed", reason)
 
     def _retry(self, row: OutboxRow, detail: str, reply_code: int | None) -> str:
         s = self._settings
@@ -261,3 +318,9 @@ class Delivery:
             )
         except CommandError as e:  # e.g. the parent unsubscribed meanwhile: the row says enough
             log.warning("bounce of outbox row %s not recorded on the subscription: %s", row.id, e)
+
+
+def _reason(error: BaseException) -> str:
+    """An error as one line for ``last_error`` and the attempts' ``detail``."""
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}"[:1000]

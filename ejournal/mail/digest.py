@@ -264,7 +264,9 @@ def digest_pdf(content: DigestContent, *, now: datetime) -> bytes:
                 f"Сообщение родителям ({ru_date(day.on)}, {about}): {message.text}"
             )
     data = json.dumps(document, ensure_ascii=False, sort_keys=True).encode("utf-8")
-    return render(document=data, view=view, block=None, timestamp=now.astimezone(UTC))
+    # A PDF's dates are whole seconds (Typst refuses microseconds, which the clock has).
+    moment = now.astimezone(UTC).replace(microsecond=0)
+    return render(document=data, view=view, block=None, timestamp=moment)
 
 
 def week_days(monday: date) -> tuple[date, date]:

@@ -10,6 +10,7 @@ piece: no ``Mailer``, no e-mail.
 
 from __future__ import annotations
 
+from ejournal.identity.access_log import AccessLog
 from ejournal.identity.vault import Vault
 from ejournal.ledger.application import Ledger
 from ejournal.mail.addresses import AddressBook
@@ -27,8 +28,8 @@ from ejournal.projections.queries import Queries
 class Mailer:
     """Parents' e-mail (п. 1.6): ``subscriptions``, ``planner``, ``delivery`` and ``outbox``.
 
-    Every part is thread-safe. Its tables must exist (``create_mail_tables``, which
-    ``bootstrap`` runs at start-up).
+    Every part is thread-safe. Its tables, and the access log's, must exist
+    (``create_mail_tables``, ``create_identity_tables``, which ``bootstrap`` runs at start-up).
     """
 
     def __init__(
@@ -43,7 +44,14 @@ class Mailer:
         book = AddressBook(vault, address_key)
         queries = Queries(ledger.database, clock=ledger.clock)
         tokens = LinkTokens(ledger.database, settings, ledger.clock)
-        writer = MessageWriter(ledger, settings, book=book, queries=queries, tokens=tokens)
+        writer = MessageWriter(
+            ledger,
+            settings,
+            book=book,
+            queries=queries,
+            tokens=tokens,
+            access_log=AccessLog(ledger.database),
+        )
         self.settings = settings
         self.outbox = Outbox(ledger.database, book, ledger.clock)
         """The messages waiting or done: the class teacher's bounces, a week's counts."""

@@ -94,13 +94,17 @@ class FixedRules:
 
 
 class ProjectedRules:
-    """The rules recorded in the ledger, as far as the read models are projected."""
+    """The rules recorded in the ledger, as far as the read models are projected (``table``:
+    the rules table of a shadow set being built, ``projections.storage.TableSet``)."""
+
+    def __init__(self, table: str = INVALIDATIONS.name) -> None:
+        self._select = (
+            "SELECT rule_id, kind, account_id, target_session_id, up_to_version, since, "
+            f"review_since FROM {table} ORDER BY nid"
+        )
 
     def load(self, cursor: Cursor) -> RuleSet:
-        cursor.execute(
-            "SELECT rule_id, kind, account_id, target_session_id, up_to_version, since, "
-            f"review_since FROM {INVALIDATIONS.name} ORDER BY nid"
-        )
+        cursor.execute(self._select)
         rules: list[InvalidationRule] = []
         for (
             rule_id,

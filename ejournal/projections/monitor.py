@@ -22,6 +22,10 @@ The rules, as the regulation is read here:
 - п. 2.8 ``attestation.outside_window``: a period mark first entered outside the last week
   (7 days) of its period, a year mark outside the last week of the last period. Exam and final
   marks have no window.
+- п. 2.8 ``attestation.missing``: a period over (its last day past) without a period mark of a
+  student in a subject: each class, group or individual plan with lessons of the subject in the
+  period expects one of each student it has on the period's last day. The flag names the
+  teacher of the subject's last lesson in the period (the one who gives the period mark).
 """
 
 from __future__ import annotations
@@ -63,6 +67,10 @@ RULES: dict[str, tuple[str, str]] = {
         "п. 2.8",
         "Отметка за период выставлена не в последнюю неделю периода.",
     ),
+    "attestation.missing": (
+        "п. 2.8",
+        "Отметка за период «{period}» не выставлена в последнюю неделю периода.",
+    ),
 }
 """Rule code → (clause, message)."""
 
@@ -96,11 +104,15 @@ class Monitor:
     flags: tuple[Flag, ...]
 
 
+_TEXT_DETAILS = ("missing", "period")
+"""Details that go into a rule's message, not into the flag's fields."""
+
+
 def _flag(rule: str, on: date, **details: Any) -> Flag:
     clause, message = RULES[rule]
-    missing = details.pop("missing", None)
-    if missing is not None:
-        message = message.format(missing=missing)
+    text = {name: details.pop(name) for name in _TEXT_DETAILS if name in details}
+    if text:
+        message = message.format(**text)
     return Flag(rule, clause, message, on, **details)
 
 
@@ -137,6 +149,7 @@ def monitor(
     flags += _lessons(cursor, scope)
     flags += _marks(cursor, scope)
     flags += _attestation(cursor, scope)
+    flags += _missing_period_marks(cursor, scope)
     flags.sort(key=lambda f: (f.on, f.rule, str(f.class_id), str(f.lesson_id), str(f.student_id)))
     return Monitor(school_id, year_start, local_now, tuple(flags))
 
@@ -381,3 +394,88 @@ def _attestation(cursor: Cursor, scope: _Scope) -> list[Flag]:
             )
         )
     return flags
+
+
+def _missing_period_marks(cursor: Cursor, scope: _Scope) -> list[Flag]:
+    """п. 2.8: every period over has a period mark of each student in each subject taught to
+    them in it (by the roster they are in on its last day)."""
+    cursor.execute(
+        "SELECT p.scheme, p.name, p.starts_on, p.ends_on FROM rm_period p "
+        "JOIN rm_year y ON y.nid = p.year_key WHERE y.school_id = ? AND y.year_start = ? "
+        "AND p.ends_on < ? ORDER BY p.ordinal",
+        (scope.school, scope.year_start, scope.today.isoformat()),
+    )
+    periods = cursor.fetchall()
+    if not periods:
+        return []
+    cursor.execute(
+        "SELECT r.student_id, r.subject_id, a.period FROM rm_attestation_record r "
+        "JOIN rm_attestation a ON a.record_key = r.nid "
+        "WHERE r.school_id = ? AND r.year_start = ? AND a.kind = 'period'",
+        (scope.school, scope.year_start),
+    )
+    marked = {(student, subject, period) for student, subject, period in cursor.fetchall()}
+    flags = []
+    for scheme, name, starts_on, ends_on in periods:
+        last_day = date.fromisoformat(ends_on)
+        members = _members_on(cursor, scope, ends_on)
+        for (roster, subject), (class_id, teacher) in _taught(
+            cursor, scope, scheme, starts_on, ends_on
+        ).items():
+            if scope.teacher_id is not None and teacher != scope.teacher_id.hex:
+                continue
+            for student in sorted(members.get(roster, ())):
+                if (student, subject, name) in marked:
+                    continue
+                flags.append(
+                    _flag(
+                        "attestation.missing",
+                        last_day,
+                        period=name,
+                        teacher_id=UUID(teacher),
+                        class_id=UUID(class_id),
+                        subject_id=UUID(subject),
+                        student_id=UUID(student),
+                        deadline=_end_of(last_day, scope.zone),
+                    )
+                )
+    return flags
+
+
+def _taught(
+    cursor: Cursor, scope: _Scope, scheme: str, starts_on: str, ends_on: str
+) -> dict[tuple[str, str], tuple[str, str]]:
+    """(roster, subject) with lessons in the period of a class on ``scheme`` → (class, the
+    teacher of the last of them)."""
+    where = "l.school_id = ? AND l.year_start = ? AND c.period_scheme = ?"
+    params: list[Any] = [scope.school, scope.year_start, scheme]
+    if scope.class_id is not None:
+        where += " AND l.class_id = ?"
+        params.append(scope.class_id.hex)
+    cursor.execute(
+        "SELECT l.roster_id, l.subject_id, l.class_id, l.teacher_id, MAX(l.held_on) "
+        "FROM rm_lesson l JOIN rm_roster c ON c.roster_id = l.class_id "
+        f"WHERE {where} AND l.held_on >= ? AND l.held_on <= ? "
+        "GROUP BY l.roster_id, l.subject_id, l.class_id, l.teacher_id",
+        [*params, starts_on, ends_on],
+    )
+    latest: dict[tuple[str, str], tuple[str, str, str]] = {}
+    for roster, subject, class_id, teacher, last in cursor.fetchall():
+        key = (roster, subject)
+        if key not in latest or (last, teacher) > (latest[key][0], latest[key][2]):
+            latest[key] = (last, class_id, teacher)
+    return {key: (class_id, teacher) for key, (_, class_id, teacher) in latest.items()}
+
+
+def _members_on(cursor: Cursor, scope: _Scope, day: str) -> dict[str, set[str]]:
+    """Roster → the students in it on ``day``."""
+    cursor.execute(
+        "SELECT r.roster_id, m.student_id FROM rm_member m "
+        "JOIN rm_roster r ON r.nid = m.roster_key WHERE r.school_id = ? AND r.year_start = ? "
+        "AND m.starts_on <= ? AND (m.ends_on IS NULL OR m.ends_on > ?)",
+        (scope.school, scope.year_start, day, day),
+    )
+    members: dict[str, set[str]] = defaultdict(set)
+    for roster, student in cursor.fetchall():
+        members[roster].add(student)
+    return members

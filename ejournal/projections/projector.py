@@ -21,6 +21,14 @@ operation is invalid (п. 4.4); an excluded event changes no read model and is l
 ``rm_excluded``. An event whose payload was disposed of at the end of its retention period
 (``ledger.retention``) has nothing left to show and is passed over; so are events of aggregates the
 read models do not know. A rebuild replays everything under the rules in force.
+
+A rebuild never shows a half-built journal: it projects the whole ledger into shadow tables
+(``storage.SHADOW``) while the live read models stay as they are (and other processes' projectors
+keep them up to date), then, in one transaction that keeps every other projector out, applies to
+the shadow tables the pages the live ones are ahead by and switches them in
+(``storage.switch``). A reader sees the old read models before that commit and the new ones after.
+The read-model audit (``projections.audit``) builds the same way, into ``storage.AUDIT``, and
+compares instead of switching.
 """
 
 from __future__ import annotations
@@ -33,11 +41,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, NamedTuple, get_args
+from typing import Any, NamedTuple, TypeVar, get_args
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import orjson
+import psycopg
 from psycopg import sql
 
 from ejournal.ledger.application import Ledger
@@ -46,12 +55,15 @@ from ejournal.ledger.invalidation import Rule
 from ejournal.ledger.recorders import EVENTS_TABLE
 from ejournal.projections import storage
 from ejournal.projections.decoding import Fields, PayloadDecoder
+from ejournal.projections.errors import ProjectionError
 from ejournal.projections.handlers import HANDLERS, Handler, Kind, Owned, Page
 from ejournal.projections.handlers.invalidation import INVALIDATION
 from ejournal.projections.invalidation import ProjectedRules, RuleSet, RuleSource
+from ejournal.projections.storage import LIVE, TableSet, Writer
 from ejournal.projections.tables import (
     EXCLUDED,
     HISTORY,
+    INVALIDATIONS,
     SCHEMA_VERSION,
     SCHOOLS,
     TABLES,
@@ -66,8 +78,26 @@ PAGE_SIZE = 5_000
 POLL_SECONDS = 0.05
 RETRY_SECONDS = 1.0
 
+SWITCH_ATTEMPTS = 3
+"""How often the closing transaction of a rebuild or audit is tried when PostgreSQL breaks a
+deadlock with a reader by rolling it back (it takes every read model's table lock)."""
+
 Progress = Callable[[int, int], None]
 """Called after each page with (position, events moved past so far)."""
+T = TypeVar("T")
+
+
+class _Target:
+    """A set of read-model tables the projector writes, and what it keeps about them: the rules
+    to ask (read from the set's own ``rm_invalidation``) and the schools' time zones."""
+
+    __slots__ = ("rules", "tables", "zones", "zones_stale")
+
+    def __init__(self, tables: TableSet, rules: RuleSource) -> None:
+        self.tables = tables
+        self.rules = rules
+        self.zones: dict[str, ZoneInfo] = {}
+        self.zones_stale = True
 
 
 class _Event(NamedTuple):
@@ -119,8 +149,7 @@ class Projector:
         self._rules: RuleSource = rules or ProjectedRules()
         self._page_size = page_size
         self._poll_seconds = poll_seconds
-        self._zones: dict[str, ZoneInfo] = {}
-        self._zones_stale = True
+        self._live = _Target(LIVE, self._rules)
         self._busy = threading.Lock()  # one page at a time in this process
         self._projected = threading.Condition()
         self._position = 0
@@ -188,39 +217,52 @@ class Projector:
         works inside the process, releasing the GIL row by row: the two threads would only take
         turns (measured slower), so there it reads ahead on the same thread.
         """
-        moved = 0
-        with self._busy, ThreadPoolExecutor(1, thread_name_prefix="ejournal-read") as reader:
-            page = self._fetch(self.position())
-            while page is not None and not self._stopping.is_set():
-                following = reader.submit(self._fetch, page.last) if self._read_ahead else None
-                if not self._apply_page(page):
-                    page = self._fetch(self.position())
-                    continue
-                moved += page.size
-                if progress is not None:
-                    progress(page.last, moved)
-                page = following.result() if following else self._fetch(page.last)
-        return moved
+        with self._busy:
+            return self._project(self._live, progress)[0]
 
     def rebuild(self, *, progress: Progress | None = None) -> int:
-        """Drop the read models and project the whole ledger again from the start."""
+        """Project the whole ledger again from the start, and replace the read models by the
+        result in one transaction; returns how many events were moved past.
+
+        The new read models are built in shadow tables, page by page (``progress`` is called
+        after each), while the live ones stay as they were; the closing transaction keeps other
+        projectors out, applies the pages they are ahead by and switches the tables. Readers see
+        the old read models until it commits and the new ones after: never a half-built journal.
+        Stopped early (``stop``), it leaves the live read models as they were.
+        """
         with self._busy:
-            with self._database.transaction(write=True) as cursor:
-                storage.lock_schema(cursor, self._database.dialect)
-                storage.drop_tables(cursor)
-                # The secondary indexes are built once the bulk is in: cheaper than maintaining
-                # them row by row. Queries meanwhile are slow, and incomplete anyway.
-                storage.create_tables(cursor, indexes=False)
-                storage.start_tracking(cursor)
-            self._zones.clear()
-            self._zones_stale = False
-            self._seen(0)
-        try:
-            return self.catch_up(progress=progress)
-        finally:
-            with self._busy, self._database.transaction(write=True) as cursor:
-                storage.lock_schema(cursor, self._database.dialect)
-                storage.create_indexes(cursor)
+            shadow, moved = self._build(storage.SHADOW, progress, up_to_live=False, indexes=True)
+            if shadow is None:
+                return moved
+            more, _ = self._settle(
+                shadow, lambda writer: storage.switch(writer.cursor, shadow.tables)
+            )
+            self._live.zones_stale = True
+        self.position()
+        return moved + more
+
+    def beside(
+        self,
+        tables: TableSet,
+        then: Callable[[Writer], T],
+        *,
+        progress: Progress | None = None,
+    ) -> T | None:
+        """Project the ledger into the set ``tables`` beside the live read models, up to the
+        position the live ones are at, and call ``then`` in one transaction in which both sets
+        are at that same position and no projector moves the live one (``projections.audit``
+        compares them there). The set is dropped afterwards. None if stopped early (``stop``).
+        """
+        with self._busy:
+            try:
+                target, _ = self._build(tables, progress, up_to_live=True, indexes=False)
+                if target is None:
+                    return None
+                return self._settle(target, then, exact=True)[1]
+            finally:
+                with self._database.transaction(write=True) as cursor:
+                    storage.lock_schema(cursor, self._database.dialect)
+                    storage.drop_tables(cursor, tables)
 
     def run_page(self) -> int:
         """Project the next page; returns how many events it moved past (0: nothing new)."""
@@ -229,36 +271,148 @@ class Projector:
                 page = self._fetch(self.position())
                 if page is None:
                     return 0
-                if self._apply_page(page):
+                if self._apply_page(self._live, page):
                     return page.size
 
-    def _fetch(self, position: int) -> _Page | None:
-        """The page after ``position``, decoded; None if there is nothing new."""
-        rows = self._read_page(position)
+    def _project(
+        self, target: _Target, progress: Progress | None, up_to: int | None = None
+    ) -> tuple[int, bool]:
+        """Apply the pages after ``target``'s position (up to notification ID ``up_to``, if
+        given) to it; (events moved past, whether it got to the end rather than stopping)."""
+        moved = 0
+        with ThreadPoolExecutor(1, thread_name_prefix="ejournal-read") as reader:
+            page = self._fetch(self._position_of(target), up_to)
+            while page is not None and not self._stopping.is_set():
+                following = (
+                    reader.submit(self._fetch, page.last, up_to) if self._read_ahead else None
+                )
+                if not self._apply_page(target, page):
+                    page = self._fetch(self._position_of(target), up_to)
+                    continue
+                moved += page.size
+                if progress is not None:
+                    progress(page.last, moved)
+                page = following.result() if following else self._fetch(page.last, up_to)
+        return moved, page is None
+
+    def _position_of(self, target: _Target) -> int:
+        if target.tables.live:
+            return self.position()
+        with self._database.transaction(write=False) as cursor:
+            tracking = storage.read_tracking(cursor, target.tables)
+        return tracking[0] if tracking else 0
+
+    def _build(
+        self, tables: TableSet, progress: Progress | None, *, up_to_live: bool, indexes: bool
+    ) -> tuple[_Target | None, int]:
+        """A fresh set ``tables`` with the ledger projected into it (up to the live position if
+        ``up_to_live``, else to the head), and the events moved past; None if stopped early."""
+        dialect = self._database.dialect
+        target = _Target(tables.tagged(), self._rules_in(tables))
+        with self._database.transaction(write=True) as cursor:
+            storage.lock_schema(cursor, dialect)
+            storage.drop_tables(cursor, target.tables)
+            # The secondary indexes are built once the bulk is in: cheaper than maintaining
+            # them row by row.
+            storage.create_tables(cursor, dialect, indexes=False, tables=target.tables)
+            storage.start_tracking(cursor, target.tables)
+        target.zones_stale = False
+        moved, finished = self._project(target, progress, self.position() if up_to_live else None)
+        if not finished:
+            return None, moved
+        if indexes:
+            with self._database.transaction(write=True) as cursor:
+                storage.lock_schema(cursor, dialect)
+                storage.create_indexes(cursor, dialect, target.tables)
+        return target, moved
+
+    def _rules_in(self, tables: TableSet) -> RuleSource:
+        """The rule source of a set: the default one reads the set's own rules table."""
+        if isinstance(self._rules, ProjectedRules):
+            return ProjectedRules(tables.name(INVALIDATIONS))
+        return self._rules
+
+    def _settle(
+        self, target: _Target, then: Callable[[Writer], T], *, exact: bool = False
+    ) -> tuple[int, T]:
+        """In one transaction that keeps other projectors from the live read models: bring
+        ``target`` to the live position (apply the pages it is behind by; ``exact``: refuse a
+        target ahead of it), then ``then``. Returns (events moved past, what ``then`` gave)."""
+        for attempt in range(1, SWITCH_ATTEMPTS + 1):
+            try:
+                with storage.write_transaction(self._ledger, target.tables) as writer:
+                    storage.freeze(writer.cursor, writer.dialect)
+                    moved = self._follow_live(writer, target, exact=exact)
+                    return moved, then(writer)
+            except Exception as error:
+                if attempt == SWITCH_ATTEMPTS or not _lock_conflict(error):
+                    raise
+                target.zones_stale = True
+                log.info("the read models' switch met a reader's lock; trying again")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _follow_live(self, writer: Writer, target: _Target, *, exact: bool) -> int:
+        cursor = writer.cursor
+        live = storage.read_tracking(cursor, LIVE)
+        own = storage.read_tracking(cursor, target.tables)
+        position = own[0] if own else 0
+        if live is None or live[1] != SCHEMA_VERSION:
+            cursor.execute(self._sql.head)
+            goal = int(cursor.fetchone()[0])
+        else:
+            goal = live[0]
+        if exact and position > goal:
+            raise ProjectionError(
+                f"the read models went back from position {position} to {goal} meanwhile"
+            )
+        if target.zones_stale:
+            self._load_zones(target, cursor)
+        moved = 0
+        while position < goal:
+            cursor.execute(self._sql.page_until, (position, goal, self._page_size))
+            rows = cursor.fetchall()
+            if not rows:
+                break
+            last = int(rows[-1][0])
+            with _collector_paused():
+                if not self._apply_in(writer, target, position, last, self._decode(rows)):
+                    raise ProjectionError(f"another process is building {target.tables.suffix}")
+            moved += len(rows)
+            position = last
+        return moved
+
+    def _fetch(self, position: int, up_to: int | None = None) -> _Page | None:
+        """The page after ``position`` (up to ``up_to``), decoded; None if there is nothing new."""
+        rows = self._read_page(position, up_to)
         if not rows:
             return None
         with _collector_paused():
             events = self._decode(rows)
         return _Page(position, int(rows[-1][0]), len(rows), events)
 
-    def _apply_page(self, page: _Page) -> bool:
+    def _apply_page(self, target: _Target, page: _Page) -> bool:
         """Apply a page in one transaction; False if another projector applied it first."""
-        if self._zones_stale:
-            self._load_zones()
+        if target.zones_stale:
+            with self._database.transaction(write=False) as cursor:
+                self._load_zones(target, cursor)
         try:
             with _collector_paused():
-                applied = self._apply(page.position, page.last, page.events)
+                applied = self._apply(target, page.position, page.last, page.events)
         except Exception:
-            self._zones_stale = True  # the page's new schools were not committed
+            target.zones_stale = True  # the page's new schools were not committed
             raise
-        if applied:
-            self._seen(page.last)
-        else:
+        if not applied:
             log.info("another projector moved past position %d; reading again", page.position)
+        elif target.tables.live:
+            self._seen(page.last)
         return applied
 
-    def _read_page(self, position: int) -> list[Any]:
-        return storage.read_rows(self._ledger, self._sql.page, (position, self._page_size))
+    def _read_page(self, position: int, up_to: int | None = None) -> list[Any]:
+        if up_to is None:
+            return storage.read_rows(self._ledger, self._sql.page, (position, self._page_size))
+        return storage.read_rows(
+            self._ledger, self._sql.page_until, (position, up_to, self._page_size)
+        )
 
     def _decode(self, rows: Sequence[Any]) -> list[_Event]:
         events = []
@@ -276,26 +430,39 @@ class Projector:
             events.append(_Event(handler, oid, version, topic, fields, op))
         return events
 
-    def _apply(self, position: int, last: int, events: Sequence[_Event]) -> bool:
-        with storage.write_transaction(self._ledger) as writer:
-            cursor = writer.cursor
-            if not storage.claim_position(cursor, position):
-                return False
-            rules = self._rules.load(cursor)
-            states = self._states(writer, events)
-            page = Page(self._zones)
-            _replay(page, rules, states, events)
-            _place_excluded(writer, page)
-            self._write(writer, states.values(), page)
-            if any(event.handler.kind is INVALIDATION for event in events):
-                self._reproject_changed(writer, rules, last)
-            storage.advance_position(cursor, last)
+    def _apply(self, target: _Target, position: int, last: int, events: Sequence[_Event]) -> bool:
+        with storage.write_transaction(self._ledger, target.tables) as writer:
+            return self._apply_in(writer, target, position, last, events)
+
+    def _apply_in(
+        self,
+        writer: Writer,
+        target: _Target,
+        position: int,
+        last: int,
+        events: Sequence[_Event],
+    ) -> bool:
+        """Apply a page within ``writer``'s transaction; False if the position moved."""
+        cursor = writer.cursor
+        if not storage.claim_position(cursor, position, target.tables):
+            return False
+        rules = target.rules.load(cursor)
+        states = self._states(writer, events)
+        page = Page(target.zones)
+        _replay(page, rules, states, events)
+        _place_excluded(writer, page)
+        self._write(writer, states.values(), page)
+        if any(event.handler.kind is INVALIDATION for event in events):
+            self._reproject_changed(writer, target, rules, last)
+        storage.advance_position(cursor, last, target.tables)
         return True
 
-    def _reproject_changed(self, writer: storage.Writer, before: RuleSet, last: int) -> None:
+    def _reproject_changed(
+        self, writer: Writer, target: _Target, before: RuleSet, last: int
+    ) -> None:
         """Re-project, under the rules now in force, every record an operation under a new or
         changed rule touched (up to notification ID ``last``)."""
-        rules = self._rules.load(writer.cursor)
+        rules = target.rules.load(writer.cursor)
         changed = [
             rule for rule in rules.rules if isinstance(rule, Rule) and rule not in before.rules
         ]
@@ -313,7 +480,7 @@ class Projector:
         rows = self._aggregate_rows(writer, sorted(aggregate_ids), last)
         events = self._decode(rows)
         states = self._states(writer, events, again=True)
-        page = Page(self._zones)
+        page = Page(target.zones)
         _replay(page, rules, states, events)
         _place_excluded(writer, page)
         replayed = [(event.op.nid,) for event in events]
@@ -321,13 +488,13 @@ class Projector:
         writer.delete(EXCLUDED, replayed)
         self._write(writer, states.values(), page)
 
-    def _aggregate_rows(self, writer: storage.Writer, ids: Sequence[str], last: int) -> list[Any]:
+    def _aggregate_rows(self, writer: Writer, ids: Sequence[str], last: int) -> list[Any]:
         """Every event (as a page row) of the aggregates ``ids`` up to notification ID ``last``."""
         writer.cursor.execute(self._sql.of_aggregates, (storage.many(writer.dialect, ids), last))
         return list(writer.cursor.fetchall())
 
     def _states(
-        self, writer: storage.Writer, events: Sequence[_Event], *, again: bool = False
+        self, writer: Writer, events: Sequence[_Event], *, again: bool = False
     ) -> dict[str, Owned]:
         """The rows of every aggregate the page touches: new ones empty, others as stored.
 
@@ -359,7 +526,7 @@ class Projector:
                 state.forget()
         return states
 
-    def _write(self, writer: storage.Writer, states: Iterable[Owned], page: Page) -> None:
+    def _write(self, writer: Writer, states: Iterable[Owned], page: Page) -> None:
         """Write what the page changed: new rows, and for stored aggregates the rows that differ."""
         deletes: dict[Table, list[tuple[Any, ...]]] = {}
         inserts: dict[Table, list[tuple[Any, ...]]] = {table: [] for table in TABLES}
@@ -393,8 +560,9 @@ class Projector:
 
     def _setup(self) -> None:
         """Create the read models if missing; rebuild them if their schema is out of date."""
+        dialect = self._database.dialect
         with self._busy, self._database.transaction(write=True) as cursor:
-            storage.lock_schema(cursor, self._database.dialect)
+            storage.lock_schema(cursor, dialect)
             storage.create_tracking(cursor)
             tracking = storage.read_tracking(cursor)
             if tracking is not None and tracking[1] != SCHEMA_VERSION:
@@ -404,17 +572,16 @@ class Projector:
                     SCHEMA_VERSION,
                 )
                 storage.drop_tables(cursor)
-            storage.create_tables(cursor)
+            storage.create_tables(cursor, dialect)
             storage.start_tracking(cursor)
         self.position()
 
-    def _load_zones(self) -> None:
-        with self._database.transaction(write=False) as cursor:
-            cursor.execute(f"SELECT school_id, time_zone FROM {SCHOOLS.name}")
-            zones = {school_id: ZoneInfo(zone) for school_id, zone in cursor.fetchall()}
-        self._zones.clear()
-        self._zones.update(zones)
-        self._zones_stale = False
+    def _load_zones(self, target: _Target, cursor: Any) -> None:
+        cursor.execute(f"SELECT school_id, time_zone FROM {target.tables.name(SCHOOLS)}")
+        zones = {school_id: ZoneInfo(zone) for school_id, zone in cursor.fetchall()}
+        target.zones.clear()
+        target.zones.update(zones)
+        target.zones_stale = False
 
     # --- the background thread ---------------------------------------------------------------
 
@@ -465,6 +632,15 @@ class Projector:
             self._wake.clear()
 
 
+_LOCK_CONFLICTS = (psycopg.errors.DeadlockDetected, psycopg.errors.LockNotAvailable)
+
+
+def _lock_conflict(error: BaseException) -> bool:
+    """Whether PostgreSQL rolled the transaction back over a lock (the library's connection wraps
+    psycopg's errors in its own, with psycopg's as the cause)."""
+    return isinstance(error, _LOCK_CONFLICTS) or isinstance(error.__cause__, _LOCK_CONFLICTS)
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while a page is decoded or applied.
@@ -494,7 +670,7 @@ def _replay(page: Page, rules: RuleSet, states: dict[str, Owned], events: Sequen
         handler.apply(page, state, fields, op)
 
 
-def _place_excluded(writer: storage.Writer, page: Page) -> None:
+def _place_excluded(writer: Writer, page: Page) -> None:
     """Give each excluded operation whose record has no row (its creation was excluded too) the
     school of its log, so that the school's re-entry worklist lists it."""
     for row in page.excluded:
@@ -538,6 +714,8 @@ class _EventSQL:
 
     page: str
     """The next page of events after a notification ID, with their entries' provenance."""
+    page_until: str
+    """The same, up to a notification ID: (after, up to, page size)."""
     head: str
     count_after: str
     of_aggregates: str
@@ -576,6 +754,13 @@ class _EventSQL:
         return cls(
             page=text(
                 "SELECT {columns} FROM {events} WHERE {nid} > ? ORDER BY {nid} LIMIT ?",
+                columns=columns,
+                events=events,
+                nid=nid,
+            ),
+            page_until=text(
+                "SELECT {columns} FROM {events} WHERE {nid} > ? AND {nid} <= ? ORDER BY {nid} "
+                "LIMIT ?",
                 columns=columns,
                 events=events,
                 nid=nid,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -24,6 +25,7 @@ from ejournal.projections.errors import NotProjected
 from ejournal.projections.monitor import Monitor, monitor
 from ejournal.projections.storage import read_tracking
 from ejournal.projections.views import (
+    AVERAGE_PLACES,
     AttestationMark,
     Average,
     Cell,
@@ -51,6 +53,21 @@ PROVENANCE = "nid, actor_id, session_id, credential_version, recorded_at"
 
 Version = tuple[int, int] | None
 """(position, schema version) of the read models; None before the projector's first run."""
+
+SchoolYearKey = tuple[UUID, int]
+"""(school ID, year start): the school year a read is kept to."""
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolTies:
+    """What the read models know of a person in one school (``Queries.ties``)."""
+
+    pupil: bool
+    """Enrolled in one of its classes, in some year."""
+    parent: bool
+    """Linked as a parent to one of its students, in some year."""
+    accounts: tuple[UUID, ...]
+    """The person's accounts, in any school."""
 
 
 def provenance_columns(alias: str) -> str:
@@ -136,16 +153,21 @@ class Queries:
 
     # --- the diary -------------------------------------------------------------------------------
 
-    def diary(self, student_id: UUID, week: date) -> Diary:
+    def diary(self, student_id: UUID, week: date, *, school: SchoolYearKey | None = None) -> Diary:
         """The student's diary (п. 1.5) for the week (Monday to Sunday) that contains ``week``."""
         monday = week - timedelta(days=week.weekday())
-        return self.diary_days(student_id, monday, monday + timedelta(days=6))
+        return self.diary_days(student_id, monday, monday + timedelta(days=6), school=school)
 
-    def diary_days(self, student_id: UUID, start: date, end: date) -> Diary:
+    def diary_days(
+        self, student_id: UUID, start: date, end: date, *, school: SchoolYearKey | None = None
+    ) -> Diary:
         """The student's diary from ``start`` to ``end`` (both included): for every day, the
         lessons of the student's class, groups and individual curricula with their topics,
-        homework, the student's attendance, marks and comments, and the messages to parents."""
-        return self.diary_at_version(student_id, start, end)[1]
+        homework, the student's attendance, marks and comments, and the messages to parents.
+
+        With ``school`` (school ID, year start), only that school year's: the rosters, lessons
+        and messages of that school in that year, whatever the student did elsewhere."""
+        return self.diary_at_version(student_id, start, end, school=school)[1]
 
     def version(self) -> Version:
         """What the read models are a projection of: the ledger's events up to a notification ID,
@@ -153,17 +175,20 @@ class Queries:
         with self._database.transaction(write=False) as cursor:
             return read_tracking(cursor)
 
-    def diary_at_version(self, student_id: UUID, start: date, end: date) -> tuple[Version, Diary]:
+    def diary_at_version(
+        self, student_id: UUID, start: date, end: date, *, school: SchoolYearKey | None = None
+    ) -> tuple[Version, Diary]:
         """``diary_days`` and the version of the read models it was read from."""
         student = student_id.hex
         first, last = start.isoformat(), end.isoformat()
+        in_school, school_params = _school_year("r", school)
         with self._snapshot() as cursor:
             version = read_tracking(cursor)
             cursor.execute(
                 "SELECT r.roster_id, r.class_id, m.starts_on, m.ends_on FROM rm_member m "
                 "JOIN rm_roster r ON r.nid = m.roster_key WHERE m.student_id = ? "
-                "AND m.starts_on <= ? AND (m.ends_on IS NULL OR m.ends_on > ?)",
-                (student, last, first),
+                f"AND m.starts_on <= ? AND (m.ends_on IS NULL OR m.ends_on > ?){in_school}",
+                (student, last, first, *school_params),
             )
             stints: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
             class_of: dict[str, str] = {}
@@ -190,7 +215,7 @@ class Queries:
             marks = _marks(cursor, keys, student_id=student)
             attendance = _attendance(cursor, keys, student_id=student)
             comments = _comments(cursor, keys, student)
-            messages = _messages(cursor, student, first, last)
+            messages = _messages(cursor, student, first, last, school)
         by_day: dict[date, list[DiaryLesson]] = defaultdict(list)
         for key, lesson in lessons:
             by_day[lesson.on].append(
@@ -222,11 +247,51 @@ class Queries:
             row = cursor.fetchone()
         return None if row is None else UUID(row[0])
 
+    def teaches_in(self, school_id: UUID, year_start: int, teacher_id: UUID) -> bool:
+        """Whether the person is assigned to teach in, or is the class teacher of, a roster of
+        the school's year: a teacher of that school that year (п. 2.2, 2.3)."""
+        with self._snapshot() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM rm_assignment WHERE school_id = ? AND year_start = ? "
+                "AND teacher_id = ? UNION ALL SELECT 1 FROM rm_roster WHERE school_id = ? "
+                "AND year_start = ? AND class_teacher_id = ? LIMIT 1",
+                (school_id.hex, year_start, teacher_id.hex) * 2,
+            )
+            return cursor.fetchone() is not None
+
+    def ties(self, person_id: UUID, school_id: UUID) -> SchoolTies:
+        """What ties the person to the school, in any of its years: enrolled in one of its
+        classes, linked as a parent to one of its students, and the person's accounts (whose
+        grants in the school the caller checks in the ledger)."""
+        person, school = person_id.hex, school_id.hex
+        with self._snapshot() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM rm_member m JOIN rm_roster r ON r.nid = m.roster_key "
+                "WHERE m.student_id = ? AND r.school_id = ? LIMIT 1",
+                (person, school),
+            )
+            pupil = cursor.fetchone() is not None
+            cursor.execute(
+                "SELECT 1 FROM rm_guardian g JOIN rm_guardianship s ON s.nid = g.guardianship_key "
+                "WHERE g.parent_id = ? AND s.school_id = ? LIMIT 1",
+                (person, school),
+            )
+            parent = cursor.fetchone() is not None
+            cursor.execute(
+                "SELECT account_id FROM rm_account WHERE person_id = ? ORDER BY account_id",
+                (person,),
+            )
+            accounts = tuple(UUID(row[0]) for row in cursor.fetchall())
+        return SchoolTies(pupil, parent, accounts)
+
     # --- the summary sheet -----------------------------------------------------------------------
 
-    def summary_sheet(self, class_id: UUID, period: str | None = None) -> SummarySheet:
+    def summary_sheet(
+        self, class_id: UUID, period: str | None = None, *, places: int = AVERAGE_PLACES
+    ) -> SummarySheet:
         """The summary sheet of a class (п. 2.9): students × subjects × period marks with the
-        weighted average of each period's current marks, and the year, exam and final marks.
+        weighted average of each period's current marks (shown to ``places`` decimal places),
+        and the year, exam and final marks.
 
         With ``period``, only that period's column. Raises ``NotProjected`` for an unknown class
         or period.
@@ -239,7 +304,7 @@ class Queries:
             )
             found = cursor.fetchone()
             if found is None:
-                raise NotProjected(f"no class {class_id}")
+                raise NotProjected("класс не найден")
             class_key, school_id, year_start, class_name, scheme = found
             year_key = _year_key(cursor, school_id, year_start)
             cursor.execute(
@@ -253,7 +318,7 @@ class Queries:
                 if period is None or name == period
             ]
             if period is not None and not periods:
-                raise NotProjected(f"no period {period!r} in the class's scheme")
+                raise NotProjected(f"в схеме периодов класса нет периода «{period}»")
             cursor.execute(
                 "SELECT student_id, MIN(starts_on) FROM rm_member WHERE roster_key = ? "
                 "GROUP BY student_id",
@@ -273,7 +338,7 @@ class Queries:
                         subject.subject_id,
                         tuple(own.get(("period", p.name)) for p in periods),
                         tuple(
-                            _average(p, marks.get((student, subject.subject_id.hex), ()))
+                            _average(p, marks.get((student, subject.subject_id.hex), ()), places)
                             for p in periods
                         ),
                         own.get(("year", "")),
@@ -467,12 +532,15 @@ def _comments(cursor: Cursor, keys: Sequence[int], student_id: str) -> dict[int,
     return found
 
 
-def _messages(cursor: Cursor, student_id: str, first: str, last: str) -> list[Message]:
+def _messages(
+    cursor: Cursor, student_id: str, first: str, last: str, school: SchoolYearKey | None
+) -> list[Message]:
+    in_school, school_params = _school_year("rm_message", school)
     cursor.execute(
         "SELECT message_id, roster_id, subject_id, author_id, text, sent_on, "
-        f"{PROVENANCE} FROM rm_message WHERE student_id = ? AND sent_on BETWEEN ? AND ? "
-        "ORDER BY nid",
-        (student_id, first, last),
+        f"{PROVENANCE} FROM rm_message WHERE student_id = ? AND sent_on BETWEEN ? AND ?"
+        f"{in_school} ORDER BY nid",
+        (student_id, first, last, *school_params),
     )
     return [
         Message(
@@ -486,6 +554,14 @@ def _messages(cursor: Cursor, student_id: str, first: str, last: str) -> list[Me
         )
         for message_id, roster_id, subject_id, author_id, text, sent_on, *prov in cursor.fetchall()
     ]
+
+
+def _school_year(alias: str, school: SchoolYearKey | None) -> tuple[str, tuple[Any, ...]]:
+    """The condition (and its parameters) that keeps rows of ``alias`` to the school's year."""
+    if school is None:
+        return "", ()
+    school_id, year_start = school
+    return f" AND {alias}.school_id = ? AND {alias}.year_start = ?", (school_id.hex, year_start)
 
 
 def _year_key(cursor: Cursor, school_id: str, year_start: int) -> int | None:
@@ -551,7 +627,9 @@ def _period_marks(cursor: Cursor, class_id: str, periods: Sequence[PeriodSpan]) 
     return found
 
 
-def _average(period: PeriodSpan, marks: Sequence[tuple[date, int, Decimal]]) -> Average:
+def _average(
+    period: PeriodSpan, marks: Sequence[tuple[date, int, Decimal]], places: int = AVERAGE_PLACES
+) -> Average:
     """Σ(w·m) and Σw of the marks of lessons within the period: exact decimal arithmetic."""
     weighted_sum = weights = Decimal(0)
     count = 0
@@ -560,7 +638,7 @@ def _average(period: PeriodSpan, marks: Sequence[tuple[date, int, Decimal]]) -> 
             weighted_sum += weight * value
             weights += weight
             count += 1
-    return Average(period.name, weighted_sum, weights, count)
+    return Average(period.name, weighted_sum, weights, count, places)
 
 
 def _sheet_subjects(

@@ -99,7 +99,7 @@ class InvalidationQueries:
         """Raises ``NotProjected`` for a rule the read models do not hold (yet)."""
         found = [rule for rule in self.rules() if rule.rule_id == rule_id]
         if not found:
-            raise NotProjected(f"no invalidation rule {rule_id}")
+            raise NotProjected("правило признания операций недействительными не найдено")
         return found[0]
 
     def worklist(

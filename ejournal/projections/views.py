@@ -6,9 +6,9 @@ cancelled, superseded or revised keeps its ``history`` (п. 1.4), oldest first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
 
@@ -184,6 +184,23 @@ class Diary:
     ends_on: date
     days: tuple[DiaryDay, ...]
 
+    def current(self) -> Diary:
+        """The diary without cancelled marks: what the student and the parents see (п. 1.5);
+        the history of the marks is the staff's and the auditors' (п. 1.4)."""
+        return replace(
+            self,
+            days=tuple(
+                replace(
+                    day,
+                    lessons=tuple(
+                        replace(entry, marks=tuple(m for m in entry.marks if not m.cancelled))
+                        for entry in day.lessons
+                    ),
+                )
+                for day in self.days
+            ),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Subject:
@@ -211,6 +228,11 @@ class AttestationMark:
     """The operation that set the current value."""
 
 
+AVERAGE_PLACES = 2
+"""Decimal places an average is shown with, unless the school sets otherwise (no school's
+records hold such a setting yet: every school gets this)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Average:
     """The weighted average Σ(w·m)/Σw of a period's current marks (cancelled ones left out)."""
@@ -219,11 +241,22 @@ class Average:
     weighted_sum: Decimal
     weights: Decimal
     marks: int
+    places: int = AVERAGE_PLACES
+    """Decimal places the average is shown with (``rounded``)."""
 
     @property
     def value(self) -> Decimal | None:
-        """Exact to 28 significant digits; None without marks. Round it for display."""
+        """Exact to 28 significant digits; None without marks. Show ``rounded``."""
         return None if self.marks == 0 else self.weighted_sum / self.weights
+
+    @property
+    def rounded(self) -> Decimal | None:
+        """``value`` to ``places`` decimal places, halves rounded up (4.625 → 4.63), as people
+        read an average; None without marks."""
+        value = self.value
+        if value is None:
+            return None
+        return value.quantize(Decimal(1).scaleb(-self.places), rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True, slots=True)

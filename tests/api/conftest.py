@@ -57,6 +57,10 @@ class World:
     school: TestSchool
     logins: dict[str, str] = field(default_factory=dict)
     """Role name → login."""
+    other: TestSchool | None = None
+    """A second school (``build_world(second_school=…)``): СОШ № 2, its staff, a student and
+    a parent, known as ``head2``, ``deputy2``, ``maths2``, ``russian2``, ``english2``,
+    ``student2``, ``parent2``."""
     tokens: dict[str, str] = field(default_factory=dict)
     accounts: dict[str, UUID] = field(default_factory=dict)
     persons: dict[str, UUID] = field(default_factory=dict)
@@ -113,12 +117,20 @@ def _register(world: World, who: str, login: str, person_id: UUID, grants: list[
     world.persons[who] = person_id
 
 
+OTHER_ROLES = ("head2", "deputy2", "maths2", "russian2", "english2", "student2", "parent2")
+"""The people of the second school (``build_world(second_school=OTHER_ROLES)``): its staff, as in
+the first, the first of its students and that student's parent (``uid(15001)``)."""
+
+
 def build_world(
     database_url: str,
     *,
     roles: tuple[str, ...] = ROLES,
     environ: dict[str, str] | None = None,
+    second_school: tuple[str, ...] = (),
 ) -> World:
+    """The test school behind a live app, ``roles`` logged in; with ``second_school`` (some of
+    ``OTHER_ROLES``) СОШ № 2 beside it too, those of its people logged in."""
     clock = ManualClock(START)
     services = bootstrap(
         Settings(database_url=database_url),
@@ -151,6 +163,9 @@ def build_world(
         ),
         services.ledger,
     )
+    if second_school:
+        roles = (*roles, *second_school)
+        _second_school(world)
     for who in roles:
         services.auth.provision(world.accounts[who], PASSWORD)
     world.ids.update(
@@ -167,6 +182,27 @@ def build_world(
     for who in roles:
         world.login(who)
     return world
+
+
+def _second_school(world: World) -> None:
+    """СОШ № 2 beside the first, with IDs of its own (``build_school(number=2)``)."""
+    ledger = world.services.ledger
+    other = build_school(ledger, number=2)
+    world.other = other
+    for who in ("head", "deputy", "maths", "russian", "english"):
+        world.logins[who + "2"] = who + "2"
+        world.accounts[who + "2"] = Account.create_id(login=who + "2")
+        world.persons[who + "2"] = other.person[who]
+    s = other.school_id
+    student = other.students[0]
+    _register(world, "student2", "student2", student, [(Role.STUDENT, s)])
+    _register(world, "parent2", "parent2", uid(15001), [(Role.PARENT, s)])
+    c.handle(
+        c.LinkParent(
+            actor=other.head, school_id=s, year_start=YEAR, student_id=student, parent_id=uid(15001)
+        ),
+        ledger,
+    )
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

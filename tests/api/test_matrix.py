@@ -16,9 +16,12 @@ from typing import Any
 import pytest
 
 from ejournal import commands as c
+from ejournal.api.app import openapi_document
 from ejournal.identity.vault import PersonalData
 from ejournal.ledger.actor import SYSTEM_ACTOR
+from tests.api import role_matrix
 from tests.api.conftest import ROLES, World
+from tests.api.role_matrix import operations
 from tests.commands.school import YEAR, uid
 
 ADMIN = frozenset({"head", "deputy"})
@@ -151,7 +154,7 @@ ENDPOINTS = [
         "POST",
         lambda w: _s(w) + "/work-types",
         ADMIN,
-        lambda w: {"name": f"Работа {_unique()}", "weight": "1.5", "written": False},
+        lambda w: {"name": f"Работа {_unique()}", "weight": 1.5, "written": False},
     ),
     Endpoint(
         "define bells",
@@ -429,6 +432,15 @@ ENDPOINTS = [
         "receipt", "GET", lambda w: f"/ledger/receipts/{w.ids['lesson']}/1", ADMIN | {"auditor"}
     ),
     Endpoint("verification", "GET", lambda w: "/ledger/verification", ADMIN | {"auditor"}),
+    # Compromised logins (п. 4.3–4.4): what the rules took out, and for whom to enter again.
+    Endpoint("invalidation rules", "GET", lambda w: "/invalidations", ADMIN | {"auditor"}),
+    Endpoint(
+        "flagged operations",
+        "GET",
+        lambda w: f"/invalidations/{uid(9900)}/flagged",
+        ADMIN | {"auditor"},
+    ),
+    Endpoint("re-entry worklist", "GET", lambda w: "/reentry", EVERYONE),
     Endpoint(
         "access log",
         "GET",
@@ -498,3 +510,43 @@ def test_role_matrix(matrix: World, endpoint: Endpoint) -> None:
             assert response.headers["content-type"].startswith("application/problem+json")
             assert response.json()["code"] in REFUSAL_CODES, response.text
             assert w.events() == before, f"a refused request by {role} wrote to the ledger"
+
+
+ASKED_ELSEWHERE = {
+    ("POST", "/auth/login"): "no caller yet: tests/api/test_auth.py",
+    ("POST", "/auth/logout"): "the caller's own session: tests/api/test_auth.py",
+    ("POST", "/auth/password"): "the caller's own password: tests/api/test_auth.py",
+    ("GET", "/health"): "the operator's probe, no caller",
+    ("GET", "/ready"): "the operator's probe, no caller: tests/api/test_readiness.py",
+    ("POST", "/breach-reports"): "stops an account: tests/api/test_breach.py",
+    ("POST", "/breach-reports/{report_id}/receipts"): "tests/api/test_breach.py",
+    ("POST", "/sessions/{session_id}/invalidation"): "ends a session: tests/api/test_breach.py",
+    ("POST", "/mail/subscriptions"): "needs a mail server: tests/mail/test_subscriptions.py",
+    ("GET", "/mail/subscriptions"): "needs a mail server: tests/mail/test_subscriptions.py",
+    ("POST", "/mail/subscriptions/{subscription_id}/confirmation"): "tests/mail/",
+    ("POST", "/mail/subscriptions/{subscription_id}/cancellation"): "tests/mail/",
+    ("GET", "/classes/{class_id}/mail-bounces"): "needs a mail server: tests/mail/",
+    ("GET", "/mail/confirm/{token}"): "an e-mail's link carries a token, no session: tests/mail/",
+    ("POST", "/mail/confirm/{token}"): "an e-mail's link: tests/mail/",
+    ("GET", "/mail/unsubscribe/{token}"): "an e-mail's link: tests/mail/",
+    ("POST", "/mail/unsubscribe/{token}"): "an e-mail's link: tests/mail/",
+}
+"""Operations this matrix does not ask, each with the reason and the tests that check its roles."""
+
+
+def test_every_operation_is_in_the_matrix() -> None:
+    # п. 2.1: a new endpoint is refused here until the matrix says who may call it.
+    openapi = openapi_document()
+    asked = {(e.method, role_matrix.template_of(e, openapi)) for e in ENDPOINTS}
+    unasked = set(operations(openapi)) - asked - set(ASKED_ELSEWHERE)
+    assert not unasked, f"operations no row of the matrix asks: {sorted(unasked)}"
+    assert not asked & set(ASKED_ELSEWHERE), "an operation both asked and said to be elsewhere"
+
+
+def test_the_doc_shows_the_matrix_the_service_keeps() -> None:
+    # The role × endpoint table of docs/api.md is this matrix (python -m tests.api.role_matrix).
+    text = role_matrix.DOC.read_text(encoding="utf-8")
+    table = role_matrix.render(ENDPOINTS, ASKED_ELSEWHERE, openapi_document())
+    assert role_matrix.documented(text) == table, (
+        "docs/api.md's role matrix is out of date: run `python -m tests.api.role_matrix`"
+    )

@@ -22,7 +22,7 @@ from ejournal.identity.vault import (
     new_key,
 )
 from ejournal.ledger.application import Ledger
-from tests.api.conftest import World
+from tests.api.conftest import World, build_world
 from tests.commands.school import YEAR
 from tests.identity.support import ledger_with_identity_tables
 
@@ -122,6 +122,48 @@ def test_forget_destroys_the_key_and_the_ledger_still_verifies(fresh_world: Worl
     w.login("head")
     verify = w.client.get("/ledger/verification", headers=w.headers("head"))
     assert verify.json()["ok"] is True
+
+
+@pytest.fixture
+def two_schools(database_url: str) -> Iterator[World]:
+    built = build_world(database_url, roles=("head", "sysadmin"), second_school=("head2",))
+    try:
+        yield built
+    finally:
+        built.client.__exit__(None, None, None)
+        built.services.close()
+
+
+def test_a_person_s_data_is_first_entered_by_a_school_they_belong_to(two_schools: World) -> None:
+    # п. 1.7: the school that first enters a person's data keeps it; another school's head who
+    # entered a name for someone else's pupil would shut the pupil's own school out.
+    w = two_schools
+    assert w.other is not None and w.services.projector is not None
+    vault = w.services.vault
+    assert vault is not None
+    w.services.projector.catch_up()
+    pupil = w.other.students[1]
+    claim = {"full_name": "Чужой ученик", "school_id": str(w.ids["school"])}
+    refused = w.client.put(f"/people/{pupil}", json=claim, headers=w.headers("head"))
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["code"] == "person.not_of_school"
+    assert vault.school_of(pupil) == (False, None)  # nothing written
+    # The pupil's own school enters and reads it.
+    own = {"full_name": "Свой ученик", "school_id": str(w.other.school_id)}
+    assert w.client.put(f"/people/{pupil}", json=own, headers=w.headers("head2")).status_code == 200
+    read = w.client.get(f"/people/{pupil}", headers=w.headers("head2"))
+    assert read.status_code == 200 and read.json()["full_name"] == "Свой ученик"
+    # The first school's own people: a pupil, a linked parent, a teacher with a role there.
+    for person in (w.ids["student"], w.persons["parent"], w.persons["russian"]):
+        body = {"full_name": "Свой человек", "school_id": str(w.ids["school"])}
+        stored = w.client.put(f"/people/{person}", json=body, headers=w.headers("head"))
+        assert stored.status_code == 200, stored.text
+    # A system administrator enters anyone's, for whichever school.
+    anyone = {"full_name": "Новый человек", "school_id": str(w.ids["school"])}
+    by_admin = w.client.put(
+        f"/people/{w.other.students[2]}", json=anyone, headers=w.headers("sysadmin")
+    )
+    assert by_admin.status_code == 200, by_admin.text
 
 
 @pytest.fixture

@@ -4,8 +4,11 @@ provenance (I8) and history (п. 1.4)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
+from ejournal import commands as c
 from tests.api.conftest import World
 from tests.commands.school import YEAR
 
@@ -53,24 +56,73 @@ def _write_a_lesson(w: World) -> dict[str, Any]:
     return {"lesson": lesson, "mark": mark, "session": me["session_id"]}
 
 
-def test_a_mark_shows_in_the_parent_s_diary_with_its_history(fresh_world: World) -> None:
-    # п. 1.5: what the teacher enters shows in the student's diary.
+FAMILY_MARK = {
+    "mark_id",
+    "lesson_id",
+    "student_id",
+    "value",
+    "work_type_id",
+    "work_type",
+    "weight",
+    "checked_on",
+}
+"""What a student or a parent sees of a mark: its current value, no history, no provenance."""
+
+
+def _diary(w: World, who: str) -> Any:
+    path = f"/schools/{w.ids['school']}/years/{YEAR}/students/{w.ids['student']}/diary"
+    return w.client.get(
+        path, params={"from": "2025-09-01", "to": "2025-09-07"}, headers=w.headers(who)
+    )
+
+
+def test_a_mark_shows_in_the_diary_with_its_history_for_the_staff_only(fresh_world: World) -> None:
+    # п. 1.5: what the teacher enters shows in the student's diary; п. 1.4: its history and its
+    # provenance are the staff's (and auditors'), not the student's or the parents'.
     w = fresh_world
     written = _write_a_lesson(w)
-    path = f"/schools/{w.ids['school']}/years/{YEAR}/students/{w.ids['student']}/diary"
-    diary = w.client.get(
-        path, params={"from": "2025-09-01", "to": "2025-09-07"}, headers=w.headers("parent")
+    cancelled = _mark(w, "russian", written["lesson"], 2).json()["id"]
+    cancellation = w.client.post(
+        f"/lessons/{written['lesson']}/marks/{cancelled}/cancellation",
+        headers=w.headers("russian"),
+        json={"reason": "Не тому ученику"},
     )
-    assert diary.status_code == 200, diary.text
-    body = diary.json()
-    assert len(body["days"]) == 7
-    (entry,) = body["days"][0]["lessons"]
-    assert entry["lesson"]["topic"] == "Звуки и буквы"
-    assert entry["lesson"]["homework"]["text"] == "Упр. 5"
-    (mark,) = entry["marks"]
-    assert (mark["value"], mark["first_value"], mark["corrected"]) == (4, 3, True)
-    assert mark["history"][0]["reason"] == "Ошибка ввода"
-    assert mark["provenance"]["session_id"] == written["session"]
+    assert cancellation.status_code == 200, cancellation.text
+    w.services.projector.catch_up()  # type: ignore[union-attr]
+    teacher = w.client.get("/auth/me", headers=w.headers("russian")).json()
+
+    # The head first: the family's diary of the same version is rendered for its own audience.
+    staff = _diary(w, "head")
+    assert staff.status_code == 200, staff.text
+    (entry,) = staff.json()["days"][0]["lessons"]
+    corrected, gone = entry["marks"]
+    assert (corrected["value"], corrected["first_value"], corrected["corrected"]) == (4, 3, True)
+    assert corrected["history"][0]["reason"] == "Ошибка ввода"
+    assert corrected["provenance"]["session_id"] == written["session"]
+    assert (gone["mark_id"], gone["cancelled"]) == (cancelled, True)
+    assert entry["lesson"]["provenance"]["actor_id"] == teacher["account_id"]
+
+    for who in ("parent", "student"):
+        diary = _diary(w, who)
+        assert diary.status_code == 200, diary.text
+        body = diary.json()
+        assert len(body["days"]) == 7
+        (entry,) = body["days"][0]["lessons"]
+        assert entry["lesson"]["topic"] == "Звуки и буквы"
+        assert entry["lesson"]["homework"] == {
+            "text": "Упр. 5",
+            "pages": "с. 10",
+            "tasks": "",
+            "due_on": None,
+        }
+        assert "provenance" not in entry["lesson"]
+        (mark,) = entry["marks"]  # the cancelled mark is not shown
+        assert set(mark) == FAMILY_MARK
+        assert (mark["mark_id"], mark["value"]) == (written["mark"], 4)
+        # No teacher's session or account anywhere in what the family reads.
+        assert written["session"] not in diary.text
+        assert teacher["account_id"] not in diary.text
+        assert '"cancelled"' not in diary.text and '"history"' not in diary.text
 
 
 def test_the_class_journal_page_is_read_only_for_the_class_teacher(fresh_world: World) -> None:
@@ -144,3 +196,55 @@ def test_a_diary_read_again_shows_what_was_written_since(fresh_world: World) -> 
     assert w.services.projector is not None
     w.services.projector.catch_up()
     assert marks() == [4, 5]
+
+
+def test_averages_are_rounded_to_two_decimals(fresh_world: World) -> None:
+    # п. 2.9: the average of the summary sheet as people read it, not 28 digits of a quotient.
+    w = fresh_world
+    written = _write_a_lesson(w)  # 4 (corrected from 3)
+    for value in (4, 3):
+        assert _mark(w, "russian", written["lesson"], value).status_code == 201
+    w.services.projector.catch_up()  # type: ignore[union-attr]
+    sheet = w.client.get(f"/classes/{w.ids['klass']}/summary-sheet", headers=w.headers("head"))
+    assert sheet.status_code == 200, sheet.text
+    rows = {row["student_id"]: row for row in sheet.json()["rows"]}
+    subjects = [s["subject_id"] for s in sheet.json()["subjects"]]
+    cell = rows[str(w.ids["student"])]["cells"][subjects.index(str(w.ids["russian"]))]
+    autumn = cell["averages"][0]
+    assert (autumn["weighted_sum"], autumn["weights"], autumn["marks"]) == ("11", "3", 3)
+    assert autumn["value"] == "3.67"  # 11/3, two decimals, halves up
+    assert cell["averages"][1]["value"] is None  # no marks in the II четверть
+
+
+def test_a_monitor_read_of_a_child_s_mark_is_logged(fresh_world: World) -> None:
+    # п. 1.7: the monitor shows a child's late mark (п. 2.5): that read is in the access log,
+    # under the school the data belongs to.
+    w = fresh_world
+    written = _write_a_lesson(w)
+    w.clock.set(datetime(2025, 9, 2, 7, 0, tzinfo=UTC))  # the next morning: the mark is late
+    late = c.handle(
+        c.RecordMark(
+            actor=c.actor_for(w.services.ledger, w.accounts["russian"]),
+            lesson_id=UUID(written["lesson"]),
+            student_id=w.school.students[1],
+            value=5,
+            work_type_id=w.ids["answer"],
+        ),
+        w.services.ledger,
+    )
+    assert late
+    w.services.projector.catch_up()  # type: ignore[union-attr]
+    w.login("head")
+    before = w.services.access_log.entries(limit=1000)
+    monitor = w.client.get(
+        f"/schools/{w.ids['school']}/years/{YEAR}/monitor",
+        params={"class_id": str(w.ids["klass"])},
+        headers=w.headers("head"),
+    )
+    assert monitor.status_code == 200, monitor.text
+    flagged = {f["student_id"] for f in monitor.json()["flags"] if f["rule"] == "mark.late"}
+    assert flagged == {str(w.school.students[1])}
+    logged = w.services.access_log.entries(limit=1000)[len(before) :]
+    assert [(e.what.value, e.subject_id, e.school_id, e.reader_role) for e in logged] == [
+        ("monitor", w.school.students[1], w.ids["school"], "head")
+    ]

@@ -1,6 +1,7 @@
 """``ejournal serve --workers N`` (``api.workers``): each worker listens on a socket of its own, so
 that connections opened together spread over the workers; a worker that dies is replaced;
-SIGTERM stops them all; a taken address, or a worker that cannot start, is a clear error.
+SIGTERM stops them all; a taken address, or a worker that cannot start, is a clear error. Workers
+die with their supervisor, however it dies, and a worker is not ready while nothing projects.
 
 No clause: how the service is run. The processes are real (spawned by a real ``ejournal serve``
 on a SQLite file), and which worker holds a connection is read from /proc.
@@ -12,105 +13,48 @@ import os
 import signal
 import socket
 import subprocess
-import sys
-import time
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from ejournal import commands as c
 from ejournal.identity.vault import VAULT_KEY_VARIABLE, new_key
+from ejournal.ledger.actor import SYSTEM_ACTOR
+from ejournal.ledger.application import Ledger
+from tests.api.processes import (
+    HOST,
+    alive,
+    children_of,
+    free_port,
+    holders,
+    listeners,
+    parent_of,
+    serve,
+    stop,
+    wait_for,
+    workers_of,
+)
 
-HOST = "127.0.0.1"
 WORKERS = 3
-LISTENING = "0A"
-"""The TCP state LISTEN in /proc/net/tcp."""
+STALL_VARIABLE = "EJOURNAL_PROJECTOR_STALL_SECONDS"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def _serve(tmp_path: Path, port: int, workers: int, vault_key: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from ejournal.cli.main import main; main()",
-            "serve",
-            "--database-url",
-            f"sqlite:///{tmp_path / 'served.db'}",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--no-access-log",
-        ],
-        env={**os.environ, VAULT_KEY_VARIABLE: vault_key},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+def _serve(
+    tmp_path: Path,
+    port: int,
+    workers: int,
+    vault_key: str,
+    environ: dict[str, str] | None = None,
+) -> subprocess.Popen[str]:
+    return serve(
+        _database(tmp_path), port, workers, {VAULT_KEY_VARIABLE: vault_key, **(environ or {})}
     )
 
 
-def _workers_of(supervisor: int) -> set[int]:
-    """The supervisor's worker processes (not multiprocessing's resource tracker)."""
-    found = set()
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            parent = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            command = Path(f"/proc/{entry}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if parent == supervisor and b"spawn_main" in command:
-            found.add(int(entry))
-    return found
-
-
-def _tcp_table() -> list[tuple[int, int, str, str]]:
-    """(local port, remote port, state, socket inode) of every IPv4 TCP socket."""
-    rows = []
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        local, remote = (int(address.split(":")[1], 16) for address in fields[1:3])
-        rows.append((local, remote, fields[3], fields[9]))
-    return rows
-
-
-def _listeners(port: int) -> int:
-    return sum(1 for local, _, state, _ in _tcp_table() if local == port and state == LISTENING)
-
-
-def _holders(port: int, clients: list[socket.socket], workers: set[int]) -> Counter[int]:
-    """Worker → how many of ``clients`` it holds the server side of."""
-    client_ports = {client.getsockname()[1] for client in clients}
-    served = {
-        inode
-        for local, remote, _, inode in _tcp_table()
-        if local == port and remote in client_ports
-    }
-    held: Counter[int] = Counter()
-    for worker in workers:
-        for fd in os.listdir(f"/proc/{worker}/fd"):
-            try:
-                target = os.readlink(f"/proc/{worker}/fd/{fd}")
-            except OSError:
-                continue
-            if target.startswith("socket:[") and target[8:-1] in served:
-                held[worker] += 1
-    return held
-
-
-def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
+def _database(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'served.db'}"
 
 
 def _get_health(client: socket.socket) -> bytes:
@@ -123,26 +67,16 @@ def _get_health(client: socket.socket) -> bytes:
     return response
 
 
-def _stop(server: subprocess.Popen[str]) -> None:
-    if server.poll() is None:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, int]]:
     """A server with ``WORKERS`` workers, each listening: (supervisor pid, port)."""
-    port = _free_port()
+    port = free_port()
     server = _serve(tmp_path_factory.mktemp("workers"), port, WORKERS, new_key())
     try:
-        _wait_for(lambda: _listeners(port) == WORKERS, f"{WORKERS} listening sockets")
+        wait_for(lambda: listeners(port) == WORKERS, f"{WORKERS} listening sockets")
         yield server.pid, port
     finally:
-        _stop(server)
+        stop(server)
 
 
 def test_connections_opened_together_spread_over_every_worker(served: tuple[int, int]) -> None:
@@ -154,8 +88,8 @@ def test_connections_opened_together_spread_over_every_worker(served: tuple[int,
     try:
         for client in clients:
             assert _get_health(client).startswith(b"HTTP/1.1 200")
-        workers = _workers_of(supervisor)
-        held = _holders(port, clients, workers)
+        workers = workers_of(supervisor)
+        held = holders(port, clients, workers)
         assert sum(held.values()) == len(clients)
         assert set(held) == workers and len(workers) == WORKERS, held
     finally:
@@ -165,14 +99,14 @@ def test_connections_opened_together_spread_over_every_worker(served: tuple[int,
 
 def test_a_worker_that_dies_is_replaced(served: tuple[int, int]) -> None:
     supervisor, port = served
-    workers = _workers_of(supervisor)
+    workers = workers_of(supervisor)
     victim = min(workers)
     os.kill(victim, signal.SIGKILL)
-    _wait_for(
+    wait_for(
         lambda: (
-            victim not in _workers_of(supervisor)
-            and len(_workers_of(supervisor)) == WORKERS
-            and _listeners(port) == WORKERS
+            victim not in workers_of(supervisor)
+            and len(workers_of(supervisor)) == WORKERS
+            and listeners(port) == WORKERS
         ),
         "a new worker listening",
     )
@@ -180,18 +114,18 @@ def test_a_worker_that_dies_is_replaced(served: tuple[int, int]) -> None:
 
 
 def test_sigterm_stops_the_supervisor_and_every_worker(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     server = _serve(tmp_path, port, 2, new_key())
     try:
-        _wait_for(lambda: _listeners(port) == 2, "2 listening sockets")
-        workers = _workers_of(server.pid)
+        wait_for(lambda: listeners(port) == 2, "2 listening sockets")
+        workers = workers_of(server.pid)
         assert len(workers) == 2
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=40) == 0
-        assert _listeners(port) == 0
+        assert listeners(port) == 0
         assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
     finally:
-        _stop(server)
+        stop(server)
 
 
 def test_a_taken_address_is_refused_before_any_worker_starts(tmp_path: Path) -> None:
@@ -203,7 +137,7 @@ def test_a_taken_address_is_refused_before_any_worker_starts(tmp_path: Path) -> 
         try:
             _, stderr = server.communicate(timeout=60)
         finally:
-            _stop(server)
+            stop(server)
     assert server.returncode == 2
     assert f"cannot listen on {HOST}:{port}: Address already in use" in stderr
     assert "Started server process" not in stderr
@@ -211,11 +145,78 @@ def test_a_taken_address_is_refused_before_any_worker_starts(tmp_path: Path) -> 
 
 def test_a_worker_that_cannot_start_stops_the_supervisor(tmp_path: Path) -> None:
     # A malformed vault key: every worker's start fails the same way, so none is started again.
-    server = _serve(tmp_path, _free_port(), 2, "not-a-key")
+    server = _serve(tmp_path, free_port(), 2, "not-a-key")
     try:
         _, stderr = server.communicate(timeout=60)
     finally:
-        _stop(server)
+        stop(server)
     assert server.returncode == 2
     assert f"{VAULT_KEY_VARIABLE} is not base64" in stderr  # the worker's own report
     assert "error: a worker exited with 1 before it started serving" in stderr
+
+
+def test_workers_die_with_a_killed_supervisor_and_the_address_is_free_again(
+    tmp_path: Path,
+) -> None:
+    # `kill -9` of the supervisor left both workers serving, with no projector, on the address a
+    # new server then could not take ("address already in use") until they were killed by hand.
+    port = free_port()
+    vault_key = new_key()
+    server = _serve(tmp_path, port, 2, vault_key)
+    children: set[int] = set()
+    try:
+        wait_for(lambda: listeners(port) == 2, "2 listening sockets")
+        children = children_of(server.pid)
+        assert len(workers_of(server.pid) & children) == 2
+        server.kill()
+        server.wait(timeout=10)
+        wait_for(
+            lambda: not [pid for pid in children if alive(pid)],
+            "every process of the supervisor gone",
+            timeout=2.0,
+        )
+        assert listeners(port) == 0
+    finally:
+        stop(server)
+        for pid in children:  # orphans the code under test left: this test's own processes
+            if alive(pid) and parent_of(pid) != server.pid:
+                os.kill(pid, signal.SIGKILL)
+    again = _serve(tmp_path, port, 2, vault_key)
+    try:
+        wait_for(lambda: listeners(port) == 2 or again.poll() is not None, "a new server")
+        assert again.poll() is None, again.communicate()[1]
+        assert httpx.get(f"http://{HOST}:{port}/health", timeout=10).json() == {"status": "ok"}
+    finally:
+        stop(again)
+
+
+def _ready(port: int) -> httpx.Response:
+    return httpx.get(f"http://{HOST}:{port}/ready", timeout=10)
+
+
+def test_a_worker_is_not_ready_while_its_supervisor_projects_nothing(tmp_path: Path) -> None:
+    # The workers only serve; the supervisor projects. A worker reads from the database whether
+    # the read models follow the ledger: here the supervisor is stopped (SIGSTOP), an event is
+    # recorded, and the read models stand still behind it.
+    port = free_port()
+    server = _serve(tmp_path, port, 2, new_key(), {STALL_VARIABLE: "0.5"})
+    try:
+        wait_for(lambda: listeners(port) == 2, "2 listening sockets")
+        wait_for(lambda: _ready(port).status_code == 200, "ready")
+        os.kill(server.pid, signal.SIGSTOP)
+        try:
+            ledger = Ledger(database_url=_database(tmp_path))
+            try:
+                c.handle(c.RegisterSchool(actor=SYSTEM_ACTOR, name="СОШ № 1"), ledger)
+            finally:
+                ledger.close()
+            wait_for(lambda: _ready(port).status_code == 503, "not ready", timeout=20)
+            body = _ready(port).json()
+            assert body["database"] is True and body["projector"] is False, body
+            assert body["lag"] >= 1, body
+        finally:
+            os.kill(server.pid, signal.SIGCONT)
+        wait_for(lambda: _ready(port).status_code == 200, "ready again", timeout=20)
+        assert _ready(port).json()["lag"] == 0
+    finally:
+        stop(server)

@@ -11,7 +11,7 @@ from ejournal.ledger.application import Ledger
 from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.keys import KeyStore
 from tests.archive.support import record_year
-from tests.commands.school import build_school
+from tests.commands.school import build_school, count_events
 
 runner = CliRunner()
 
@@ -48,6 +48,25 @@ def test_close_year_from_the_command_line(
     verified = runner.invoke(cli, ["verify-archive", str(out), "--keys", str(keys), "--json"])
     assert verified.exit_code == 0, verified.output
     assert '"documents": ["summary-05-A"]' in verified.output
+
+    # п. 2.11: run again on the closed year: refused in one line, and nothing written (it
+    # certified the sheets again and signed more checkpoints; --new-key made another key).
+    entries, signatories = count_events(ledger), _signatory_keys(ledger)
+    again = tmp_path / "again"
+    args = [*args, "--new-key", "--out", str(again), "--database-url", database_url]
+    repeated = runner.invoke(cli, ["close-year", *args], env=env)
+    assert repeated.exit_code == 1, repeated.output
+    (line,) = repeated.output.strip().splitlines()
+    assert "year.already_closed" in line and "2025/2026 уже закрыт" in line
+    assert count_events(ledger) == entries
+    assert _signatory_keys(ledger) == signatories
+    assert not again.exists()
+
+
+def _signatory_keys(ledger: Ledger) -> int:
+    with ledger.database.transaction(write=False) as cursor:
+        cursor.execute("SELECT COUNT(*) FROM signatory_keys")
+        return int(cursor.fetchone()[0])
 
 
 def test_dispose_from_the_command_line_refuses_when_nothing_has_expired(

@@ -63,10 +63,12 @@ class TestSchool:
     students: list[UUID]
     group_students: list[UUID]
     accounts: dict[str, UUID] = field(default_factory=dict)
+    number: int = 1
+    """СОШ № ``number`` (``build_school``)."""
 
     def account(self, name: str, role: Role, *, school: bool = True) -> Actor:
         """A new account named ``name`` holding ``role`` (in this school, or deployment-wide)."""
-        person_id = uid(9000 + len(self.accounts))
+        person_id = uid(9000 + len(self.accounts) + (self.number - 1) * SCHOOL_IDS)
         account_id = c.handle(
             c.RegisterAccount(actor=SYSTEM_ACTOR, login=name, person_id=person_id), self.ledger
         )
@@ -106,11 +108,23 @@ class TestSchool:
         )
 
 
-def build_school(ledger: Ledger) -> TestSchool:
+SCHOOL_IDS = 10_000
+"""Person, subject and work-type IDs of school ``number`` are those of school 1 plus
+``(number - 1) * SCHOOL_IDS``: no ID is two schools'."""
+
+
+def build_school(ledger: Ledger, *, number: int = 1) -> TestSchool:
+    """School ``number`` (СОШ № ``number``): school 1 as described above; another has the same
+    shape with IDs of its own and its staff's logins suffixed with its number (``head2``)."""
+
     def run(command: c.Command[object]) -> object:
         return c.handle(command, ledger)
 
-    school_id = c.handle(c.RegisterSchool(actor=SYSTEM_ACTOR, name="СОШ № 1"), ledger)
+    def n(base: int) -> UUID:
+        return uid(base + (number - 1) * SCHOOL_IDS)
+
+    suffix = "" if number == 1 else str(number)
+    school_id = c.handle(c.RegisterSchool(actor=SYSTEM_ACTOR, name=f"СОШ № {number}"), ledger)
     accounts: dict[str, Actor] = {}
     person: dict[str, UUID] = {}
     staff = {
@@ -120,10 +134,11 @@ def build_school(ledger: Ledger) -> TestSchool:
         "russian": [Role.TEACHER],
         "english": [Role.TEACHER],
     }
-    for number, (login, roles) in enumerate(staff.items(), start=1):
-        person[login] = uid(100 + number)
+    for index, (login, roles) in enumerate(staff.items(), start=1):
+        person[login] = n(100 + index)
         account_id = c.handle(
-            c.RegisterAccount(actor=SYSTEM_ACTOR, login=login, person_id=person[login]), ledger
+            c.RegisterAccount(actor=SYSTEM_ACTOR, login=login + suffix, person_id=person[login]),
+            ledger,
         )
         for role in roles:
             run(
@@ -158,8 +173,8 @@ def build_school(ledger: Ledger) -> TestSchool:
         )
     )
     subjects = {
-        name: c.handle(c.AddSubject(actor=head, **year, name=name, subject_id=uid(200 + n)), ledger)
-        for n, name in enumerate(("Математика", "Русский язык", "Английский язык"))
+        name: c.handle(c.AddSubject(actor=head, **year, name=name, subject_id=n(200 + i)), ledger)
+        for i, name in enumerate(("Математика", "Русский язык", "Английский язык"))
     }
     work_types = {
         name: c.handle(
@@ -169,11 +184,11 @@ def build_school(ledger: Ledger) -> TestSchool:
                 name=name,
                 weight=weight,
                 written=written,
-                work_type_id=uid(300 + n),
+                work_type_id=n(300 + i),
             ),
             ledger,
         )
-        for n, (name, weight, written) in enumerate(
+        for i, (name, weight, written) in enumerate(
             (("Ответ на уроке", 1, False), ("Самостоятельная работа", 2, True)),
         )
     }
@@ -183,7 +198,7 @@ def build_school(ledger: Ledger) -> TestSchool:
         ledger,
     )
     run(c.AssignClassTeacher(actor=head, class_id=class_id, teacher_id=person["maths"]))
-    students = [uid(1000 + n) for n in range(6)]
+    students = [n(1000 + i) for i in range(6)]
     for student in students:
         run(c.EnrolStudent(actor=head, class_id=class_id, student_id=student, on=FIRST_DAY))
     group_id = c.handle(
@@ -236,6 +251,7 @@ def build_school(ledger: Ledger) -> TestSchool:
         group_id=group_id,
         students=students,
         group_students=group_students,
+        number=number,
     )
 
 

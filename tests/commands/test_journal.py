@@ -563,7 +563,7 @@ def test_a_closed_year_takes_no_records(school: TestSchool):
         c.handle(
             c.RecordAttendance(actor=school.maths, lesson_id=lesson_id, codes={}), school.ledger
         )
-    with refused(school.ledger, Conflict, "year.closed"):
+    with refused(school.ledger, Conflict, "year.already_closed"):  # п. 2.11: not closed twice
         c.handle(c.CloseSchoolYear(actor=school.head, **year), school.ledger)
     with refused(school.ledger, InvalidInput, "reason.required"):
         c.handle(c.ReopenSchoolYear(actor=school.head, **year, reason=""), school.ledger)

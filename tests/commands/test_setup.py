@@ -11,6 +11,7 @@ from ejournal.commands import Conflict, InvalidInput, NotAllowed, NotFound
 from ejournal.ledger.actor import SYSTEM_ACTOR, Actor, Grant, Role
 from ejournal.ledger.domain import (
     Account,
+    Enrolment,
     Group,
     Guardianship,
     SchoolClass,
@@ -18,7 +19,15 @@ from ejournal.ledger.domain import (
     ThematicPlan,
 )
 from ejournal.ledger.domain.values import BellSlot, PeriodScheme, PlanItem
-from tests.commands.school import FIRST_DAY, YEAR, TestSchool, entries, refused, uid
+from tests.commands.school import (
+    FIRST_DAY,
+    YEAR,
+    TestSchool,
+    build_school,
+    entries,
+    refused,
+    uid,
+)
 
 
 def year_of(school: TestSchool) -> SchoolYear:
@@ -353,6 +362,95 @@ def test_parents_are_linked_to_students(school: TestSchool):
     c.handle(c.UnlinkParent(actor=school.head, **link, reason="Решение суда"), school.ledger)
     with refused(school.ledger, Conflict, "parent.not_linked"):
         c.handle(c.UnlinkParent(actor=school.head, **link, reason="Ещё раз"), school.ledger)
+
+
+def test_a_pupil_is_in_one_class_of_one_school_at_a_time(school: TestSchool):
+    # п. 2.2: another school's pupil is theirs until withdrawn there; a transfer within the year
+    # is a withdrawal there, then an enrolment here from that day on.
+    other = build_school(school.ledger, number=2)
+    pupil = other.students[0]
+
+    def enrol(actor: Actor, class_id: UUID, on: date) -> None:
+        c.handle(
+            c.EnrolStudent(actor=actor, class_id=class_id, student_id=pupil, on=on), school.ledger
+        )
+
+    with refused(school.ledger, NotAllowed, "student.of_another_school"):
+        enrol(school.head, school.class_id, date(2025, 9, 15))
+    c.handle(
+        c.WithdrawStudent(
+            actor=other.head,
+            class_id=other.class_id,
+            student_id=pupil,
+            on=date(2025, 9, 15),
+            reason="Перевод в СОШ № 1",
+        ),
+        school.ledger,
+    )
+    # Not from before the day the pupil left there: no two schools' classes on one day.
+    with refused(school.ledger, NotAllowed, "student.of_another_school"):
+        enrol(school.head, school.class_id, date(2025, 9, 14))
+    enrol(school.head, school.class_id, date(2025, 9, 15))
+    enrolment = school.ledger.get(Enrolment.create_id(student_id=pupil, year_start=YEAR), Enrolment)
+    assert [(p.school_id, p.stint.starts_on, p.stint.ends_on) for p in enrolment.placements] == [
+        (other.school_id, FIRST_DAY, date(2025, 9, 15)),
+        (school.school_id, date(2025, 9, 15), None),
+    ]
+    # Each school's log holds its own part: the enrolment and the withdrawal there, and here
+    # the enrolment here.
+    database = school.ledger.database
+    with database.transaction(write=False) as cursor:
+        cursor.execute(
+            "SELECT log_id FROM stored_events WHERE originator_id = ? ORDER BY originator_version",
+            (database.uuid(enrolment.id),),
+        )
+        logs = [row[0] for row in cursor.fetchall()]
+    assert logs == [other.log_id, other.log_id, other.log_id, school.log_id]
+    # Nor in two classes of one school: a move is a withdrawal first.
+    six_b = c.handle(
+        c.OpenClass(
+            actor=school.head,
+            school_id=school.school_id,
+            year_start=YEAR,
+            grade=6,
+            letter="Б",
+            period_scheme=PeriodScheme.QUARTERS,
+        ),
+        school.ledger,
+    )
+    with refused(school.ledger, Conflict, "student.in_another_class"):
+        enrol(school.head, six_b, date(2025, 10, 1))
+    # The other school takes the pupil back only once this one has withdrawn them.
+    with refused(school.ledger, NotAllowed, "student.of_another_school"):
+        enrol(other.head, other.class_id, date(2025, 10, 1))
+
+
+def test_parents_are_linked_to_the_school_s_own_pupils(school: TestSchool):
+    # п. 1.6, 2.2: a link lets the parent read the diary under the school's name: only a pupil
+    # enrolled now in one of its classes is the school's to link.
+    other = build_school(school.ledger, number=2)
+    link = {"school_id": school.school_id, "year_start": YEAR, "parent_id": uid(7000)}
+    for stranger in (other.students[0], uid(7777)):  # another school's pupil; nobody's
+        with refused(school.ledger, NotFound, "student.not_in_school"):
+            c.handle(c.LinkParent(actor=school.head, student_id=stranger, **link), school.ledger)
+    leaver = school.students[5]
+    c.handle(
+        c.WithdrawStudent(
+            actor=school.head,
+            class_id=school.class_id,
+            student_id=leaver,
+            on=date(2025, 9, 15),
+            reason="Переезд",
+        ),
+        school.ledger,
+    )
+    with refused(school.ledger, NotFound, "student.not_in_school"):
+        c.handle(c.LinkParent(actor=school.head, student_id=leaver, **link), school.ledger)
+    # Another school's head links nobody here, not even a pupil of their own school.
+    with refused(school.ledger, NotAllowed, "setup.administration_only"):
+        c.handle(
+            c.LinkParent(actor=other.head, student_id=other.students[0], **link), school.ledger
+        )
 
 
 def test_plan_rules(school: TestSchool):

@@ -8,19 +8,21 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import bagit
 import pytest
 
 from ejournal import commands as c
 from ejournal.archive.verifier import archive_entry_count, verify_archive
+from ejournal.documents.year_close import close_school_year
 from ejournal.integrity.archive import read_entries
 from ejournal.integrity.certificate import open_certificate
 from ejournal.ledger.actor import Role
 from ejournal.ledger.domain.certification import DocumentCertification
 from ejournal.ledger.verify import verify_ledger
 from tests.archive.support import ORIGIN, ArchivedYear
-from tests.commands.school import refused
+from tests.commands.school import count_events, refused
 
 
 def test_the_archive_validates_with_the_bagit_package_and_ours(archived_year: ArchivedYear) -> None:
@@ -130,11 +132,13 @@ def test_certification_refusals(archived_year: ArchivedYear) -> None:
             c.CertifyDocument(actor=school.head, **year, **{**certify, "kind": "class-journal"}),
             ledger,
         )
+    # One character of the signed text changed (a replace of "42" changed nothing when the note,
+    # random keys and all, held no "42": the test then failed with certification.duplicate).
+    body, blank, signatures = note.partition("\n\n")
+    forged = body[:-1] + ("0" if body[-1] != "0" else "1") + blank + signatures
     with refused(ledger, c.InvalidInput, "certification.invalid"):
         c.handle(
-            c.CertifyDocument(
-                actor=school.head, **year, **{**certify, "certificate": note.replace("42", "43")}
-            ),
+            c.CertifyDocument(actor=school.head, **year, **{**certify, "certificate": forged}),
             ledger,
         )
     with refused(ledger, c.InvalidInput, "signatory.invalid_key"):
@@ -153,3 +157,31 @@ def test_certification_refusals(archived_year: ArchivedYear) -> None:
 def test_the_archive_names_its_log(archived_year: ArchivedYear, field: str) -> None:
     log = json.loads((archived_year.result.archive / "data/log/log.json").read_text())
     assert log[field] == archived_year.school.log_id
+
+
+def test_a_closed_year_is_not_closed_again(archived_year: ArchivedYear, tmp_path: Path) -> None:
+    # п. 2.11: closing again certified the sheets again and wrote more entries; it is refused,
+    # and nothing is written, until the year is reopened (with a reason).
+    school = archived_year.school
+    ledger = school.ledger
+    before = count_events(ledger)
+    with refused(ledger, c.Conflict, "year.already_closed"):
+        close_school_year(
+            ledger,
+            checkpointer=archived_year.checkpointer,
+            checkpoint_verifiers=archived_year.verifiers,
+            actor=school.head,
+            signer=archived_year.head_signer,
+            school_id=school.school_id,
+            year_start=2025,
+            out=tmp_path / "again",
+        )
+    assert count_events(ledger) == before
+    assert not (tmp_path / "again").exists()
+    with refused(ledger, c.Conflict, "year.already_closed"):
+        c.handle(
+            c.CloseSchoolYear(actor=school.head, school_id=school.school_id, year_start=2025),
+            ledger,
+        )
+    error = c.refuse("year.already_closed", year="2025/2026")
+    assert "2025/2026 уже закрыт" in error.message and error.clause == "п. 2.11"

@@ -62,6 +62,7 @@ def verify_cli(database_url: str, keys_file: Path) -> tuple[int, dict[str, objec
     result = runner.invoke(
         cli, ["verify", "--json", "--keys", str(keys_file), "--database-url", database_url], env=env
     )
+    assert result.stdout, result.output  # a failure to run at all is shown, not a JSON error
     return result.exit_code, json.loads(result.stdout)
 
 

@@ -164,4 +164,16 @@ def mail_world(backend_url: str, smtp_server: Smtp) -> Iterator[World]:
         built.services.close()
 
 
+@pytest.fixture
+def fresh_mail_world(database_url: str, smtp_server: Smtp) -> Iterator[World]:
+    """A world of the test's own (both backends): for a test that needs the school as built, its
+    parent without subscriptions and its clock at the start of the year, whatever ran before."""
+    built = build_world(database_url, roles=ROLES, environ=mail_environ(smtp_server.port))
+    try:
+        yield built
+    finally:
+        built.client.__exit__(None, None, None)
+        built.services.close()
+
+
 __all__ = ["backend_url"]

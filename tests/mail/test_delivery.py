@@ -13,10 +13,15 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
+import pytest
 from typer.testing import CliRunner
 
 from ejournal.cli.main import cli
+from ejournal.documents.render import RenderError
+from ejournal.mail import messages
+from ejournal.mail.smtp import SmtpTransport
 from tests.api.conftest import World
 from tests.mail.conftest import Smtp, mail_environ
 from tests.mail.support import link_parent, mailer, project, subscribe_and_confirm, write_lesson
@@ -174,3 +179,107 @@ def test_a_refused_address_is_reported_to_the_class_teacher(mail_world: World, s
         assert refused.status_code == 403 and refused.json()["code"] == "access.denied"
     mail.planner.plan_week("2025-W41")
     assert mail.delivery.deliver_due().sent == 0  # a bounced subscription gets nothing more
+
+
+def _outbox_row(w: World, student: UUID, week: str) -> tuple[int, str, int, str | None]:
+    ((outbox_id, status, attempts, last_error),) = _rows(
+        w,
+        "SELECT id, status, attempts, last_error FROM mail_outbox WHERE week = ? "
+        "AND student_id = ?",
+        (week, str(student)),
+    )
+    return int(outbox_id), status, int(attempts), last_error
+
+
+def _broken_pdf(*args: Any, **kwargs: Any) -> bytes:
+    raise RenderError("template error: unknown variable")
+
+
+def test_a_message_that_cannot_be_written_fails_at_once_with_its_reason(
+    fresh_mail_world: World, smtp: Smtp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # п. 1.6: a digest whose PDF does not render would fail at every attempt: it is failed at
+    # once, with the reason, and never taken up again (it was retried until max_attempts).
+    w = fresh_mail_world
+    student = w.ids["student"]
+    address = "slomano@example.ru"
+    subscribe_and_confirm(w, smtp, student, address, attach_pdf=True)
+    write_lesson(w, date(2025, 9, 1), topic="Натуральные числа", marks={student: 5})
+    project(w)
+    monkeypatch.setattr(messages, "digest_pdf", _broken_pdf)
+    mail = mailer(w)
+    mail.planner.plan_week("2025-W36")
+    report = mail.delivery.deliver_due()
+    assert (report.sent, report.retried, report.failed) == (0, 0, 1)
+    outbox_id, status, attempts, last_error = _outbox_row(w, student, "2025-W36")
+    assert (status, attempts) == ("failed", 1)
+    assert last_error is not None
+    assert "cannot be written" in last_error and "RenderError: template error" in last_error
+    w.clock.advance(timedelta(days=1))
+    again = mail.delivery.deliver_due()
+    assert (again.sent, again.retried, again.failed) == (0, 0, 0)
+    assert _outbox_row(w, student, "2025-W36")[1:3] == ("failed", 1)
+    assert _rows(w, "SELECT outcome FROM mail_attempts WHERE outbox_id = ?", (outbox_id,)) == [
+        ("failed",)
+    ]
+    assert _digests(smtp, address) == []
+
+
+def test_a_message_that_cannot_be_handed_over_fails_and_the_run_goes_on(
+    fresh_mail_world: World, smtp: Smtp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # п. 1.6: an error of our own while sending (not a reply of the server) escaped the run and
+    # left the row `sending`, to be taken up again, and again, after every lease.
+    w = fresh_mail_world
+    student = w.ids["student"]
+    address = "ne.otpravit@example.ru"
+    subscribe_and_confirm(w, smtp, student, address)
+    write_lesson(w, date(2025, 9, 1), topic="Натуральные числа", marks={student: 5})
+    project(w)
+    send = SmtpTransport.send
+
+    def refuse_digests(self: SmtpTransport, message: Any, **kwargs: Any) -> str:
+        if "неделя" in str(message["Subject"]):
+            raise ValueError("header cannot be encoded")
+        return send(self, message, **kwargs)
+
+    monkeypatch.setattr(SmtpTransport, "send", refuse_digests)
+    mail = mailer(w)
+    mail.planner.plan_week("2025-W36")
+    report = mail.delivery.deliver_due()
+    assert (report.sent, report.failed) == (0, 1)
+    _, status, attempts, last_error = _outbox_row(w, student, "2025-W36")
+    assert (status, attempts) == ("failed", 1)
+    assert last_error is not None and "ValueError: header cannot be encoded" in last_error
+    assert address not in last_error
+    w.clock.advance(timedelta(hours=2))  # past any lease: nothing is taken up again
+    assert mail.delivery.deliver_due().failed == 0
+    assert _outbox_row(w, student, "2025-W36")[1:3] == ("failed", 1)
+
+
+def test_a_message_whose_sender_stops_at_every_attempt_fails_after_the_last(
+    fresh_mail_world: World, smtp: Smtp
+) -> None:
+    # п. 1.6: a sender that dies while writing a message (and at every attempt: a printout that
+    # exhausts memory) left it `sending`; each recovery put it back to `pending`, for ever.
+    w = fresh_mail_world
+    student = w.ids["student"]
+    address = "vsegda.padaet@example.ru"
+    subscribe_and_confirm(w, smtp, student, address)
+    write_lesson(w, date(2025, 9, 1), topic="Натуральные числа", marks={student: 5})
+    project(w)
+    mail = mailer(w)
+    mail.planner.plan_week("2025-W36")
+    outbox_id = _outbox_row(w, student, "2025-W36")[0]
+    with w.services.ledger.database.transaction(write=True) as cursor:
+        cursor.execute(
+            "UPDATE mail_outbox SET status = 'sending', phase = 'claimed', claimed_by = 'dead', "
+            "claimed_until = 0, attempts = ? WHERE id = ?",
+            (mail.settings.max_attempts, outbox_id),
+        )
+    report = mail.delivery.deliver_due()
+    assert report.sent == 0
+    _, status, attempts, last_error = _outbox_row(w, student, "2025-W36")
+    assert (status, attempts) == ("failed", mail.settings.max_attempts)
+    assert last_error == f"the sender stopped while writing it, {attempts} times"
+    assert _digests(smtp, address) == []

@@ -177,6 +177,94 @@ def test_period_mark_in_the_last_week_of_the_period(
     assert all(f.clause == "п. 2.8" for f in found)
 
 
+def test_a_period_mark_missing_after_the_period_s_last_week(
+    school: TestSchool, clock: ManualClock, projector: Projector, queries: Queries
+) -> None:
+    # п. 2.8: period marks are entered in the period's last week; once the I четверть is over
+    # (Sunday 26 October), each student without one is flagged, per subject taught to them.
+    students = school.students
+    clock.set(moscow(2025, 10, 10, 9, 0))
+    c.handle(
+        c.WithdrawStudent(
+            actor=school.head,
+            class_id=school.class_id,
+            student_id=students[5],
+            on=date(2025, 10, 10),
+            reason="Переезд",
+        ),
+        school.ledger,
+    )
+    clock.set(moscow(2025, 10, 20, 9, 0))
+    school.lesson(on=date(2025, 10, 20), slot=1)
+    school.lesson(
+        school.english,
+        subject="Английский язык",
+        roster_id=school.group_id,
+        on=date(2025, 10, 20),
+        slot=2,
+    )
+    for teacher, roster, subject, student in (
+        (school.maths, school.class_id, "Математика", students[0]),
+        (school.english, school.group_id, "Английский язык", students[1]),
+    ):
+        c.handle(
+            c.SetPeriodMark(
+                actor=teacher,
+                roster_id=roster,
+                subject_id=school.subjects[subject],
+                student_id=student,
+                value=5,
+                period="I четверть",
+            ),
+            school.ledger,
+        )
+    clock.set(moscow(2025, 10, 26, 23, 59))  # the last day of the window
+    assert not flags(projector, queries, school, "attestation.missing")
+    clock.set(moscow(2025, 10, 27, 0, 1))
+    found = flags(projector, queries, school, "attestation.missing")
+    maths, english = school.subjects["Математика"], school.subjects["Английский язык"]
+    assert {(f.subject_id, f.student_id) for f in found} == {
+        *((maths, s) for s in students[1:5]),  # not the one withdrawn before the period's end
+        *((english, s) for s in (students[0], students[2])),  # the group only
+    }
+    assert {(f.subject_id, f.teacher_id) for f in found} == {
+        (maths, school.person["maths"]),
+        (english, school.person["english"]),
+    }
+    flag = found[0]
+    assert (flag.clause, flag.on, flag.entered_at) == ("п. 2.8", date(2025, 10, 26), None)
+    assert (
+        flag.message == "Отметка за период «I четверть» не выставлена в последнюю неделю периода."
+    )
+    assert (
+        flag.deadline is not None and flag.deadline.strftime("%d.%m.%Y %H:%M") == "26.10.2025 23:59"
+    )
+    assert {f.class_id for f in found} == {school.class_id}
+    mine = flags(
+        projector, queries, school, "attestation.missing", teacher_id=school.person["english"]
+    )
+    assert {f.subject_id for f in mine} == {english}
+    # Entered late, after the window: no longer missing (flagged outside the window instead).
+    c.handle(
+        c.SetPeriodMark(
+            actor=school.english,
+            roster_id=school.group_id,
+            subject_id=english,
+            student_id=students[0],
+            value=4,
+            period="I четверть",
+        ),
+        school.ledger,
+    )
+    late = flags(
+        projector, queries, school, "attestation.missing", teacher_id=school.person["english"]
+    )
+    assert [f.student_id for f in late] == [students[2]]
+    assert [
+        f.student_id for f in flags(projector, queries, school, "attestation.outside_window")
+    ] == [students[0]]
+
+
 def _set_up_school_at(ledger: Ledger, clock: ManualClock, day: int, hour: int, minute: int) -> Flag:
     clock.set(moscow(2025, 9, day, hour, minute))
     school = build_school(ledger)

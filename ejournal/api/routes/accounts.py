@@ -1,6 +1,8 @@
 """Schools and accounts: created by a system administrator; roles granted by the school's
-administration; accounts locked and passwords reset by support (п. 4.3) or a system
-administrator. The commands decide who may; these routes only translate."""
+administration; accounts locked by support (п. 4.3) or a system administrator; passwords reset by a
+system administrator, or by support for accounts without journal or personal-data access (the
+reset hands its author the account until the holder changes the password). The commands decide who
+may; these routes only translate."""
 
 from __future__ import annotations
 
@@ -91,8 +93,9 @@ def unlock_account(
 @router.post(
     "/accounts/{account_id}/password-reset",
     response_model=PasswordResetOut,
-    summary="Reset a password: a one-time password under a new credential version; every "
-    "session of the account ends (support, system administrator)",
+    summary="Reset a password: a one-time password under a new credential version, which opens "
+    "one session that may only change it; every session of the account ends (system "
+    "administrator; support only for an account without journal or personal-data access)",
 )
 def reset_password(account_id: UUID, actor: CurrentActor, auth: AuthDep) -> PasswordResetOut:
     issued = auth.reset_password(actor, account_id)

@@ -114,7 +114,10 @@ def list_checkpoints(
     scope = audit_scope(caller)
     by_log = load_checkpoints(ledger.database)
     if log_id is not None:
-        chosen = by_log.get(log_id, []) if scope.sees(log_id) else []
+        # Another school's log is refused, as its entries are (``list_entries``).
+        if not scope.sees(log_id):
+            raise ApiError("access.denied")
+        chosen = by_log.get(log_id, [])
     else:
         chosen = [cps[-1] for name, cps in sorted(by_log.items()) if cps and scope.sees(name)]
     return [
@@ -162,7 +165,11 @@ def receipt(
             origin=services.settings.origin,
         )
     except (LedgerError, VerificationError) as e:
-        raise ApiError("receipt.not_provable", detail=str(e)) from e
+        # The title says why (no such record, or no signed checkpoint covers it yet); a log that
+        # does not verify is said in so many words. Never the error's own (English) text.
+        failed = isinstance(e, VerificationError)
+        detail = "журнал не прошёл проверку целостности" if failed else None
+        raise ApiError("receipt.not_provable", detail=detail) from e
     return ReceiptOut(log_id=row[0], index=proved.index, receipt=proved.encode())
 
 

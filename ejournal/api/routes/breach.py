@@ -1,19 +1,25 @@
 """Compromised logins (п. 4.3–4.4): report a breach, date its receipt, invalidate a session; the
 audit view of the rules and the re-entry worklist. The commands decide who may write; reads are
 for auditors and a school's administration (their school), and the worklist also for the author
-whose operations were excluded."""
+whose operations were excluded.
+
+An invalidated session ends at once, in the database, so every server process refuses it from its
+next request. The worklist shows what operations would have recorded about children (marks,
+attendance, comments): each read is in the access log (п. 1.7), under the school of the record."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
 from fastapi import APIRouter, status
 
 from ejournal import commands as c
 from ejournal.api.commands import accepted, created
-from ejournal.api.deps import AuthDep, CurrentActor, CurrentCaller, LedgerDep
+from ejournal.api.deps import AccessLogDep, AuthDep, CurrentActor, CurrentCaller, LedgerDep
 from ejournal.api.errors import ApiError, problem_responses
-from ejournal.api.policy import administered_schools, audit_scope
+from ejournal.api.policy import administered_schools, administration, audit_scope
 from ejournal.api.schemas.breach import (
     BreachReportIn,
     ExcludedOperationOut,
@@ -24,9 +30,13 @@ from ejournal.api.schemas.breach import (
 )
 from ejournal.api.schemas.common import Accepted, Created
 from ejournal.api.threads import OneTripRoute
+from ejournal.identity.access_log import Access, AccessLog
+from ejournal.identity.authenticator import Caller
 from ejournal.ledger.actor import Role
+from ejournal.ledger.application import Ledger
+from ejournal.ledger.domain import Lesson
 from ejournal.projections.errors import NotProjected
-from ejournal.projections.reentry import InvalidationQueries, InvalidationRule
+from ejournal.projections.reentry import ExcludedOperation, InvalidationQueries, InvalidationRule
 
 router = APIRouter(
     route_class=OneTripRoute,
@@ -67,8 +77,8 @@ def antedate_receipt(
     "/sessions/{session_id}/invalidation",
     response_model=Created,
     status_code=status.HTTP_201_CREATED,
-    summary="Declare every operation of a session invalid (head or deputy of a school of the "
-    "session's account; п. 4.4)",
+    summary="Declare every operation of a session invalid and end the session at once (head or "
+    "deputy of a school of the session's account; п. 4.4)",
 )
 def invalidate_session(
     session_id: UUID,
@@ -83,7 +93,18 @@ def invalidate_session(
     command = c.InvalidateSession(
         actor=actor, session_id=session_id, account_id=account_id, **body.fields()
     )
-    return created(command, ledger)
+    try:
+        invalidated = created(command, ledger)
+    except c.CommandError as e:
+        if e.code == "session.already_invalidated":
+            # Asked again by someone who may (the handler checks that first): end the session,
+            # should an earlier request have been cut short between recording and ending it.
+            auth.end_session(session_id, "session invalidated")
+        raise
+    # Every operation of the session is invalid (п. 4.4): it ends now, for every process, so that
+    # nothing it sends from now on is accepted.
+    auth.end_session(session_id, "session invalidated")
+    return invalidated
 
 
 @router.get(
@@ -124,7 +145,9 @@ def list_flagged(
     "administration, concerning your schools, so that legitimate entries are made again "
     "(auditors: all of them)",
 )
-def reentry_worklist(caller: CurrentCaller, ledger: LedgerDep) -> list[ExcludedOperationOut]:
+def reentry_worklist(
+    caller: CurrentCaller, ledger: LedgerDep, access_log: AccessLogDep
+) -> list[ExcludedOperationOut]:
     queries = InvalidationQueries(ledger.database)
     schools = administered_schools(caller)
     if caller.holds(Role.AUDITOR):
@@ -133,7 +156,87 @@ def reentry_worklist(caller: CurrentCaller, ledger: LedgerDep) -> list[ExcludedO
         found = queries.worklist(school_ids=schools)
     else:
         found = queries.worklist(author_id=caller.actor.account_id)
+    _log_children(caller, ledger, access_log, found)
     return [ExcludedOperationOut.model_validate(item) for item in found]
+
+
+def _log_children(
+    caller: Caller, ledger: Ledger, access_log: AccessLog, found: list[ExcludedOperation]
+) -> None:
+    """Write the read of every child the worklist names to the access log (п. 1.7) before it is
+    returned: one entry per child, under the school of the record."""
+    by_school: dict[UUID | None, set[UUID]] = {}
+    for item in found:
+        by_school.setdefault(item.school_id, set()).update(_children(ledger, item))
+    now = ledger.clock()
+    for school_id, children in by_school.items():
+        if children:
+            role = _reader_role(caller, school_id)
+            access_log.record(
+                caller,
+                role,
+                Access.CLASS_JOURNAL,
+                sorted(children, key=str),
+                school_id=school_id,
+                now=now,
+            )
+
+
+def _children(ledger: Ledger, item: ExcludedOperation) -> set[UUID]:
+    """The children whose data an excluded operation shows: those its payload names (a mark's,
+    a comment's or a message's student, the register's students), or, for an event that names
+    none, the child of the record it changed (a corrected or cancelled mark, an attestation
+    record)."""
+    named = set(_named_students(item.detail))
+    if named:
+        return named
+    record = ledger.find(item.originator_id, Aggregate)
+    student = getattr(record, "student_id", None)
+    if isinstance(student, UUID):
+        return {student}
+    mark_id = item.detail.get("mark_id")
+    if isinstance(record, Lesson) and isinstance(mark_id, str):
+        mark = record.marks.get(UUID(mark_id))
+        if mark is not None:
+            return {mark.student_id}
+    return set()
+
+
+def _named_students(detail: object) -> list[UUID]:
+    """Every student ID in an event's payload (IDs as hex): the values of ``student_id`` keys,
+    and the first of each attendance pair (``codes``), at any depth."""
+    found = []
+    for value in _student_values(detail):
+        try:
+            found.append(UUID(str(value)))
+        except ValueError:
+            continue
+    return found
+
+
+def _student_values(detail: object) -> Iterator[object]:
+    if isinstance(detail, list):
+        for value in detail:
+            yield from _student_values(value)
+    elif isinstance(detail, dict):
+        for key, value in detail.items():
+            if key == "student_id":
+                yield value
+            elif key == "codes" and isinstance(value, list):
+                yield from (pair[0] for pair in value if isinstance(pair, list) and pair)
+            else:
+                yield from _student_values(value)
+
+
+def _reader_role(caller: Caller, school_id: UUID | None) -> Role:
+    """The role the caller read the school's part of the worklist as."""
+    if caller.holds(Role.AUDITOR):
+        return Role.AUDITOR
+    if school_id is not None and (role := administration(caller, school_id)) is not None:
+        return role
+    # The author of the operations, as whom they hold in that school.
+    held = sorted(g.role for g in caller.actor.grants if g.school_id in (school_id, None))
+    return held[0] if held else Role.TEACHER
 
 
 def _sees(schools: frozenset[UUID] | None, rule: InvalidationRule) -> bool:

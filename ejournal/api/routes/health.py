@@ -12,7 +12,7 @@ from ejournal.api.threads import OneTripRoute
 router = APIRouter(route_class=OneTripRoute, tags=["health"])
 
 READY_LAG = 10_000
-"""Events the read models may be behind when another process projects them."""
+"""Events the read models may be behind the ledger and the server still be ready."""
 
 
 class HealthOut(BaseModel):
@@ -23,6 +23,7 @@ class ReadyOut(BaseModel):
     ready: bool
     database: bool
     projector: bool
+    """Something projects: the read models follow the ledger (``api.freshness``)."""
     lag: int | None = None
     """Events the projector has yet to process, if it knows."""
 
@@ -39,13 +40,21 @@ async def health() -> HealthOut:
     responses={503: {"model": ReadyOut, "description": "Not ready"}},
 )
 def ready(services: ServicesDep) -> JSONResponse:
+    """Ready while the database answers and the read models follow the ledger: whichever process
+    projects them (this one, the supervisor of several workers, ``ejournal project --follow``),
+    their position, read from the database, is at most ``READY_LAG`` events behind, and has
+    not stood still behind the ledger for ``EJOURNAL_PROJECTOR_STALL_SECONDS``. A process that
+    is to project (the single server) must also have its projector running."""
     database = services.database_reachable()
-    lag = services.projector.lag() if database and services.projector is not None else None
+    progress = None
+    if database and services.freshness is not None:
+        try:
+            progress = services.freshness.check()
+        except Exception:  # the database failed meanwhile: not ready, never a 500
+            database = False
+    projector = progress is not None and not progress.stalled and progress.lag <= READY_LAG
     if services.follow:
-        projector = services.projector is not None and services.projector.running
-    else:
-        # The projector runs in another process (the supervisor of several workers): ready
-        # while the read models keep up with the ledger.
-        projector = lag is not None and lag <= READY_LAG
+        projector = projector and services.projector is not None and services.projector.running
+    lag = progress.lag if progress is not None else None
     body = ReadyOut(ready=database and projector, database=database, projector=projector, lag=lag)
     return JSONResponse(body.model_dump(), status_code=200 if body.ready else 503)

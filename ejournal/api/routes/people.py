@@ -1,5 +1,9 @@
 """Personal data in the vault (п. 1.7, I9): entered by the school's administration, read by the
-person and the administration (each read logged), destroyed at disposition (``forget``)."""
+person and the administration (each read logged), destroyed at disposition (``forget``).
+
+The school that first enters a person's data keeps it, so only a school the person belongs to may
+(a pupil enrolled in one of its classes, a parent linked to one of its students, staff with a role
+there), or a system administrator: ``policy.personal_data_registrar``."""
 
 from __future__ import annotations
 
@@ -7,14 +11,23 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from ejournal.api.deps import AccessLogDep, CurrentCaller, LedgerDep, VaultDep
+from ejournal.api.deps import AccessLogDep, CurrentCaller, LedgerDep, ReadsDep, VaultDep
 from ejournal.api.errors import ApiError, problem_responses
-from ejournal.api.policy import disposer, personal_data_keeper, personal_data_reader
+from ejournal.api.policy import (
+    disposer,
+    person_belongs,
+    personal_data_keeper,
+    personal_data_reader,
+    personal_data_registrar,
+)
+from ejournal.api.reads import ReadModels
 from ejournal.api.schemas.common import Accepted
 from ejournal.api.schemas.people import PersonIn, PersonOut
 from ejournal.api.threads import OneTripRoute
 from ejournal.identity.access_log import Access
+from ejournal.identity.authenticator import Caller
 from ejournal.identity.vault import PersonalData, PersonForgotten
+from ejournal.ledger.application import Ledger
 from ejournal.mail.addresses import subscription_contacts
 
 router = APIRouter(
@@ -27,11 +40,20 @@ router = APIRouter(
 
 @router.put("/{person_id}", response_model=Accepted, summary="Store or replace a person's data")
 def put_person(
-    person_id: UUID, body: PersonIn, caller: CurrentCaller, vault: VaultDep, ledger: LedgerDep
+    person_id: UUID,
+    body: PersonIn,
+    caller: CurrentCaller,
+    vault: VaultDep,
+    ledger: LedgerDep,
+    reads: ReadsDep,
 ) -> Accepted:
     known, school_id = vault.school_of(person_id)
-    # A person stays with the school that registered them; only a new one takes the body's.
-    personal_data_keeper(caller, school_id if known else body.school_id)
+    # A person stays with the school that registered them; only a new one takes the body's, and
+    # only if the person belongs to that school.
+    if known:
+        personal_data_keeper(caller, school_id)
+    else:
+        _registrar(caller, ledger, reads, person_id, body.school_id)
     try:
         stored = vault.get(person_id) if known else None
         # Subscriptions' addresses are not the form's to replace (a body may only send them back
@@ -39,7 +61,8 @@ def put_person(
         kept = subscription_contacts(stored.data.contacts) if stored is not None else {}
         sent = subscription_contacts(body.contacts)
         if any(kept.get(kind) != address for kind, address in sent.items()):
-            raise ApiError("request.invalid", detail="a subscription's address is not the form's")
+            detail = "адрес подписки на рассылку изменяется только через саму подписку"
+            raise ApiError("request.invalid", detail=detail)
         data = PersonalData(body.full_name, body.birth_date, {**body.contacts, **kept})
         vault.put(
             person_id, data, school_id=school_id if known else body.school_id, now=ledger.clock()
@@ -47,6 +70,31 @@ def put_person(
     except PersonForgotten as e:
         raise ApiError("person.forgotten") from e
     return Accepted()
+
+
+def _registrar(
+    caller: Caller, ledger: Ledger, reads: ReadModels, person_id: UUID, school_id: UUID | None
+) -> None:
+    """Refuse the first entry of a person's data unless ``personal_data_registrar`` allows it."""
+
+    def belongs() -> bool:
+        # Asked only of the administration of ``school_id``, which is then a school.
+        school = school_id or UUID(int=0)
+        year = _school_year_of(ledger)
+
+        def ties() -> tuple[bool, tuple[UUID, ...]]:
+            found = reads.ties(person_id, school)
+            return found.pupil or found.parent, found.accounts
+
+        return person_belongs(ledger, person_id, school, (year - 1, year, year + 1), ties)
+
+    personal_data_registrar(caller, school_id, belongs)
+
+
+def _school_year_of(ledger: Ledger) -> int:
+    """The year of 1 September of the school year under way by the server clock."""
+    today = ledger.clock().date()
+    return today.year if today.month >= 9 else today.year - 1
 
 
 @router.get(

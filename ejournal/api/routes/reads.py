@@ -1,6 +1,9 @@
 """What people look at (п. 1.5–1.6, 2.2–2.4, 2.9): the class journal page, the diary, the summary
 sheet and the monitor of journal keeping. Each is checked by ``api.policy`` first, logged in the
-access log where it shows children's data (п. 1.7), then read from the projections."""
+access log where it shows children's data (п. 1.7), then read from the projections.
+
+Every read is of one school's data, established from the data (a roster's or class's school, the
+school in whose class a student is enrolled), and logged under that school."""
 
 from __future__ import annotations
 
@@ -24,9 +27,15 @@ from ejournal.api.policy import (
     school_reader,
     teacher_reader,
 )
-from ejournal.api.reads import ReadModels
+from ejournal.api.reads import Audience, DiaryKey, ReadModels
 from ejournal.api.schemas.common import Name, SchoolDate, YearStart
-from ejournal.api.schemas.reads import ClassJournalOut, DiaryOut, MonitorOut, SummarySheetOut
+from ejournal.api.schemas.reads import (
+    ClassJournalOut,
+    DiaryOut,
+    FamilyDiaryOut,
+    MonitorOut,
+    SummarySheetOut,
+)
 from ejournal.api.threads import OneTripRoute
 from ejournal.commands.errors import refuse
 from ejournal.identity.access_log import Access, entry_rows
@@ -81,8 +90,10 @@ def class_journal(
 
 @router.get(
     "/schools/{school_id}/years/{year_start}/students/{student_id}/diary",
-    response_model=DiaryOut,
-    summary="A student's diary for a week or given days (the read is logged)",
+    response_model=DiaryOut | FamilyDiaryOut,
+    summary="A pupil's diary in the school's year, for a week or given days (the read is "
+    "logged): the staff's with every mark's history and provenance, the student's and the "
+    "parents' with the current marks only",
 )
 async def diary(
     school_id: UUID,
@@ -101,38 +112,41 @@ async def diary(
     _check_range(start, end)
     ledger, reads, log = services.ledger, services.reads, services.access_log
 
-    def access(student_class: Callable[[], UUID | None]) -> tuple[Role, date, date]:
+    def access(student_class: Callable[[], UUID | None]) -> tuple[Role, DiaryKey]:
+        # The reader's right in the school, and the student a pupil of it that year: the diary
+        # read is then that school year's, and logged under that school.
         role = diary_reader(ledger, caller, school_id, year_start, student_id, student_class)
-        return role, *_diary_days(ledger, school_id, start, end)
+        first, last = _diary_days(ledger, school_id, start, end)
+        return role, (student_id, school_id, year_start, first, last, Audience.of(role))
 
     def in_thread() -> bytes:
-        role, first, last = access(
+        role, key = access(
             lambda: _class_of_student(ledger, reads, school_id, year_start, student_id, class_id)
         )
         log.record(
             caller, role, Access.DIARY, [student_id], school_id=school_id, now=ledger.clock()
         )
-        return reads.diary_json(student_id, first, last)
+        return reads.diary_json(key)
 
     rendered = None
     if services.aio is not None and services.aio.ready and services.diary_log is not None:
         try:
             with ledger.memory_only():
                 # A class teacher's class comes from the read models: that is for the thread.
-                role, first, last = access(_in_the_database)
+                role, key = access(_in_the_database)
         except NotInMemory:
             pass
         else:
             # The read is logged in the round trip that reads the version to serve.
             logged = entry_rows(caller, role, Access.DIARY, [student_id], school_id, ledger.clock())
             version = await services.diary_log.write(logged)
-            rendered = reads.rendered_diary(student_id, first, last, version)
+            rendered = reads.rendered_diary(key, version)
             if rendered is None:
-                rendered = await run_in_threadpool(reads.diary_json, student_id, first, last)
+                rendered = await run_in_threadpool(reads.diary_json, key)
     if rendered is None:
         rendered = await run_in_threadpool(in_thread)
-    # Rendered once per version of the read models (``ReadModels.diary_json``); what
-    # ``response_model`` documents, validated when it was rendered.
+    # Rendered once per version of the read models and audience (``ReadModels.diary_json``);
+    # what ``response_model`` documents, validated when it was rendered.
     return Response(rendered, media_type="application/json")
 
 
@@ -217,16 +231,28 @@ def monitor(
     caller: CurrentCaller,
     ledger: LedgerDep,
     reads: ReadsDep,
+    log: AccessLogDep,
     class_id: UUID | None = None,
     teacher_id: UUID | None = None,
 ) -> MonitorOut:
+    # The monitor reads one school's year only (its queries are kept to it); a class or a
+    # teacher named must be that school year's.
     if class_id is not None:
         school_class = load_class(ledger, class_id)
         if school_class.school_id != school_id or school_class.year_start != year_start:
             raise refuse("class.not_found")
-        class_reader(caller, school_class)
+        role = class_reader(caller, school_class)
     elif teacher_id is not None:
-        teacher_reader(caller, school_id, teacher_id)
+        role = teacher_reader(
+            caller,
+            school_id,
+            teacher_id,
+            lambda: reads.teaches_in(school_id, year_start, teacher_id),
+        )
     else:
-        school_reader(caller, school_id)
-    return reads.monitor(school_id, year_start, teacher_id=teacher_id, class_id=class_id)
+        role = school_reader(caller, school_id)
+    found = reads.monitor(school_id, year_start, teacher_id=teacher_id, class_id=class_id)
+    # A flag about a student's mark is that child's data (п. 1.7): logged before it is returned.
+    students = list(dict.fromkeys(f.student_id for f in found.flags if f.student_id is not None))
+    log.record(caller, role, Access.MONITOR, students, school_id=school_id, now=ledger.clock())
+    return found

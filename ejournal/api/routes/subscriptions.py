@@ -21,9 +21,11 @@ from ejournal.api.bootstrap import Services
 from ejournal.api.deps import CurrentCaller, LedgerDep, ServicesDep
 from ejournal.api.errors import ApiError, problem_responses
 from ejournal.api.policy import administration, denied, is_class_teacher, load_class
-from ejournal.api.schemas.common import Accepted, Input, Output, YearStart
+from ejournal.api.schemas.common import Accepted, Id, Input, Output, YearStart
 from ejournal.api.threads import OneTripRoute
+from ejournal.commands.errors import refuse
 from ejournal.identity.vault import PersonForgotten
+from ejournal.ledger.domain import MailSubscription
 from ejournal.mail.addresses import AddressError, normalise_address
 from ejournal.mail.mailer import Mailer
 from ejournal.mail.outbox import Outbox
@@ -67,9 +69,9 @@ EmailAddress = Annotated[str, Field(max_length=254), AfterValidator(_address)]
 
 
 class SubscriptionIn(Input):
-    school_id: UUID
+    school_id: Id
     year_start: YearStart
-    student_id: UUID
+    student_id: Id
     address: EmailAddress = Field(description="The parent's e-mail address (kept in the vault)")
     attach_pdf: bool = Field(default=False, description="Attach the week's diary as PDF")
 
@@ -164,7 +166,15 @@ def confirm_with_code(
     body: ConfirmationIn,
     caller: CurrentCaller,
     subscriptions: SubscriptionsDep,
+    ledger: LedgerDep,
 ) -> Accepted:
+    # Only the subscribing parent tries a code: another's wrong code would count against the
+    # subscription's own parent, whose codes are void after too many.
+    subscription = ledger.find(subscription_id, MailSubscription)
+    if subscription is None:
+        raise refuse("subscription.not_found")
+    if subscription.parent_id != caller.person_id:
+        raise refuse("subscription.not_yours")
     try:
         subscriptions.confirm_with_code(caller.actor, subscription_id, body.code)
     except LinkInvalid as e:

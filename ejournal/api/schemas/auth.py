@@ -23,6 +23,11 @@ class SessionOut(Output):
     account_id: UUID
     credential_version: int
     expires_at: datetime
+    password_change_required: bool = Field(
+        False,
+        description="Opened with a one-time password: change it (POST /auth/password) before "
+        "anything else; the session may do nothing but that and log out",
+    )
 
 
 class PasswordChangeIn(Input):
@@ -47,4 +52,7 @@ class MeOut(Output):
 class PasswordResetOut(Output):
     account_id: UUID
     credential_version: int
-    temporary_password: str = Field(description="Shown once; hand it to the person in private")
+    temporary_password: str = Field(
+        description="Shown once; hand it to the person in private. It opens one session, which "
+        "may only change the password"
+    )

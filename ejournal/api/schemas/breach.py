@@ -6,24 +6,26 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, Field
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
 
-from ejournal.api.schemas.common import Input, Reason
+from ejournal.api.schemas.common import Id, Input, IsoMoment, Reason
 from ejournal.api.schemas.reads import ProvenanceOut, ViewOut
 
 
 def _plausible(moment: datetime) -> datetime:
     # Far-off years would overflow when moved between time zones: refuse them as input.
     if not 2000 <= moment.year <= 2200:
-        raise ValueError("the moment must fall between the years 2000 and 2200")
+        message = "момент времени должен быть между 2000 и 2200 годами"
+        raise PydanticCustomError("datetime_range", message)
     return moment
 
 
-Moment = Annotated[AwareDatetime, AfterValidator(_plausible)]
+Moment = Annotated[IsoMoment, AfterValidator(_plausible)]
 
 
 class BreachReportIn(Input):
-    account_id: UUID = Field(description="The compromised login's account (your own, or on behalf)")
+    account_id: Id = Field(description="The compromised login's account (your own, or on behalf)")
     learned_at: Moment = Field(description="When the participant learned of the breach")
     suspected_since: Moment | None = Field(
         None, description="Since when a breach is suspected: operations from then on are flagged"
@@ -38,7 +40,7 @@ class ReceiptIn(Input):
 
 
 class SessionInvalidationIn(Input):
-    school_id: UUID
+    school_id: Id
     reason: Reason
 
 

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from uuid import UUID
 
 from pydantic import Field
 
-from ejournal.api.schemas.common import Input, Reason, SchoolDate, SmallInt, Text
+from ejournal.api.schemas.common import Choice, Id, Input, Reason, SchoolDate, SmallInt, Text
 from ejournal.ledger.domain.values import AttestationKind
 
 Code = Annotated[str, Field(max_length=8, description="Н, Б, П or ОП")]
 
 
 class LessonIn(Input):
-    roster_id: UUID
-    subject_id: UUID
+    roster_id: Id
+    subject_id: Id
     on: SchoolDate
     slot: SmallInt
-    teacher_id: UUID | None = Field(
+    teacher_id: Id | None = Field(
         default=None, description="For the administration scheduling a teacher's lesson"
     )
     topic: Text = ""
@@ -31,24 +30,24 @@ class TopicIn(Input):
 
 
 class AttendanceIn(Input):
-    codes: Annotated[dict[UUID, Code], Field(max_length=200)] = Field(
+    codes: Annotated[dict[Id, Code], Field(max_length=200)] = Field(
         description="Student → code, for every student not simply present"
     )
 
 
 class MarkIn(Input):
-    student_id: UUID
+    student_id: Id
     value: SmallInt
-    work_type_id: UUID
+    work_type_id: Id
     checked_on: SchoolDate | None = None
-    mark_id: UUID | None = Field(default=None, description="Client-chosen ID, for safe retries")
+    mark_id: Id | None = Field(default=None, description="Client-chosen ID, for safe retries")
 
 
 class ClassWorkIn(Input):
-    work_type_id: UUID
-    marks: Annotated[dict[UUID, SmallInt], Field(max_length=200)]
+    work_type_id: Id
+    marks: Annotated[dict[Id, SmallInt], Field(max_length=200)]
     checked_on: SchoolDate | None = None
-    batch_id: UUID | None = None
+    batch_id: Id | None = None
 
 
 class CorrectionIn(Input):
@@ -68,22 +67,22 @@ class HomeworkIn(Input):
 
 
 class CommentIn(Input):
-    student_id: UUID
+    student_id: Id
     text: Text
-    comment_id: UUID | None = None
+    comment_id: Id | None = None
 
 
 class MessageIn(Input):
-    roster_id: UUID
-    subject_id: UUID
-    student_id: UUID
+    roster_id: Id
+    subject_id: Id
+    student_id: Id
     text: Text
-    message_id: UUID | None = None
+    message_id: Id | None = None
 
 
 class AttestationIn(Input):
-    student_id: UUID
-    kind: AttestationKind
+    student_id: Id
+    kind: Choice[AttestationKind]
     period: Annotated[Text, Field(max_length=100)] | None = Field(
         default=None, description="For a period mark: the period's name (I четверть …)"
     )

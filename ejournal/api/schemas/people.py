@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from ejournal.api.schemas.common import Input, Name, Output, SchoolDate
+from ejournal.api.schemas.common import Id, Input, Name, Output, SchoolDate
 
 ContactKind = Annotated[
     str,
@@ -27,7 +27,7 @@ class PersonIn(Input):
     contacts: Annotated[dict[ContactKind, Contact], Field(max_length=10)] = Field(
         default_factory=dict, description="e.g. email, phone"
     )
-    school_id: UUID | None = Field(
+    school_id: Id | None = Field(
         default=None,
         description="The school registering the person (whose administration keeps it)",
     )

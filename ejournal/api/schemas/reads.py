@@ -3,7 +3,9 @@ monitor of journal keeping, as ``projections.views`` describes them. Person IDs 
 are in the vault, on their own endpoint, each read logged.
 
 Every value that came from an operation carries its provenance (who, which session, when: I8), and
-every corrected, cancelled or revised value its history (п. 1.4).
+every corrected, cancelled or revised value its history (п. 1.4): for the staff and the auditors.
+The student and the parents read their diary as ``FamilyDiaryOut``: the current marks only, without
+history and provenance (the teachers' sessions and accounts are not theirs to see).
 """
 
 from __future__ import annotations
@@ -63,7 +65,9 @@ class HomeworkOut(ViewOut):
     history: list[ChangeOut]
 
 
-class LessonOut(ViewOut):
+class _LessonFields(ViewOut):
+    """What every reader of a lesson sees of it."""
+
     lesson_id: UUID
     roster_id: UUID
     class_id: UUID
@@ -75,6 +79,9 @@ class LessonOut(ViewOut):
     starts_at: time
     ends_at: time
     topic: str
+
+
+class LessonOut(_LessonFields):
     plan_item: int | None
     plan_topic: str | None
     homework: HomeworkOut | None
@@ -137,6 +144,67 @@ class DiaryOut(ViewOut):
     days: list[DiaryDayOut]
 
 
+class FamilyMarkOut(ViewOut):
+    """A current mark, as the student and the parents see it: no history, no provenance."""
+
+    mark_id: UUID
+    lesson_id: UUID
+    student_id: UUID
+    value: int = Field(description="The current value, after corrections")
+    work_type_id: UUID
+    work_type: str
+    weight: Decimal
+    checked_on: date | None
+
+
+class FamilyHomeworkOut(ViewOut):
+    text: str
+    pages: str
+    tasks: str
+    due_on: date | None
+
+
+class FamilyLessonOut(_LessonFields):
+    homework: FamilyHomeworkOut | None
+
+
+class FamilyCommentOut(ViewOut):
+    comment_id: UUID
+    lesson_id: UUID
+    text: str
+
+
+class FamilyMessageOut(ViewOut):
+    message_id: UUID
+    roster_id: UUID
+    subject_id: UUID
+    author_id: UUID
+    text: str
+    sent_on: date
+
+
+class FamilyDiaryLessonOut(ViewOut):
+    lesson: FamilyLessonOut
+    attendance: str | None
+    marks: list[FamilyMarkOut] = Field(description="The current marks: cancelled ones left out")
+    comments: list[FamilyCommentOut]
+
+
+class FamilyDiaryDayOut(ViewOut):
+    on: date
+    lessons: list[FamilyDiaryLessonOut]
+    messages: list[FamilyMessageOut]
+
+
+class FamilyDiaryOut(ViewOut):
+    """The diary as the student and the parents read it (п. 1.5): the current marks only."""
+
+    student_id: UUID
+    starts_on: date
+    ends_on: date
+    days: list[FamilyDiaryDayOut]
+
+
 class SubjectOut(ViewOut):
     subject_id: UUID
     name: str
@@ -161,7 +229,11 @@ class AverageOut(ViewOut):
     weighted_sum: Decimal
     weights: Decimal
     marks: int
-    value: Decimal | None = Field(description="Σ(w·m)/Σw; none without marks")
+    value: Decimal | None = Field(
+        validation_alias="rounded",
+        description="Σ(w·m)/Σw rounded to the school's decimal places (two unless it sets "
+        "otherwise), halves up; none without marks",
+    )
 
 
 class SummaryCellOut(ViewOut):

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import time
-from decimal import Decimal
 from typing import Annotated, Any
-from uuid import UUID
 
 from pydantic import Field
 
-from ejournal.api.schemas.common import Input, Login, Name, Reason, SchoolDate, SmallInt, YearStart
+from ejournal.api.schemas.common import (
+    Choice,
+    Id,
+    Input,
+    IsoTime,
+    Login,
+    Name,
+    Number,
+    Reason,
+    SchoolDate,
+    SmallInt,
+    YearStart,
+)
 from ejournal.ledger.actor import Role
 from ejournal.ledger.domain.values import PeriodScheme
 
-Weight = Annotated[Decimal, Field(max_digits=6, decimal_places=3, allow_inf_nan=False)]
+Weight = Annotated[Number, Field(max_digits=6, decimal_places=3, allow_inf_nan=False)]
 
 
 class SchoolIn(Input):
@@ -23,12 +32,12 @@ class SchoolIn(Input):
 
 class AccountIn(Input):
     login: Login
-    person_id: UUID
+    person_id: Id
 
 
 class GrantIn(Input):
-    role: Role
-    school_id: UUID | None = Field(
+    role: Choice[Role]
+    school_id: Id | None = Field(
         default=None, description="The school of a school role; none for auditor, support …"
     )
 
@@ -61,14 +70,14 @@ class HolidayIn(Input):
 
 class SubjectIn(Input):
     name: Name
-    subject_id: UUID | None = None
+    subject_id: Id | None = None
 
 
 class WorkTypeIn(Input):
     name: Name
     weight: Weight
     written: bool
-    work_type_id: UUID | None = None
+    work_type_id: Id | None = None
 
     def fields(self) -> dict[str, Any]:
         # A whole weight goes as an int: 2, not Decimal("2.000").
@@ -78,8 +87,8 @@ class WorkTypeIn(Input):
 
 class BellSlotIn(Input):
     number: SmallInt
-    starts_at: time
-    ends_at: time
+    starts_at: IsoTime
+    ends_at: IsoTime
 
 
 class BellScheduleIn(Input):
@@ -89,16 +98,16 @@ class BellScheduleIn(Input):
 class ClassIn(Input):
     grade: SmallInt
     letter: Annotated[Name, Field(max_length=4)]
-    period_scheme: PeriodScheme
+    period_scheme: Choice[PeriodScheme]
     bell_schedule: Name = "основное"
 
 
 class ClassTeacherIn(Input):
-    teacher_id: UUID
+    teacher_id: Id
 
 
 class StudentIn(Input):
-    student_id: UUID
+    student_id: Id
     on: SchoolDate
 
 
@@ -108,7 +117,7 @@ class WithdrawalIn(Input):
 
 
 class GroupIn(Input):
-    subject_id: UUID
+    subject_id: Id
     name: Name
 
 
@@ -117,19 +126,19 @@ class DatedIn(Input):
 
 
 class CurriculumIn(Input):
-    student_id: UUID
-    subject_id: UUID
+    student_id: Id
+    subject_id: Id
     on: SchoolDate
 
 
 class TeacherIn(Input):
-    subject_id: UUID
-    teacher_id: UUID
+    subject_id: Id
+    teacher_id: Id
     on: SchoolDate
 
 
 class ParentIn(Input):
-    parent_id: UUID
+    parent_id: Id
 
 
 class PlanItemIn(Input):

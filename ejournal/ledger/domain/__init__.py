@@ -16,6 +16,7 @@ from ejournal.ledger.domain.attestation import AttestationRecord
 from ejournal.ledger.domain.breach import BreachReport, SessionInvalidation
 from ejournal.ledger.domain.certification import DocumentCertification, SignatoryKey
 from ejournal.ledger.domain.disposition import DispositionAct
+from ejournal.ledger.domain.enrolment import Enrolment
 from ejournal.ledger.domain.lesson import Lesson
 from ejournal.ledger.domain.messages import ParentMessage
 from ejournal.ledger.domain.people import Guardianship
@@ -29,6 +30,7 @@ __all__ = [
     "Account",
     "AttestationRecord",
     "BreachReport",
+    "Enrolment",
     "Group",
     "Guardianship",
     "IndividualCurriculum",
@@ -50,6 +52,7 @@ pin_topics(
     BreachReport,
     DispositionAct,
     DocumentCertification,
+    Enrolment,
     Group,
     Guardianship,
     IndividualCurriculum,
