@@ -15,8 +15,14 @@ phase and wait is bounded in time.
 
 Target (issue 5, this 2-core machine): >= 300 writes/s and >= 1,000 diary reads/s, p99 < 100 ms.
 
+Then, with the server stopped, one more row in this process (``journal_names``): a class journal
+page of 30 pupils (5«А» with five pupils more, every pupil and teacher named in the vault) read
+with the names joined (``api.names``, issue 20) against the same page without them, the two
+taking turns in 0.2 s slices; the ratio is what the names cost (target: within 1.2×).
+``--journal-only`` seeds the demo and runs this row alone.
+
     .venv/bin/python benchmarks/api.py [--seconds 10] [--concurrency 8] [--workers 2]
-        [--pg postgresql://postgres@127.0.0.1:5432/postgres] [--tcp]
+        [--pg postgresql://postgres@127.0.0.1:5432/postgres] [--tcp] [--journal-only]
 """
 
 from __future__ import annotations
@@ -361,6 +367,99 @@ def run_generator(plan_file: str, seconds: float, concurrency: int, server_pid: 
     print(json.dumps([asdict(r) for r in results]))
 
 
+# --- the class journal page with names (in-process) ----------------------------------------------
+
+EXTRA_PUPILS = 5
+"""Pupils enrolled in 5«А» beside its 25: a page of 30."""
+TEACHER_LOGIN = "t.russkiy"
+"""5«А»'s teacher of Russian, who reads the page."""
+SLICE = 0.2
+
+
+def journal_names(database_url: str, vault_key: str, school_id: str, seconds: float) -> None:
+    """Print the class journal page's rate with and without names, and their ratio."""
+    from datetime import date
+
+    from ejournal import commands as c
+    from ejournal.api.bootstrap import bootstrap
+    from ejournal.api.names import journal_people
+    from ejournal.api.routes.reads import class_journal
+    from ejournal.generator.demo import YEAR
+    from ejournal.identity.authenticator import Caller
+    from ejournal.identity.names import Names
+    from ejournal.identity.vault import VAULT_KEY_VARIABLE, PersonalData
+    from ejournal.ledger.domain import Account, SchoolClass, SchoolYear
+    from ejournal.ledger.settings import Settings
+
+    services = bootstrap(
+        Settings(database_url=database_url), environ={VAULT_KEY_VARIABLE: vault_key}, follow=False
+    )
+    try:
+        ledger, reads, vault = services.ledger, services.reads, services.vault
+        assert vault is not None and services.projector is not None
+        school = uuid.UUID(school_id)
+        class_id = SchoolClass.create_id(school_id=school, year_start=YEAR, grade=5, letter="А")
+        head = c.actor_for(ledger, Account.create_id(login="direktor"))
+        for n in range(EXTRA_PUPILS):
+            pupil = uuid.uuid5(class_id, f"benchmark pupil {n}")
+            c.handle(
+                c.EnrolStudent(
+                    actor=head, class_id=class_id, student_id=pupil, on=date(YEAR, 9, 1)
+                ),
+                ledger,
+            )
+        services.projector.catch_up()
+        year = ledger.get(SchoolYear.create_id(school_id=school, year_start=YEAR), SchoolYear)
+        subject = year.subject_named("Русский язык")
+        assert subject is not None
+        page = reads.class_journal(class_id, subject.subject_id, None, None)
+        people = journal_people(page).wanted(ledger)
+        for n, (person, _) in enumerate(sorted(set(people.values()))):
+            name = PersonalData(f"Фамилия{n} Имя{n} Отчество{n}")
+            vault.put(person, name, school_id=school, now=ledger.clock())
+        teacher = ledger.get(Account.create_id(login=TEACHER_LOGIN), Account)
+        caller = Caller(
+            actor=c.actor_for(ledger, teacher.id, session_id=uuid.uuid4()),
+            person_id=teacher.person_id,
+            login=TEACHER_LOGIN,
+        )
+
+        # The route's own work, as a request does it (``cached_reads``, as the app's middleware
+        # opens; the access log written), to the JSON FastAPI sends; without names, the vault
+        # is left out (``Names(None)``, as a server without a vault key).
+        def page_read(names: Names) -> int:
+            with ledger.cached_reads():
+                shown = class_journal(
+                    class_id, subject.subject_id, caller, ledger, reads, services.access_log, names
+                )
+                return len(shown.model_dump_json())
+
+        def without() -> int:
+            return page_read(Names(None))
+
+        def with_names() -> int:
+            return page_read(Names(vault))
+
+        assert with_names() > without()  # the names are there
+        counts, spent = [0, 0], [0.0, 0.0]
+        deadline = time.monotonic() + 2 * seconds
+        while time.monotonic() < deadline:
+            for side, read in enumerate((without, with_names)):
+                started = time.perf_counter()
+                while time.perf_counter() - started < SLICE:
+                    read()
+                    counts[side] += 1
+                spent[side] += time.perf_counter() - started
+        rates = [count / took for count, took in zip(counts, spent, strict=True)]
+        print(
+            f"class journal page, {len(page.rows)} pupils, {len(page.lessons)} lessons, "
+            f"{len(people)} names: without names {rates[0]:.0f} pages/s, with names "
+            f"{rates[1]:.0f} pages/s; cost ratio {rates[0] / rates[1]:.3f} (target <= 1.2)"
+        )
+    finally:
+        services.close()
+
+
 # --- orchestration ------------------------------------------------------------------------------
 
 
@@ -411,6 +510,9 @@ def main() -> None:
     parser.add_argument(
         "--tcp", action="store_true", help="serve over TCP, not PostgreSQL's Unix socket"
     )
+    parser.add_argument(
+        "--journal-only", action="store_true", help="only the class journal page with names"
+    )
     args = parser.parse_args()
     from ejournal.identity.vault import VAULT_KEY_VARIABLE, new_key
 
@@ -424,6 +526,9 @@ def main() -> None:
         started = time.monotonic()
         plan = seed(database_url, vault_key)
         print(f"seeded the demo school in {time.monotonic() - started:.1f} s", file=sys.stderr)
+        if args.journal_only:
+            journal_names(database_url, vault_key, plan.school_id, args.seconds)
+            return
         port = _free_port()
         plan.base_url = f"http://{HOST}:{port}"
         env = {
@@ -489,6 +594,10 @@ def main() -> None:
                 f"{r.name:<14}{r.per_second:>9}{r.p50_ms:>9}{r.p99_ms:>9}{r.server_cpu_ms:>9}"
                 f"{r.postgres_cpu_ms:>7}{r.projector_cpu_ms:>7}{r.requests:>10}  {r.statuses}"
             )
+        server.terminate()  # the last row runs in this process, on the machine alone
+        server.wait(timeout=20)
+        server = None
+        journal_names(database_url, vault_key, plan.school_id, args.seconds)
     finally:
         if server is not None:
             server.terminate()

@@ -14,9 +14,23 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ejournal.api.bootstrap import Services
+from ejournal.api.docs import install_docs
 from ejournal.api.errors import API_CATALOGUE, install_error_handlers, problem_response
 from ejournal.api.freshness import POSITION_HEADER, Freshness, requested_position
-from ejournal.api.routes import accounts, audit, auth, breach, health, journal, people, reads, setup
+from ejournal.api.routes import (
+    accounts,
+    audit,
+    auth,
+    breach,
+    health,
+    journal,
+    lists,
+    marks,
+    me,
+    people,
+    reads,
+    setup,
+)
 from ejournal.api.routes import subscriptions as mail_subscriptions
 from ejournal.ledger.application import Ledger
 
@@ -78,7 +92,7 @@ def _application(lifespan: Any) -> FastAPI:
         summary="Electronic class journal and diary, event-sourced and verifiable",
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served from the package instead of a CDN: api.docs
         redoc_url=None,
     )
     install_error_handlers(app)
@@ -86,8 +100,11 @@ def _application(lifespan: Any) -> FastAPI:
     # (about 50 for a diary read when it came after setup's): the busiest come first.
     for router in (
         reads.router,
+        marks.router,
         journal.router,
         auth.router,
+        me.router,
+        lists.router,
         health.router,
         accounts.router,
         setup.router,
@@ -98,6 +115,7 @@ def _application(lifespan: Any) -> FastAPI:
         mail_subscriptions.router,
     ):
         app.include_router(router)
+    install_docs(app)
     app.add_middleware(_BodyLimit)
     return app
 

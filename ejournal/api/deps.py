@@ -20,6 +20,7 @@ from ejournal.api.reads import ReadModels
 from ejournal.identity.access_log import AccessLog
 from ejournal.identity.authenticator import Authenticator, Caller
 from ejournal.identity.errors import AuthenticationError
+from ejournal.identity.names import Names
 from ejournal.identity.vault import Vault
 from ejournal.ledger.actor import Actor
 from ejournal.ledger.application import Ledger
@@ -57,11 +58,17 @@ async def get_vault(services: ServicesDep) -> Vault:
     return services.vault
 
 
+async def get_names(services: ServicesDep) -> Names:
+    # No vault is no names (the reads still answer, with IDs): see ``api.names``.
+    return Names(services.vault)
+
+
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 AuthDep = Annotated[Authenticator, Depends(get_auth)]
 AccessLogDep = Annotated[AccessLog, Depends(get_access_log)]
 ReadsDep = Annotated[ReadModels, Depends(get_reads)]
 VaultDep = Annotated[Vault, Depends(get_vault)]
+NamesDep = Annotated[Names, Depends(get_names)]
 
 
 async def session_caller(

@@ -310,7 +310,7 @@ FIELD_MESSAGES: dict[str, str] = {
 }
 """Pydantic's error types, each with its Russian message; ``{…}`` are the error's context."""
 
-OWN_ERROR_TYPES = frozenset({"text_unstorable", "datetime_range"})
+OWN_ERROR_TYPES = frozenset({"text_unstorable", "datetime_range", "query_integer"})
 """Error types our own validators raise, with their Russian message (``PydanticCustomError``)."""
 
 

@@ -202,6 +202,76 @@ def teacher_reader(
     raise denied(caller)
 
 
+_IN_SCHOOL = (Role.HEAD, Role.DEPUTY, Role.TEACHER, Role.CLASS_TEACHER, Role.STUDENT, Role.PARENT)
+"""The roles held in a school, the administration first: the role a list is read under."""
+EVERY_ROLE = frozenset(_IN_SCHOOL)
+STAFF = frozenset({Role.HEAD, Role.DEPUTY, Role.TEACHER, Role.CLASS_TEACHER})
+
+
+def year_list_reader(caller: Caller, school_id: UUID, roles: frozenset[Role]) -> Role:
+    """A school year's set-up lists: whoever holds one of ``roles`` in the school, and auditors
+    (these lists name no person). The subjects, work types and periods are every role's of the
+    school (the diary's subjects, the weights behind an average, the quarters); the classes are
+    the staff's (a pupil and a parent find their own class in ``GET /me``)."""
+    for role in _IN_SCHOOL:
+        if role in roles and caller.holds(role, school_id):
+            return role
+    if caller.holds(Role.AUDITOR):
+        return Role.AUDITOR
+    raise denied(caller)
+
+
+def roster_pupils_reader(
+    ledger: Ledger, caller: Caller, roster: Roster, projected: Callable[[], bool]
+) -> Role:
+    """A roster's pupils (children's data, п. 1.7): the administration of the roster's school
+    (п. 2.2), a teacher assigned to it in any subject (п. 2.3), and the class teacher of its
+    class (п. 2.4). ``projected()``: whether the read models have the caller teaching it."""
+    if (role := administration(caller, roster.school_id)) is not None:
+        return role
+    if caller.holds(Role.TEACHER, roster.school_id) and (
+        projected() or _assigned(ledger, caller, roster)
+    ):
+        return Role.TEACHER
+    if is_class_teacher(caller, class_of(ledger, roster)):
+        return Role.CLASS_TEACHER
+    raise denied(caller)
+
+
+def _assigned(ledger: Ledger, caller: Caller, roster: Roster) -> bool:
+    """Whether the ledger has the caller assigned to the roster in one of its subjects: a group's
+    or a curriculum's own, or any of the year's for a class. Asked when the read models do not
+    (yet) say so: an assignment made a moment ago counts at once."""
+    if isinstance(roster, SchoolClass):
+        year_id = SchoolYear.create_id(school_id=roster.school_id, year_start=roster.year_start)
+        year = ledger.find(year_id, SchoolYear)
+        subjects = list(year.subjects) if year is not None else []
+    else:
+        subjects = [roster.subject_id]
+    return any(
+        ledger.find(
+            TeachingAssignment.create_id(
+                roster_id=roster.id, subject_id=subject, teacher_id=caller.person_id
+            ),
+            TeachingAssignment,
+        )
+        is not None
+        for subject in subjects
+    )
+
+
+def teaching_schools(caller: Caller) -> frozenset[UUID]:
+    """The schools in which the caller holds the teacher's role: whose lessons they list."""
+    schools = frozenset(
+        grant.school_id
+        for grant in caller.actor.grants
+        if grant.role is Role.TEACHER and grant.school_id is not None
+    )
+    if not schools:
+        raise denied(caller)
+    return schools
+
+
 @dataclass(frozen=True, slots=True)
 class AuditScope:
     """Which logs an audit reader sees: every log (auditors), or their schools' (administration)."""

@@ -7,6 +7,8 @@ only turns what the queries return (frozen dataclasses) into the response schema
 A diary is read for one school year (the school whose right the reader holds) and for one
 audience: the staff see every mark with its history and provenance (``DiaryOut``), the student and
 the parents the current marks only (``FamilyDiaryOut``). Both are in the key of a rendered diary.
+A rendered diary holds no names: it keeps whom it shows, and the route joins their names at each
+read (``api.names``), so that no cached diary outlives a name changed or forgotten in the vault.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -22,6 +25,8 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from ejournal.api.errors import ApiError
+from ejournal.api.names import diary_people
+from ejournal.api.schemas.marks import StudentMarksOut
 from ejournal.api.schemas.reads import (
     ClassJournalOut,
     DiaryOut,
@@ -29,12 +34,13 @@ from ejournal.api.schemas.reads import (
     MonitorOut,
     SummarySheetOut,
 )
+from ejournal.identity.names import Wanted
 from ejournal.ledger.actor import Role
 from ejournal.ledger.application import Ledger
 from ejournal.projections.errors import NotProjected
 from ejournal.projections.queries import Queries, SchoolTies, Version
 from ejournal.projections.storage import tracking
-from ejournal.projections.views import AVERAGE_PLACES, Diary
+from ejournal.projections.views import AVERAGE_PLACES, Diary, Lesson, Mark
 
 RENDERED_DIARY_BYTES = 64 << 20
 """Rendered diaries kept per process (a demo week is about 30 KB): least recently read go first."""
@@ -60,10 +66,20 @@ _DIARY_SCHEMAS: dict[Audience, type[BaseModel]] = {
 }
 
 
-def _render(diary: Diary, audience: Audience) -> bytes:
+@dataclass(frozen=True, slots=True)
+class RenderedDiary:
+    json: bytes
+    """The diary's schema as JSON, without ``names``."""
+    people: Wanted
+    """Whom it shows, to be named at each read (``api.names.with_names``)."""
+
+
+def _render(diary: Diary, audience: Audience, ledger: Ledger) -> RenderedDiary:
     if audience is Audience.FAMILY:
         diary = diary.current()
-    return _DIARY_SCHEMAS[audience].model_validate(diary).model_dump_json().encode()
+    schema = _DIARY_SCHEMAS[audience].model_validate(diary)
+    people = diary_people(diary, provenance=audience is Audience.STAFF)
+    return RenderedDiary(schema.model_dump_json(exclude={"names"}).encode(), people.wanted(ledger))
 
 
 DiaryKey = tuple[UUID, UUID, int, date, date, Audience]
@@ -73,6 +89,7 @@ on besides the version of the read models."""
 
 class ReadModels:
     def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
         self._queries = Queries(ledger.database, clock=ledger.clock)
         self._diaries = _RenderedDiaries(RENDERED_DIARY_BYTES)
 
@@ -82,26 +99,31 @@ class ReadModels:
         page = self._queries.class_journal(roster_id, subject_id, start, end)
         return ClassJournalOut.model_validate(page)
 
-    def diary_json(self, key: DiaryKey) -> bytes:
+    def diary_json(self, key: DiaryKey) -> RenderedDiary:
         """The student's diary in the school's year, for the audience (``DiaryOut`` or
-        ``FamilyDiaryOut``), as JSON, rendered once per version of the read models: while the
-        projector has applied nothing new, a diary read again costs one query."""
+        ``FamilyDiaryOut``), as JSON without names, rendered once per version of the read models:
+        while the projector has applied nothing new, a diary read again costs one query."""
         rendered = self._diaries.get(key, self._queries.version())
         if rendered is None:
             student_id, school_id, year_start, start, end, audience = key
             version, diary = self._queries.diary_at_version(
                 student_id, start, end, school=(school_id, year_start)
             )
-            rendered = _render(diary, audience)
+            rendered = _render(diary, audience, self._ledger)
             self._diaries.put(key, version, rendered)
         return rendered
 
-    def rendered_diary(self, key: DiaryKey, tracking_rows: list[Any]) -> bytes | None:
+    def rendered_diary(self, key: DiaryKey, tracking_rows: list[Any]) -> RenderedDiary | None:
         """``diary_json`` if it was rendered at the version of the read models that
         ``tracking_rows`` (the rows of ``TRACKING_QUERY``, read on the event loop) give, else
         None: it is then read with ``diary_json``, in a thread."""
         version = tracking(tracking_rows[0] if tracking_rows else None)
         return self._diaries.get(key, version)
+
+    def diary_people(self, key: DiaryKey) -> Wanted | None:
+        """Whom the diary of ``key`` showed when it was last rendered, at whatever version: what
+        to ask the vault for in the round trip that finds the version to serve."""
+        return self._diaries.people(key)
 
     def student_class(self, school_id: UUID, year_start: int, student_id: UUID) -> UUID | None:
         """The class the student is, or was last, enrolled in that school year."""
@@ -110,6 +132,18 @@ class ReadModels:
     def teaches_in(self, school_id: UUID, year_start: int, teacher_id: UUID) -> bool:
         """Whether the person teaches in, or is a class teacher of, the school's year."""
         return self._queries.teaches_in(school_id, year_start, teacher_id)
+
+    def student_marks(self, student_id: UUID, school_id: UUID, year_start: int) -> StudentMarksOut:
+        """The pupil's marks in the school's year (``Queries.progress``), without names."""
+        try:
+            found = self._queries.progress(student_id, school_id, year_start)
+        except NotProjected as e:
+            raise ApiError("read.not_found", detail=str(e)) from e
+        return StudentMarksOut.model_validate(found)
+
+    def lesson_mark(self, lesson_id: UUID, mark_id: UUID) -> tuple[Lesson, Mark] | None:
+        """A lesson's mark and its lesson as the read models hold them (``Queries.lesson_mark``)."""
+        return self._queries.lesson_mark(lesson_id, mark_id)
 
     def ties(self, person_id: UUID, school_id: UUID) -> SchoolTies:
         """What the read models know ties the person to the school (``Queries.ties``)."""
@@ -145,10 +179,10 @@ class _RenderedDiaries:
     def __init__(self, max_bytes: int) -> None:
         self._max_bytes = max_bytes
         self._size = 0
-        self._entries: OrderedDict[Hashable, tuple[Version, bytes]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[Version, RenderedDiary]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, version: Version) -> bytes | None:
+    def get(self, key: Hashable, version: Version) -> RenderedDiary | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None or version is None or entry[0] != version:
@@ -156,15 +190,25 @@ class _RenderedDiaries:
             self._entries.move_to_end(key)
             return entry[1]
 
-    def put(self, key: Hashable, version: Version, rendered: bytes) -> None:
+    def people(self, key: Hashable) -> Wanted | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            return None if entry is None else entry[1].people
+
+    def put(self, key: Hashable, version: Version, rendered: RenderedDiary) -> None:
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
-                self._size -= len(old[1])
+                self._size -= _size(old[1])
             if old is not None and old[0] is not None and version is not None and old[0] > version:
                 version, rendered = old  # a concurrent read rendered a newer one
             self._entries[key] = (version, rendered)
-            self._size += len(rendered)
+            self._size += _size(rendered)
             while self._size > self._max_bytes:
                 _, (_, dropped) = self._entries.popitem(last=False)
-                self._size -= len(dropped)
+                self._size -= _size(dropped)
+
+
+def _size(rendered: RenderedDiary) -> int:
+    # The JSON, and about what a dict entry of two UUIDs and a style costs.
+    return len(rendered.json) + 200 * len(rendered.people)

@@ -34,6 +34,7 @@ from ejournal.cli.common import (
 from ejournal.commands.errors import CommandError
 from ejournal.documents.render import RenderError
 from ejournal.integrity.errors import VerificationError
+from ejournal.ledger.application import Ledger
 from ejournal.ledger.domain import School
 from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.keys import KeyStore
@@ -201,11 +202,14 @@ def close_year(
 ) -> None:
     """Close a school year (п. 2.11): close its journals, certify each class's summary sheet with
     the head's key (EJOURNAL_SIGNATORY_PASSPHRASE), sign the final checkpoint, write the archive.
-    A year closed already is refused, and nothing is written."""
+    A year closed already is refused, and nothing is written. The sheets name the pupils and the
+    head by their full names from the vault (EJOURNAL_VAULT_KEY or EJOURNAL_VAULT_KEY_FILE);
+    without a key, by a short ID, and the command says so."""
     import os
 
     from ejournal import commands as c
     from ejournal.documents.year_close import check_closable, close_school_year
+    from ejournal.identity.vault import VaultError, key_from_environment
     from ejournal.ledger.domain import Account
     from ejournal.ledger.signatories import SignatoryKeyStore
 
@@ -215,7 +219,12 @@ def close_year(
         fail(f"set {SIGNATORY_PASSPHRASE_VARIABLE}: the head's certifying key is sealed with it")
     if out.exists():
         fail(f"{out} exists: the archive goes into a new directory")
+    try:
+        kek = key_from_environment()
+    except VaultError as e:
+        fail(str(e))
     settings, ledger = open_ledger(database_url)
+    names = _PrintoutNames(ledger, kek)
     try:
         account_id = Account.create_id(login=head)
         actor = c.actor_for(ledger, account_id)
@@ -235,6 +244,7 @@ def close_year(
             school_id=school_id,
             year_start=year,
             out=out,
+            names=names,
         )
     except LEDGER_FAILURES as e:
         fail(f"{type(e).__name__}: {e}", code=1)
@@ -244,6 +254,45 @@ def close_year(
         f"school year {year}/{year + 1} closed; {len(result.sheets)} summary sheets certified; "
         f"final checkpoint at size {result.final_checkpoint.size}; archive {result.archive}"
     )
+    if kek is None:
+        console.print(
+            "[yellow]no EJOURNAL_VAULT_KEY: the summary sheets name people by a short ID[/]"
+        )
+    elif names.unopened:
+        console.print(
+            f"[yellow]{names.unopened} name(s) did not open with this EJOURNAL_VAULT_KEY: "
+            "shown by a short ID[/]"
+        )
+
+
+class _PrintoutNames:
+    """The full names a year's printouts show (``identity.names``): read from the vault when
+    there is a key. A row the key does not open is shown by a short ID and counted, rather than
+    stopping a year close half done (the year is closed before its sheets are certified)."""
+
+    def __init__(self, ledger: Ledger, kek: bytes | None) -> None:
+        from ejournal.identity.names import Names
+        from ejournal.identity.tables import create_identity_tables
+        from ejournal.identity.vault import Vault
+        from ejournal.ledger.database import startup_lock
+
+        self.unopened = 0
+        self._names = None
+        if kek is not None:
+            with startup_lock(ledger.database):  # a server may be creating them at this moment
+                create_identity_tables(ledger.database)
+            self._names = Names(Vault(ledger.database, kek))
+
+    def __call__(self, person_id: UUID) -> str | None:
+        from ejournal.identity.vault import VaultError
+
+        if self._names is None:
+            return None
+        try:
+            return self._names.full_name(person_id)
+        except VaultError:
+            self.unopened += 1
+            return None
 
 
 @app.command()

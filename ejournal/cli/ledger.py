@@ -48,6 +48,7 @@ from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.invalidation import EXEMPT_TOPICS, Rule
 from ejournal.ledger.keys import KeyStore
 from ejournal.ledger.logs import SYSTEM_LOG
+from ejournal.ledger.mark_receipts import is_mark_receipt, verify_mark_receipt
 from ejournal.ledger.proofs import prove_event
 from ejournal.ledger.recorders import EVENTS_TABLE
 from ejournal.ledger.settings import Settings
@@ -468,10 +469,15 @@ def verify_proof(
     rules_path: RulesFile = None,
 ) -> None:
     """Verify a receipt offline: no database, no network. With --rules, also say whether a rule of
-    п. 4.4 invalidates the record (or flags it for review)."""
+    п. 4.4 invalidates the record (or flags it for review). A mark's receipt for its family
+    (GET /lessons/{id}/marks/{id}/receipt) is verified record by record, and what it proves is
+    shown."""
     verifiers = read_verifiers(key)
     try:
-        receipt = Receipt.decode(receipt_path.read_bytes())
+        data = receipt_path.read_bytes()
+        if is_mark_receipt(data):
+            return _verify_mark_receipt(data, receipt_path, verifiers, as_json, rules_path)
+        receipt = Receipt.decode(data)
         verified = verify_receipt(receipt, verifiers)
         leaf = decode_leaf(verified.leaf)
         if leaf.index != verified.index:
@@ -513,6 +519,59 @@ def verify_proof(
     for name, value in facts.items():
         if name not in ("ok", "invalidation"):
             console.print(f"  {name}: {value}", highlight=False)
+
+
+def _verify_mark_receipt(
+    data: bytes, path: Path, verifiers: list[Verifier], as_json: bool, rules_path: Path | None
+) -> None:
+    """``verify-proof`` of a mark receipt (``ledger.mark_receipts``): each record's proof and
+    payload, then the facts they prove. With --rules, the mark is invalidated if a rule of
+    п. 4.4 reaches any record its value rests on. Raises ``OSError`` reading the rules."""
+    try:
+        facts, explanation, records = verify_mark_receipt(data, verifiers, where=str(path))
+        first = records[0]
+        rules = None
+        if rules_path is not None:
+            rules = _read_rules(rules_path, first.verified, first.leaf, verifiers)
+    except (VerificationError, ValueError) as e:
+        if as_json:
+            print(json.dumps({"ok": False, "error": type(e).__name__, "message": str(e)}))
+        else:
+            console.print(f"[bold red]FAILED[/] {type(e).__name__}: {e}", highlight=False)
+        raise typer.Exit(1) from e
+    found = [_invalidation_of(record.leaf, rules) for record in records]
+    invalidation = None
+    if rules is not None:
+        invalid = [name for f in found for name in _listed(f, "invalidated_by")]
+        flagged = [name for f in found for name in _listed(f, "flagged_by")]
+        invalidation = {
+            "rules": len(rules),
+            "invalidated": bool(invalid),
+            "invalidated_by": sorted(set(invalid)),
+            "flagged_by": [] if invalid else sorted(set(flagged)),
+        }
+    events = [f"{r.leaf.originator_id}:{r.leaf.originator_version}" for r in records]
+    if as_json:
+        shown = {"ok": True, **facts.as_json(), "events": events, "invalidation": invalidation}
+        print(json.dumps({**shown, "explanation": explanation}, ensure_ascii=False))
+        return
+    console.print(
+        f"[bold green]OK[/] the mark is in the log under a signed checkpoint ({len(records)} "
+        "records: the lesson, the mark, its correction if any)",
+        highlight=False,
+    )
+    _print_invalidation(invalidation, rules_path)
+    for name, value in facts.as_json().items():
+        console.print(f"  {name}: {value}", highlight=False)
+    console.print(f"  events: {', '.join(events)}", highlight=False)
+    console.print("\nThe school's explanation (the facts above are what is proven):\n")
+    console.print(explanation, highlight=False, markup=False)
+
+
+def _listed(found: dict[str, object] | None, key: str) -> list[str]:
+    """The rule names ``_invalidation_of`` listed under ``key``."""
+    value = (found or {}).get(key)
+    return [str(name) for name in value] if isinstance(value, list) else []
 
 
 def _read_rules(

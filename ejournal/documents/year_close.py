@@ -33,6 +33,7 @@ from ejournal.commands.errors import refuse
 from ejournal.documents.certify import Printout, certify, rest_on_checkpoint
 from ejournal.documents.documents import (
     Names,
+    display_name,
     school_of,
     summary_fold,
     summary_sheet_document,
@@ -103,7 +104,8 @@ def _certified_sheets(
         person = ledger.get(actor.account_id, Account).person_id
         block = CertificationBlock(
             school=school_name,
-            signer=f"{names(person) if names and names(person) else person}, руководитель ОУ",
+            # As every printout names its signer (``certify``): the short ID without a name.
+            signer=f"{display_name(person, names)}, руководитель ОУ",
             date=certificate.certified_at.strftime("%d.%m.%Y %H:%M UTC"),
             log=log_id,
             size=checkpoint.size,

@@ -157,7 +157,11 @@ class DemoSummary:
         )
 
 
-def demo_plan(seed: int = 2025) -> Plan:
+DEMO_SEED = 2025
+"""The seed ``make demo`` draws its school from."""
+
+
+def demo_plan(seed: int = DEMO_SEED) -> Plan:
     """The demo school over the week of 8–12 September 2025."""
     return Plan(
         schools=[demo_school(seed, PLANS)],
@@ -168,7 +172,7 @@ def demo_plan(seed: int = 2025) -> Plan:
     )
 
 
-def run_demo(ledger: Ledger, clock: ManualClock, *, seed: int = 2025) -> DemoSummary:
+def run_demo(ledger: Ledger, clock: ManualClock, *, seed: int = DEMO_SEED) -> DemoSummary:
     """Create the demo school and keep one week of its journal; return what was recorded.
 
     Runs on an empty ledger (it sets the clock to late August 2025 and moves it forward). Raises
@@ -192,4 +196,14 @@ def run_demo(ledger: Ledger, clock: ManualClock, *, seed: int = 2025) -> DemoSum
     )
 
 
-__all__ = ["ANSWER", "PLANS", "TEACHERS", "WEEK", "YEAR", "DemoSummary", "demo_plan", "run_demo"]
+__all__ = [
+    "ANSWER",
+    "DEMO_SEED",
+    "PLANS",
+    "TEACHERS",
+    "WEEK",
+    "YEAR",
+    "DemoSummary",
+    "demo_plan",
+    "run_demo",
+]

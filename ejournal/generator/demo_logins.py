@@ -2,8 +2,8 @@
 creates no account for (a student, a parent, an auditor, support, a system administrator) get one.
 
 The demo (``generator.demo.run_demo``) records a school and a week of its journal through the
-commands; this adds only what a person needs to log in and look at it through the API, plus names
-in the vault for the people a visitor will meet.
+commands; this adds only what a person needs to log in and look at it through the API, plus the
+names of everyone in the school in the vault (``generator.names``), as a school enters them.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from ejournal import commands as c
+from ejournal.generator.demo import DEMO_SEED, demo_plan
+from ejournal.generator.names import school_names
 from ejournal.identity.authenticator import Authenticator
 from ejournal.identity.vault import PersonalData, Vault
 from ejournal.ledger.actor import SYSTEM_ACTOR, Role
@@ -62,7 +64,13 @@ def _register(ledger: Ledger, login: str, person_id: UUID, role: Role, school: U
 
 
 def provision_demo_logins(
-    ledger: Ledger, auth: Authenticator, vault: Vault | None, school_id: UUID, year_start: int
+    ledger: Ledger,
+    auth: Authenticator,
+    vault: Vault | None,
+    school_id: UUID,
+    year_start: int,
+    *,
+    seed: int = DEMO_SEED,
 ) -> list[DemoLogin]:
     """Give the demo's people logins with ``DEMO_PASSWORD`` (and names in ``vault``, if there is
     one); returns them, for the terminal."""
@@ -87,7 +95,10 @@ def provision_demo_logins(
         logins.append(DemoLogin(login, who))
     if vault is not None:
         now = ledger.clock()
-        names = {student: "Алиев Магомед", parent: "Алиева Патимат Расуловна"}
+        (spec,) = demo_plan(seed).schools
+        names = dict(school_names(spec, seed))
+        # The family the README's tour logs in as: the same names whatever the draw gives.
+        names |= {student: "Алиев Магомед Расулович", parent: "Алиева Патимат Ибрагимовна"}
         for person, name in names.items():
             vault.put(person, PersonalData(name), school_id=school_id, now=now)
     return logins

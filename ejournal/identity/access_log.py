@@ -7,6 +7,7 @@ a read that was not logged is not served.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -28,6 +29,25 @@ class Access(StrEnum):
     SUMMARY_SHEET = "summary_sheet"
     MONITOR = "monitor"
     """The monitor of journal keeping: each student a flag names (a late mark, п. 2.5, 2.8)."""
+    MARKS = "marks"
+    """A pupil's marks of the year, subject by subject (п. 1.5, 1.6): the pupil."""
+    RECEIPT = "receipt"
+    """A receipt of one of a pupil's marks (п. 1.6, 2.10): the pupil."""
+    REENTRY = "reentry"
+    """The re-entry worklist of п. 4.4: each child an invalidated operation names (logged as
+    ``class_journal`` before names were shown)."""
+    ACCESS_LOG = "access_log"
+    """The access log read by the head: each person it names (whose data, and a pupil who
+    read), now that it shows their names."""
+    ROSTER = "roster"
+    """A roster's pupils (``GET /rosters/{id}/students``): each pupil listed."""
+    ME = "me"
+    """The caller's own page (``GET /me``): each pupil it names (a parent's children, the pupil
+    themself, the pupil of an individual curriculum the caller teaches)."""
+
+
+PAGE_READS = frozenset({Access.CLASS_JOURNAL, Access.SUMMARY_SHEET})
+"""Reads logged under the page read (a roster, a class); every other read's subject is a person."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +159,9 @@ class GroupedEntries:
     before, and under load one insert and one commit log many reads (each round trip and each
     commit costs this process and PostgreSQL more than a row does). ``query`` goes in every round
     trip, after the insert: each read gets its rows, read after the read began (the diary: the
-    version of the read models to serve).
+    version of the read models to serve). A read may add a query of its own (``write_and_read``:
+    the diary, the names of the people it shows), sent once however many reads of the round trip
+    ask it.
     """
 
     def __init__(self, database: AsyncDatabase, query: Statement) -> None:
@@ -150,13 +172,38 @@ class GroupedEntries:
     async def write(self, rows: list[Row]) -> list[Any]:
         """Write ``rows`` (``entry_rows``) and return the rows of ``query``. Raises
         ``DatabaseUnavailableError`` if the insert failed: none of its entries were written."""
-        return await self._gathered(rows)
+        version, _ = await self._gathered((rows, None))
+        return version
 
-    async def _write_all(self, batch: list[list[Row]]) -> list[list[Any]]:
-        rows = [row for each in batch for row in each]
+    async def write_and_read(self, rows: list[Row], also: Statement) -> tuple[list[Any], list[Any]]:
+        """``write``, and the rows of ``also``, read in the same round trip after the insert."""
+        return await self._gathered((rows, also))
+
+    async def _write_all(
+        self, batch: list[tuple[list[Row], Statement | None]]
+    ) -> list[tuple[list[Any], list[Any]]]:
+        rows = [row for each, _ in batch for row in each]
         columns = [list(column) for column in zip(*rows, strict=True)]
-        _, version = await self._database.together((_GROUPED_INSERT, columns), self._query)
-        return [version] * len(batch)
+        asked = [None if also is None else _statement_key(also) for _, also in batch]
+        distinct: dict[Hashable, Statement] = {}
+        for key, (_, also) in zip(asked, batch, strict=True):
+            if key is not None and also is not None:
+                distinct.setdefault(key, also)
+        found = await self._database.together(
+            (_GROUPED_INSERT, columns), self._query, *distinct.values()
+        )
+        version, extra = found[1], dict(zip(distinct, found[2:], strict=True))
+        return [(version, [] if key is None else extra[key]) for key in asked]
+
+
+def _statement_key(statement: Statement) -> Hashable:
+    """The same for the same SQL and parameters; unique where a parameter is not hashable."""
+    key = (statement[0], tuple(statement[1]))
+    try:
+        hash(key)
+    except TypeError:
+        return object()
+    return key
 
 
 # One statement text for any number of rows, so that PostgreSQL keeps it prepared.

@@ -16,7 +16,9 @@ import binascii
 import hashlib
 import os
 import secrets
-from collections.abc import Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -34,6 +36,10 @@ VAULT_KEY_VARIABLE = "EJOURNAL_VAULT_KEY"
 VAULT_KEY_FILE_VARIABLE = "EJOURNAL_VAULT_KEY_FILE"
 KEY_SIZE = 32
 _NONCE_SIZE = 12
+FULL_NAMES_BATCH = 500
+"""Persons per query of ``Vault.full_names``: well under either database's bound on parameters."""
+OPENED_NAMES = 50_000
+"""Names a vault keeps decrypted (``Vault.full_names_of``), least recently shown out first."""
 
 
 class VaultError(Exception):
@@ -119,6 +125,12 @@ class Vault:
         self._kek = AESGCM(kek)
         # Names which key wrapped a row, so that rows can be re-wrapped after a rotation.
         self.kek_id = hashlib.sha256(b"ejournal vault kek\x00" + kek).hexdigest()[:16]
+        # Person → (the ciphertext, its name): a page of 30 pupils is read again and again, and
+        # two decryptions a person cost more than the rest of the name's read. Valid only for
+        # that very ciphertext, which every read fetches: a new ``put`` (a fresh nonce) or a
+        # ``forget`` (no ciphertext) shows at once, in every process.
+        self._opened: OrderedDict[UUID, tuple[bytes, str]] = OrderedDict()
+        self._opened_lock = threading.Lock()
 
     def put(
         self, person_id: UUID, data: PersonalData, *, school_id: UUID | None, now: datetime
@@ -170,6 +182,55 @@ class Vault:
         school = UUID(row[0]) if row[0] else None
         return StoredPerson(person_id, school, PersonalData.decode(plain))
 
+    def full_names(self, person_ids: Iterable[UUID]) -> dict[UUID, str | None]:
+        """The full name of each of ``person_ids`` the vault holds, a query per
+        ``FULL_NAMES_BATCH``: None for a forgotten person; a person never stored is left out.
+        Raises ``VaultError`` for a row this key cannot open."""
+        wanted = list(dict.fromkeys(person_ids))
+        found: dict[UUID, str | None] = {}
+        for start in range(0, len(wanted), FULL_NAMES_BATCH):
+            sql, params = full_names_query(wanted[start : start + FULL_NAMES_BATCH])
+            with self._database.transaction(write=False) as cursor:
+                cursor.execute(sql, params)
+                found.update(self.full_names_of(cursor.fetchall()))
+        return found
+
+    def full_names_of(self, rows: Iterable[Sequence[Any]]) -> dict[UUID, str | None]:
+        """``full_names`` of the rows of ``full_names_query`` (run elsewhere: on the event loop).
+        Raises ``VaultError`` for a row this key cannot open."""
+        found: dict[UUID, str | None] = {}
+        for person, wrapped, ciphertext in rows:
+            person_id = UUID(person)
+            if wrapped is None or ciphertext is None:
+                found[person_id] = None  # forgotten: the key and the data are gone
+                with self._opened_lock:
+                    self._opened.pop(person_id, None)
+                continue
+            blob = bytes(ciphertext)
+            with self._opened_lock:
+                opened = self._opened.get(person_id)
+                if opened is not None and opened[0] == blob:
+                    self._opened.move_to_end(person_id)
+                    found[person_id] = opened[1]
+                    continue
+            found[person_id] = name = self._open_name(person_id, wrapped, blob)
+            with self._opened_lock:
+                self._opened[person_id] = (blob, name)
+                if len(self._opened) > OPENED_NAMES:
+                    self._opened.popitem(last=False)
+        return found
+
+    def _open_name(self, person_id: UUID, wrapped: Any, blob: bytes) -> str:
+        data_key = self._unwrap(person_id, wrapped)
+        try:
+            plain = AESGCM(data_key).decrypt(
+                blob[:_NONCE_SIZE], blob[_NONCE_SIZE:], person_id.bytes
+            )
+        except InvalidTag as e:
+            raise VaultError(f"personal data of {person_id} does not decrypt") from e
+        # Only the name: decoding the birth date and the contacts would be wasted here.
+        return str(orjson.loads(plain)["full_name"])
+
     def school_of(self, person_id: UUID) -> tuple[bool, UUID | None]:
         """(whether the person is in the vault, forgotten or not; the registering school)."""
         row = self._row(person_id)
@@ -180,6 +241,8 @@ class Vault:
     def forget(self, person_id: UUID, *, now: datetime) -> bool:
         """Destroy the person's data key and ciphertext (crypto-shredding, for disposition).
         Returns False if the person was not in the vault or already forgotten."""
+        with self._opened_lock:
+            self._opened.pop(person_id, None)
         with self._database.transaction(write=True) as cursor:
             result = cursor.execute(
                 "UPDATE personal_data SET wrapped_key = NULL, ciphertext = NULL, forgotten_at = ? "
@@ -206,6 +269,14 @@ class Vault:
             raise VaultError(
                 f"the data key of {person_id} does not unwrap: wrong EJOURNAL_VAULT_KEY?"
             ) from e
+
+
+def full_names_query(person_ids: Sequence[UUID]) -> tuple[str, list[str]]:
+    """The rows ``Vault.full_names_of`` opens: each of ``person_ids`` the vault holds."""
+    marks = ", ".join("?" * len(person_ids))
+    columns = "person_id, wrapped_key, ciphertext"
+    sql = f"SELECT {columns} FROM personal_data WHERE person_id IN ({marks})"
+    return sql, [str(person) for person in person_ids]
 
 
 def _text(value: UUID | None) -> str | None:

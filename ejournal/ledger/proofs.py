@@ -35,20 +35,48 @@ def prove_event(
     ``NotProvableError``, and the verification errors of ``LogReplay.feed`` and ``verify_receipt``
     if the stored log does not support the proof.
     """
+    ((receipt, _),) = prove_events(
+        database, [(originator_id, version)], verifiers=verifiers, origin=origin
+    )
+    return receipt
+
+
+def prove_events(
+    database: Database,
+    events: Sequence[tuple[UUID, int]],
+    *,
+    verifiers: Sequence[Verifier],
+    origin: str,
+) -> list[tuple[Receipt, bytes | None]]:
+    """Receipts for ``events`` (originator ID, version) of one log, in their order, all under
+    the log's latest checkpoint, each with the event's payload as stored (None once removed at
+    the end of its retention): one replay of the log proves them all (a mark's receipt proves
+    its lesson, its recording and its correction together).
+
+    Raises ``NotProvableError`` if an event is unknown, the events are of more than one log or
+    no signed checkpoint covers one of them yet; and as ``prove_event``.
+    """
+    rows = []
     with database.transaction(write=False) as cursor:
-        cursor.execute(
-            f"SELECT {row_columns(database.dialect)} FROM {EVENTS_TABLE} "
-            "WHERE originator_id = ? AND originator_version = ?",
-            (database.uuid(originator_id), version),
-        )
-        row = cursor.fetchone()
-    if row is None:
-        raise NotProvableError(f"no event {originator_id} v{version}")
-    log_id, index = row[0], row[1]
-    covering = [cp for cp in load_checkpoints(database).get(log_id, []) if cp.size > index]
+        for originator_id, version in events:
+            cursor.execute(
+                f"SELECT {row_columns(database.dialect)} FROM {EVENTS_TABLE} "
+                "WHERE originator_id = ? AND originator_version = ?",
+                (database.uuid(originator_id), version),
+            )
+            row = cursor.fetchone()
+            if row is None:
+                raise NotProvableError(f"no event {originator_id} v{version}")
+            rows.append(row)
+    log_ids = {row[0] for row in rows}
+    if len(log_ids) != 1:
+        raise NotProvableError(f"the events are of {len(log_ids)} logs, not one")
+    (log_id,) = log_ids
+    last = max(row[1] for row in rows)
+    covering = [cp for cp in load_checkpoints(database).get(log_id, []) if cp.size > last]
     if not covering:
         raise NotProvableError(
-            f"{log_id} index {index} is not covered by a signed checkpoint yet: "
+            f"{log_id} index {last} is not covered by a signed checkpoint yet: "
             "run `ejournal checkpoint`"
         )
     checkpoint = covering[-1]
@@ -59,15 +87,19 @@ def prove_event(
             "WHERE log_id = ? AND idx < ? ORDER BY idx",
             (log_id, checkpoint.size),
         )
-    ) as rows:
-        leaf_hashes = replay.feed_many(rows, keep=True)
-    leaf = encode_leaf(leaf_of_row(row))
-    assert leaf_hash(leaf) == leaf_hashes[index]
-    receipt = Receipt(
-        leaf=leaf,
-        index=index,
-        proof=tuple(inclusion_proof(index, checkpoint.size, leaf_hashes)),
-        checkpoint=checkpoint.note,
-    )
-    verify_receipt(receipt, verifiers, origin=f"{origin}/{log_id}")
-    return receipt
+    ) as stream:
+        leaf_hashes = replay.feed_many(stream, keep=True)
+    receipts = []
+    for row in rows:
+        index = row[1]
+        leaf = encode_leaf(leaf_of_row(row))
+        assert leaf_hash(leaf) == leaf_hashes[index]
+        receipt = Receipt(
+            leaf=leaf,
+            index=index,
+            proof=tuple(inclusion_proof(index, checkpoint.size, leaf_hashes)),
+            checkpoint=checkpoint.note,
+        )
+        verify_receipt(receipt, verifiers, origin=f"{origin}/{log_id}")
+        receipts.append((receipt, None if row[5] is None else bytes(row[5])))
+    return receipts

@@ -23,6 +23,7 @@ from ejournal.ledger.clock import Clock, system_clock
 from ejournal.ledger.database import Cursor, Database
 from ejournal.projections.errors import NotProjected
 from ejournal.projections.monitor import Monitor, monitor
+from ejournal.projections.progress import Progress, progress, school_year
 from ejournal.projections.storage import read_tracking
 from ejournal.projections.views import (
     AVERAGE_PLACES,
@@ -179,61 +180,38 @@ class Queries:
         self, student_id: UUID, start: date, end: date, *, school: SchoolYearKey | None = None
     ) -> tuple[Version, Diary]:
         """``diary_days`` and the version of the read models it was read from."""
-        student = student_id.hex
-        first, last = start.isoformat(), end.isoformat()
-        in_school, school_params = _school_year("r", school)
         with self._snapshot() as cursor:
-            version = read_tracking(cursor)
-            cursor.execute(
-                "SELECT r.roster_id, r.class_id, m.starts_on, m.ends_on FROM rm_member m "
-                "JOIN rm_roster r ON r.nid = m.roster_key WHERE m.student_id = ? "
-                f"AND m.starts_on <= ? AND (m.ends_on IS NULL OR m.ends_on > ?){in_school}",
-                (student, last, first, *school_params),
-            )
-            stints: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
-            class_of: dict[str, str] = {}
-            for roster_id, class_id, starts_on, ends_on in cursor.fetchall():
-                stints[roster_id].append((starts_on, ends_on))
-                class_of[roster_id] = class_id
-            lessons: list[tuple[int, Lesson]] = []
-            if stints:
-                where = _in("l.roster_id", len(stints)) + " AND l.held_on BETWEEN ? AND ?"
-                candidates = _lessons(cursor, where, (*stints, first, last))
+            return read_tracking(cursor), _diary(cursor, student_id, start, end, school)
 
-                def member(roster_id: str, day: str) -> bool:
-                    return any(
-                        s <= day and (e is None or day < e) for s, e in stints.get(roster_id, ())
-                    )
+    def progress(
+        self, student_id: UUID, school_id: UUID, year_start: int, *, places: int = AVERAGE_PLACES
+    ) -> Progress:
+        """The pupil's marks in the school's year, subject by subject and period by period
+        (``projections.progress``), from the year's diary in the same snapshot. Raises
+        ``NotProjected`` if the read models have no such school year."""
+        with self._snapshot() as cursor:
+            year = school_year(cursor, school_id, year_start)
+            if year is None:
+                raise NotProjected("учебный год не найден")
+            school = (school_id, year_start)
+            diary = _diary(cursor, student_id, year.starts_on, year.ends_on, school)
+            return progress(cursor, diary, school_id, year_start, year, places=places)
 
-                lessons = [
-                    (key, lesson)
-                    for key, lesson in candidates
-                    if member(lesson.roster_id.hex, lesson.on.isoformat())
-                    and member(class_of[lesson.roster_id.hex], lesson.on.isoformat())
-                ]
-            keys = [key for key, _ in lessons]
-            marks = _marks(cursor, keys, student_id=student)
-            attendance = _attendance(cursor, keys, student_id=student)
-            comments = _comments(cursor, keys, student)
-            messages = _messages(cursor, student, first, last, school)
-        by_day: dict[date, list[DiaryLesson]] = defaultdict(list)
-        for key, lesson in lessons:
-            by_day[lesson.on].append(
-                DiaryLesson(
-                    lesson,
-                    attendance.get((key, student)),
-                    tuple(marks.get((key, student), ())),
-                    tuple(comments.get(key, ())),
-                )
-            )
-        days = []
-        day = start
-        while day <= end:
-            entries = sorted(by_day.get(day, ()), key=lambda e: (e.lesson.starts_at, e.lesson.slot))
-            sent = tuple(m for m in messages if m.sent_on == day)
-            days.append(DiaryDay(day, tuple(entries), sent))
-            day += timedelta(days=1)
-        return version, Diary(student_id, start, end, tuple(days))
+    def lesson_mark(self, lesson_id: UUID, mark_id: UUID) -> tuple[Lesson, Mark] | None:
+        """A mark of a lesson as the read models hold it, with its lesson: its current value,
+        its history and the provenance of each operation (whose ledger entries a receipt
+        proves). None if they hold no such mark (unknown, not projected yet, or left out by a
+        п. 4.4 rule)."""
+        with self._snapshot() as cursor:
+            lessons = _lessons(cursor, "l.lesson_id = ?", (lesson_id.hex,))
+            if not lessons:
+                return None
+            ((key, lesson),) = lessons
+            for marks in _marks(cursor, [key], student_id=None).values():
+                for mark in marks:
+                    if mark.mark_id == mark_id:
+                        return lesson, mark
+        return None
 
     def student_class(self, school_id: UUID, year_start: int, student_id: UUID) -> UUID | None:
         """The class the student is, or was last, enrolled in that school year."""
@@ -438,6 +416,64 @@ def _lessons(cursor: Cursor, where: str, params: Sequence[Any]) -> list[tuple[in
         )
         lessons.append((key, lesson))
     return lessons
+
+
+def _diary(
+    cursor: Cursor, student_id: UUID, start: date, end: date, school: SchoolYearKey | None
+) -> Diary:
+    """The student's diary from ``start`` to ``end`` (``Queries.diary_days``), read with
+    ``cursor``."""
+    student = student_id.hex
+    first, last = start.isoformat(), end.isoformat()
+    in_school, school_params = _school_year("r", school)
+    cursor.execute(
+        "SELECT r.roster_id, r.class_id, m.starts_on, m.ends_on FROM rm_member m "
+        "JOIN rm_roster r ON r.nid = m.roster_key WHERE m.student_id = ? "
+        f"AND m.starts_on <= ? AND (m.ends_on IS NULL OR m.ends_on > ?){in_school}",
+        (student, last, first, *school_params),
+    )
+    stints: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
+    class_of: dict[str, str] = {}
+    for roster_id, class_id, starts_on, ends_on in cursor.fetchall():
+        stints[roster_id].append((starts_on, ends_on))
+        class_of[roster_id] = class_id
+    lessons: list[tuple[int, Lesson]] = []
+    if stints:
+        where = _in("l.roster_id", len(stints)) + " AND l.held_on BETWEEN ? AND ?"
+        candidates = _lessons(cursor, where, (*stints, first, last))
+
+        def member(roster_id: str, day: str) -> bool:
+            return any(s <= day and (e is None or day < e) for s, e in stints.get(roster_id, ()))
+
+        lessons = [
+            (key, lesson)
+            for key, lesson in candidates
+            if member(lesson.roster_id.hex, lesson.on.isoformat())
+            and member(class_of[lesson.roster_id.hex], lesson.on.isoformat())
+        ]
+    keys = [key for key, _ in lessons]
+    marks = _marks(cursor, keys, student_id=student)
+    attendance = _attendance(cursor, keys, student_id=student)
+    comments = _comments(cursor, keys, student)
+    messages = _messages(cursor, student, first, last, school)
+    by_day: dict[date, list[DiaryLesson]] = defaultdict(list)
+    for key, lesson in lessons:
+        by_day[lesson.on].append(
+            DiaryLesson(
+                lesson,
+                attendance.get((key, student)),
+                tuple(marks.get((key, student), ())),
+                tuple(comments.get(key, ())),
+            )
+        )
+    days = []
+    day = start
+    while day <= end:
+        entries = sorted(by_day.get(day, ()), key=lambda e: (e.lesson.starts_at, e.lesson.slot))
+        sent = tuple(m for m in messages if m.sent_on == day)
+        days.append(DiaryDay(day, tuple(entries), sent))
+        day += timedelta(days=1)
+    return Diary(student_id, start, end, tuple(days))
 
 
 def _history(

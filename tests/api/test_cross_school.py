@@ -136,6 +136,12 @@ WALK: dict[tuple[str, str], list[Build]] = {
             lambda o: f"{o.year}/students/{o.student}/diary", class_id=lambda o: o.school.class_id
         ),
     ],
+    ("GET", "/schools/{school_id}/years/{year_start}/students/{student_id}/marks"): [
+        _get(lambda o: f"{o.year}/students/{o.student}/marks")
+    ],
+    ("GET", "/lessons/{lesson_id}/marks/{mark_id}/receipt"): [
+        _get(lambda o: f"/lessons/{o.lesson}/marks/{o.mark}/receipt")
+    ],
     ("GET", "/classes/{class_id}/summary-sheet"): [
         _get(lambda o: f"/classes/{o.school.class_id}/summary-sheet")
     ],
@@ -146,6 +152,27 @@ WALK: dict[tuple[str, str], list[Build]] = {
     ],
     ("GET", "/classes/{class_id}/mail-bounces"): [
         _get(lambda o: f"/classes/{o.school.class_id}/mail-bounces")
+    ],
+    # The lists (п. 2.2–2.6): another school's year and rosters list nothing.
+    ("GET", "/schools/{school_id}/years/{year_start}/classes"): [
+        _get(lambda o: f"{o.year}/classes"),
+        _get(lambda o: f"{o.year}/classes", grade=lambda o: 5),
+    ],
+    ("GET", "/schools/{school_id}/years/{year_start}/teachers"): [
+        _get(lambda o: f"{o.year}/teachers")
+    ],
+    ("GET", "/schools/{school_id}/years/{year_start}/subjects"): [
+        _get(lambda o: f"{o.year}/subjects")
+    ],
+    ("GET", "/schools/{school_id}/years/{year_start}/work-types"): [
+        _get(lambda o: f"{o.year}/work-types")
+    ],
+    ("GET", "/schools/{school_id}/years/{year_start}/periods"): [
+        _get(lambda o: f"{o.year}/periods", scheme=lambda o: "quarters")
+    ],
+    ("GET", "/rosters/{roster_id}/students"): [
+        _get(lambda o: f"/rosters/{o.school.class_id}/students"),
+        _get(lambda o: f"/rosters/{o.school.group_id}/students", on=lambda o: DAY),
     ],
     # The journal (п. 2.3–2.8).
     ("POST", "/lessons"): [

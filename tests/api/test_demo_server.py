@@ -72,7 +72,7 @@ def test_the_demo_server_has_logins_for_every_role(
             assert len(lessons) >= 20
             head = headers("direktor")
             name = client.get(f"/people/{guardianship.student_id}", headers=head)
-            assert name.json()["full_name"] == "Алиев Магомед"
+            assert name.json()["full_name"] == "Алиев Магомед Расулович"
             fifth_a = SchoolClass.create_id(school_id=school, year_start=YEAR, grade=5, letter="А")
             for path in (
                 f"/classes/{fifth_a}/summary-sheet",

@@ -26,6 +26,10 @@ from tests.commands.school import YEAR, uid
 
 ADMIN = frozenset({"head", "deputy"})
 EVERYONE = frozenset(ROLES)
+TEACHERS = frozenset({"russian", "maths", "english"})
+STAFF = ADMIN | TEACHERS
+SCHOOL = STAFF | {"student", "parent", "other_parent"}
+"""Everyone holding a role in the test school."""
 REFUSAL_CODES = {
     "role.required",
     "setup.administration_only",
@@ -77,6 +81,26 @@ def _ids(w: World, *names: str) -> dict[str, str]:
 
 ENDPOINTS = [
     Endpoint("me", "GET", lambda w: "/auth/me", EVERYONE),
+    # The way in and the lists (п. 2.1–2.6): what a login reaches, without an ID known before.
+    Endpoint("my page", "GET", lambda w: "/me", EVERYONE),
+    Endpoint("my lessons", "GET", lambda w: "/me/lessons", TEACHERS),
+    Endpoint("classes", "GET", lambda w: _s(w) + "/classes?grade=5", STAFF | {"auditor"}),
+    Endpoint("teachers", "GET", lambda w: _s(w) + "/teachers", STAFF | {"auditor"}),
+    Endpoint("subjects", "GET", lambda w: _s(w) + "/subjects?limit=2", SCHOOL | {"auditor"}),
+    Endpoint("work types", "GET", lambda w: _s(w) + "/work-types", SCHOOL | {"auditor"}),
+    Endpoint("periods", "GET", lambda w: _s(w) + "/periods?scheme=quarters", SCHOOL | {"auditor"}),
+    Endpoint(
+        "class pupils",
+        "GET",
+        lambda w: f"/rosters/{w.ids['klass']}/students?on=2025-09-01",
+        ADMIN | {"russian", "maths"},
+    ),
+    Endpoint(
+        "group pupils",
+        "GET",
+        lambda w: f"/rosters/{w.ids['group']}/students",
+        ADMIN | {"english", "maths"},
+    ),
     # Schools and accounts.
     Endpoint(
         "register school",
@@ -380,6 +404,18 @@ ENDPOINTS = [
         lambda w: _s(w) + f"/students/{w.ids['student']}/diary?class_id={w.ids['klass']}",
         ADMIN | {"student", "parent", "maths"},
     ),
+    Endpoint(  # п. 1.5, 1.6: read as the diary is
+        "student marks",
+        "GET",
+        lambda w: _s(w) + f"/students/{w.ids['student']}/marks",
+        ADMIN | {"student", "parent", "maths"},
+    ),
+    Endpoint(  # п. 1.6, 2.10: no checkpoint is signed here, so 404 receipt.not_provable
+        "mark receipt",
+        "GET",
+        lambda w: f"/lessons/{w.ids['lesson']}/marks/{w.ids['mark']}/receipt",
+        ADMIN | {"student", "parent", "maths"},
+    ),
     Endpoint(
         "summary sheet",
         "GET",
@@ -478,8 +514,17 @@ def matrix(world: World) -> Iterator[World]:
         c.RegisterAccount(actor=SYSTEM_ACTOR, login="victim", person_id=uid(5100)), ledger
     )
     forgettable = uid(5200)
-    w.services.vault.put(  # type: ignore[union-attr]
+    vault = w.services.vault
+    assert vault is not None
+    vault.put(
         forgettable, PersonalData("Петров Пётр"), school_id=school.school_id, now=ledger.clock()
+    )
+    # The student's data registered by the school, whether "write person" has run yet or not.
+    vault.put(
+        school.students[0],
+        PersonalData("Иванов Иван"),
+        school_id=school.school_id,
+        now=ledger.clock(),
     )
     w.ids.update(
         lesson=lesson,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from ejournal.cli.main import cli
+from ejournal.identity.tables import create_identity_tables
+from ejournal.identity.vault import VAULT_KEY_VARIABLE, PersonalData, Vault, new_key
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.keys import KeyStore
@@ -42,6 +46,7 @@ def test_close_year_from_the_command_line(
     )
     assert closed.exit_code == 0, closed.output
     assert "1 summary sheets certified" in closed.output
+    assert "no EJOURNAL_VAULT_KEY: the summary sheets name people by a short ID" in closed.output
 
     keys = tmp_path / "district.vkeys"
     keys.write_text(KeyStore(ledger.database).all_keys()[0].vkey + "\n", encoding="utf-8")
@@ -82,3 +87,39 @@ def test_dispose_from_the_command_line_refuses_when_nothing_has_expired(
     )
     assert result.exit_code == 1
     assert "disposition.nothing_due" in result.output
+
+
+def test_close_year_names_the_pupils_from_the_vault(
+    ledger: Ledger, clock: ManualClock, database_url: str, tmp_path: Path
+) -> None:
+    # п. 3.1, 1.7: the certified summary sheet names its pupils by their full names from the
+    # vault (a forgotten pupil «данные удалены»); without a key the command says it used IDs.
+    school = build_school(ledger)
+    record_year(school, clock)
+    KeyStore(ledger.database).create("test.ejournal", b"deployment secret")
+    key = new_key()
+    create_identity_tables(ledger.database)
+    vault = Vault(ledger.database, base64.b64decode(key))
+    first, second = school.students[:2]
+    now = clock()
+    vault.put(first, PersonalData("Иванова Мария Петровна"), school_id=school.school_id, now=now)
+    vault.put(second, PersonalData("Сидоров Олег"), school_id=school.school_id, now=now)
+    vault.forget(second, now=now)
+    env = {
+        "EJOURNAL_ORIGIN": "test.ejournal",
+        "EJOURNAL_KEY_PASSPHRASE": "deployment secret",
+        "EJOURNAL_SIGNATORY_PASSPHRASE": "head's own secret",
+        VAULT_KEY_VARIABLE: key,
+    }
+    out = tmp_path / "archive"
+    args = ["--school", str(school.school_id), "--year", "2025", "--head", "head", "--new-key"]
+    closed = runner.invoke(
+        cli, ["close-year", *args, "--out", str(out), "--database-url", database_url], env=env
+    )
+    assert closed.exit_code == 0, closed.output
+    assert "short ID" not in closed.output
+    (sheet,) = out.rglob("summary-05-A.json")
+    names = json.loads(sheet.read_text(encoding="utf-8"))["names"]
+    assert names[str(first)] == "Иванова Мария Петровна"
+    assert names[str(second)] == "данные удалены"
+    assert names[str(school.students[2])] == f"ID …{school.students[2].hex[-6:]}"

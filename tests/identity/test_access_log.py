@@ -94,3 +94,36 @@ def test_closed_connections_serve_no_read(ledger: Ledger) -> None:
     with pytest.raises(DatabaseUnavailableError, match="not open"):
         asyncio.run(log.write([_row(1)]))
     assert _written(ledger) == (0, 0)
+
+
+def test_a_read_may_ask_a_query_of_its_own_in_the_same_round_trip(ledger: Ledger) -> None:
+    # п. 1.7, issue 20: the diary asks the vault for its names in the round trip that logs it;
+    # reads asking the same query share it, a read asking none gets no rows.
+    database = AsyncDatabase.beside(ledger.database)
+    assert database is not None
+    mine = ("SELECT count(*) FROM access_log WHERE subject_id = ?", ("someone",))
+    theirs = ("SELECT ? || '!'", ("theirs",))
+
+    async def concurrently() -> list[Any]:
+        await database.open()
+        try:
+            log = GroupedEntries(database, COUNTED)
+            ahead = asyncio.ensure_future(log.write([_row(0)]))
+            await asyncio.sleep(0)  # it starts its round trip; the others share the next
+            return await asyncio.gather(
+                ahead,
+                log.write_and_read([_row(1, "someone")], mine),
+                log.write_and_read([_row(2, "someone")], mine),
+                log.write_and_read([_row(3)], theirs),
+                log.write([_row(4)]),
+            )
+        finally:
+            await database.close()
+
+    first, one, two, three, four = asyncio.run(concurrently())
+    assert first == [(1,)]
+    # Read after both entries of "someone" were written, in the round trip that wrote them.
+    assert one == two == ([(5,)], [(2,)])
+    assert three == ([(5,)], [("theirs!",)])
+    assert four == [(5,)]
+    assert _written(ledger) == (5, 2)

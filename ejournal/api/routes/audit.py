@@ -1,5 +1,7 @@
 """The ledger for auditors and the administration: logs, entries, signed checkpoints, receipts
-and verification (I5–I8, п. 2.10); and the access log of personal data (п. 1.7)."""
+and verification (I5–I8, п. 2.10); and the access log of personal data (п. 1.7), which names
+the readers and the people read for the head (whose reading of those names is logged in turn),
+and shows auditors IDs only (``api.names``)."""
 
 from __future__ import annotations
 
@@ -8,8 +10,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Query
 
-from ejournal.api.deps import AccessLogDep, CurrentCaller, LedgerDep, ServicesDep
+from ejournal.api.deps import AccessLogDep, CurrentCaller, LedgerDep, NamesDep, ServicesDep
 from ejournal.api.errors import ApiError, problem_responses
+from ejournal.api.names import People, shows_names
 from ejournal.api.policy import access_log_reader, audit_scope
 from ejournal.api.schemas.audit import (
     AccessOut,
@@ -21,8 +24,13 @@ from ejournal.api.schemas.audit import (
     VerificationOut,
 )
 from ejournal.api.threads import OneTripRoute
+from ejournal.identity.access_log import PAGE_READS, Access, AccessLog, AccessRecord
+from ejournal.identity.authenticator import Caller
+from ejournal.identity.names import Names, Style
 from ejournal.integrity.errors import VerificationError
 from ejournal.integrity.leaf import from_micros
+from ejournal.ledger.actor import Role
+from ejournal.ledger.application import Ledger
 from ejournal.ledger.checkpoints import load_checkpoints
 from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.keys import KeyStore
@@ -220,15 +228,18 @@ access_router = APIRouter(
 def access_log(
     caller: CurrentCaller,
     log: AccessLogDep,
+    ledger: LedgerDep,
+    names: NamesDep,
     school_id: UUID | None = None,
     subject_id: UUID | None = None,
     after_id: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AccessOut]:
-    access_log_reader(caller, school_id)
+    role = access_log_reader(caller, school_id)
     records = log.entries(
         school_id=school_id, subject_id=subject_id, after_id=after_id, limit=limit
     )
+    shown = _names(caller, role, records, ledger, names, log) if shows_names(role) else {}
     return [
         AccessOut(
             id=r.id,
@@ -239,6 +250,47 @@ def access_log(
             school_id=r.school_id,
             subject_id=r.subject_id,
             what=r.what.value,
+            names=shown.get(r.id, {}),
         )
         for r in records
     ]
+
+
+def _names(
+    caller: Caller,
+    role: Role,
+    records: list[AccessRecord],
+    ledger: Ledger,
+    names: Names,
+    log: AccessLog,
+) -> dict[int, dict[UUID, str]]:
+    """Each entry's names: its reader (by the account's ID) and, for a read of a person, whose
+    data it was. Every person named is written to the access log first (п. 1.7), under the
+    school of the entry: a pupil read, or a pupil who read."""
+    people = People()
+    for r in records:
+        people.account(r.reader_account_id, _style(r.reader_role))
+        if r.what not in PAGE_READS:
+            people.pupil(r.subject_id)
+    wanted = people.wanted(ledger)
+    display = names.display(wanted)
+    by_school: dict[UUID | None, dict[UUID, None]] = {}
+    shown: dict[int, dict[UUID, str]] = {}
+    for r in records:
+        entry = shown[r.id] = {}
+        named = by_school.setdefault(r.school_id, {})
+        if r.reader_account_id in display:
+            entry[r.reader_account_id] = display[r.reader_account_id]
+            if r.reader_role == Role.STUDENT:
+                named[wanted[r.reader_account_id][0]] = None
+        if r.what not in PAGE_READS and r.subject_id in display:
+            entry[r.subject_id] = display[r.subject_id]
+            named[r.subject_id] = None
+    now = ledger.clock()
+    for school, persons in by_school.items():
+        log.record(caller, role, Access.ACCESS_LOG, list(persons), school_id=school, now=now)
+    return shown
+
+
+def _style(reader_role: str) -> Style:
+    return Style.PUPIL if reader_role == Role.STUDENT else Style.ADULT

@@ -5,7 +5,9 @@ whose operations were excluded.
 
 An invalidated session ends at once, in the database, so every server process refuses it from its
 next request. The worklist shows what operations would have recorded about children (marks,
-attendance, comments): each read is in the access log (п. 1.7), under the school of the record."""
+attendance, comments): each read is in the access log (п. 1.7), under the school of the record.
+Each item names its children and its author for the school's staff (``api.names``); auditors
+get IDs only."""
 
 from __future__ import annotations
 
@@ -17,8 +19,16 @@ from fastapi import APIRouter, status
 
 from ejournal import commands as c
 from ejournal.api.commands import accepted, created
-from ejournal.api.deps import AccessLogDep, AuthDep, CurrentActor, CurrentCaller, LedgerDep
+from ejournal.api.deps import (
+    AccessLogDep,
+    AuthDep,
+    CurrentActor,
+    CurrentCaller,
+    LedgerDep,
+    NamesDep,
+)
 from ejournal.api.errors import ApiError, problem_responses
+from ejournal.api.names import People, shows_names
 from ejournal.api.policy import administered_schools, administration, audit_scope
 from ejournal.api.schemas.breach import (
     BreachReportIn,
@@ -32,6 +42,7 @@ from ejournal.api.schemas.common import Accepted, Created
 from ejournal.api.threads import OneTripRoute
 from ejournal.identity.access_log import Access, AccessLog
 from ejournal.identity.authenticator import Caller
+from ejournal.identity.names import Names
 from ejournal.ledger.actor import Role
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.domain import Lesson
@@ -146,7 +157,7 @@ def list_flagged(
     "(auditors: all of them)",
 )
 def reentry_worklist(
-    caller: CurrentCaller, ledger: LedgerDep, access_log: AccessLogDep
+    caller: CurrentCaller, ledger: LedgerDep, access_log: AccessLogDep, names: NamesDep
 ) -> list[ExcludedOperationOut]:
     queries = InvalidationQueries(ledger.database)
     schools = administered_schools(caller)
@@ -156,30 +167,68 @@ def reentry_worklist(
         found = queries.worklist(school_ids=schools)
     else:
         found = queries.worklist(author_id=caller.actor.account_id)
-    _log_children(caller, ledger, access_log, found)
-    return [ExcludedOperationOut.model_validate(item) for item in found]
+    children = [_children(ledger, item) for item in found]
+    _log_children(caller, ledger, access_log, found, children)
+    shown = _names(caller, ledger, names, found, children)
+    return [
+        ExcludedOperationOut.model_validate(item).model_copy(update={"names": item_names})
+        for item, item_names in zip(found, shown, strict=True)
+    ]
 
 
 def _log_children(
-    caller: Caller, ledger: Ledger, access_log: AccessLog, found: list[ExcludedOperation]
+    caller: Caller,
+    ledger: Ledger,
+    access_log: AccessLog,
+    found: list[ExcludedOperation],
+    children: list[set[UUID]],
 ) -> None:
-    """Write the read of every child the worklist names to the access log (п. 1.7) before it is
-    returned: one entry per child, under the school of the record."""
+    """Write the read of every child the worklist names (``children``, item by item) to the
+    access log (п. 1.7) before it is returned: one entry per child, under the school of the
+    record."""
     by_school: dict[UUID | None, set[UUID]] = {}
-    for item in found:
-        by_school.setdefault(item.school_id, set()).update(_children(ledger, item))
+    for item, named in zip(found, children, strict=True):
+        by_school.setdefault(item.school_id, set()).update(named)
     now = ledger.clock()
-    for school_id, children in by_school.items():
-        if children:
+    for school_id, named in by_school.items():
+        if named:
             role = _reader_role(caller, school_id)
             access_log.record(
                 caller,
                 role,
-                Access.CLASS_JOURNAL,
-                sorted(children, key=str),
+                Access.REENTRY,
+                sorted(named, key=str),
                 school_id=school_id,
                 now=now,
             )
+
+
+def _names(
+    caller: Caller,
+    ledger: Ledger,
+    names: Names,
+    found: list[ExcludedOperation],
+    children: list[set[UUID]],
+) -> list[dict[UUID, str]]:
+    """Each item's names — its children and who made the operation (the provenance's account) —
+    where the caller reads the item's school as its staff; none for an auditor. The children
+    are those ``_log_children`` logged."""
+    people = People()
+    allowed = []
+    for item, named in zip(found, children, strict=True):
+        role = _reader_role(caller, item.school_id)
+        # The role held in the item's school (an author without one any more sees no names).
+        allowed.append(shows_names(role) and caller.holds(role, item.school_id))
+        if allowed[-1]:
+            people.recorded(item.provenance)
+            for child in named:
+                people.pupil(child)
+    display = names.display(people.wanted(ledger))
+    shown = []
+    for item, named, sees in zip(found, children, allowed, strict=True):
+        ids = (item.provenance.actor_id, *named) if sees else ()
+        shown.append({i: display[i] for i in ids if i in display})
+    return shown
 
 
 def _children(ledger: Ledger, item: ExcludedOperation) -> set[UUID]:

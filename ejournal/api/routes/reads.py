@@ -3,7 +3,8 @@ sheet and the monitor of journal keeping. Each is checked by ``api.policy`` firs
 access log where it shows children's data (п. 1.7), then read from the projections.
 
 Every read is of one school's data, established from the data (a roster's or class's school, the
-school in whose class a student is enrolled), and logged under that school."""
+school in whose class a student is enrolled), and logged under that school. Each carries the names
+of the people it shows, for a reader allowed to see them (``api.names``)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,27 @@ from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from ejournal import commands as c
-from ejournal.api.deps import AccessLogDep, CurrentCaller, LedgerDep, ReadsDep, ServicesDep
+from ejournal.api.deps import (
+    AccessLogDep,
+    CurrentCaller,
+    LedgerDep,
+    NamesDep,
+    ReadsDep,
+    ServicesDep,
+)
 from ejournal.api.errors import problem_responses
+from ejournal.api.names import (
+    class_order,
+    display_on_loop,
+    joined,
+    journal_people,
+    monitor_people,
+    names_from_rows,
+    names_statement,
+    shows_names,
+    summary_people,
+    with_names,
+)
 from ejournal.api.policy import (
     class_journal_reader,
     class_reader,
@@ -27,7 +47,7 @@ from ejournal.api.policy import (
     school_reader,
     teacher_reader,
 )
-from ejournal.api.reads import Audience, DiaryKey, ReadModels
+from ejournal.api.reads import Audience, DiaryKey, ReadModels, RenderedDiary
 from ejournal.api.schemas.common import Name, SchoolDate, YearStart
 from ejournal.api.schemas.reads import (
     ClassJournalOut,
@@ -39,6 +59,7 @@ from ejournal.api.schemas.reads import (
 from ejournal.api.threads import OneTripRoute
 from ejournal.commands.errors import refuse
 from ejournal.identity.access_log import Access, entry_rows
+from ejournal.identity.names import Names
 from ejournal.ledger.actor import Role
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.domain import School, SchoolClass
@@ -71,6 +92,7 @@ def class_journal(
     ledger: LedgerDep,
     reads: ReadsDep,
     log: AccessLogDep,
+    names: NamesDep,
     start: From = None,
     end: To = None,
 ) -> ClassJournalOut:
@@ -85,7 +107,10 @@ def class_journal(
         school_id=roster.school_id,
         now=ledger.clock(),
     )
-    return reads.class_journal(roster_id, subject_id, start, end)
+    page = reads.class_journal(roster_id, subject_id, start, end)
+    page.names = joined(names, ledger, role, journal_people(page))
+    page.rows = class_order(page.rows, page.names, lambda row: row.student_id)
+    return page
 
 
 @router.get(
@@ -111,6 +136,7 @@ async def diary(
     # (``ledger.async_database``), else in a thread, as the other routes are.
     _check_range(start, end)
     ledger, reads, log = services.ledger, services.reads, services.access_log
+    names = Names(services.vault)
 
     def access(student_class: Callable[[], UUID | None]) -> tuple[Role, DiaryKey]:
         # The reader's right in the school, and the student a pupil of it that year: the diary
@@ -126,9 +152,10 @@ async def diary(
         log.record(
             caller, role, Access.DIARY, [student_id], school_id=school_id, now=ledger.clock()
         )
-        return reads.diary_json(key)
+        rendered = reads.diary_json(key)
+        return with_names(rendered.json, _diary_names(names, role, rendered))
 
-    rendered = None
+    body = None
     if services.aio is not None and services.aio.ready and services.diary_log is not None:
         try:
             with ledger.memory_only():
@@ -137,17 +164,34 @@ async def diary(
         except NotInMemory:
             pass
         else:
-            # The read is logged in the round trip that reads the version to serve.
+            # The read is logged in the round trip that reads the version to serve, and the
+            # names of whom the diary showed when last rendered (most often, whom it shows).
             logged = entry_rows(caller, role, Access.DIARY, [student_id], school_id, ledger.clock())
-            version = await services.diary_log.write(logged)
+            known = reads.diary_people(key) if shows_names(role) else None
+            asked = names_statement(names, known)
+            found = None
+            if asked is None:
+                version = await services.diary_log.write(logged)
+            else:
+                version, found = await services.diary_log.write_and_read(logged, asked)
             rendered = reads.rendered_diary(key, version)
             if rendered is None:
                 rendered = await run_in_threadpool(reads.diary_json, key)
-    if rendered is None:
-        rendered = await run_in_threadpool(in_thread)
+            shown = {}
+            if found is not None and rendered.people == known:
+                shown = names_from_rows(names, rendered.people, found)
+            elif shows_names(role):
+                shown = await display_on_loop(names, services.aio, rendered.people)
+            body = with_names(rendered.json, shown)
+    if body is None:
+        body = await run_in_threadpool(in_thread)
     # Rendered once per version of the read models and audience (``ReadModels.diary_json``);
-    # what ``response_model`` documents, validated when it was rendered.
-    return Response(rendered, media_type="application/json")
+    # what ``response_model`` documents, validated when it was rendered; the names joined now.
+    return Response(body, media_type="application/json")
+
+
+def _diary_names(names: Names, role: Role, rendered: RenderedDiary) -> dict[UUID, str]:
+    return names.display(rendered.people) if shows_names(role) else {}
 
 
 def _diary_days(
@@ -202,6 +246,7 @@ def summary_sheet(
     ledger: LedgerDep,
     reads: ReadsDep,
     log: AccessLogDep,
+    names: NamesDep,
     period: Annotated[
         Name | None, Query(description="Only this period's column (I четверть …)")
     ] = None,
@@ -216,7 +261,10 @@ def summary_sheet(
         school_id=school_class.school_id,
         now=ledger.clock(),
     )
-    return reads.summary_sheet(class_id, period)
+    sheet = reads.summary_sheet(class_id, period)
+    sheet.names = joined(names, ledger, role, summary_people(sheet))
+    sheet.rows = class_order(sheet.rows, sheet.names, lambda row: row.student_id)
+    return sheet
 
 
 @router.get(
@@ -232,6 +280,7 @@ def monitor(
     ledger: LedgerDep,
     reads: ReadsDep,
     log: AccessLogDep,
+    names: NamesDep,
     class_id: UUID | None = None,
     teacher_id: UUID | None = None,
 ) -> MonitorOut:
@@ -255,4 +304,5 @@ def monitor(
     # A flag about a student's mark is that child's data (п. 1.7): logged before it is returned.
     students = list(dict.fromkeys(f.student_id for f in found.flags if f.student_id is not None))
     log.record(caller, role, Access.MONITOR, students, school_id=school_id, now=ledger.clock())
+    found.names = joined(names, ledger, role, monitor_people(found))
     return found

@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import Field
 
 from ejournal.api.schemas.common import Output
+from ejournal.api.schemas.reads import names_field
 
 
 class LogOut(Output):
@@ -76,3 +77,4 @@ class AccessOut(Output):
     school_id: UUID | None
     subject_id: UUID = Field(description="Whose data: a person, or a class or roster")
     what: str
+    names: dict[UUID, str] = names_field()

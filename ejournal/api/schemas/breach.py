@@ -10,7 +10,7 @@ from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
 from ejournal.api.schemas.common import Id, Input, IsoMoment, Reason
-from ejournal.api.schemas.reads import ProvenanceOut, ViewOut
+from ejournal.api.schemas.reads import ProvenanceOut, ViewOut, names_field
 
 
 def _plausible(moment: datetime) -> datetime:
@@ -72,6 +72,7 @@ class ExcludedOperationOut(ViewOut):
     school_id: UUID | None
     detail: dict[str, Any] = Field(description="What the operation would have recorded")
     provenance: ProvenanceOut
+    names: dict[UUID, str] = names_field()
 
 
 class FlaggedOperationOut(ViewOut):

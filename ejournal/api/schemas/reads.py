@@ -1,6 +1,7 @@
 """What the read endpoints return: the class journal page, the diary, the summary sheet and the
-monitor of journal keeping, as ``projections.views`` describes them. Person IDs only (I9): names
-are in the vault, on their own endpoint, each read logged.
+monitor of journal keeping, as ``projections.views`` describes them. The read models hold person
+IDs only (I9); ``names`` joins their names from the vault at read time, for a reader allowed to see
+them (``api.names``).
 
 Every value that came from an operation carries its provenance (who, which session, when: I8), and
 every corrected, cancelled or revised value its history (п. 1.4): for the staff and the auditors.
@@ -12,11 +13,25 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from pydantic import ConfigDict, Field
 
 from ejournal.api.schemas.common import Output
+
+NAMES = (
+    "The display name of each person this shows, keyed by the ID it shows them by: a person's, "
+    "or for who recorded a value the provenance's account (actor_id). A pupil «Иванова Мария», "
+    "an adult «Петрова А. С.»; «данные удалены»: the person's data was destroyed; «имя не "
+    "внесено»: the school has not entered it. Empty for a reader who may not see names "
+    "(auditors) and without a vault (п. 1.7)"
+)
+
+
+def names_field() -> Any:
+    """The ``names`` of a response (``NAMES``)."""
+    return Field(default_factory=dict, description=NAMES)
 
 
 class ViewOut(Output):
@@ -105,6 +120,7 @@ class ClassJournalOut(ViewOut):
     ends_on: date | None
     lessons: list[LessonOut]
     rows: list[JournalRowOut]
+    names: dict[UUID, str] = names_field()
 
 
 class CommentOut(ViewOut):
@@ -142,6 +158,7 @@ class DiaryOut(ViewOut):
     starts_on: date
     ends_on: date
     days: list[DiaryDayOut]
+    names: dict[UUID, str] = names_field()
 
 
 class FamilyMarkOut(ViewOut):
@@ -203,6 +220,7 @@ class FamilyDiaryOut(ViewOut):
     starts_on: date
     ends_on: date
     days: list[FamilyDiaryDayOut]
+    names: dict[UUID, str] = names_field()
 
 
 class SubjectOut(ViewOut):
@@ -258,6 +276,7 @@ class SummarySheetOut(ViewOut):
     periods: list[PeriodSpanOut]
     subjects: list[SubjectOut]
     rows: list[SummaryRowOut]
+    names: dict[UUID, str] = names_field()
 
 
 class FlagOut(ViewOut):
@@ -278,3 +297,4 @@ class MonitorOut(ViewOut):
     year_start: int
     as_of: datetime
     flags: list[FlagOut]
+    names: dict[UUID, str] = names_field()
