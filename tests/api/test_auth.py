@@ -10,6 +10,7 @@ client address, and never lock the owner out.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from uuid import uuid4
@@ -20,7 +21,7 @@ from ejournal import commands as c
 from ejournal.identity.authenticator import DEFAULT_SESSION_TTL
 from ejournal.ledger.actor import SYSTEM_ACTOR, Role
 from ejournal.ledger.application import Ledger
-from tests.api.conftest import PASSWORD, World
+from tests.api.conftest import PASSWORD, World, build_world
 
 NEW_PASSWORD = "a much longer new passphrase"
 
@@ -413,10 +414,21 @@ def test_a_locked_account_is_refused_and_its_sessions_end(fresh_world: World) ->
     assert login.json()["code"] == "account.locked"
 
 
-def test_secrets_are_stored_only_as_hashes(fresh_world: World) -> None:
+@pytest.fixture
+def owasp_world(database_url: str) -> Iterator[World]:
+    """A world whose passwords the service hashes with its own parameters (not the tests')."""
+    built = build_world(database_url, roles=("head", "russian", "student"), hashing=None)
+    try:
+        yield built
+    finally:
+        built.client.__exit__(None, None, None)
+        built.services.close()
+
+
+def test_secrets_are_stored_only_as_hashes(owasp_world: World) -> None:
     # п. 4.1–4.2: Argon2id (OWASP parameters) for passwords, SHA-256 for tokens, nothing in the
     # ledger.
-    w = fresh_world
+    w = owasp_world
     database = w.services.ledger.database
     with database.transaction(write=False) as cursor:
         cursor.execute("SELECT password_hash FROM api_credentials")

@@ -244,3 +244,53 @@ def test_me_extends_auth_me(day: World) -> None:
     assert school["roles"] == ["class_teacher", "teacher"]
     assert [y["year_start"] for y in school["years"]] == [YEAR]
     assert school["years"][0]["starts_on"] == date(2025, 9, 1).isoformat()
+
+
+def test_a_parent_finds_the_marks_averages_and_final_marks_from_the_login_alone(
+    fresh_world: World,
+) -> None:
+    # п. 1.5, 1.6, 2.8: the parent, knowing only a login, reaches the child's year: the marks of
+    # each subject with the average, and the period, year and final marks once the teacher sets
+    # them.
+    w = fresh_world
+    teacher, parent = Person(w, "russian"), Person(w, "parent")
+    lesson = teacher.send(
+        "POST",
+        "/lessons",
+        {
+            "roster_id": str(w.ids["klass"]),
+            "subject_id": str(w.ids["russian"]),
+            "on": "2025-09-01",
+            "slot": 2,
+        },
+    )["id"]
+    for value in (3, 4):
+        teacher.send(
+            "POST",
+            f"/lessons/{lesson}/marks",
+            {
+                "student_id": str(w.ids["student"]),
+                "value": value,
+                "work_type_id": str(w.ids["answer"]),
+            },
+        )
+    attestation = f"/rosters/{w.ids['klass']}/subjects/{w.ids['russian']}/attestation"
+    for kind, period, value in (
+        ("period", "I четверть", "4"),
+        ("year", None, "4"),
+        ("final", None, "5"),
+    ):
+        body = {"student_id": str(w.ids["student"]), "kind": kind, "value": value}
+        teacher.send("PUT", attestation, {**body, "period": period} if period else body)
+    assert w.services.projector is not None
+    w.services.projector.catch_up()
+    school_id, year = _current(parent.get("/me"), "parent")
+    (child,) = year["children"]
+    marks = parent.get(
+        f"/schools/{school_id}/years/{year['year_start']}/students/{child['student_id']}/marks"
+    )
+    (russian,) = [s for s in marks["subjects"] if s["name"] == "Русский язык"]
+    autumn = russian["periods"][0]
+    assert [m["value"] for m in autumn["marks"]] == [3, 4]
+    assert (autumn["average"]["value"], autumn["period_mark"]) == ("3.50", "4")
+    assert (russian["year"], russian["exam"], russian["final"]) == ("4", None, "5")

@@ -1,4 +1,4 @@
-"""Concurrent writers into one school year (I1, I2): 8 threads, then 4 processes, 500 commands each.
+"""Concurrent writers into one school year (I1, I2): 8 threads, then 4 processes, 150 commands each.
 
 Writers share thirty lessons, so they often conflict on the same aggregates. A conflicted command
 is retried by ``commands.handle``; if every attempt conflicts it is refused with ``conflict`` (HTTP
@@ -32,7 +32,7 @@ from ejournal.ledger.recorders import SCHEMA_LOCK
 from ejournal.ledger.verify import verify_ledger
 from tests.commands.school import MONDAY, build_school
 
-COMMANDS_PER_WRITER = 500
+COMMANDS_PER_WRITER = 150
 
 
 def record_marks(
