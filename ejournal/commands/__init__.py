@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from ejournal.commands._access import load_roster
+from ejournal.commands._access import load_roster, school_zone
 from ejournal.commands.accounts import (
     GrantRole,
     IssueCredentials,
@@ -323,4 +323,5 @@ __all__ = [
     "class_work_mark_id",
     "handle",
     "load_roster",
+    "school_zone",
 ]

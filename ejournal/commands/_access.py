@@ -29,6 +29,7 @@ from ejournal.ledger.domain import (
     TeachingAssignment,
 )
 from ejournal.ledger.domain.rosters import as_roster
+from ejournal.ledger.domain.school import DEFAULT_TIME_ZONE
 from ejournal.ledger.logs import school_log_id
 
 A = TypeVar("A", bound=Aggregate)
@@ -152,6 +153,13 @@ def writable_year(ledger: Ledger, school_id: UUID, year_start: int) -> SchoolYea
 def year_log(school_id: UUID, year_start: int) -> str:
     """The log of the school year a record belongs to (I1)."""
     return school_log_id(school_id, year_start)
+
+
+def school_zone(ledger: Ledger, school_id: UUID | None) -> ZoneInfo:
+    """The school's time zone: its days and deadlines are counted in it (Moscow time for no
+    school, or one the ledger does not hold)."""
+    school = None if school_id is None else ledger.find(school_id, School)
+    return ZoneInfo(school.time_zone if school is not None else DEFAULT_TIME_ZONE)
 
 
 def local_today(ledger: Ledger, school: School, now: datetime | None = None) -> date:

@@ -18,16 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
-from ejournal.commands._access import Principal, load, non_blank, principal
+from ejournal.commands._access import Principal, load, non_blank, principal, school_zone
 from ejournal.commands.base import Command
 from ejournal.commands.errors import refuse
 from ejournal.ledger.actor import ADMINISTRATION, Role
 from ejournal.ledger.application import Ledger
-from ejournal.ledger.domain import Account, BreachReport, School, SessionInvalidation
+from ejournal.ledger.domain import Account, BreachReport, SessionInvalidation
 from ejournal.ledger.domain.breach import Party
-from ejournal.ledger.domain.school import DEFAULT_TIME_ZONE
 from ejournal.ledger.logs import SYSTEM_LOG
 
 _SUPPORT = frozenset({Role.SUPPORT, Role.SYSTEM_ADMIN})
@@ -89,7 +87,7 @@ def handle_report_breach(cmd: ReportBreach, ledger: Ledger) -> UUID:
     report_id = BreachReport.create_id(account.id, account.credential_version)
     if ledger.find(report_id, BreachReport) is not None:
         raise refuse("breach.already_reported")
-    zone = _zone(ledger, school_id)
+    zone = school_zone(ledger, school_id)
     deadline = ledger.calendar.report_deadline(cmd.learned_at.astimezone(zone).date())
     head_received = received if party is Party.HEAD else now
     support_received = received if party is Party.SUPPORT else now
@@ -120,7 +118,7 @@ def handle_antedate_breach_receipt(cmd: AntedateBreachReceipt, ledger: Ledger) -
     current = report.received_by(party)
     if received >= current:
         raise refuse("breach.receipt_not_earlier", current=current)
-    zone = _zone(ledger, report.school_id)
+    zone = school_zone(ledger, report.school_id)
     earliest = min(received, report.received_at)
     late = earliest.astimezone(zone).date() > report.deadline
     report.antedate(party, received, late=late, at=now)
@@ -189,9 +187,3 @@ def _check_receipt(received: datetime, learned: datetime, now: datetime) -> date
     if received < learned:
         raise refuse("breach.received_before_learned")
     return received
-
-
-def _zone(ledger: Ledger, school_id: UUID | None) -> ZoneInfo:
-    """Deadlines are counted in days of the school's time zone (Moscow time without a school)."""
-    school = None if school_id is None else ledger.find(school_id, School)
-    return ZoneInfo(school.time_zone if school is not None else DEFAULT_TIME_ZONE)

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from starlette.datastructures import URL
@@ -43,8 +42,7 @@ from ejournal.identity.access_log import Access
 from ejournal.identity.authenticator import Caller
 from ejournal.ledger.actor import Role
 from ejournal.ledger.application import Ledger
-from ejournal.ledger.domain import School, SchoolYear
-from ejournal.ledger.domain.school import DEFAULT_TIME_ZONE
+from ejournal.ledger.domain import SchoolYear
 from ejournal.projections.lists import Lists
 
 router = APIRouter(
@@ -232,9 +230,7 @@ def roster_students(
 def _today_in_year(ledger: Ledger, school_id: UUID, year_start: int) -> date:
     """Today in the school's time zone, or the year's nearer end if today is not one of its
     days (a year that is over, or to come)."""
-    school = ledger.find(school_id, School)
-    zone = ZoneInfo(school.time_zone if school is not None else DEFAULT_TIME_ZONE)
-    today = ledger.clock().astimezone(zone).date()
+    today = ledger.clock().astimezone(c.school_zone(ledger, school_id)).date()
     year = ledger.find(SchoolYear.create_id(school_id=school_id, year_start=year_start), SchoolYear)
     if year is None:
         return today

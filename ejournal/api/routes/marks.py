@@ -9,7 +9,6 @@ read is filed in the access log (п. 1.7) before it is returned. A refused reque
 from __future__ import annotations
 
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Response
 
@@ -29,12 +28,12 @@ from ejournal.api.reads import ReadModels
 from ejournal.api.schemas.common import YearStart
 from ejournal.api.schemas.marks import MarkReceiptOut, StudentMarksOut
 from ejournal.api.threads import OneTripRoute
+from ejournal.commands import school_zone
 from ejournal.commands.errors import refuse
 from ejournal.identity.access_log import Access
 from ejournal.integrity.errors import VerificationError
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.domain import Enrolment, Lesson, School
-from ejournal.ledger.domain.school import DEFAULT_TIME_ZONE
 from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.keys import KeyStore
 from ejournal.ledger.mark_receipts import mark_receipt as receipt_document
@@ -149,7 +148,7 @@ def mark_receipt(
         student=named.get(facts.student_id),
         teacher=named.get(facts.teacher_id),
     )
-    zone = ZoneInfo(school.time_zone if school is not None else DEFAULT_TIME_ZONE)
+    zone = school_zone(ledger, school_id)
     body = receipt_document(explanation(facts, labels, zone), facts, records)
     services.access_log.record(
         caller, role, Access.RECEIPT, [student_id], school_id=school_id, now=ledger.clock()

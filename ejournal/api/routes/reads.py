@@ -12,7 +12,6 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Annotated
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
@@ -62,8 +61,7 @@ from ejournal.identity.access_log import Access, entry_rows
 from ejournal.identity.names import Names
 from ejournal.ledger.actor import Role
 from ejournal.ledger.application import Ledger
-from ejournal.ledger.domain import School, SchoolClass
-from ejournal.ledger.domain.school import DEFAULT_TIME_ZONE
+from ejournal.ledger.domain import SchoolClass
 from ejournal.ledger.errors import NotInMemory
 
 router = APIRouter(
@@ -199,8 +197,7 @@ def _diary_days(
 ) -> tuple[date, date]:
     """The days asked for; by default the week of today in the school's time zone."""
     if start is None or end is None:
-        school = ledger.find(school_id, School)
-        zone = ZoneInfo(school.time_zone if school is not None else DEFAULT_TIME_ZONE)
+        zone = c.school_zone(ledger, school_id)
         if start is None:
             anchor = end or ledger.clock().astimezone(zone).date()
             start = anchor - timedelta(days=anchor.weekday())
