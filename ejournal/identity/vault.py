@@ -157,6 +157,70 @@ class Vault:
                 (str(person_id), keep_school, self.kek_id, wrapped, ciphertext, micros(now)),
             )
 
+    def put_many(
+        self, people: Mapping[UUID, PersonalData], *, school_id: UUID, now: datetime
+    ) -> None:
+        """Store the data of people new to the vault, all in one transaction (an import's). Raises
+        ``VaultError`` if one of them is already there, and then stores none."""
+        rows = []
+        for person_id, data in people.items():
+            data_key = AESGCM.generate_key(256)
+            nonce = secrets.token_bytes(_NONCE_SIZE)
+            ciphertext = nonce + AESGCM(data_key).encrypt(nonce, data.encode(), person_id.bytes)
+            wrap_nonce = secrets.token_bytes(_NONCE_SIZE)
+            wrapped = wrap_nonce + self._kek.encrypt(wrap_nonce, data_key, person_id.bytes)
+            rows.append(
+                (str(person_id), str(school_id), self.kek_id, wrapped, ciphertext, micros(now))
+            )
+        if not rows:
+            return
+        try:
+            with self._database.transaction(write=True) as cursor:
+                cursor.executemany(
+                    "INSERT INTO personal_data (person_id, school_id, kek_id, wrapped_key, "
+                    "ciphertext, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+        except Exception as e:  # the database's integrity error, whichever the backend
+            raise VaultError(f"personal data not stored: {e}") from e
+
+    def discard(self, person_ids: Iterable[UUID]) -> None:
+        """Remove people's rows outright: only for people nothing else names, whose entry an
+        import made before the ledger refused its records (``put_many``)."""
+        ids = [str(person_id) for person_id in person_ids]
+        with self._opened_lock:
+            for person_id in person_ids:
+                self._opened.pop(person_id, None)
+        for start in range(0, len(ids), FULL_NAMES_BATCH):
+            chunk = ids[start : start + FULL_NAMES_BATCH]
+            marks = ", ".join("?" * len(chunk))
+            with self._database.transaction(write=True) as cursor:
+                cursor.execute(f"DELETE FROM personal_data WHERE person_id IN ({marks})", chunk)
+
+    def school_people(self, school_id: UUID) -> list[StoredPerson]:
+        """Everyone the school entered, decrypted, forgotten people left out. Raises
+        ``VaultError`` for a row this key cannot open."""
+        with self._database.transaction(write=False) as cursor:
+            cursor.execute(
+                "SELECT person_id, wrapped_key, ciphertext FROM personal_data WHERE school_id = ? "
+                "AND forgotten_at IS NULL ORDER BY person_id",
+                (str(school_id),),
+            )
+            rows = cursor.fetchall()
+        found = []
+        for person, wrapped, ciphertext in rows:
+            person_id = UUID(person)
+            data_key = self._unwrap(person_id, wrapped)
+            blob = bytes(ciphertext)
+            try:
+                plain = AESGCM(data_key).decrypt(
+                    blob[:_NONCE_SIZE], blob[_NONCE_SIZE:], person_id.bytes
+                )
+            except InvalidTag as e:
+                raise VaultError(f"personal data of {person_id} does not decrypt") from e
+            found.append(StoredPerson(person_id, school_id, PersonalData.decode(plain)))
+        return found
+
     def get(self, person_id: UUID) -> StoredPerson | None:
         """A person's data, decrypted; None if never stored. Raises ``PersonForgotten``, and
         ``VaultError`` for a row this key cannot open."""
