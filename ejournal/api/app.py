@@ -22,6 +22,7 @@ from ejournal.api.routes import (
     audit,
     auth,
     breach,
+    exchange,
     health,
     journal,
     lists,
@@ -32,10 +33,13 @@ from ejournal.api.routes import (
     setup,
 )
 from ejournal.api.routes import subscriptions as mail_subscriptions
+from ejournal.exchange.files import MAX_BYTES
 from ejournal.ledger.application import Ledger
 
 MAX_BODY_BYTES = 1 << 20
 """The largest request body: a whole class's marks or a year's КТП fit many times over."""
+MAX_FILE_BYTES = MAX_BYTES
+"""The largest file an import takes (``POST …/import``, whose body is the file)."""
 
 DESCRIPTION = """\
 The electronic class journal and diary of general-education schools (п. 1.1–4.4 of the district
@@ -113,6 +117,7 @@ def _application(lifespan: Any) -> FastAPI:
         audit.access_router,
         breach.router,
         mail_subscriptions.router,
+        exchange.router,
     ):
         app.include_router(router)
     install_docs(app)
@@ -195,8 +200,9 @@ class _BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = MAX_FILE_BYTES if str(scope.get("path", "")).endswith("/import") else MAX_BODY_BYTES
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await self._refuse(scope, receive, send)
             return
         received = 0
@@ -206,7 +212,7 @@ class _BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > MAX_BODY_BYTES:
+                if received > limit:
                     raise _TooLarge
             return message
 

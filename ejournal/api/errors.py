@@ -106,6 +106,15 @@ API_CATALOGUE: dict[str, ApiRefusal] = {
     "receipt.not_provable": ApiRefusal(
         404, "Запись не найдена или ещё не покрыта подписанной контрольной точкой.", "п. 2.10"
     ),
+    # Import (п. 2.2).
+    "import.refused": ApiRefusal(
+        422,
+        "Файл не загружен: в нём есть ошибки (перечислены построчно), ничего не записано.",
+        "п. 2.2",
+    ),
+    "export.one_sheet": ApiRefusal(
+        422, "В файл CSV помещается один лист: укажите его (kind) или выберите XLSX."
+    ),
     # The request itself.
     "request.invalid": ApiRefusal(422, "Запрос не прошёл проверку."),
     "request.not_found": ApiRefusal(404, "Нет такого адреса."),

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from ejournal.cli import archive, generate, keys, ledger, mail, serve
+from ejournal.cli import archive, exchange, generate, keys, ledger, mail, serve
 
 cli = typer.Typer(
     no_args_is_help=True, add_completion=False, help="ejournal: the verifiable journal"
 )
-for group in (serve, ledger, archive, mail, generate):
+for group in (serve, ledger, archive, mail, generate, exchange):
     cli.add_typer(group.app)
 cli.add_typer(keys.app, name="keys")
 

@@ -20,11 +20,10 @@ from uuid import UUID
 
 from ejournal.exchange.cells import name_key
 from ejournal.exchange.files import Cell, Table
-from ejournal.exchange.setup import read_setup
+from ejournal.exchange.setup import SchoolSetup
 from ejournal.exchange.sheets import KINDS
 from ejournal.identity.names import NOT_ENTERED
 from ejournal.identity.vault import Vault
-from ejournal.ledger.application import Ledger
 from ejournal.projections.views import AttestationMark, ClassJournal, SummaryCell, SummarySheet
 
 FullNames = Callable[[Sequence[UUID]], dict[UUID, str]]
@@ -42,10 +41,9 @@ def vault_names(vault: Vault | None) -> FullNames:
     return names
 
 
-def setup_tables(ledger: Ledger, vault: Vault, school_id: UUID, year_start: int) -> list[Table]:
-    """The set-up of the school's year, a table per sheet kind in the import's order. Raises
-    ``AggregateNotFoundError`` for a year that is not open, ``VaultError``."""
-    setup = read_setup(ledger, vault, school_id, year_start)
+def setup_tables(setup: SchoolSetup) -> list[Table]:
+    """The set-up of a school's year (``setup.read_setup``), a table per sheet kind, in the
+    import's order."""
     return [
         Table(kind.title, kind.header, kind.rows(setup), kind.widths)
         for kind in KINDS

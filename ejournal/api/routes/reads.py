@@ -73,7 +73,7 @@ From = Annotated[SchoolDate | None, Query(alias="from", description="First day (
 To = Annotated[SchoolDate | None, Query(alias="to", description="Last day (inclusive)")]
 
 
-def _check_range(start: date | None, end: date | None) -> None:
+def check_range(start: date | None, end: date | None) -> None:
     if start is not None and end is not None and not 0 <= (end - start).days <= MAX_DAYS:
         raise refuse("period.invalid", detail=f"от 0 до {MAX_DAYS} дней")
 
@@ -94,7 +94,7 @@ def class_journal(
     start: From = None,
     end: To = None,
 ) -> ClassJournalOut:
-    _check_range(start, end)
+    check_range(start, end)
     roster = c.load_roster(ledger, roster_id)
     role = class_journal_reader(ledger, caller, roster, subject_id)
     log.record(
@@ -132,7 +132,7 @@ async def diary(
 ) -> Response:
     # The busiest read: served on the event loop when everything it needs is in memory
     # (``ledger.async_database``), else in a thread, as the other routes are.
-    _check_range(start, end)
+    check_range(start, end)
     ledger, reads, log = services.ledger, services.reads, services.access_log
     names = Names(services.vault)
 
