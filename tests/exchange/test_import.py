@@ -269,7 +269,7 @@ def test_a_parent_names_a_pupil_of_the_class(school: TestSchool, importer: Impor
 
 def test_only_the_administration_imports(school: TestSchool, importer: Importer) -> None:
     # п. 2.2: the administration sets up the year.
-    with pytest.raises(c.NotAllowed, match="setup.administration_only"):
+    with pytest.raises(c.NotAllowed, match=r"setup\.administration_only"):
         importer.run(
             [Upload("классы.csv", csv_file(CLASSES))],
             actor=school.maths,
