@@ -109,8 +109,8 @@ class Other:
         return self.school.work_types["Ответ на уроке"]
 
 
-Request = tuple[str, dict[str, str] | None, dict[str, Any] | None]
-"""(path, query, body) of one request."""
+Request = tuple[str, dict[str, str] | None, dict[str, Any] | bytes | None]
+"""(path, query, body) of one request: a JSON body, or a file's bytes (an import's CSV)."""
 Build = Callable[[Other], Request]
 
 
@@ -122,6 +122,11 @@ def _send(path: Callable[[Other], str], body: Callable[[Other], dict[str, Any]])
     return lambda o: (path(o), None, body(o))
 
 
+def _upload(path: Callable[[Other], str], content: bytes) -> Build:
+    return lambda o: (path(o), {"dry_run": "false"}, content)
+
+
+PUPILS_CSV = "Класс;Фамилия;Имя\r\n5А;Чужой;Ученик\r\n".encode()
 REASON = {"reason": "Проверка"}
 DAY = "2025-09-02"
 
@@ -152,6 +157,20 @@ WALK: dict[tuple[str, str], list[Build]] = {
     ],
     ("GET", "/classes/{class_id}/mail-bounces"): [
         _get(lambda o: f"/classes/{o.school.class_id}/mail-bounces")
+    ],
+    # Import and export (п. 2.2, 2.9).
+    ("POST", "/schools/{school_id}/years/{year_start}/import"): [
+        _upload(lambda o: f"{o.year}/import", PUPILS_CSV)
+    ],
+    ("GET", "/schools/{school_id}/years/{year_start}/export"): [
+        _get(lambda o: f"{o.year}/export"),
+        _get(lambda o: f"{o.year}/export", format=lambda o: "csv", kind=lambda o: "pupils"),
+    ],
+    ("GET", "/journal/{roster_id}/{subject_id}/export"): [
+        _get(lambda o: f"/journal/{o.school.class_id}/{o.russian}/export", format=lambda o: "csv")
+    ],
+    ("GET", "/classes/{class_id}/summary-sheet/export"): [
+        _get(lambda o: f"/classes/{o.school.class_id}/summary-sheet/export")
     ],
     # The lists (п. 2.2–2.6): another school's year and rosters list nothing.
     ("GET", "/schools/{school_id}/years/{year_start}/classes"): [
@@ -653,9 +672,15 @@ def test_the_first_school_reaches_nothing_of_the_second(
         path, query, body = build(other)
         for who in CALLERS:
             before = _state(w)
-            response = w.client.request(
-                method, path, params=query, json=body, headers=w.headers(who)
-            )
+            if isinstance(body, bytes):
+                headers = {**w.headers(who), "Content-Type": "text/csv"}
+                response = w.client.request(
+                    method, path, params=query, content=body, headers=headers
+                )
+            else:
+                response = w.client.request(
+                    method, path, params=query, json=body, headers=w.headers(who)
+                )
             what = f"{who}: {method} {path} {query or ''} → {response.status_code} {response.text}"
             assert response.status_code in (403, 404), what
             _refusal(response)

@@ -423,6 +423,20 @@ ENDPOINTS = [
         ADMIN | {"maths"},
     ),
     Endpoint("school monitor", "GET", lambda w: _s(w) + "/monitor", ADMIN),
+    # Export (п. 2.2, 2.9): who reads a journal page or a summary sheet exports it.
+    Endpoint("export set-up", "GET", lambda w: _s(w) + "/export", ADMIN),
+    Endpoint(
+        "export class journal",
+        "GET",
+        lambda w: f"/journal/{w.ids['klass']}/{w.ids['russian']}/export?format=csv",
+        ADMIN | {"russian", "maths"},
+    ),
+    Endpoint(
+        "export summary sheet",
+        "GET",
+        lambda w: f"/classes/{w.ids['klass']}/summary-sheet/export",
+        ADMIN | {"maths"},
+    ),
     Endpoint(
         "class monitor",
         "GET",
@@ -575,6 +589,8 @@ ASKED_ELSEWHERE = {
     ("POST", "/mail/confirm/{token}"): "an e-mail's link: tests/mail/",
     ("GET", "/mail/unsubscribe/{token}"): "an e-mail's link: tests/mail/",
     ("POST", "/mail/unsubscribe/{token}"): "an e-mail's link: tests/mail/",
+    ("POST", "/schools/{school_id}/years/{year_start}/import"): "the body is a file, not JSON: "
+    "tests/api/test_exchange.py (head, deputy; a teacher refused)",
 }
 """Operations this matrix does not ask, each with the reason and the tests that check its roles."""
 

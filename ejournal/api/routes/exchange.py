@@ -175,11 +175,13 @@ def export_setup(
         now=ledger.clock(),
     )
     tables = setup_tables(setup)
+    name = f"Настройка {year_start}-{year_start + 1}"
     if chosen is not None:
         tables = [t for t in tables if t.title == chosen.title]
+        name = f"{name} {chosen.title}"
     elif format is ExportFormat.CSV:
         raise ApiError("export.one_sheet")
-    return _file(tables, format, encoding, f"Настройка {year_start}-{year_start + 1}")
+    return _file(tables, format, encoding, name)
 
 
 @router.get(
