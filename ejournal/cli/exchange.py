@@ -155,12 +155,12 @@ def _print_report(report: Report) -> None:
         console.print("[red]Файл не загружен: ничего не записано. Исправьте строки и повторите.[/]")
     elif report.written:
         console.print(
-            f"[green]Загружено: {report.commands} записей, {report.people} новых людей.[/]"
+            f"[green]Загружено. Записей: {report.commands}, новых людей: {report.people}.[/]"
         )
     else:
         console.print(
-            f"[green]Ошибок нет.[/] Будет записано: {report.commands} записей, "
-            f"{report.people} новых людей (проверка: ничего не записано)."
+            f"[green]Ошибок нет.[/] Будет записей: {report.commands}, новых людей: "
+            f"{report.people} (проверка: ничего не записано)."
         )
 
 
