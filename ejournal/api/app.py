@@ -30,6 +30,7 @@ from ejournal.api.routes import (
     people,
     reads,
     setup,
+    timetable,
 )
 from ejournal.api.routes import subscriptions as mail_subscriptions
 from ejournal.ledger.application import Ledger
@@ -108,6 +109,7 @@ def _application(lifespan: Any) -> FastAPI:
         health.router,
         accounts.router,
         setup.router,
+        timetable.router,
         people.router,
         audit.router,
         audit.access_router,

@@ -160,6 +160,7 @@ from ejournal.commands.subscriptions import (
     handle_request_digest_subscription,
 )
 from ejournal.commands.timetable import (
+    KEPT_REASONS,
     KeptLesson,
     SetTimetable,
     TimetableChange,
@@ -275,6 +276,7 @@ __all__ = [
     "CATALOGUE",
     "DEFAULT_BELL_SCHEDULE",
     "HANDLERS",
+    "KEPT_REASONS",
     "AddComment",
     "AddGroupMember",
     "AddSubject",

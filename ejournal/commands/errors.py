@@ -246,6 +246,11 @@ CATALOGUE: dict[str, Refusal] = {
     "substitution.same_teacher": Refusal(
         InvalidInput, "Замещающий учитель — тот же, кто ведёт урок.", "п. 2.3"
     ),
+    "substitution.not_of_school": Refusal(
+        InvalidInput,
+        "Замещающий учитель не ведёт уроков по расписанию этого ОУ в этом учебном году.",
+        "п. 2.3",
+    ),
     "substitution.teacher_busy": Refusal(
         Conflict, "Замещающий учитель в это время ведёт урок в классе {other}.", "п. 2.3"
     ),

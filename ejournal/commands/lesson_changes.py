@@ -5,8 +5,9 @@ A substitute writes the lesson they take (register, marks, topic, homework, comm
 assignment of their own to the roster, and the lesson's own teacher no longer writes it (п. 2.3,
 ``commands.journal``). A substitute is assigned before anything of the lesson's journal is kept,
 so that whoever wrote in it was its teacher then; naming the lesson's own teacher again ends the
-substitution. A lesson is cancelled only while nothing is written in it; a cancelled lesson takes
-no records and is not due in the monitor (п. 2.5–2.7).
+substitution. A substitute is a teacher of the school's timetable (of any class), free at the
+lesson's time by the timetable in force that day. A lesson is cancelled only while nothing is
+written in it; a cancelled lesson takes no records and is not due in the monitor (п. 2.5–2.7).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from ejournal.ledger.domain import Lesson, SchoolClass, SchoolTimetable, SchoolY
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class AssignSubstitute(Command[None]):
-    """``teacher_id`` (a person, a teacher of the school) takes the lesson, for ``reason``."""
+    """``teacher_id`` (a person who teaches in the school's timetable) takes the lesson, for
+    ``reason``; the lesson's own teacher named again ends the substitution."""
 
     lesson_id: UUID
     teacher_id: UUID
@@ -68,7 +70,10 @@ def handle_assign_substitute(cmd: AssignSubstitute, ledger: Ledger) -> None:
     if lesson.is_kept():
         raise refuse("substitution.lesson_kept")
     if cmd.teacher_id != lesson.teacher_id:
-        busy = _busy_elsewhere(ledger, year, lesson, cmd.teacher_id)
+        timetables = _school_timetables(ledger, lesson)
+        if not any(cmd.teacher_id in _teachers(t) for t, _ in timetables):
+            raise refuse("substitution.not_of_school")
+        busy = _busy_elsewhere(year, lesson, cmd.teacher_id, timetables)
         if busy is not None:
             raise refuse("substitution.teacher_busy", other=busy)
     lesson.assign_substitute(cmd.teacher_id, reason, at=ledger.clock())
@@ -89,23 +94,35 @@ def handle_cancel_lesson(cmd: CancelLesson, ledger: Ledger) -> None:
     ledger.record(lesson, log_id=log_id, actor=cmd.actor, role=role)
 
 
-def _busy_elsewhere(
-    ledger: Ledger, year: SchoolYear, lesson: Lesson, teacher_id: UUID
-) -> str | None:
-    """The class in which the timetable in force that day has ``teacher_id`` teaching at a time
-    overlapping the lesson's, if any. The teacher's own lesson of the same subject in the
-    lesson's class is no obstacle: the two groups are taught together."""
+def _school_timetables(ledger: Ledger, lesson: Lesson) -> list[tuple[Timetable, SchoolClass]]:
+    """The timetables of the classes of the lesson's school year, each with its class."""
     index = ledger.find(
         SchoolTimetable.create_id(lesson.school_id, lesson.year_start), SchoolTimetable
     )
     if index is None:
-        return None
+        return []
     timetables = ledger.find_many(index.timetable_ids(), Timetable)
     classes = ledger.find_many((t.class_id for t in timetables.values()), SchoolClass)
-    for timetable in timetables.values():
-        school_class = classes.get(timetable.class_id)
+    return [(t, classes[t.class_id]) for t in timetables.values() if t.class_id in classes]
+
+
+def _teachers(timetable: Timetable) -> set[UUID]:
+    """Everyone who teaches a lesson of any version of the timetable."""
+    return {e.teacher_id for version in timetable.versions for e in version.entries}
+
+
+def _busy_elsewhere(
+    year: SchoolYear,
+    lesson: Lesson,
+    teacher_id: UUID,
+    timetables: list[tuple[Timetable, SchoolClass]],
+) -> str | None:
+    """The class in which the timetable in force that day has ``teacher_id`` teaching at a time
+    overlapping the lesson's, if any. The teacher's own lesson of the same subject in the
+    lesson's class is no obstacle: the two groups are taught together."""
+    for timetable, school_class in timetables:
         version = timetable.version_on(lesson.on)
-        if school_class is None or version is None:
+        if version is None:
             continue
         for entry in version.on_weekday(lesson.on.isoweekday()):
             if entry.teacher_id != teacher_id or _together(lesson, school_class, entry.subject_id):

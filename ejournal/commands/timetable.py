@@ -27,6 +27,7 @@ from eventsourcing.domain import Aggregate
 
 from ejournal.commands._access import class_for_setup, non_blank, year_log
 from ejournal.commands._timetable_lessons import (
+    KEPT_REASONS,
     KeptLesson,
     occurrences,
     reconcile,
@@ -272,6 +273,7 @@ def _overlap(a: BellSlot | None, b: BellSlot | None) -> bool:
 
 
 __all__ = [
+    "KEPT_REASONS",
     "WEEKDAYS",
     "KeptLesson",
     "SetTimetable",

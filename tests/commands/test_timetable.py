@@ -362,6 +362,9 @@ def test_substitution_rules(school: TestSchool) -> None:
         substitute(school, maths_lesson, "russian", reason="  ")
     with refused(ledger, InvalidInput, "substitution.same_teacher"):
         substitute(school, maths_lesson, "maths")
+    with refused(ledger, InvalidInput, "substitution.not_of_school"):
+        school.person["stranger"] = uid(4242)  # teaches in no timetable of the school
+        substitute(school, maths_lesson, "stranger")
     # At 8:30 on Monday the Russian teacher teaches 5«Б».
     with refused(ledger, Conflict, "substitution.teacher_busy"):
         substitute(school, maths_lesson, "russian")
