@@ -4,7 +4,7 @@ or cancels what nothing is written in and keeps the rest; substitutes write the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, time, timedelta
 from typing import Any
@@ -20,58 +20,15 @@ from ejournal.ledger.domain import Lesson, Timetable
 from ejournal.ledger.domain.values import BellSlot, PeriodScheme
 from ejournal.ledger.replay import uuid_bytes
 from tests.commands.school import YEAR, TestSchool, count_events, entries, refused, uid
-
-E = c.TimetableEntry
-FIRST = date(2025, 9, 1)
-QUARTERS = (
-    (date(2025, 9, 1), date(2025, 10, 26)),
-    (date(2025, 11, 5), date(2025, 12, 28)),
-    (date(2026, 1, 12), date(2026, 3, 22)),
-    (date(2026, 4, 1), date(2026, 5, 26)),
+from tests.commands.timetables import (
+    FIRST,
+    OCTOBER,
+    E,
+    lesson,
+    school_days,
+    set_timetable,
+    week,
 )
-"""The test school's quarters (``tests.commands.school``): its lessons are held on their days."""
-
-
-def school_days(first: date, last: date = date(2026, 8, 31)) -> Iterator[date]:
-    """The test school's days of lessons: in a quarter, not a Sunday."""
-    day = first
-    while day <= last:
-        if day.isoweekday() != 7 and any(a <= day <= b for a, b in QUARTERS):
-            yield day
-        day += timedelta(days=1)
-
-
-def week(school: TestSchool) -> tuple[c.TimetableEntry, ...]:
-    """5«А»: mathematics first and Russian second every weekday, the English group third on
-    Monday, Wednesday and Friday."""
-    maths, russian, english = (
-        school.subjects[s] for s in ("Математика", "Русский язык", "Английский язык")
-    )
-    found = []
-    for weekday in range(1, 6):
-        found.append(E(weekday, 1, school.class_id, maths, school.person["maths"], "12"))
-        found.append(E(weekday, 2, school.class_id, russian, school.person["russian"], "14"))
-        if weekday in (1, 3, 5):
-            found.append(E(weekday, 3, school.group_id, english, school.person["english"], "21"))
-    return tuple(found)
-
-
-def set_timetable(
-    school: TestSchool, entries_: tuple[c.TimetableEntry, ...], on: date = FIRST, **kw: Any
-) -> c.TimetableChange:
-    actor = kw.pop("actor", school.deputy)
-    command = c.SetTimetable(
-        actor=actor,
-        class_id=kw.pop("class_id", school.class_id),
-        effective_from=on,
-        entries=entries_,
-    )
-    return c.handle(command, school.ledger)
-
-
-def lesson(school: TestSchool, on: date, slot: int, roster_id: UUID | None = None) -> Lesson:
-    lesson_id = Lesson.create_id(roster_id=roster_id or school.class_id, on=on, slot=slot)
-    return school.ledger.get(lesson_id, Lesson)
 
 
 def lessons_of(ledger: Ledger) -> list[Lesson]:
@@ -154,8 +111,6 @@ def test_the_teacher_writes_the_lesson_the_timetable_planned(
 
 
 # --- a change from a date -----------------------------------------------------------------------
-
-OCTOBER = date(2025, 10, 1)
 
 
 def test_a_change_from_a_date_re_plans_cancels_and_keeps(school: TestSchool) -> None:
