@@ -287,7 +287,8 @@ def handle_schedule_lesson(cmd: ScheduleLesson, ledger: Ledger) -> UUID:
     log_id = year_log(roster.school_id, roster.year_start)
     there = ledger.find(lesson_id, Lesson)
     if there is not None:
-        if there.cancellation is None or role not in ADMINISTRATION or there.holds_records():
+        kept = there.holds_records() or there.substitution is not None
+        if there.cancellation is None or role not in ADMINISTRATION or kept:
             raise refuse("lesson.already_scheduled")
         plan = LessonPlan(
             cmd.subject_id, teacher_id, non_blank(cmd.room), bell.starts_at, bell.ends_at

@@ -29,6 +29,7 @@ from ejournal.commands._access import class_for_setup, non_blank, year_log
 from ejournal.commands._timetable_lessons import (
     KEPT_REASONS,
     KeptLesson,
+    Reconciled,
     occurrences,
     reconcile,
 )
@@ -117,24 +118,10 @@ def handle_set_timetable(cmd: SetTimetable, ledger: Ledger) -> TimetableChange:
     entries = tuple(replace(e, room=non_blank(e.room)) for e in cmd.entries)
     rosters = _check_entries(ledger, year, school_class, entries, cmd.effective_from)
     version = TimetableVersion(cmd.effective_from, entries)
-    _check_within_class(year, school_class, rosters, entries)
+    _check_within_class(school_class, entries)
     index = _school_timetable(ledger, school_class, at)
     _check_other_classes(ledger, year, school_class, index, version)
-    last = year.days.ends_on
-    planned = occurrences(version, year, school_class, cmd.effective_from, last)
-    before = {}
-    if previous is not None:
-        before = occurrences(previous, year, school_class, cmd.effective_from, last)
-    existing = ledger.find_many([*planned, *before], Lesson)
-    done = reconcile(
-        existing,
-        planned,
-        before,
-        school_class=school_class,
-        rosters=rosters,
-        effective_from=cmd.effective_from,
-        at=at,
-    )
+    done = _lessons(ledger, year, school_class, rosters, previous, version, at)
     timetable.set_version(cmd.effective_from, entries, at=at)
     index.note(school_class.id, cmd.effective_from, at=at)
     log_id = year_log(school_class.school_id, school_class.year_start)
@@ -146,6 +133,32 @@ def handle_set_timetable(cmd: SetTimetable, ledger: Ledger) -> TimetableChange:
         replanned=done.replanned,
         cancelled=done.cancelled,
         kept=tuple(done.kept),
+    )
+
+
+def _lessons(
+    ledger: Ledger,
+    year: SchoolYear,
+    school_class: SchoolClass,
+    rosters: Mapping[UUID, Roster],
+    previous: TimetableVersion | None,
+    version: TimetableVersion,
+    at: datetime,
+) -> Reconciled:
+    """What the version does to the class's lessons from its date to the end of the year, the
+    lessons there read in one go."""
+    first, last = version.effective_from, year.days.ends_on
+    planned = occurrences(version, year, school_class, first, last)
+    before = {} if previous is None else occurrences(previous, year, school_class, first, last)
+    existing = ledger.find_many([*planned, *before], Lesson)
+    return reconcile(
+        existing,
+        planned,
+        before,
+        school_class=school_class,
+        rosters=rosters,
+        effective_from=first,
+        at=at,
     )
 
 
@@ -207,12 +220,7 @@ def _assignment_id(entry: TimetableEntry) -> UUID:
 # --- one time, one place ----------------------------------------------------------------------
 
 
-def _check_within_class(
-    year: SchoolYear,
-    school_class: SchoolClass,
-    rosters: Mapping[UUID, Roster],
-    entries: Sequence[TimetableEntry],
-) -> None:
+def _check_within_class(school_class: SchoolClass, entries: Sequence[TimetableEntry]) -> None:
     """No two lessons of one roster, or of the whole class and one of its rosters, and no
     teacher twice, at one time (a slot of a weekday) of the class."""
     seen: dict[tuple[int, int], list[TimetableEntry]] = {}
@@ -236,30 +244,43 @@ def _check_other_classes(
 ) -> None:
     """No teacher of ``version`` has a lesson of another class at an overlapping bell time on
     the same weekday, on a day both timetables are in force."""
+    busy = _elsewhere(ledger, year, school_class, index, version)
+    for entry in version.entries:
+        bell = year.bell_slot(school_class.bell_schedule, entry.slot)
+        for weekday, their_bell, other in busy.get(entry.teacher_id, ()):
+            if weekday == entry.weekday and _overlap(bell, their_bell):
+                raise refuse("timetable.teacher_busy", at=where(entry), other=other)
+
+
+Busy = dict[UUID, list[tuple[int, BellSlot | None, str]]]
+"""Teacher → (weekday, bell times, class name) of each of their lessons in other classes."""
+
+
+def _elsewhere(
+    ledger: Ledger,
+    year: SchoolYear,
+    school_class: SchoolClass,
+    index: SchoolTimetable,
+    version: TimetableVersion,
+) -> Busy:
+    """The lessons the other classes' timetables give ``version``'s teachers on a weekday of a
+    day both are in force."""
     teachers = {e.teacher_id for e in version.entries}
     others = [i for i in index.timetable_ids() if i != Timetable.create_id(school_class.id)]
     timetables = ledger.find_many(others, Timetable)
     classes = ledger.find_many((t.class_id for t in timetables.values()), SchoolClass)
+    busy: Busy = {}
     for timetable in timetables.values():
-        other_class = classes.get(timetable.class_id)
-        if other_class is None:
+        other = classes.get(timetable.class_id)
+        if other is None:
             continue
-        for first, last, other_version in timetable.in_force(
-            version.effective_from, year.days.ends_on
-        ):
+        for first, last, theirs in timetable.in_force(version.effective_from, year.days.ends_on):
             weekdays = _weekdays(first, last)
-            for theirs in other_version.entries:
-                if theirs.teacher_id not in teachers or theirs.weekday not in weekdays:
-                    continue
-                their_bell = year.bell_slot(other_class.bell_schedule, theirs.slot)
-                for entry in version.entries:
-                    if entry.teacher_id != theirs.teacher_id or entry.weekday != theirs.weekday:
-                        continue
-                    bell = year.bell_slot(school_class.bell_schedule, entry.slot)
-                    if _overlap(bell, their_bell):
-                        raise refuse(
-                            "timetable.teacher_busy", at=where(entry), other=other_class.name
-                        )
+            for entry in theirs.entries:
+                if entry.teacher_id in teachers and entry.weekday in weekdays:
+                    bell = year.bell_slot(other.bell_schedule, entry.slot)
+                    busy.setdefault(entry.teacher_id, []).append((entry.weekday, bell, other.name))
+    return busy
 
 
 def _weekdays(first: date, last: date) -> frozenset[int]:
