@@ -31,6 +31,7 @@ from ejournal.api.routes import (
     people,
     reads,
     setup,
+    timetable,
 )
 from ejournal.api.routes import subscriptions as mail_subscriptions
 from ejournal.exchange.files import MAX_BYTES
@@ -112,6 +113,7 @@ def _application(lifespan: Any) -> FastAPI:
         health.router,
         accounts.router,
         setup.router,
+        timetable.router,
         people.router,
         audit.router,
         audit.access_router,

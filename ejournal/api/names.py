@@ -175,6 +175,7 @@ def journal_people(page: ClassJournalOut) -> People:
                 people.recorded(mark.provenance, mark.history)
     for lesson in page.lessons:
         people.adult(lesson.teacher_id)
+        people.adult(lesson.substitute_for)
         people.recorded(lesson.provenance)
         if lesson.homework is not None:
             people.recorded(None, lesson.homework.history)
@@ -191,6 +192,7 @@ def diary_people(diary: Diary, *, provenance: bool) -> People:
         for entry in day.lessons:
             lesson = entry.lesson
             people.adult(lesson.teacher_id)
+            people.adult(lesson.substitute_for)
             if provenance:
                 people.recorded(lesson.provenance)
                 if lesson.homework is not None:

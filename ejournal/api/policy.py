@@ -225,8 +225,9 @@ def roster_pupils_reader(
     ledger: Ledger, caller: Caller, roster: Roster, projected: Callable[[], bool]
 ) -> Role:
     """A roster's pupils (children's data, п. 1.7): the administration of the roster's school
-    (п. 2.2), a teacher assigned to it in any subject (п. 2.3), and the class teacher of its
-    class (п. 2.4). ``projected()``: whether the read models have the caller teaching it."""
+    (п. 2.2), a teacher assigned to it in any subject or taking one of its lessons as a
+    substitute (п. 2.3), and the class teacher of its class (п. 2.4). ``projected()``: whether
+    the read models have the caller teaching it."""
     if (role := administration(caller, roster.school_id)) is not None:
         return role
     if caller.holds(Role.TEACHER, roster.school_id) and (

@@ -98,6 +98,12 @@ from ejournal.commands.journal import (
     handle_send_message_to_parents,
     handle_set_lesson_topic,
 )
+from ejournal.commands.lesson_changes import (
+    AssignSubstitute,
+    CancelLesson,
+    handle_assign_substitute,
+    handle_cancel_lesson,
+)
 from ejournal.commands.plans import ImportKtp, handle_import_ktp
 from ejournal.commands.rosters import (
     AddGroupMember,
@@ -153,6 +159,14 @@ from ejournal.commands.subscriptions import (
     handle_record_digest_bounce,
     handle_request_digest_subscription,
 )
+from ejournal.commands.timetable import (
+    KEPT_REASONS,
+    KeptLesson,
+    SetTimetable,
+    TimetableChange,
+    TimetableEntry,
+    handle_set_timetable,
+)
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.errors import ConcurrentWriteError
 
@@ -198,6 +212,10 @@ HANDLERS: dict[type[Command[Any]], Handler] = {
     LinkParent: handle_link_parent,
     UnlinkParent: handle_unlink_parent,
     ImportKtp: handle_import_ktp,
+    # The timetable, and the administration's decisions on one lesson (п. 2.2, 2.3).
+    SetTimetable: handle_set_timetable,
+    AssignSubstitute: handle_assign_substitute,
+    CancelLesson: handle_cancel_lesson,
     # The journal (п. 2.3–2.7).
     ScheduleLesson: handle_schedule_lesson,
     SetLessonTopic: handle_set_lesson_topic,
@@ -258,14 +276,17 @@ __all__ = [
     "CATALOGUE",
     "DEFAULT_BELL_SCHEDULE",
     "HANDLERS",
+    "KEPT_REASONS",
     "AddComment",
     "AddGroupMember",
     "AddSubject",
     "AntedateBreachReceipt",
     "AssignClassTeacher",
     "AssignHomework",
+    "AssignSubstitute",
     "AssignTeacher",
     "CancelDigestSubscription",
+    "CancelLesson",
     "CancelMark",
     "CertifyDocument",
     "CloseSchoolYear",
@@ -288,6 +309,7 @@ __all__ = [
     "InvalidInput",
     "InvalidateSession",
     "IssueCredentials",
+    "KeptLesson",
     "LinkParent",
     "LockAccount",
     "NotAllowed",
@@ -314,7 +336,10 @@ __all__ = [
     "SetFinalMark",
     "SetLessonTopic",
     "SetPeriodMark",
+    "SetTimetable",
     "SetYearMark",
+    "TimetableChange",
+    "TimetableEntry",
     "UnassignTeacher",
     "UnlinkParent",
     "UnlockAccount",

@@ -178,6 +178,82 @@ CATALOGUE: dict[str, Refusal] = {
     "parent.not_linked": Refusal(Conflict, "Родитель не связан с учеником."),
     "plan.invalid_items": Refusal(InvalidInput, "Неверный КТП: {detail}.", "п. 2.6"),
     "plan.unknown_item": Refusal(InvalidInput, "В КТП нет пункта № {number}.", "п. 2.6"),
+    # The timetable (п. 2.2) and what the administration decides of one lesson (п. 2.2, 2.3).
+    "timetable.empty": Refusal(InvalidInput, "В расписании нет ни одного урока.", "п. 2.2"),
+    "timetable.date_outside_year": Refusal(
+        InvalidInput, "Расписание с {on}: дата вне учебного года.", "п. 2.2"
+    ),
+    "timetable.before_previous": Refusal(
+        Conflict,
+        "Расписание с {on} не может действовать раньше последней редакции (с {previous}): "
+        "изменение вводится с её даты или позже.",
+        "п. 2.2",
+    ),
+    "timetable.invalid_weekday": Refusal(
+        InvalidInput,
+        "{at}: день недели — от 1 (понедельник) до 6 (суббота), а не {weekday}.",
+        "п. 2.2",
+    ),
+    "timetable.unknown_slot": Refusal(
+        InvalidInput, "{at}: в расписании звонков класса нет урока № {slot}.", "п. 2.2"
+    ),
+    "timetable.roster_not_of_class": Refusal(
+        InvalidInput,
+        "{at}: класс, группа или индивидуальный учебный план не найдены в классе {class_name}.",
+        "п. 2.2",
+    ),
+    "timetable.subject_not_of_roster": Refusal(
+        InvalidInput,
+        "{at}: предмета нет в учебном году, или группа (индивидуальный план) относится к "
+        "другому предмету.",
+        "п. 2.2",
+    ),
+    "timetable.teacher_not_assigned": Refusal(
+        InvalidInput,
+        "{at}: учитель не ведёт этот предмет у этого класса, группы или ученика на {on}.",
+        "п. 2.3",
+    ),
+    "timetable.slot_taken": Refusal(
+        InvalidInput,
+        "{at}: у класса (или у группы, или у класса и его группы) два урока в одно время.",
+        "п. 2.2",
+    ),
+    "timetable.teacher_busy": Refusal(
+        InvalidInput, "{at}: учитель в это время ведёт урок в классе {other}.", "п. 2.2"
+    ),
+    "lesson.administration_only": Refusal(
+        NotAllowed,
+        "Замену учителя и отмену урока назначает администрация ОУ (руководитель, заместитель).",
+        "п. 2.2",
+    ),
+    "lesson.cancelled": Refusal(Conflict, "Урок {on} отменён: записи в него не вносятся."),
+    "lesson.already_cancelled": Refusal(Conflict, "Урок уже отменён."),
+    "lesson.has_records": Refusal(
+        Conflict,
+        "В уроке уже есть записи (тема, посещаемость, отметки, домашнее задание, комментарии): "
+        "отменённым он не становится.",
+        "п. 1.4",
+    ),
+    "lesson.substituted": Refusal(
+        NotAllowed, "Урок {on} ведёт учитель на замене: записи вносит он.", "п. 2.3"
+    ),
+    "substitution.lesson_kept": Refusal(
+        Conflict,
+        "В уроке уже есть записи учителя (посещаемость, отметки, домашнее задание, "
+        "комментарии): замена назначается до них.",
+        "п. 2.3",
+    ),
+    "substitution.same_teacher": Refusal(
+        InvalidInput, "Замещающий учитель — тот же, кто ведёт урок.", "п. 2.3"
+    ),
+    "substitution.not_of_school": Refusal(
+        InvalidInput,
+        "Замещающий учитель не ведёт уроков по расписанию этого ОУ в этом учебном году.",
+        "п. 2.3",
+    ),
+    "substitution.teacher_busy": Refusal(
+        Conflict, "Замещающий учитель в это время ведёт урок в классе {other}.", "п. 2.3"
+    ),
     # Lessons and what is written in them (п. 2.5–2.7).
     "lesson.not_found": Refusal(NotFound, "Урок не найден."),
     "lesson.already_scheduled": Refusal(Conflict, "Урок в это время уже есть."),

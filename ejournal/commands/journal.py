@@ -1,10 +1,12 @@
 """The journal (п. 2.3–2.7): lessons, their topics, attendance, marks, homework, comments, and
 messages to parents.
 
-Only a subject teacher assigned to the lesson's roster and subject writes it (п. 2.3); a class
-teacher by that role writes nothing (п. 2.4). Late entries are accepted: the monitoring projections
-flag them (п. 2.5, 2.7). Each command is one save in the school year's log: attendance for the whole
-lesson is one event, and the marks of a class work are one save.
+Only a subject teacher assigned to the lesson's roster and subject writes it (п. 2.3), or the
+substitute the administration named for that one lesson instead (``commands.lesson_changes``); a
+class teacher by that role writes nothing (п. 2.4), and nobody writes a cancelled lesson. Late
+entries are accepted: the monitoring projections flag them (п. 2.5, 2.7). Each command is one
+save in the school year's log: attendance for the whole lesson is one event, and the marks of a
+class work are one save.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from ejournal.ledger.actor import ADMINISTRATION, Role
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.domain import Lesson, ParentMessage, Roster, School, SchoolClass, SchoolYear
 from ejournal.ledger.domain.ids import natural_id
-from ejournal.ledger.domain.lesson import Homework
+from ejournal.ledger.domain.lesson import Homework, LessonPlan
 from ejournal.ledger.domain.plan import ThematicPlan
 from ejournal.ledger.domain.values import (
     ATTENDANCE_CODES,
@@ -53,8 +55,11 @@ from ejournal.ledger.domain.values import (
 class ScheduleLesson(Command[UUID]):
     """Hold (or plan) a lesson of a roster's subject on a date in a bell slot; returns its ID.
 
-    A teacher schedules their own lessons; the head or a deputy may schedule one for the assigned
-    ``teacher_id``. The topic may come from the КТП item ``plan_item``.
+    Lessons of the timetable are scheduled by it (``commands.timetable``); this is for a lesson
+    outside it, a make-up lesson. A teacher schedules their own lessons; the head or a deputy
+    may schedule one for the assigned ``teacher_id``, also in the slot of a lesson cancelled
+    that day (it is then held instead, under the same ID). The topic may come from the КТП item
+    ``plan_item``.
     """
 
     roster_id: UUID
@@ -64,10 +69,14 @@ class ScheduleLesson(Command[UUID]):
     teacher_id: UUID | None = None
     topic: str = ""
     plan_item: int | None = None
+    room: str = ""
 
 
 ConductLesson = ScheduleLesson
 """The same command, as a teacher thinks of it when the lesson is happening."""
+
+INSTEAD_OF_CANCELLED = "урок назначен вместо отменённого"
+"""The reason a make-up lesson in a cancelled lesson's slot gives for holding it again."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -186,9 +195,26 @@ def _lesson_scope(ledger: Ledger, cmd: Command[object], lesson_id: UUID) -> _Les
     school_class = class_of(ledger, roster)
     school = load_school(ledger, lesson.school_id)
     year = writable_year(ledger, lesson.school_id, lesson.year_start)
-    role = authorise_teaching(ledger, who, roster, school_class, lesson.subject_id, lesson.on)
+    role = _authorise_lesson(ledger, who, lesson, roster, school_class)
+    if lesson.cancellation is not None:
+        raise refuse("lesson.cancelled", on=lesson.on)
     today = local_today(ledger, school)
     return _LessonScope(lesson, roster, school_class, school, year, role, today)
+
+
+def _authorise_lesson(
+    ledger: Ledger, who: Principal, lesson: Lesson, roster: Roster, school_class: SchoolClass
+) -> Role:
+    """The lesson's teacher writes it (п. 2.3); with a substitute named, the substitute does,
+    with no assignment of their own, and the lesson's teachers no longer do."""
+    substitution = lesson.substitution
+    if substitution is not None:
+        is_substitute = who.person_id == substitution.teacher_id
+        if is_substitute and who.role({Role.TEACHER}, lesson.school_id) is not None:
+            return Role.TEACHER
+        if teaches(ledger, who, roster, lesson.subject_id, lesson.on):
+            raise refuse("lesson.substituted", on=lesson.on)
+    return authorise_teaching(ledger, who, roster, school_class, lesson.subject_id, lesson.on)
 
 
 def _held(scope: _LessonScope) -> None:
@@ -258,8 +284,20 @@ def handle_schedule_lesson(cmd: ScheduleLesson, ledger: Ledger) -> UUID:
         raise refuse("bell.unknown_slot", slot=cmd.slot)
     topic = _topic(ledger, roster.id, cmd.subject_id, cmd.topic, cmd.plan_item)
     lesson_id = Lesson.create_id(roster_id=roster.id, on=cmd.on, slot=cmd.slot)
-    if ledger.find(lesson_id, Lesson) is not None:
-        raise refuse("lesson.already_scheduled")
+    log_id = year_log(roster.school_id, roster.year_start)
+    there = ledger.find(lesson_id, Lesson)
+    if there is not None:
+        kept = there.holds_records() or there.substitution is not None
+        if there.cancellation is None or role not in ADMINISTRATION or kept:
+            raise refuse("lesson.already_scheduled")
+        plan = LessonPlan(
+            cmd.subject_id, teacher_id, non_blank(cmd.room), bell.starts_at, bell.ends_at
+        )
+        there.replan(plan, INSTEAD_OF_CANCELLED, at=ledger.clock())
+        if topic:
+            there.set_topic(topic, cmd.plan_item, at=ledger.clock())
+        ledger.record(there, log_id=log_id, actor=cmd.actor, role=role)
+        return there.id
     lesson = Lesson.schedule(
         school_id=roster.school_id,
         year_start=roster.year_start,
@@ -274,11 +312,10 @@ def handle_schedule_lesson(cmd: ScheduleLesson, ledger: Ledger) -> UUID:
         ends_at=bell.ends_at,
         topic=topic,
         plan_item=cmd.plan_item,
+        room=non_blank(cmd.room),
         at=ledger.clock(),
     )
-    ledger.record(
-        lesson, log_id=year_log(roster.school_id, roster.year_start), actor=cmd.actor, role=role
-    )
+    ledger.record(lesson, log_id=log_id, actor=cmd.actor, role=role)
     return lesson.id
 
 

@@ -32,6 +32,9 @@ class Plan:
     first_day: date = cal.FIRST_DAY
     last_day: date = cal.LAST_LESSON_DAY
     exams: bool = True
+    timetable: bool = False
+    """Lessons come from each class's timetable, set with the year (the demo); otherwise each
+    teacher holds each lesson, which a district writes faster (no topic event per lesson)."""
 
     def units(self) -> int:
         """How many units of work a run from scratch writes (for a progress bar)."""
@@ -82,6 +85,7 @@ def generate(
             first_day=plan.first_day,
             last_day=plan.last_day,
             exams=plan.exams,
+            timetable=plan.timetable,
         )
         for spec in plan.schools
     ]

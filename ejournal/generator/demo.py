@@ -3,10 +3,12 @@
 The school (``generator.spec.demo_school``) has a head, a deputy and eight teachers, classes
 5«А» (quarters) and 10«Б» (half-years) of 25 students each with their parents, ten subjects,
 English in two groups per class, work types with weights, a bell schedule and the КТП of every
-roster and subject. The generator then keeps the journal of the week of 8–12 September 2025: each
-lesson is held with its topic from the КТП, attendance (about 7 % of students not present),
+roster and subject. The deputy sets each class's timetable from 8 September, which schedules the
+lessons of the year; the generator then keeps the journal of the week of 8–12 September 2025:
+each lesson is held with its topic from the КТП, attendance (about 7 % of students not present),
 answers at the board, class works marked the day their checking ended, corrections and
-cancellations, homework, comments and messages to parents.
+cancellations, homework, comments and messages to parents. On Thursday the history teacher takes
+5«А»'s literature as a substitute and writes it; Friday's PE of 10«Б» is cancelled.
 
 The clock moves through the week, so every record has a realistic time; the demo sets it, and
 expects an empty ledger. Everything, IDs included, follows from the seed: the same seed writes the
@@ -138,6 +140,9 @@ class DemoSummary:
     commands: int
     events: int
     lessons: int
+    """Lessons held in the week."""
+    planned: int
+    """Lessons the timetables scheduled for the year."""
     marks: int
     """Lesson marks recorded, including those later corrected or cancelled."""
     attendance_codes: int
@@ -150,6 +155,7 @@ class DemoSummary:
         return "\n".join(
             (
                 f"Demo school {self.school_id}: {self.students} students, one week of lessons.",
+                f"  the timetables planned {self.planned} lessons of the year",
                 f"  {self.commands} commands -> {self.events} events in log {self.log_id}",
                 f"  {self.lessons} lessons, {self.marks} marks, {self.attendance_codes} absences "
                 f"and late arrivals, {self.homework} homework entries",
@@ -169,6 +175,7 @@ def demo_plan(seed: int = DEMO_SEED) -> Plan:
         first_day=WEEK[0],
         last_day=WEEK[-1],
         exams=False,
+        timetable=True,
     )
 
 
@@ -189,6 +196,7 @@ def run_demo(ledger: Ledger, clock: ManualClock, *, seed: int = DEMO_SEED) -> De
         commands=counts.commands,
         events=count_events(ledger) - before,
         lessons=counts.lessons,
+        planned=counts.planned,
         marks=counts.marks,
         attendance_codes=counts.attendance_codes,
         homework=counts.homework,

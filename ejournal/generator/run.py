@@ -31,7 +31,7 @@ from ejournal.generator.curriculum import (
     UNMARKED,
     plan_topics,
 )
-from ejournal.generator.spec import ClassSpec, RosterSpec, SchoolSpec, new_id
+from ejournal.generator.spec import ClassSpec, LessonChange, RosterSpec, SchoolSpec, new_id
 from ejournal.ledger.actor import SYSTEM_ACTOR, Actor
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.clock import ManualClock
@@ -95,6 +95,8 @@ class Counts:
     attendance_codes: int = 0
     homework: int = 0
     period_marks: int = 0
+    planned: int = 0
+    """Lessons the timetable scheduled (the lessons held are ``lessons``)."""
     units: int = 0
     skipped_units: int = 0
 
@@ -173,6 +175,8 @@ class _Lesson:
     position: int
     """The lesson's number in its roster's subject this year: its КТП item."""
     teacher: Actor
+    teacher_login: str
+    """Who teaches it: the roster's teacher, or a substitute."""
     subject_id: UUID
     codes: dict[UUID, str]
     present: list[UUID]
@@ -193,6 +197,9 @@ class SchoolRun:
     first_day: date = cal.FIRST_DAY
     last_day: date = cal.LAST_LESSON_DAY
     exams: bool = True
+    timetable: bool = False
+    """The year's lessons come from each class's timetable, set with the year; otherwise each
+    teacher holds each lesson (``ScheduleLesson``)."""
     counts: Counts = field(default_factory=Counts)
     actors: dict[str, Actor] = field(default_factory=dict)
     _positions: dict[tuple[UUID, str], int] = field(default_factory=dict)
@@ -337,7 +344,41 @@ class SchoolRun:
                 self._set_up_class(school_class)
             self.clock.set(moment(cal.SETUP_DAY + timedelta(days=4), time(15, 0)))
             self._import_plans()
+            if self.timetable:
+                self.clock.set(moment(cal.SETUP_DAY + timedelta(days=5), time(11, 0)))
+                for school_class in spec.classes:
+                    self.clock.advance(timedelta(minutes=10))
+                    self._set_timetable(school_class)
         self.counts.units += 1
+
+    def _set_timetable(self, spec: ClassSpec) -> None:
+        """The deputy sets the class's timetable from the first day of lessons (п. 2.2)."""
+        school = self.spec
+        class_id = SchoolClass.create_id(
+            school_id=school.school_id, year_start=cal.YEAR, grade=spec.grade, letter=spec.letter
+        )
+        entries = tuple(
+            c.TimetableEntry(
+                weekday,
+                slot,
+                roster.roster_id,
+                school.subjects[subject],
+                self._person(roster.teacher),
+                school.room(spec.name, subject, roster.group),
+            )
+            for weekday, day in enumerate(spec.timetable, start=1)
+            for slot, subject in enumerate(day, start=1)
+            for roster in school.rosters[spec.name, subject]
+        )
+        change = self.run(
+            c.SetTimetable(
+                actor=self.actors[school.deputy],
+                class_id=class_id,
+                effective_from=self.first_day,
+                entries=entries,
+            )
+        )
+        self.counts.planned += change.scheduled
 
     def _set_up_class(self, spec: ClassSpec) -> None:
         deputy = self.actors[self.spec.deputy]
@@ -448,7 +489,10 @@ class SchoolRun:
 
     def skip_week(self, days: tuple[date, ...]) -> None:
         """Advance the КТП positions past a week that is already in the ledger."""
-        for _, _, _, roster in self._lessons(days):
+        cancelled = {(x.class_name, x.on, x.slot) for x in self.spec.changes if not x.substitute}
+        for day, school_class, slot, roster in self._lessons(days):
+            if (school_class.name, day, slot) in cancelled:
+                continue
             key = (roster.roster_id, roster.subject)
             self._positions[key] = self._positions.get(key, 0) + 1
         self.counts.skipped_units += 1
@@ -458,12 +502,17 @@ class SchoolRun:
         rng = random.Random(f"{self.seed}:{self.spec.number}:week:{days[0].isoformat()}")
         agenda = _Agenda()
         marked: list[_Marked] = []
+        changes = {(x.class_name, x.on, x.slot): x for x in self.spec.changes}
         for day in days:
             for school_class in self.spec.classes:
                 away = self._away(rng, school_class, day)
                 for slot, subject in enumerate(school_class.timetable[day.weekday()], start=1):
+                    change = changes.get((school_class.name, day, slot))
                     for roster in self.spec.rosters[school_class.name, subject]:
-                        lesson = self._plan_lesson(rng, days, day, slot, roster, away)
+                        teacher = self._decide(agenda, roster, day, slot, change)
+                        if teacher is None:
+                            continue
+                        lesson = self._plan_lesson(rng, days, day, slot, roster, away, teacher)
                         self._keep_lesson(rng, agenda, marked, lesson)
             self._messages(rng, agenda, day)
         self._corrections(rng, agenda, marked)
@@ -473,6 +522,28 @@ class SchoolRun:
             cal.period_ending_in(days, cal.scheme_of(k.grade)) for k in self.spec.classes
         )
         self._play(agenda, self._working_set(days, attestation=attesting))
+
+    def _decide(
+        self, agenda: _Agenda, roster: RosterSpec, day: date, slot: int, change: LessonChange | None
+    ) -> str | None:
+        """Who teaches the lesson (a login), after the deputy's decision of the morning, if any
+        (п. 2.2, 2.3): its own teacher, a substitute, or nobody (cancelled)."""
+        if change is None:
+            return roster.teacher
+        lesson_id = Lesson.create_id(roster_id=roster.roster_id, on=day, slot=slot)
+        deputy = self.actors[self.spec.deputy]
+        at = moment(day, time(7, 45))
+        if change.substitute is None:
+            agenda.add(at, c.CancelLesson(actor=deputy, lesson_id=lesson_id, reason=change.reason))
+            return None
+        substitute = c.AssignSubstitute(
+            actor=deputy,
+            lesson_id=lesson_id,
+            teacher_id=self._person(change.substitute),
+            reason=change.reason,
+        )
+        agenda.add(at, substitute)
+        return change.substitute
 
     def _play(self, agenda: _Agenda, working_set: Iterable[UUID]) -> None:
         """Run a unit's commands in one unit of work, the clock set to each one's moment."""
@@ -539,8 +610,9 @@ class SchoolRun:
         slot: int,
         roster: RosterSpec,
         away: dict[UUID, str],
+        teacher: str,
     ) -> _Lesson:
-        """Who teaches the lesson, which КТП item it is, and who is absent from it."""
+        """Which КТП item the lesson is, and who is absent from it; ``teacher`` teaches it."""
         key = (roster.roster_id, roster.subject)
         position = self._positions[key] = self._positions.get(key, 0) + 1
         codes = {s: away[s] for s in roster.members if s in away}
@@ -556,7 +628,8 @@ class SchoolRun:
             day=day,
             slot=slot,
             position=position,
-            teacher=self.actors[roster.teacher],
+            teacher=self.actors[teacher],
+            teacher_login=teacher,
             subject_id=self.spec.subjects[roster.subject],
             codes=codes,
             present=[s for s in roster.members if codes.get(s) in (None, "ОП")],
@@ -568,18 +641,21 @@ class SchoolRun:
         """The lesson held, its register, marks of answers or of a written work, homework and
         now and then a comment, each at its moment of the lesson (п. 2.5–2.7)."""
         roster = lesson.roster
-        agenda.add(
-            lesson.at(2),
-            c.ConductLesson(
+        held: c.Command[object]
+        if self.timetable:  # the timetable's lesson is there: its topic, from the КТП
+            held = c.SetLessonTopic(
+                actor=lesson.teacher, lesson_id=lesson.lesson_id, plan_item=lesson.position
+            )
+        else:
+            held = c.ConductLesson(
                 actor=lesson.teacher,
                 roster_id=roster.roster_id,
                 subject_id=lesson.subject_id,
                 on=lesson.day,
                 slot=lesson.slot,
                 plan_item=lesson.position,
-            ),
-            "lessons",
-        )
+            )
+        agenda.add(lesson.at(2), held, "lessons")
         agenda.add(
             lesson.at(5),
             c.RecordAttendance(
@@ -637,7 +713,9 @@ class SchoolRun:
                 mark_id=mark_id,
             )
             agenda.add(lesson.at(rng.randint(8, 42)), answer, "marks")
-            marked.append(_Marked(lesson.lesson_id, mark_id, value, roster.teacher, lesson.day))
+            marked.append(
+                _Marked(lesson.lesson_id, mark_id, value, lesson.teacher_login, lesson.day)
+            )
 
     def _written_work(self, rng: random.Random, agenda: _Agenda, lesson: _Lesson) -> None:
         """A written work of everyone present, marked on the day its checking ends: the next

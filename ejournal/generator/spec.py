@@ -12,7 +12,8 @@ import itertools
 import math
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from uuid import UUID
 
 from ejournal.generator.calendar import WORK_TYPES, YEAR
@@ -21,6 +22,10 @@ from ejournal.ledger.actor import Role
 from ejournal.ledger.domain import Group, SchoolClass
 
 ENGLISH_GROUPS = ("Группа 1", "Группа 2")
+GROUP_ROOMS = ("21", "22")
+"""The rooms of the English groups."""
+SUBJECT_ROOMS = {PE: "Спортзал", "Физика": "31", "Биология": "32"}
+"""The subjects taught in a room of their own."""
 SPLIT_FROM = 20
 """Classes of at least this many students learn English in two groups."""
 LETTERS = "АБВГД"
@@ -69,6 +74,18 @@ class ClassSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class LessonChange:
+    """The administration's decision on one lesson of a class's timetable: a substitute teacher
+    (a login) takes it, or, with none, it is cancelled; for ``reason``."""
+
+    class_name: str
+    on: date
+    slot: int
+    substitute: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class SchoolSpec:
     number: int
     school_id: UUID
@@ -85,6 +102,17 @@ class SchoolSpec:
     """Hand-written first КТП topics of a class's subject (the demo's)."""
     ability: Mapping[UUID, float] = field(default_factory=dict)
     """Each student's mean mark."""
+    rooms: Mapping[str, str] = field(default_factory=dict)
+    """Each class's own room, where its timetable has its lessons but for ``SUBJECT_ROOMS``'."""
+    changes: tuple[LessonChange, ...] = ()
+    """Substitutes and cancelled lessons of the journal's weeks (the demo's)."""
+
+    def room(self, class_name: str, subject: str, group: str | None) -> str:
+        """Where a lesson of the timetable is held: a subject's own room, an English group's,
+        or the class's."""
+        if group is not None:
+            return GROUP_ROOMS[ENGLISH_GROUPS.index(group)]
+        return SUBJECT_ROOMS.get(subject) or self.rooms.get(class_name, "")
 
     @property
     def students(self) -> int:
@@ -217,12 +245,21 @@ DEMO_TIMETABLE = {
     ),
     "10Б": (
         ("Алгебра", "Физика", "Русский язык", ENGLISH, "История", "Литература"),
-        ("Геометрия", "Литература", ENGLISH, "Биология", "Алгебра", PE),
+        ("Литература", "Геометрия", "Биология", ENGLISH, "Алгебра", PE),
         ("Алгебра", "Русский язык", "Физика", "История", ENGLISH, "Литература"),
-        ("Геометрия", "Алгебра", "Биология", "Литература", PE, "История"),
-        ("Алгебра", "Физика", ENGLISH, "Русский язык", PE, "Геометрия"),
+        ("Биология", "Геометрия", "Алгебра", "Литература", PE, "История"),
+        ("Алгебра", ENGLISH, "Физика", "Русский язык", PE, "Геометрия"),
     ),
 }
+"""Subjects by weekday and lesson number; no teacher teaches both classes at one time (the
+timetable refuses that)."""
+DEMO_ROOMS = {"5А": "12", "10Б": "24"}
+DEMO_CHANGES = (
+    LessonChange("5А", date(2025, 9, 11), 5, "t.istoriya", "Болезнь учителя"),
+    LessonChange("10Б", date(2025, 9, 12), 5, None, "Спортивный зал закрыт на ремонт"),
+)
+"""Thursday's literature in 5«А» is taken by the history teacher; Friday's PE in 10«Б» is
+cancelled."""
 DEMO_STUDENTS_PER_CLASS = 25
 
 
@@ -247,7 +284,8 @@ def demo_school(seed: int, first_topics: Mapping[tuple[str, str], tuple[str, ...
             else:
                 teacher = next(t for t, (taught, _) in DEMO_TEACHERS.items() if subject in taught)
                 b.whole_class(spec, subject, teacher, class_id)
-    return b.build("direktor", "zavuch", first_topics)
+    built = b.build("direktor", "zavuch", first_topics)
+    return replace(built, rooms=DEMO_ROOMS, changes=DEMO_CHANGES)
 
 
 # --- a district school --------------------------------------------------------------------------

@@ -220,9 +220,36 @@ class Ledger(Application[UUID]):
         )
         if not wanted:
             return
+        found = self._read_many(wanted)
+        for aggregate_id in wanted:
+            events = found.get(aggregate_id)
+            if events is None:
+                unit.missing.add(aggregate_id)
+            else:
+                unit.current[aggregate_id] = _project(None, events)
+
+    def find_many(self, aggregate_ids: Iterable[UUID], kind: type[A]) -> dict[UUID, A]:
+        """Those of the aggregates ``aggregate_ids`` that exist and are a ``kind``, read in one
+        query (per 500) rather than one each: a timetable's hundreds of lessons.
+
+        Inside a unit of work they are read as ``get`` reads them (its own changes included).
+        Raises ``DatabaseUnavailableError`` if the database fails.
+        """
+        wanted = list(dict.fromkeys(aggregate_ids))
+        if self._unit.get() is not None:
+            self.prefetch(wanted)
+            found = {i: self.find(i, kind) for i in wanted}
+            return {i: a for i, a in found.items() if a is not None}
+        aggregates = {i: _project(None, events) for i, events in self._read_many(wanted).items()}
+        return {i: a for i, a in aggregates.items() if isinstance(a, kind)}
+
+    def _read_many(self, aggregate_ids: Sequence[UUID]) -> dict[UUID, list[Any]]:
+        """The stored events of each of the aggregates that exist, in order. Raises
+        ``DatabaseUnavailableError``."""
         found: dict[UUID, list[Any]] = {}
         to_domain_event = self.mapper.to_domain_event
         columns = "originator_id, originator_version, topic, state"
+        wanted = sorted(aggregate_ids)
         try:
             with self.database.transaction(write=False) as cursor:
                 for start in range(0, len(wanted), _PREFETCH_CHUNK):
@@ -246,12 +273,7 @@ class Ledger(Application[UUID]):
                         found.setdefault(key, []).append(to_domain_event(stored))
         except PersistenceError as e:
             raise DatabaseUnavailableError(str(e)) from e
-        for aggregate_id in wanted:
-            events = found.get(aggregate_id)
-            if events is None:
-                unit.missing.add(aggregate_id)
-            else:
-                unit.current[aggregate_id] = _project(None, events)
+        return found
 
     @contextmanager
     def unit_of_work(self) -> Iterator[None]:

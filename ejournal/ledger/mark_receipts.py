@@ -9,9 +9,12 @@ carries, for each entry the mark's current value rests on, a plain C2SP tlog-pro
 signed checkpoint:
 
 1. the lesson's scheduling (``Lesson.Scheduled``, version 1): school, year, day, subject, teacher;
-2. the mark's recording (``Lesson.MarkRecorded``): the pupil, the type of work, its weight and
+2. for a lesson the timetable re-planned, or a substitute took, before the mark was recorded, the
+   last re-planning (``Lesson.Replanned``: its subject and teacher) and the last substitution
+   (``Lesson.SubstituteAssigned``: who taught it), in the order they were recorded;
+3. the mark's recording (``Lesson.MarkRecorded``): the pupil, the type of work, its weight and
    the value given;
-3. for a corrected mark, the correction that gave it its current value (``Lesson.MarkCorrected``).
+4. for a corrected mark, the correction that gave it its current value (``Lesson.MarkCorrected``).
 
 The document is JSON::
 
@@ -35,6 +38,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from itertools import takewhile
 from typing import Any
 from uuid import UUID
 
@@ -48,7 +52,7 @@ from ejournal.integrity.errors import (
 from ejournal.integrity.leaf import Leaf, LeafFormatError, decode_leaf, from_micros
 from ejournal.integrity.note import NoteVerifier, Verifier
 from ejournal.integrity.receipt import Receipt, VerifiedReceipt, verify_receipt
-from ejournal.ledger.database import Database
+from ejournal.ledger.database import Cursor, Database
 from ejournal.ledger.domain.lesson import Lesson
 from ejournal.ledger.domain.topics import stored_topic
 from ejournal.ledger.proofs import NotProvableError, prove_events
@@ -60,8 +64,12 @@ FORMAT = "ejournal.mark-receipt/1"
 """The ``format`` of every mark receipt."""
 
 SCHEDULED = stored_topic(Lesson.Scheduled)
+REPLANNED = stored_topic(Lesson.Replanned)
+SUBSTITUTED = stored_topic(Lesson.SubstituteAssigned)
 RECORDED = stored_topic(Lesson.MarkRecorded)
 CORRECTED = stored_topic(Lesson.MarkCorrected)
+CHANGES = (REPLANNED, SUBSTITUTED)
+"""What changes a lesson's subject or teacher before a mark is recorded in it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,21 +200,27 @@ def facts_of(
     """The facts ``records`` prove (see the module's docstring), and each record verified;
     raises as ``verify_mark_receipt``."""
     trusted = list(verifiers)
-    if len(records) not in (2, 3):
+    if not 2 <= len(records) <= 2 + len(CHANGES) + 1:
         raise MalformedReceiptError(
-            "a mark receipt proves a lesson, a mark and at most one correction",
-            expected="2 or 3 records",
+            "a mark receipt proves a lesson, its re-planning and substitute, a mark and at most "
+            "one correction",
+            expected=f"2 to {3 + len(CHANGES)} records",
             found=f"{len(records)} records",
             where=where,
         )
     verified = tuple(_verified(record, trusted, where) for record in records)
-    lesson, recorded, *corrected = verified
+    lesson, *rest = verified
+    changes = list(takewhile(lambda r: r.leaf.topic in CHANGES, rest))
+    if len(changes) == len(rest):
+        raise MalformedReceiptError("the receipt proves no mark", where=where)
+    recorded, *corrected = rest[len(changes) :]
     _expect(lesson, SCHEDULED, where)
     _expect(recorded, RECORDED, where)
     if lesson.leaf.originator_version != 1 or recorded.leaf.originator_id != (
         lesson.leaf.originator_id
     ):
         raise MalformedReceiptError("the mark is not of the lesson the receipt proves", where=where)
+    _check_changes(lesson, changes, recorded, where)
     value, corrected_at = recorded.payload["value"], None
     for correction in corrected:
         _expect(correction, CORRECTED, where)
@@ -220,20 +234,42 @@ def facts_of(
     if len({record.verified.checkpoint.origin for record in verified}) != 1:
         raise MalformedReceiptError("the records are proven in different logs", where=where)
     try:
-        facts = _facts(lesson, recorded, value, corrected_at, verified)
+        facts = _facts(lesson, changes, recorded, value, corrected_at, verified)
     except (KeyError, TypeError, ValueError, ArithmeticError) as e:
         raise MalformedReceiptError(f"a payload lacks a fact: {e!r}", where=where) from e
     return facts, verified
 
 
+def _check_changes(
+    lesson: VerifiedRecord, changes: Sequence[VerifiedRecord], recorded: VerifiedRecord, where: str
+) -> None:
+    """The changes are the lesson's, of different kinds, in order, before the mark."""
+    versions = [c.leaf.originator_version for c in changes]
+    in_order = versions == sorted(set(versions))
+    before = all(1 < v < recorded.leaf.originator_version for v in versions)
+    kinds = len({c.leaf.topic for c in changes}) == len(changes)
+    same = all(c.leaf.originator_id == lesson.leaf.originator_id for c in changes)
+    if not (in_order and before and kinds and same):
+        raise MalformedReceiptError(
+            "the re-planning or substitution is not of this lesson before the mark", where=where
+        )
+
+
 def _facts(
     lesson: VerifiedRecord,
+    changes: Sequence[VerifiedRecord],
     recorded: VerifiedRecord,
     value: Any,
     corrected_at: int | None,
     verified: tuple[VerifiedRecord, ...],
 ) -> MarkFacts:
     scheduled, mark = lesson.payload, recorded.payload
+    subject_id, teacher_id = scheduled["subject_id"], scheduled["teacher_id"]
+    for change in changes:
+        if change.leaf.topic == REPLANNED:
+            subject_id = change.payload["subject_id"]
+        # A substitution names who taught the lesson: the substitute, or its own teacher again.
+        teacher_id = change.payload["teacher_id"]
     last = verified[-1].verified
     return MarkFacts(
         log_id=lesson.leaf.log_id,
@@ -242,8 +278,8 @@ def _facts(
         lesson_id=lesson.leaf.originator_id,
         on=scheduled["on"],
         slot=scheduled["slot"],
-        subject_id=scheduled["subject_id"],
-        teacher_id=scheduled["teacher_id"],
+        subject_id=subject_id,
+        teacher_id=teacher_id,
         student_id=mark["student_id"],
         mark_id=mark["mark_id"],
         value=value,
@@ -304,16 +340,16 @@ def prove_mark(
     verifiers: Sequence[Verifier],
     origin: str,
 ) -> tuple[MarkFacts, list[ProvenRecord]]:
-    """The facts and records of a mark's receipt: the lesson ``lesson_id``'s scheduling and the
-    ``entries`` (notification IDs: the mark's recording, then the correction that gave it its
-    current value, if any), proven under the log's latest checkpoint and checked as
-    ``verify_mark_receipt`` checks them.
+    """The facts and records of a mark's receipt: the lesson ``lesson_id``'s scheduling, its last
+    re-planning and substitution before the mark, and the ``entries`` (notification IDs: the
+    mark's recording, then the correction that gave it its current value, if any), proven under
+    the log's latest checkpoint and checked as ``verify_mark_receipt`` checks them.
 
     Raises ``NotProvableError`` for an entry that is not there, a payload removed at the end of
     its retention, or a log no signed checkpoint covers yet; and ``VerificationError`` if the
     stored log does not support the proof.
     """
-    events = [(lesson_id, 1)]
+    marked: list[tuple[UUID, int]] = []
     # The notification ID is SQLite's rowid (the table's own column on PostgreSQL).
     nid_column = "rowid" if database.dialect == "sqlite" else "notification_id"
     with database.transaction(write=False) as cursor:
@@ -326,7 +362,9 @@ def prove_mark(
             row = cursor.fetchone()
             if row is None:
                 raise NotProvableError(f"no entry of notification ID {nid}")
-            events.append((UUID(bytes=uuid_bytes(row[0])), int(row[1])))
+            marked.append((UUID(bytes=uuid_bytes(row[0])), int(row[1])))
+        changes = _changes_before(cursor, database, lesson_id, marked[0][1] if marked else 1)
+    events = [(lesson_id, 1), *changes, *marked]
     proven = prove_events(database, events, verifiers=verifiers, origin=origin)
     records = []
     for (originator_id, version), (receipt, payload) in zip(events, proven, strict=True):
@@ -335,3 +373,17 @@ def prove_mark(
         records.append(ProvenRecord(receipt, payload))
     facts, _ = facts_of(records, verifiers, where=f"the receipt of lesson {lesson_id}")
     return facts, records
+
+
+def _changes_before(
+    cursor: Cursor, database: Database, lesson_id: UUID, version: int
+) -> list[tuple[UUID, int]]:
+    """The lesson's last re-planning and last substitution recorded before its ``version``, in
+    order: (lesson, version) of each."""
+    key = lesson_id if database.dialect == "postgres" else lesson_id.hex
+    cursor.execute(
+        f"SELECT topic, MAX(originator_version) FROM {EVENTS_TABLE} WHERE originator_id = ? "
+        "AND originator_version < ? AND topic IN (?, ?) GROUP BY topic",
+        (key, version, *CHANGES),
+    )
+    return sorted((lesson_id, int(row[1])) for row in cursor.fetchall())

@@ -127,6 +127,7 @@ CLASS_JOURNAL = RetentionClass(
     title="Классный журнал (электронный)",
     years=5,
     topics=_topics("lesson", "Lesson.")
+    | _topics("timetable", "Timetable.", "SchoolTimetable.")
     | _topics("plan", "ThematicPlan.")
     | _topics("assignments", "TeachingAssignment.")
     | _topics("people", "Guardianship.")

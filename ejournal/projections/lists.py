@@ -256,10 +256,13 @@ class Lists:
         return sorted(found, key=lambda p: (p.stints[0].starts_on, p.student_id.hex))
 
     def teaches_roster(self, roster_id: UUID, teacher_id: UUID) -> bool:
-        """Whether the person is assigned to teach the roster, in any subject (п. 2.3)."""
+        """Whether the person is assigned to teach the roster, in any subject, or takes one of
+        its lessons as a substitute (п. 2.3)."""
         with self._snapshot() as cursor:
             cursor.execute(
-                "SELECT 1 FROM rm_assignment WHERE roster_id = ? AND teacher_id = ? LIMIT 1",
-                (roster_id.hex, teacher_id.hex),
+                "SELECT 1 FROM rm_assignment WHERE roster_id = ? AND teacher_id = ? "
+                "UNION ALL SELECT 1 FROM rm_lesson WHERE roster_id = ? AND teacher_id = ? "
+                "AND substitute_for IS NOT NULL LIMIT 1",
+                (roster_id.hex, teacher_id.hex) * 2,
             )
             return cursor.fetchone() is not None

@@ -7,6 +7,9 @@ with nothing recorded (no register by the end of the lesson's day, a year still 
 is known only once the day's last lesson is in). Each rule is one small function, in the school's
 time zone, from the server's recorded times.
 
+The lessons are those the timetable planned (and any scheduled outside it), each the lesson of
+the teacher who teaches it, a substitute where there is one; a cancelled lesson is due nothing.
+
 The rules, as the regulation is read here:
 
 - п. 2.2 ``year.setup_late`` / ``year.not_set_up``: the year's sections (the year, its periods,
@@ -167,8 +170,9 @@ class _Scope:
         return from_micros(micros).astimezone(self.zone)
 
     def lesson_filter(self) -> tuple[str, list[Any]]:
-        """SQL over ``rm_lesson l`` selecting the lessons in scope."""
-        where = "l.school_id = ? AND l.year_start = ?"
+        """SQL over ``rm_lesson l`` selecting the lessons in scope: a cancelled lesson is due
+        nothing."""
+        where = "l.school_id = ? AND l.year_start = ? AND l.cancelled = 0"
         params: list[Any] = [self.school, self.year_start]
         if self.teacher_id is not None:
             where += " AND l.teacher_id = ?"
@@ -230,7 +234,7 @@ def _lessons(cursor: Cursor, scope: _Scope) -> list[Flag]:
     lessons = cursor.fetchall()
     cursor.execute(
         "SELECT class_id, held_on, MAX(ends_at) FROM rm_lesson "
-        "WHERE school_id = ? AND year_start = ? GROUP BY class_id, held_on",
+        "WHERE school_id = ? AND year_start = ? AND cancelled = 0 GROUP BY class_id, held_on",
         (scope.school, scope.year_start),
     )
     day_ends = {(c, d): time.fromisoformat(end) for c, d, end in cursor.fetchall()}
@@ -447,7 +451,7 @@ def _taught(
 ) -> dict[tuple[str, str], tuple[str, str]]:
     """(roster, subject) with lessons in the period of a class on ``scheme`` → (class, the
     teacher of the last of them)."""
-    where = "l.school_id = ? AND l.year_start = ? AND c.period_scheme = ?"
+    where = "l.school_id = ? AND l.year_start = ? AND l.cancelled = 0 AND c.period_scheme = ?"
     params: list[Any] = [scope.school, scope.year_start, scheme]
     if scope.class_id is not None:
         where += " AND l.class_id = ?"

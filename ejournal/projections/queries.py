@@ -365,7 +365,8 @@ _LESSON_COLUMNS = (
     "l.nid, l.lesson_id, l.roster_id, l.class_id, l.subject_id, s.name, l.teacher_id, l.held_on, "
     "l.slot, l.starts_at, l.ends_at, l.topic, l.plan_item, pi.topic, l.homework_text, "
     "l.homework_pages, l.homework_tasks, l.homework_due_on, l.homework_first_at, "
-    "l.actor_id, l.session_id, l.credential_version, l.recorded_at"
+    "l.actor_id, l.session_id, l.credential_version, l.recorded_at, "
+    "l.room, l.substitute_for, l.substitution_reason, l.cancelled, l.cancel_reason"
 )
 _LESSON_FROM = (
     "FROM rm_lesson l "
@@ -413,6 +414,10 @@ def _lessons(cursor: Cursor, where: str, params: Sequence[Any]) -> list[tuple[in
             plan_topic=row[13],
             homework=homework,
             provenance=provenance((key, *row[19:23])),
+            room=row[23],
+            substitute_for=None if row[24] is None else UUID(row[24]),
+            substitution_reason=row[25],
+            cancellation_reason=(row[27] or "") if row[26] else None,
         )
         lessons.append((key, lesson))
     return lessons

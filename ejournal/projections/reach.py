@@ -112,6 +112,10 @@ class TeacherLesson:
     homework_given: bool
     marks: int
     """Current marks (not cancelled)."""
+    room: str = ""
+    substitute_for: UUID | None = None
+    """The lesson's own teacher, when the teacher takes it as a substitute."""
+    cancelled: bool = False
 
     @property
     def topic_set(self) -> bool:
@@ -192,7 +196,8 @@ class Reach:
         self, teacher_id: UUID, school_ids: Sequence[UUID], first: date, last: date
     ) -> list[TeacherLesson]:
         """The teacher's lessons in those schools from ``first`` to ``last`` (both included), by
-        day, start and slot, each with the state of its journal."""
+        day, start and slot, each with the state of its journal: those the teacher teaches,
+        as a substitute too, and not those a substitute takes instead; cancelled ones marked."""
         if not school_ids:
             return []
         with self._snapshot() as cursor:
@@ -219,7 +224,8 @@ _LESSON_COLUMNS = (
     "l.lesson_id, l.school_id, l.year_start, l.held_on, l.slot, l.starts_at, l.ends_at, "
     "l.roster_id, l.roster_kind, r.name, l.class_id, k.name, k.grade, l.subject_id, s.name, "
     "l.topic, l.plan_item, l.registers, l.homework_text, "
-    "(SELECT COUNT(*) FROM rm_mark m WHERE m.lesson_key = l.nid AND m.cancelled = 0)"
+    "(SELECT COUNT(*) FROM rm_mark m WHERE m.lesson_key = l.nid AND m.cancelled = 0), "
+    "l.room, l.substitute_for, l.cancelled"
 )
 _LESSON_FROM = (
     "FROM rm_lesson l "
@@ -233,7 +239,7 @@ _LESSON_FROM = (
 def _teacher_lesson(row: Sequence[Any]) -> TeacherLesson:
     (lesson_id, school_id, year_start, held_on, slot, starts_at, ends_at, roster_id, kind) = row[:9]
     (roster_name, class_id, class_name, grade, subject_id, subject, topic, plan_item) = row[9:17]
-    registers, homework, marks = row[17:20]
+    registers, homework, marks, room, substitute_for, cancelled = row[17:23]
     return TeacherLesson(
         lesson_id=UUID(lesson_id),
         school_id=UUID(school_id),
@@ -253,6 +259,9 @@ def _teacher_lesson(row: Sequence[Any]) -> TeacherLesson:
         register_taken=int(registers) > 0,
         homework_given=homework is not None,
         marks=int(marks),
+        room=room,
+        substitute_for=None if substitute_for is None else UUID(substitute_for),
+        cancelled=bool(cancelled),
     )
 
 

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Bumped whenever a table changes; the projector then rebuilds the read models from scratch."""
 
 
@@ -170,6 +170,18 @@ class PeriodRow:
 
 
 @dataclass(slots=True)
+class BellSlotRow:
+    """Lesson ``number`` of bell schedule ``schedule``: its start and end (ISO times)."""
+
+    year_key: int
+    schedule: str
+    number: int
+    starts_at: str
+    ends_at: str
+    op: Operation
+
+
+@dataclass(slots=True)
 class HolidayRow:
     year_key: int
     name: str
@@ -211,6 +223,8 @@ class RosterRow:
     period_scheme: str | None
     class_teacher_id: str | None
     student_id: str | None
+    bell_schedule: str | None
+    """A class's bell schedule (its groups' and curricula's lessons ring by it too)."""
     op: Operation
 
 
@@ -278,12 +292,52 @@ class PlanItemRow:
 
 
 @dataclass(slots=True)
+class TimetableRow:
+    """A class's timetable; ``op`` opened it."""
+
+    timetable_id: str
+    school_id: str
+    year_start: int
+    class_id: str
+    op: Operation
+
+
+@dataclass(slots=True)
+class TimetableVersionRow:
+    """A version of a class's timetable, in force from ``effective_from``; ``op`` set it."""
+
+    timetable_key: int
+    effective_from: str
+    op: Operation
+
+
+@dataclass(slots=True)
+class TimetableEntryRow:
+    """One weekly lesson of a timetable version: ISO ``weekday`` (1 Monday), bell ``slot``."""
+
+    timetable_key: int
+    effective_from: str
+    weekday: int
+    slot: int
+    roster_id: str
+    subject_id: str
+    teacher_id: str
+    room: str
+    op: Operation
+
+
+@dataclass(slots=True)
 class LessonRow:
     """A lesson with its topic, homework and register summary.
 
     ``op`` is the scheduling; the topic, homework and register columns name the operation that last
     set them (``*_nid``, full provenance in the history table). ``homework_first_at`` and
     ``register_first_at`` are when they were first entered, for the time rules (п. 2.5, 2.7).
+
+    ``teacher_id`` is who teaches the lesson: a substitute's lesson is theirs (their lessons, the
+    monitor), ``substitute_for`` then the lesson's own teacher. ``plan_nid`` names the last
+    re-planning by the timetable, ``substitution_nid`` the substitution (a mark's receipt proves
+    both); a cancelled lesson keeps its reason.
     """
 
     lesson_id: str
@@ -310,6 +364,13 @@ class LessonRow:
     registers: int
     register_nid: int | None
     register_first_at: int | None
+    room: str
+    plan_nid: int | None
+    substitute_for: str | None
+    substitution_reason: str | None
+    substitution_nid: int | None
+    cancelled: int
+    cancel_reason: str | None
     op: Operation
 
 
@@ -404,7 +465,8 @@ class HistoryRow:
     homework, a mark's correction or cancellation, an attestation mark. Append-only."""
 
     item: str
-    """topic, attendance, homework, mark, attestation"""
+    """topic, attendance, homework, mark, attestation, lesson (re-planned, substituted,
+    cancelled)"""
     owner_key: int
     """The lesson or attestation record (the notification ID of its creation)."""
     item_id: str
@@ -467,6 +529,9 @@ YEARS = Table(
 )
 PERIODS = Table(PeriodRow, "rm_period", key=("year_key", "scheme", "name"), owner="year_key")
 HOLIDAYS = Table(HolidayRow, "rm_holiday", key=("year_key", "nid"), owner="year_key")
+BELL_SLOTS = Table(
+    BellSlotRow, "rm_bell_slot", key=("year_key", "schedule", "number"), owner="year_key"
+)
 SUBJECTS = Table(SubjectRow, "rm_subject", key=("year_key", "subject_id"), owner="year_key")
 WORK_TYPES = Table(WorkTypeRow, "rm_work_type", key=("year_key", "work_type_id"), owner="year_key")
 ROSTERS = Table(
@@ -514,6 +579,25 @@ PLANS = Table(
     PlanRow, "rm_plan", key=("plan_id",), owner="plan_id", indexes=[("roster_id", "subject_id")]
 )
 PLAN_ITEMS = Table(PlanItemRow, "rm_plan_item", key=("plan_key", "number"), owner="plan_key")
+TIMETABLES = Table(
+    TimetableRow,
+    "rm_timetable",
+    key=("timetable_id",),
+    owner="timetable_id",
+    indexes=[("class_id",)],
+)
+TIMETABLE_VERSIONS = Table(
+    TimetableVersionRow,
+    "rm_timetable_version",
+    key=("timetable_key", "effective_from"),
+    owner="timetable_key",
+)
+TIMETABLE_ENTRIES = Table(
+    TimetableEntryRow,
+    "rm_timetable_entry",
+    key=("timetable_key", "effective_from", "weekday", "slot", "roster_id"),
+    owner="timetable_key",
+)
 LESSONS = Table(
     LessonRow,
     "rm_lesson",
@@ -561,6 +645,7 @@ TABLES: tuple[Table, ...] = (
     YEARS,
     PERIODS,
     HOLIDAYS,
+    BELL_SLOTS,
     SUBJECTS,
     WORK_TYPES,
     ROSTERS,
@@ -571,6 +656,9 @@ TABLES: tuple[Table, ...] = (
     GUARDIANS,
     PLANS,
     PLAN_ITEMS,
+    TIMETABLES,
+    TIMETABLE_VERSIONS,
+    TIMETABLE_ENTRIES,
     LESSONS,
     ATTENDANCE,
     MARKS,

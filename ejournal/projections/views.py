@@ -84,6 +84,7 @@ class Lesson:
     subject_id: UUID
     subject: str
     teacher_id: UUID
+    """Who teaches the lesson: a substitute, if the administration named one."""
     on: date
     slot: int
     starts_at: time
@@ -95,6 +96,16 @@ class Lesson:
     """That item's topic in the current КТП (None if the item is not, or no longer, in it)."""
     homework: Homework | None
     provenance: Provenance
+    room: str = ""
+    substitute_for: UUID | None = None
+    """The lesson's own teacher, when ``teacher_id`` is a substitute."""
+    substitution_reason: str | None = None
+    cancellation_reason: str | None = None
+    """Why the lesson is not held; None: it is."""
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancellation_reason is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -432,6 +432,36 @@ WALK: dict[tuple[str, str], list[Build]] = {
             lambda o: {"items": [{"number": 1, "topic": "Чужой план", "hours": 1}]},
         )
     ],
+    # The timetable (п. 2.2, 2.3).
+    ("PUT", "/classes/{class_id}/timetable/{effective_from}"): [
+        _send(
+            lambda o: f"/classes/{o.school.class_id}/timetable/{DAY}",
+            lambda o: {
+                "entries": [
+                    {
+                        "weekday": 2,
+                        "slot": 1,
+                        "roster_id": str(o.school.class_id),
+                        "subject_id": str(o.russian),
+                        "teacher_id": str(o.school.person["russian"]),
+                    }
+                ]
+            },
+        )
+    ],
+    ("GET", "/classes/{class_id}/timetable"): [
+        _get(lambda o: f"/classes/{o.school.class_id}/timetable", on=lambda o: DAY)
+    ],
+    ("GET", "/classes/{class_id}/week"): [_get(lambda o: f"/classes/{o.school.class_id}/week")],
+    ("PUT", "/lessons/{lesson_id}/substitute"): [
+        _send(
+            lambda o: f"/lessons/{o.lesson}/substitute",
+            lambda o: {"teacher_id": str(o.school.person["english"]), **REASON},
+        )
+    ],
+    ("POST", "/lessons/{lesson_id}/cancellation"): [
+        _send(lambda o: f"/lessons/{o.lesson}/cancellation", lambda o: REASON)
+    ],
     # Personal data (п. 1.7).
     ("PUT", "/people/{person_id}"): [
         _send(
@@ -823,6 +853,40 @@ CROSS_LINKS = [
         ),
         422,
         "student.not_in_roster",
+    ),
+    CrossLink(
+        "put another school's teacher into this school's timetable",  # п. 2.2, 2.3
+        ("head", "deputy"),
+        "PUT",
+        lambda w, o: (
+            f"/classes/{w.ids['klass']}/timetable/{DAY}",
+            None,
+            {
+                "entries": [
+                    {
+                        "weekday": 2,
+                        "slot": 1,
+                        "roster_id": str(w.ids["klass"]),
+                        "subject_id": str(w.ids["russian"]),
+                        "teacher_id": str(o.school.person["russian"]),
+                    }
+                ]
+            },
+        ),
+        422,
+        "timetable.teacher_not_assigned",
+    ),
+    CrossLink(
+        "name another school's teacher the substitute of this school's lesson",  # п. 2.3
+        ("head", "deputy"),
+        "PUT",
+        lambda w, o: (
+            f"/lessons/{w.ids['lesson']}/substitute",
+            None,
+            {"teacher_id": str(o.school.person["russian"]), "reason": "Болезнь учителя"},
+        ),
+        422,
+        "substitution.not_of_school",
     ),
     CrossLink(
         "subscribe to another school's pupil's digest under this school",  # п. 1.6

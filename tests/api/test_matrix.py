@@ -36,6 +36,7 @@ REFUSAL_CODES = {
     "journal.not_a_teacher",
     "journal.not_assigned",
     "journal.class_teacher_read_only",
+    "lesson.administration_only",
     "access.denied",
     "access.support_no_journal",
 }
@@ -390,6 +391,39 @@ ENDPOINTS = [
             "period": "I четверть",
             "value": "5",
         },
+    ),
+    # The timetable (п. 2.2, 2.3): the administration sets it and decides of one lesson (here
+    # each is then refused for what it asks: no entries, a lesson with marks); everyone of the
+    # school reads it.
+    Endpoint(
+        "set timetable",
+        "PUT",
+        lambda w: f"/classes/{w.ids['klass']}/timetable/2025-09-01",
+        ADMIN,
+        lambda w: {"entries": []},
+    ),
+    Endpoint(
+        "read timetable",
+        "GET",
+        lambda w: f"/classes/{w.ids['klass']}/timetable?on=2025-09-01",
+        SCHOOL | {"auditor"},
+    ),
+    Endpoint(
+        "class week", "GET", lambda w: f"/classes/{w.ids['klass']}/week", SCHOOL | {"auditor"}
+    ),
+    Endpoint(
+        "name substitute",
+        "PUT",
+        lambda w: f"/lessons/{w.ids['lesson']}/substitute",
+        ADMIN,
+        lambda w: {"teacher_id": str(w.persons["maths"]), "reason": "Болезнь учителя"},
+    ),
+    Endpoint(
+        "cancel lesson",
+        "POST",
+        lambda w: f"/lessons/{w.ids['lesson']}/cancellation",
+        ADMIN,
+        lambda w: {"reason": "Экскурсия"},
     ),
     # Reading (п. 1.6, 2.3, 2.4, 2.9).
     Endpoint(

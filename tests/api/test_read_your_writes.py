@@ -298,6 +298,46 @@ def _plan(rw: Writer) -> None:
         assert shown["plan_topic"] == topic
 
 
+def _timetable(rw: Writer) -> None:
+    """п. 2.2, 2.3: 5«А»'s timetable from 8 September, a substitute and a cancelled lesson, each
+    read back at once in the class's week."""
+    w, ids = rw.w, rw.w.ids
+    week = f"/classes/{ids['klass']}/week"
+    entries = [
+        {
+            "weekday": 1,
+            "slot": slot,
+            "roster_id": str(ids["klass"]),
+            "subject_id": str(ids[subject]),
+            "teacher_id": str(w.persons[subject]),
+        }
+        for slot, subject in ((1, "maths"), (2, "russian"))
+    ]
+    rw.write(
+        "PUT",
+        f"/classes/{ids['klass']}/timetable/2025-09-08",
+        "deputy",
+        json={"entries": entries},
+    )
+    monday = [
+        x for x in rw.read(week, "head", of="2025-09-08")["lessons"] if x["on"] == "2025-09-08"
+    ]
+    assert [x["slot"] for x in monday] == [1, 2]
+    first, second = (x["lesson_id"] for x in monday)
+    rw.write(
+        "PUT",
+        f"/lessons/{first}/substitute",
+        "deputy",
+        json={"teacher_id": str(w.persons["russian"]), "reason": "Болезнь учителя"},
+    )
+    rw.write("POST", f"/lessons/{second}/cancellation", "deputy", json={"reason": "Экскурсия"})
+    taken, cancelled = (
+        x for x in rw.read(week, "head", of="2025-09-08")["lessons"] if x["on"] == "2025-09-08"
+    )
+    assert taken["teacher_id"] == str(w.persons["russian"])
+    assert cancelled["cancelled"] is True
+
+
 def _year_setup(rw: Writer) -> None:
     """п. 2.2: the 2024/25 year set up (late) section by section; the monitor names at once what
     is still missing, then flags the year as set up late. Holidays, closing and reopening show
@@ -632,6 +672,7 @@ def test_every_write_is_read_back_at_once(following: World, smtp: Smtp) -> None:
     rw = Writer(following)
     _journal_writes(rw)
     _plan(rw)
+    _timetable(rw)
     _year_setup(rw)
     _rosters(rw)
     _curriculum(rw)

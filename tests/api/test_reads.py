@@ -122,7 +122,9 @@ def test_a_mark_shows_in_the_diary_with_its_history_for_the_staff_only(fresh_wor
         # No teacher's session or account anywhere in what the family reads.
         assert written["session"] not in diary.text
         assert teacher["account_id"] not in diary.text
-        assert '"cancelled"' not in diary.text and '"history"' not in diary.text
+        # Nor a cancelled mark, nor any mark's history (a lesson says whether it was held).
+        assert '"history"' not in diary.text
+        assert entry["lesson"]["cancelled"] is False and "cancelled" not in mark
 
 
 def test_the_class_journal_page_is_read_only_for_the_class_teacher(fresh_world: World) -> None:

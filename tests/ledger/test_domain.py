@@ -19,9 +19,11 @@ from ejournal.ledger.domain import (
     SchoolYear,
     TeachingAssignment,
     ThematicPlan,
+    Timetable,
+    TimetableEntry,
 )
 from ejournal.ledger.domain.ids import natural_id
-from ejournal.ledger.domain.lesson import Homework
+from ejournal.ledger.domain.lesson import Homework, LessonPlan
 from ejournal.ledger.domain.values import BellSlot, DateRange, Period, PlanItem, WorkType
 from ejournal.ledger.transcoder import default_transcoder
 
@@ -283,3 +285,41 @@ def test_aggregates_come_back_from_the_ledger_as_they_were_saved(ledger: Ledger)
     assert ledger.get(lesson.id, Lesson) == lesson
     assert ledger.get(plan.id, ThematicPlan) == plan
     assert ledger.get(plan.id, ThematicPlan).item(2) == PlanItem(2, "Шкалы", 2)
+
+
+def test_a_timetable_s_versions_are_in_force_from_their_dates() -> None:
+    # п. 2.2: a version is in force from its date to the next; one of the same date replaces it.
+    timetable = Timetable.open(school_id=SCHOOL, year_start=2025, class_id=ROSTER, at=AT)
+    entry = TimetableEntry(1, 1, ROSTER, SUBJECT, TEACHER, "12")
+    timetable.set_version(date(2025, 9, 1), [entry], at=AT)
+    timetable.set_version(date(2025, 10, 1), [entry], at=AT)
+    moved = TimetableEntry(2, 1, ROSTER, SUBJECT, TEACHER, "14")
+    timetable.set_version(date(2025, 10, 1), [moved], at=AT)
+    assert timetable.id == Timetable.create_id(ROSTER)
+    assert [v.effective_from for v in timetable.versions] == [date(2025, 9, 1), date(2025, 10, 1)]
+    assert timetable.version_on(date(2025, 8, 31)) is None
+    september = timetable.version_on(date(2025, 9, 30))
+    assert september is not None and september.entries == (entry,)
+    latest = timetable.latest
+    assert latest is not None and latest.on_weekday(2) == (moved,)
+    in_force = timetable.in_force(date(2025, 9, 15), date(2026, 5, 31))
+    assert [(first, last) for first, last, _ in in_force] == [
+        (date(2025, 9, 15), date(2025, 9, 30)),
+        (date(2025, 10, 1), date(2026, 5, 31)),
+    ]
+
+
+def test_a_lesson_is_re_planned_cancelled_and_substituted_by_events() -> None:
+    # п. 2.2, 2.3: the lesson keeps its ID; a substitute teaches it; its own teacher ends that.
+    lesson = new_lesson()
+    assert lesson.holds_records() and not lesson.is_kept()  # a topic, no journal yet
+    other = UUID(int=8)
+    lesson.cancel("Экскурсия", at=AT)
+    assert lesson.cancellation is not None and lesson.cancellation.timetable_from is None
+    plan = LessonPlan(SUBJECT, other, "14", time(9, 25), time(10, 10))
+    lesson.replan(plan, "изменение расписания с 01.09.2025", at=AT)
+    assert (lesson.cancellation, lesson.plan, lesson.teacher_in_charge) == (None, plan, other)
+    lesson.assign_substitute(TEACHER, "Болезнь учителя", at=AT)
+    assert lesson.substitution is not None and lesson.teacher_in_charge == TEACHER
+    lesson.assign_substitute(other, "Учитель вышел", at=AT)
+    assert lesson.substitution is None and lesson.teacher_in_charge == other

@@ -4,7 +4,7 @@ foreign events, schema changes, payload decoding, the п. 4.4 seam (I8, I10)."""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -23,6 +23,7 @@ from ejournal.projections.projector import Projector
 from ejournal.projections.queries import Queries
 from ejournal.projections.tables import SCHEMA_VERSION, TRACKING_TABLE, Operation
 from tests.commands.school import TestSchool, count_events
+from tests.commands.timetables import lesson, set_timetable, week
 from tests.ledger.support import write_notebooks
 from tests.projections.conftest import moscow
 
@@ -150,6 +151,20 @@ def test_fast_decoding_agrees_with_the_mapper(school: TestSchool, ledger: Ledger
             name="Проект",
             weight=Decimal("1.25"),
             written=False,
+        ),
+        ledger,
+    )
+    # The timetable's events: a version, a change that re-plans and cancels, a substitute.
+    set_timetable(school, week(school), date(2025, 9, 8))
+    moved, *rest = week(school)
+    changed = (replace(moved, room="13"), *(e for e in rest if (e.weekday, e.slot) != (1, 2)))
+    set_timetable(school, changed, date(2025, 9, 15))
+    c.handle(
+        c.AssignSubstitute(
+            actor=school.head,
+            lesson_id=lesson(school, date(2025, 9, 8), 1).id,
+            teacher_id=school.person["russian"],
+            reason="Болезнь учителя",
         ),
         ledger,
     )

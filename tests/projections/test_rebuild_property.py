@@ -4,7 +4,8 @@ equal the read models rebuilt from scratch, on SQLite and on PostgreSQL.
 
 Sequences mix every journal command (lessons, topics, registers, marks, class works, corrections,
 cancellations, homework, comments, messages, attestation marks and their revisions, КТП imports,
-withdrawals and re-enrolments) with the clock moving on; refused commands are part of the game.
+withdrawals and re-enrolments, timetable versions that schedule, re-plan and cancel lessons,
+substitutes, cancelled lessons) with the clock moving on; refused commands are part of the game.
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ STEP = st.one_of(
     st.tuples(st.just("ktp"), st.integers(1, 3)),
     st.tuples(st.just("withdraw"), student),
     st.tuples(st.just("enrol"), student),
+    st.tuples(st.just("timetable"), subject, st.integers(1, 2)),
+    st.tuples(st.just("substitute"), index, subject),
+    st.tuples(st.just("cancel_lesson"), index),
 )
 
 
@@ -239,6 +243,37 @@ class Journal:
         self._handle(
             c.ImportKtp(actor=teacher, roster_id=roster, subject_id=subject_id, items=plan)
         )
+
+    def _timetable(self, s: int, slot: int) -> None:
+        # A small timetable (one weekly lesson): each version from today re-plans or cancels
+        # what the last one planned.
+        roster, subject_id, _ = self.teaching[s]
+        person = self.school.person[("maths", "russian", "english")[s]]
+        self._handle(
+            c.SetTimetable(
+                actor=self.school.deputy,
+                class_id=self.school.class_id,
+                effective_from=self.today(),
+                entries=(c.TimetableEntry(1, slot, roster, subject_id, person),),
+            )
+        )
+
+    def _substitute(self, i: int, s: int) -> None:
+        if found := self._lesson_at(i):
+            lesson, _, _ = found
+            teacher = self.school.person[("maths", "russian", "english")[s]]
+            self._handle(
+                c.AssignSubstitute(
+                    actor=self.school.head, lesson_id=lesson, teacher_id=teacher, reason="болезнь"
+                )
+            )
+
+    def _cancel_lesson(self, i: int) -> None:
+        if found := self._lesson_at(i):
+            lesson, _, _ = found
+            self._handle(
+                c.CancelLesson(actor=self.school.head, lesson_id=lesson, reason="каникулы")
+            )
 
     def _withdraw(self, s: int) -> None:
         self._handle(

@@ -211,7 +211,7 @@ def roster_students(
     role = roster_pupils_reader(
         ledger, caller, roster, lambda: lists.teaches_roster(roster_id, caller.person_id)
     )
-    on = query.on or _today_in_year(ledger, roster.school_id, roster.year_start)
+    on = query.on or today_in_year(ledger, roster.school_id, roster.year_start)
     found = lists.pupils(roster_id, on)
     # In the order of a class list, by name, for a reader who sees names: the whole roster (a
     # class at most) is named to be ordered, the page shows and logs only its own pupils.
@@ -227,7 +227,7 @@ def roster_students(
     return PupilsOut.model_validate({**page, "roster_id": roster_id, "on": on, "names": on_page})
 
 
-def _today_in_year(ledger: Ledger, school_id: UUID, year_start: int) -> date:
+def today_in_year(ledger: Ledger, school_id: UUID, year_start: int) -> date:
     """Today in the school's time zone, or the year's nearer end if today is not one of its
     days (a year that is over, or to come)."""
     today = ledger.clock().astimezone(c.school_zone(ledger, school_id)).date()

@@ -143,11 +143,15 @@ def _year_out(reach: YearReach, today: date) -> MyYearOut:
     response_model=MyLessonsOut,
     summary="The caller's lessons as a teacher, from `from` to `to` (by default today in the "
     "school's time zone; at most 62 days), each with its state: topic set, register taken, "
-    "homework given, number of marks",
+    "homework given, number of marks; the lessons the caller takes as a substitute too, and "
+    "cancelled ones marked",
     responses=problem_responses(401, 403, 422, 503),
 )
 def my_lessons(
-    query: Annotated[LessonsQuery, Query()], caller: CurrentCaller, ledger: LedgerDep
+    query: Annotated[LessonsQuery, Query()],
+    caller: CurrentCaller,
+    ledger: LedgerDep,
+    names: NamesDep,
 ) -> MyLessonsOut:
     schools = sorted(teaching_schools(caller))
     reach = Reach(ledger.database)
@@ -163,6 +167,12 @@ def my_lessons(
     if not 0 <= (last - first).days <= MAX_DAYS - 1:
         raise refuse("period.invalid", detail=f"от 1 до {MAX_DAYS} дней, «from» не позже «to»")
     found = reach.lessons(caller.person_id, schools, first, last)
+    replaced = People()
+    for lesson in found:
+        replaced.adult(lesson.substitute_for)
     return MyLessonsOut(
-        starts_on=first, ends_on=last, lessons=[LessonStateOut.model_validate(x) for x in found]
+        starts_on=first,
+        ends_on=last,
+        lessons=[LessonStateOut.model_validate(x) for x in found],
+        names=joined(names, ledger, Role.TEACHER, replaced),
     )

@@ -6,7 +6,16 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from ejournal.api.schemas.common import Choice, Id, Input, Reason, SchoolDate, SmallInt, Text
+from ejournal.api.schemas.common import (
+    Choice,
+    Id,
+    Input,
+    Name,
+    Reason,
+    SchoolDate,
+    SmallInt,
+    Text,
+)
 from ejournal.ledger.domain.values import AttestationKind
 
 Code = Annotated[str, Field(max_length=8, description="Н, Б, П or ОП")]
@@ -22,6 +31,7 @@ class LessonIn(Input):
     )
     topic: Text = ""
     plan_item: SmallInt | None = None
+    room: Name = ""
 
 
 class TopicIn(Input):

@@ -96,9 +96,18 @@ class LessonStateOut(ViewOut):
     register_taken: bool = Field(description="The attendance register was recorded (п. 2.5)")
     homework_given: bool = Field(description="Homework was set (п. 2.7)")
     marks: int = Field(description="Current marks (not cancelled)")
+    room: str = Field(description="Empty: not given")
+    substitute_for: UUID | None = Field(
+        description="The lesson's own teacher, when the caller takes it as a substitute"
+    )
+    cancelled: bool = Field(description="The lesson is not held: nothing is written in it")
 
 
 class MyLessonsOut(ViewOut):
     starts_on: date
     ends_on: date
-    lessons: list[LessonStateOut] = Field(description="By day, start and slot")
+    lessons: list[LessonStateOut] = Field(
+        description="By day, start and slot: the caller's own, and those the caller takes as a "
+        "substitute (not those a substitute takes instead of the caller)"
+    )
+    names: dict[UUID, str] = names_field()

@@ -88,12 +88,17 @@ class _LessonFields(ViewOut):
     class_id: UUID
     subject_id: UUID
     subject: str
-    teacher_id: UUID
+    teacher_id: UUID = Field(description="Who teaches it: the substitute, if there is one")
     on: date
     slot: int
     starts_at: time
     ends_at: time
     topic: str
+    room: str = Field(description="Empty: not given")
+    substitute_for: UUID | None = Field(
+        description="The lesson's own teacher, when teacher_id substitutes for them"
+    )
+    cancelled: bool = Field(description="The lesson is not held («урок отменён»)")
 
 
 class LessonOut(_LessonFields):
@@ -101,6 +106,8 @@ class LessonOut(_LessonFields):
     plan_topic: str | None
     homework: HomeworkOut | None
     provenance: ProvenanceOut
+    substitution_reason: str | None
+    cancellation_reason: str | None
 
 
 class CellOut(ViewOut):

@@ -24,6 +24,7 @@ from ejournal.ledger.domain.plan import ThematicPlan
 from ejournal.ledger.domain.rosters import Group, IndividualCurriculum, Roster, SchoolClass
 from ejournal.ledger.domain.school import School, SchoolYear
 from ejournal.ledger.domain.subscriptions import MailSubscription
+from ejournal.ledger.domain.timetable import SchoolTimetable, Timetable, TimetableEntry
 from ejournal.ledger.domain.topics import pin_topics
 
 __all__ = [
@@ -40,10 +41,13 @@ __all__ = [
     "Roster",
     "School",
     "SchoolClass",
+    "SchoolTimetable",
     "SchoolYear",
     "SessionInvalidation",
     "TeachingAssignment",
     "ThematicPlan",
+    "Timetable",
+    "TimetableEntry",
 ]
 
 pin_topics(
@@ -61,9 +65,11 @@ pin_topics(
     ParentMessage,
     School,
     SchoolClass,
+    SchoolTimetable,
     SchoolYear,
     SessionInvalidation,
     SignatoryKey,
     TeachingAssignment,
     ThematicPlan,
+    Timetable,
 )

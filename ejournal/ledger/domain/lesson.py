@@ -5,6 +5,11 @@ One lesson is one small aggregate, found by (roster, date, slot), so loading it 
 teachers writing different lessons never conflict. Nothing is edited: a correction or a
 cancellation of a mark is a new event with a reason, and a later attendance register or homework
 supersedes the earlier one while both stay in the ledger.
+
+The administration plans lessons from the timetable and changes the plan of one lesson: a
+timetable change re-plans a lesson nothing is written in yet (another subject, teacher, room or
+bell time in the same slot) or cancels it; a substitute teacher takes one lesson; a lesson is
+cancelled. Each is an event with its reason, and a lesson's ID never changes.
 """
 
 from __future__ import annotations
@@ -45,6 +50,34 @@ class Homework:
 
 
 @dataclass(frozen=True, slots=True)
+class LessonPlan:
+    """What the timetable decides of a lesson: subject, teacher, room and bell times."""
+
+    subject_id: UUID
+    teacher_id: UUID
+    room: str
+    starts_at: time
+    ends_at: time
+
+
+@dataclass(frozen=True, slots=True)
+class Cancellation:
+    """Why a lesson is not held: the administration's reason, and for a lesson the timetable
+    no longer has, the date the change is in force from."""
+
+    reason: str
+    timetable_from: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Substitution:
+    """A substitute teacher (a person) takes the lesson, for ``reason``."""
+
+    teacher_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Comment:
     comment_id: UUID
     student_id: UUID
@@ -68,6 +101,50 @@ class Lesson(Aggregate):
         ends_at: time
         topic: str
         plan_item: int | None
+        room: str = ""
+        """Absent from lessons recorded before rooms were kept: no room."""
+
+    class Replanned(Aggregate.Event):
+        """A timetable change gave the lesson another subject, teacher, room or bell time, while
+        nothing was written in it; a lesson an earlier change cancelled is held again."""
+
+        subject_id: UUID
+        teacher_id: UUID
+        room: str
+        starts_at: time
+        ends_at: time
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            lesson: Lesson = aggregate
+            lesson.subject_id = self.subject_id
+            lesson.teacher_id = self.teacher_id
+            lesson.room = self.room
+            lesson.starts_at = self.starts_at
+            lesson.ends_at = self.ends_at
+            lesson.cancellation = None
+
+    class Cancelled(Aggregate.Event):
+        """The lesson is not held; ``timetable_from``: a timetable change from that date."""
+
+        reason: str
+        timetable_from: date | None
+
+        def apply(self, aggregate: Any) -> None:
+            lesson: Lesson = aggregate
+            lesson.cancellation = Cancellation(self.reason, self.timetable_from)
+
+    class SubstituteAssigned(Aggregate.Event):
+        """``teacher_id`` (a person) takes the lesson instead of its teacher; a later one
+        supersedes, and the lesson's own teacher named again ends the substitution."""
+
+        teacher_id: UUID
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            lesson: Lesson = aggregate
+            own = self.teacher_id == lesson.teacher_id
+            lesson.substitution = None if own else Substitution(self.teacher_id, self.reason)
 
     class TopicSet(Aggregate.Event):
         topic: str
@@ -172,6 +249,7 @@ class Lesson(Aggregate):
         ends_at: time,
         topic: str,
         plan_item: int | None,
+        room: str = "",
     ) -> None:
         self.school_id = school_id
         self.year_start = year_start
@@ -186,6 +264,9 @@ class Lesson(Aggregate):
         self.ends_at = ends_at
         self.topic = topic
         self.plan_item = plan_item
+        self.room = room
+        self.cancellation: Cancellation | None = None
+        self.substitution: Substitution | None = None
         self.attendance: dict[UUID, str] = {}
         self.registers = 0
         self.marks: dict[UUID, Mark] = {}
@@ -210,6 +291,7 @@ class Lesson(Aggregate):
         topic: str,
         plan_item: int | None,
         at: datetime,
+        room: str = "",
     ) -> Lesson:
         """A new lesson; ``starts_at`` and ``ends_at`` come from the class's bell slot."""
         return cls._create(
@@ -227,6 +309,7 @@ class Lesson(Aggregate):
             ends_at=ends_at,
             topic=topic,
             plan_item=plan_item,
+            room=room,
             timestamp=at,
         )
 
@@ -290,7 +373,51 @@ class Lesson(Aggregate):
             self.CommentAdded, comment_id=comment_id, student_id=student_id, text=text, timestamp=at
         )
 
+    def replan(self, plan: LessonPlan, reason: str, *, at: datetime) -> None:
+        """Precondition: nothing is written in the lesson and it has no substitute."""
+        self.trigger_event(
+            self.Replanned,
+            subject_id=plan.subject_id,
+            teacher_id=plan.teacher_id,
+            room=plan.room,
+            starts_at=plan.starts_at,
+            ends_at=plan.ends_at,
+            reason=reason,
+            timestamp=at,
+        )
+
+    def cancel(self, reason: str, *, timetable_from: date | None = None, at: datetime) -> None:
+        """Precondition: nothing is written in the lesson and it is not cancelled."""
+        self.trigger_event(
+            self.Cancelled, reason=reason, timetable_from=timetable_from, timestamp=at
+        )
+
+    def assign_substitute(self, teacher_id: UUID, reason: str, *, at: datetime) -> None:
+        """Precondition: the lesson is not cancelled and nobody has written its journal."""
+        self.trigger_event(
+            self.SubstituteAssigned, teacher_id=teacher_id, reason=reason, timestamp=at
+        )
+
     # Queries.
+
+    @property
+    def plan(self) -> LessonPlan:
+        """The lesson's subject, teacher (not the substitute), room and bell times."""
+        return LessonPlan(self.subject_id, self.teacher_id, self.room, self.starts_at, self.ends_at)
+
+    @property
+    def teacher_in_charge(self) -> UUID:
+        """Who teaches and writes the lesson: the substitute, if there is one."""
+        return self.teacher_id if self.substitution is None else self.substitution.teacher_id
+
+    def is_kept(self) -> bool:
+        """Whether the lesson's journal has been kept: a register, a mark (even one cancelled
+        since), homework or a comment."""
+        return bool(self.registers or self.marks or self.homework is not None or self.comments)
+
+    def holds_records(self) -> bool:
+        """Whether anything is written in the lesson: its journal, or a topic."""
+        return bool(self.topic) or self.plan_item is not None or self.is_kept()
 
     def live_marks(self) -> list[Mark]:
         """The marks that count: recorded and not cancelled."""

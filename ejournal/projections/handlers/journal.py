@@ -77,7 +77,63 @@ def lesson_scheduled(page: Page, state: Owned, f: Fields, op: Operation) -> None
         0,
         None,
         None,
+        f.get("room", ""),  # not kept before rooms were
+        None,
+        None,
+        None,
+        None,
+        0,
+        None,
         op,
+    )
+
+
+@handles(LESSON, Lesson.Replanned)
+def lesson_replanned(page: Page, state: Owned, f: Fields, op: Operation) -> None:
+    lesson: LessonRow = state.row
+    lesson.subject_id = f["subject_id"]
+    lesson.teacher_id = f["teacher_id"]
+    lesson.room = f["room"]
+    lesson.starts_at = f["starts_at"]
+    lesson.ends_at = f["ends_at"]
+    lesson.cancelled = 0
+    lesson.cancel_reason = None
+    lesson.plan_nid = op.nid
+    value = _json({k: f[k] for k in ("subject_id", "teacher_id", "room", "starts_at", "ends_at")})
+    page.record(
+        op, item="lesson", owner_key=state.key, action="replanned", value=value, reason=f["reason"]
+    )
+
+
+@handles(LESSON, Lesson.Cancelled)
+def lesson_cancelled(page: Page, state: Owned, f: Fields, op: Operation) -> None:
+    lesson: LessonRow = state.row
+    lesson.cancelled = 1
+    lesson.cancel_reason = f["reason"]
+    value = _json({"timetable_from": f["timetable_from"]})
+    page.record(
+        op, item="lesson", owner_key=state.key, action="cancelled", value=value, reason=f["reason"]
+    )
+
+
+@handles(LESSON, Lesson.SubstituteAssigned)
+def substitute_assigned(page: Page, state: Owned, f: Fields, op: Operation) -> None:
+    lesson: LessonRow = state.row
+    own = lesson.substitute_for or lesson.teacher_id
+    if f["teacher_id"] == own:  # the lesson's own teacher again: the substitution ends
+        lesson.teacher_id, lesson.substitute_for = own, None
+        lesson.substitution_reason = lesson.substitution_nid = None
+    else:
+        lesson.teacher_id, lesson.substitute_for = f["teacher_id"], own
+        lesson.substitution_reason, lesson.substitution_nid = f["reason"], op.nid
+    value = _json({"teacher_id": f["teacher_id"]})
+    page.record(
+        op,
+        item="lesson",
+        owner_key=state.key,
+        action="substituted",
+        value=value,
+        reason=f["reason"],
     )
 
 

@@ -28,6 +28,7 @@ from ejournal.projections.tables import (
     ACCOUNTS,
     ASSIGNMENT_STINTS,
     ASSIGNMENTS,
+    BELL_SLOTS,
     GUARDIANS,
     GUARDIANSHIPS,
     HOLIDAYS,
@@ -43,6 +44,7 @@ from ejournal.projections.tables import (
     AccountRow,
     AssignmentRow,
     AssignmentStintRow,
+    BellSlotRow,
     GuardianRow,
     GuardianshipRow,
     HolidayRow,
@@ -66,6 +68,7 @@ YEAR = Kind(
     (
         (PERIODS, lambda r: (r.scheme, r.name)),
         (HOLIDAYS, lambda r: r.op.nid),
+        (BELL_SLOTS, lambda r: (r.schedule, r.number)),
         (SUBJECTS, lambda r: r.subject_id),
         (WORK_TYPES, lambda r: r.work_type_id),
     ),
@@ -153,7 +156,15 @@ def work_type_defined(page: Page, state: Owned, f: Fields, op: Operation) -> Non
 
 @handles(YEAR, SchoolYear.BellScheduleDefined)
 def bell_schedule_defined(page: Page, state: Owned, f: Fields, op: Operation) -> None:
-    # Lessons carry their own start and end times; the year only needs to know it has bells.
+    # Lessons carry their own start and end times; the timetable reads the bells' (a later
+    # definition of a schedule supersedes).
+    slots = state.rows(BELL_SLOTS)
+    name = f["name"]
+    for key in [k for k in slots if k[0] == name]:
+        del slots[key]
+    for s in f["slots"]:
+        row = BellSlotRow(state.key, name, s["number"], s["starts_at"], s["ends_at"], op)
+        slots[(name, row.number)] = row
     year: YearRow = state.row
     year.bells_at = first(year.bells_at, op.recorded_at)
 
@@ -180,6 +191,7 @@ def _roster(state: Owned, f: Fields, op: Operation, **values: Any) -> RosterRow:
         "period_scheme": None,
         "class_teacher_id": None,
         "student_id": None,
+        "bell_schedule": None,
     }
     return RosterRow(
         roster_id=state.aggregate_id,
@@ -211,6 +223,7 @@ def class_opened(page: Page, state: Owned, f: Fields, op: Operation) -> None:
         name=f"{f['grade']}«{f['letter']}»",
         grade=f["grade"],
         period_scheme=f["period_scheme"],
+        bell_schedule=f["bell_schedule"],
     )
 
 
