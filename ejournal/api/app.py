@@ -28,6 +28,7 @@ from ejournal.api.routes import (
     marks,
     me,
     people,
+    printouts,
     reads,
     setup,
 )
@@ -113,6 +114,7 @@ def _application(lifespan: Any) -> FastAPI:
         audit.access_router,
         breach.router,
         mail_subscriptions.router,
+        printouts.router,
     ):
         app.include_router(router)
     install_docs(app)
