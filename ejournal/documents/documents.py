@@ -152,13 +152,15 @@ def lesson_at(
     """
     database = ledger.database
     with database.transaction(write=False) as cursor:
+        # By the originator alone, so that the lookup takes the events' primary key (with the log
+        # and index in the condition, SQLite walked the log's index up to the checkpoint).
         cursor.execute(
             "SELECT originator_version, topic, state, actor_id, session_id, credential_version, "
-            f"recorded_at FROM {EVENTS_TABLE} WHERE originator_id = ? AND log_id = ? AND idx < ? "
+            f"recorded_at, log_id, idx FROM {EVENTS_TABLE} WHERE originator_id = ? "
             "ORDER BY originator_version",
-            (database.uuid(lesson_id), log_id, size),
+            (database.uuid(lesson_id),),
         )
-        rows = cursor.fetchall()
+        rows = [row[:7] for row in cursor.fetchall() if row[7] == log_id and row[8] < size]
     aggregate: Any = None
     for version, topic, state, actor, session, credentials, at in rows:
         op = Provenance(

@@ -95,6 +95,12 @@ def printouts(school: GeneratedSchool) -> dict[str, Printout]:
     return {kind: make(school) for kind, make in KINDS.items()}
 
 
+@pytest.fixture(scope="module")
+def texts(printouts: dict[str, Printout]) -> dict[str, str]:
+    """Each printout's text (pdfplumber), words separated by single spaces."""
+    return {kind: " ".join(text_of(printout.pdf).split()) for kind, printout in printouts.items()}
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_each_kind_is_pdf_a_and_lays_out_within_its_cells(
     printouts: dict[str, Printout], kind: str, tmp_path: Path
@@ -115,10 +121,9 @@ def _people(printout: Printout) -> list[str]:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_each_kind_names_its_pupils_in_class_list_order(
-    school: GeneratedSchool, printouts: dict[str, Printout], kind: str
+    school: GeneratedSchool, printouts: dict[str, Printout], texts: dict[str, str], kind: str
 ) -> None:
-    printout = printouts[kind]
-    text = " ".join(text_of(printout.pdf).split())
+    printout, text = printouts[kind], texts[kind]
     shown = [school.names[UUID(person)] for person in _people(printout)]
     for name in shown:
         assert name in text, name
@@ -128,13 +133,14 @@ def test_each_kind_names_its_pupils_in_class_list_order(
     assert printout.document["school"]["name"] in text
 
 
-def test_the_journal_and_the_diary_name_the_teachers(printouts: dict[str, Printout]) -> None:
-    journal = " ".join(text_of(printouts["class-journal"].pdf).split())
+def test_the_journal_and_the_diary_name_the_teachers(
+    printouts: dict[str, Printout], texts: dict[str, str]
+) -> None:
     (teacher,) = printouts["class-journal"].document["teachers"]
-    assert f"Учитель: {teacher['name']}" in journal
-    diary = printouts["weekly-diary"]
-    surnames = {lesson["teacher"].split()[0] for lesson in diary.document["lessons"]}
-    assert surnames and all(surname in text_of(diary.pdf) for surname in surnames)
+    assert f"Учитель: {teacher['name']}" in texts["class-journal"]
+    lessons = printouts["weekly-diary"].document["lessons"]
+    surnames = {lesson["teacher"].split()[0] for lesson in lessons}
+    assert surnames and all(surname in texts["weekly-diary"] for surname in surnames)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -149,13 +155,14 @@ def test_each_kind_verifies_and_its_qr_code_reads_back(
     assert qr_texts(last_page_png(printout.pdf)) == {printout.certificate}
 
 
-def test_the_certification_time_is_the_schools(printouts: dict[str, Printout]) -> None:
+def test_the_certification_time_is_the_schools(
+    printouts: dict[str, Printout], texts: dict[str, str]
+) -> None:
     # The school's time zone (Moscow), ДД.ММ.ГГГГ ЧЧ:ММ; the certificate keeps UTC
-    printout = printouts["weekly-diary"]
-    moment = certification_time(printout)
+    moment = certification_time(printouts["weekly-diary"])
     assert moment is not None and moment.tzinfo == UTC
     moscow = moment.replace(tzinfo=None) + (datetime(2025, 1, 1, 3) - datetime(2025, 1, 1))
-    text = text_of(printout.pdf)
+    text = texts["weekly-diary"]
     assert f"Дата и время заверения: {moscow:%d.%m.%Y %H:%M}" in text
     assert "UTC" not in text
 
@@ -186,8 +193,8 @@ def test_a_page_never_holds_the_signature_alone(printouts: dict[str, Printout]) 
         assert any(char.isdigit() for char in before), kind  # a row of the table comes along
 
 
-def test_the_diary_shows_each_day_once(printouts: dict[str, Printout]) -> None:
-    text = text_of(printouts["weekly-diary"].pdf)
+def test_the_diary_shows_each_day_once(texts: dict[str, str]) -> None:
+    text = texts["weekly-diary"]
     for day in ("Понедельник, 13.10.2025", "Среда, 15.10.2025", "Пятница, 17.10.2025"):
         assert text.count(day) == 1, day
     assert "Суббота" not in text  # a five-day week
