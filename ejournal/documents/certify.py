@@ -207,7 +207,7 @@ def entries(count: int) -> str:
         word = "записи"
     else:
         word = "записей"
-    return f"{count} {word}"
+    return f"{count:,} {word}".replace(",", "\u00a0")  # 42 899: a Russian thousands space
 
 
 def school_time(ledger: Ledger, school_id: UUID, moment: datetime) -> str:

@@ -32,6 +32,8 @@ MAX_LESSON_WIDTH = 1.3
 LESSONS_PER_SPREAD = 16
 """Lesson columns in one attendance-and-marks table of journal pages: a longer period is
 printed as several tables, each repeating the pupils, as a paper journal turns the page."""
+KEPT_ROWS = 32
+"""Pupils a landscape page holds under a spread's header, with room to spare."""
 ATTENDANCE_NOTE = "Н — отсутствовал(а), Б — болел(а), П — по уважительной причине, ОП — опоздал(а)."
 
 
@@ -174,11 +176,11 @@ def summary_sheet_view(document: Mapping[str, Any]) -> dict[str, Any]:
         tables.append(_table(caption, columns[:2], header[:2], rows))
     scope = document["scope"]
     year = f"{document['year_start']}/{document['year_start'] + 1} учебный год"
+    year += f", {scope['period']}" if scope.get("period") else ""
     return {
         "kind": DOCUMENT_KIND,
         "title": "Сводная ведомость учёта результатов промежуточной и итоговой аттестации",
-        "subtitle": f"{document['class']['name']} класс, {year}"
-        + (f", {scope['period']}" if scope.get("period") else ""),
+        "subtitle": f"{document['class']['name']} класс, {year}",
         "footer": f"Сводная ведомость {document['class']['name']} класса, {year}",
         "author": document["school"]["name"],
         "landscape": True,
@@ -226,7 +228,8 @@ def _spread(
     caption = "Посещаемость и отметки"
     if lessons:
         caption += f", {ru_date(lessons[0]['on'])[:5]}–{ru_date(lessons[-1]['on'])[:5]}"
-    return _table(caption, columns, header, rows)
+    # A spread of a class that fits on a page is kept on one page, as a paper journal's is.
+    return _table(caption, columns, header, rows) | {"keep_together": len(rows) <= KEPT_ROWS}
 
 
 def class_journal_view(document: Mapping[str, Any]) -> dict[str, Any]:
