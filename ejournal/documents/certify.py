@@ -53,7 +53,7 @@ TIME_FORMAT = "%d.%m.%Y %H:%M"
 
 
 class PrintoutError(LedgerError):
-    """A printout cannot be made: the log has no signed checkpoint to rest on."""
+    """A printout cannot be made: the log has no entries to rest on, or the seal no key."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,15 +97,6 @@ def rest_on_checkpoint(checkpointer: Checkpointer, log_id: str) -> StoredCheckpo
     latest = signed or checkpointer.latest(log_id)
     if latest is None:
         raise PrintoutError(f"{log_id} has no entries to print")
-    return latest
-
-
-def latest_checkpoint(checkpointer: Checkpointer, log_id: str) -> StoredCheckpoint:
-    """The latest signed checkpoint of ``log_id``, signed by the server's schedule (a request
-    signs none: one process of a deployment signs). Raises ``PrintoutError`` if there is none."""
-    latest = checkpointer.latest(log_id)
-    if latest is None:
-        raise PrintoutError(f"{log_id} has no signed checkpoint yet")
     return latest
 
 

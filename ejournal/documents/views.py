@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from ejournal.archive.summary import DOCUMENT_KIND, KIND_TITLES
+from ejournal.archive.summary import DOCUMENT_KIND
 from ejournal.documents.people import class_list, display_name, with_initials
 
 WEEKDAYS = ("Понедельник", "Вторник", "Среда", "Четверг", "Пятница", "Суббота", "Воскресенье")
@@ -32,6 +32,11 @@ MAX_LESSON_WIDTH = 1.3
 LESSONS_PER_SPREAD = 16
 """Lesson columns in one attendance-and-marks table of journal pages: a longer period is
 printed as several tables, each repeating the pupils, as a paper journal turns the page."""
+ATTESTATION_CAPTIONS = {
+    "year": "Годовые отметки",
+    "exam": "Экзаменационные отметки",
+    "final": "Итоговые отметки",
+}
 KEPT_ROWS = 32
 """Pupils a landscape page holds under a spread's header, with room to spare."""
 ATTENDANCE_NOTE = "Н — отсутствовал(а), Б — болел(а), П — по уважительной причине, ОП — опоздал(а)."
@@ -128,9 +133,9 @@ def _attestation_columns(document: Mapping[str, Any]) -> list[tuple[str, str | N
     present = {(m["kind"], m["period"]) for m in document["marks"]}
     columns = [("period", p, f"Отметки за {p}") for p in document["periods"]]
     columns = [c for c in columns if ("period", c[1]) in present]
-    for kind in ("year", "exam", "final"):
+    for kind, caption in ATTESTATION_CAPTIONS.items():
         if (kind, None) in present:
-            columns.append((kind, None, f"Отметки: {KIND_TITLES[kind]}"))
+            columns.append((kind, None, caption))
     return columns
 
 

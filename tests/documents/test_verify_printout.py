@@ -48,7 +48,7 @@ def test_the_year_close_sheet_names_its_people_and_verifies(archived_year: Archi
     assert pdf_a_faults(sheet.pdf) == []
     text = " ".join(text_of(sheet.pdf).split())
     for words in ("Абдуллаев Магомед", "Ёлкин Пётр", "ОСВ", "Н/А", "Отметки за I четверть",
-                  "ЗАВЕРЕНО ЭЛЕКТРОННОЙ ПОДПИСЬЮ РУКОВОДИТЕЛЯ ОУ",
+                  "Годовые отметки", "ЗАВЕРЕНО ЭЛЕКТРОННОЙ ПОДПИСЬЮ РУКОВОДИТЕЛЯ ОУ",
                   "Алиева Зарема Магомедовна, руководитель ОУ"):  # fmt: skip
         assert words in text, words
     # Class-list order: Абдуллаев before Ёлкин (ё as е) before Юсупова.
