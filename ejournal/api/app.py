@@ -29,6 +29,7 @@ from ejournal.api.routes import (
     marks,
     me,
     people,
+    printouts,
     reads,
     setup,
     timetable,
@@ -120,6 +121,7 @@ def _application(lifespan: Any) -> FastAPI:
         breach.router,
         mail_subscriptions.router,
         exchange.router,
+        printouts.router,
     ):
         app.include_router(router)
     install_docs(app)

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from ejournal.api.freshness import STALL_SECONDS, Freshness, ProjectorPosition
+from ejournal.api.printing import Printing
 from ejournal.api.reads import ReadModels
 from ejournal.identity.access_log import AccessLog, GroupedEntries
 from ejournal.identity.authenticator import DEFAULT_SESSION_TTL, Authenticator
@@ -67,6 +68,8 @@ class Services:
     vault: Vault | None
     """None when no key-encryption key is configured: personal data is then refused (503)."""
     reads: ReadModels
+    printing: Printing
+    """The seal and the signed checkpoints of printouts on request (п. 1.6, 2.9, 3.1)."""
     aio: AsyncDatabase | None = None
     """The statements requests run on the event loop (PostgreSQL); None on SQLite."""
     diary_log: GroupedEntries | None = None
@@ -137,9 +140,10 @@ def bootstrap(
     ``EJOURNAL_WORKING_WEEKENDS``; how long the read models may stand still behind the ledger
     before the server is not ready, ``EJOURNAL_PROJECTOR_STALL_SECONDS``. ``follow=False`` keeps
     the projector from following the ledger in the background: tests then drive it themselves
-    (``services.projector.catch_up()``). Raises ``LedgerError`` if the database cannot be opened,
-    ``VaultError`` for a malformed vault key, ``CalendarError`` for a malformed calendar setting
-    and ``ValueError`` for a malformed number of seconds.
+    (``services.projector.catch_up()``). Printouts on request are sealed with the signing keys
+    of ``EJOURNAL_KEY_PASSPHRASE`` or ``EJOURNAL_KEY_FILE``. Raises ``LedgerError`` if the
+    database cannot be opened, ``VaultError`` for a malformed vault key, ``CalendarError`` for a
+    malformed calendar setting and ``ValueError`` for a malformed number of seconds.
     """
     calendar = WorkingCalendar.from_settings(environ)
     stall_seconds = _seconds(environ, STALL_VARIABLE, STALL_SECONDS)
@@ -150,6 +154,7 @@ def bootstrap(
             create_identity_tables(database)
             create_mail_tables(database)
             projector = Projector(ledger)
+            printing = Printing(database, origin=settings.origin, environ=environ)
         if session_ttl is None:
             seconds = environ.get(SESSION_TTL_VARIABLE)
             session_ttl = timedelta(seconds=int(seconds)) if seconds else DEFAULT_SESSION_TTL
@@ -174,6 +179,7 @@ def bootstrap(
             access_log=AccessLog(database),
             vault=vault,
             reads=ReadModels(ledger),
+            printing=printing,
             aio=aio,
             diary_log=GroupedEntries(aio, TRACKING_QUERY) if aio is not None else None,
             projector=projector,

@@ -100,6 +100,16 @@ API_CATALOGUE: dict[str, ApiRefusal] = {
         404, "Ссылка недействительна или устарела; запросите новое письмо.", "п. 1.6"
     ),
     "mail.code_invalid": ApiRefusal(422, "Неверный или устаревший код подтверждения.", "п. 1.6"),
+    # Printouts on request (п. 1.6, 2.9, 3.1).
+    "printout.unavailable": ApiRefusal(
+        503, "Распечатки не заверяются: у сервера нет ключа подписи.", "п. 3.1"
+    ),
+    "printout.not_signed_yet": ApiRefusal(
+        503,
+        "Журнал этого учебного года ещё не заверен контрольной точкой; повторите через "
+        "несколько секунд.",
+        "п. 3.1",
+    ),
     # Read models and proofs.
     "session.not_found": ApiRefusal(404, "Сеанс не найден.", "п. 4.4"),
     "read.not_found": ApiRefusal(404, "Нет таких данных (или они ещё не обработаны)."),

@@ -21,6 +21,7 @@ from ejournal.cli.common import (
     DatabaseURL,
     JsonOutput,
     KeysFile,
+    PrintoutNames,
     checkpointer_for,
     console,
     database_settings,
@@ -34,7 +35,6 @@ from ejournal.cli.common import (
 from ejournal.commands.errors import CommandError
 from ejournal.documents.render import RenderError
 from ejournal.integrity.errors import VerificationError
-from ejournal.ledger.application import Ledger
 from ejournal.ledger.domain import School
 from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.keys import KeyStore
@@ -209,7 +209,6 @@ def close_year(
 
     from ejournal import commands as c
     from ejournal.documents.year_close import check_closable, close_school_year
-    from ejournal.identity.vault import VaultError, key_from_environment
     from ejournal.ledger.domain import Account
     from ejournal.ledger.signatories import SignatoryKeyStore
 
@@ -219,12 +218,8 @@ def close_year(
         fail(f"set {SIGNATORY_PASSPHRASE_VARIABLE}: the head's certifying key is sealed with it")
     if out.exists():
         fail(f"{out} exists: the archive goes into a new directory")
-    try:
-        kek = key_from_environment()
-    except VaultError as e:
-        fail(str(e))
     settings, ledger = open_ledger(database_url)
-    names = _PrintoutNames(ledger, kek)
+    names = PrintoutNames.from_environment(ledger)
     try:
         account_id = Account.create_id(login=head)
         actor = c.actor_for(ledger, account_id)
@@ -254,45 +249,8 @@ def close_year(
         f"school year {year}/{year + 1} closed; {len(result.sheets)} summary sheets certified; "
         f"final checkpoint at size {result.final_checkpoint.size}; archive {result.archive}"
     )
-    if kek is None:
-        console.print(
-            "[yellow]no EJOURNAL_VAULT_KEY: the summary sheets name people by a short ID[/]"
-        )
-    elif names.unopened:
-        console.print(
-            f"[yellow]{names.unopened} name(s) did not open with this EJOURNAL_VAULT_KEY: "
-            "shown by a short ID[/]"
-        )
-
-
-class _PrintoutNames:
-    """The full names a year's printouts show (``identity.names``): read from the vault when
-    there is a key. A row the key does not open is shown by a short ID and counted, rather than
-    stopping a year close half done (the year is closed before its sheets are certified)."""
-
-    def __init__(self, ledger: Ledger, kek: bytes | None) -> None:
-        from ejournal.identity.names import Names
-        from ejournal.identity.tables import create_identity_tables
-        from ejournal.identity.vault import Vault
-        from ejournal.ledger.database import startup_lock
-
-        self.unopened = 0
-        self._names = None
-        if kek is not None:
-            with startup_lock(ledger.database):  # a server may be creating them at this moment
-                create_identity_tables(ledger.database)
-            self._names = Names(Vault(ledger.database, kek))
-
-    def __call__(self, person_id: UUID) -> str | None:
-        from ejournal.identity.vault import VaultError
-
-        if self._names is None:
-            return None
-        try:
-            return self._names.full_name(person_id)
-        except VaultError:
-            self.unopened += 1
-            return None
+    if names.unnamed:
+        console.print(f"[yellow]{names.unnamed}[/]")
 
 
 @app.command()

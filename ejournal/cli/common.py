@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 from urllib.parse import unquote, urlsplit
+from uuid import UUID
 
 import psycopg
 import typer
@@ -219,3 +220,57 @@ def failure_json(error: VerificationError) -> dict[str, object]:
         "expected": error.expected,
         "found": error.found,
     }
+
+
+class PrintoutNames:
+    """The full names printouts show (``identity.names``): read from the vault when there is a
+    key (``EJOURNAL_VAULT_KEY`` or ``EJOURNAL_VAULT_KEY_FILE``). A row the key does not open is
+    shown by a short ID and counted, rather than stopping a year close half done (the year is
+    closed before its sheets are certified)."""
+
+    def __init__(self, ledger: Ledger, kek: bytes | None) -> None:
+        from ejournal.identity.names import Names
+        from ejournal.identity.tables import create_identity_tables
+        from ejournal.identity.vault import Vault
+        from ejournal.ledger.database import startup_lock
+
+        self.keyed = kek is not None
+        self.unopened = 0
+        self._names = None
+        if kek is not None:
+            with startup_lock(ledger.database):  # a server may be creating them at this moment
+                create_identity_tables(ledger.database)
+            self._names = Names(Vault(ledger.database, kek))
+
+    @classmethod
+    def from_environment(cls, ledger: Ledger) -> PrintoutNames:
+        """With the vault key of the environment; fails with one line for a malformed key."""
+        from ejournal.identity.vault import VaultError, key_from_environment
+
+        try:
+            return cls(ledger, key_from_environment())
+        except VaultError as e:
+            fail(str(e))
+
+    def __call__(self, person_id: UUID) -> str | None:
+        from ejournal.identity.vault import VaultError
+
+        if self._names is None:
+            return None
+        try:
+            return self._names.full_name(person_id)
+        except VaultError:
+            self.unopened += 1
+            return None
+
+    @property
+    def unnamed(self) -> str:
+        """Why some people are shown by a short ID, for the terminal; empty if none is."""
+        if not self.keyed:
+            return "no EJOURNAL_VAULT_KEY: the printouts name people by a short ID"
+        if self.unopened:
+            return (
+                f"{self.unopened} name(s) did not open with this EJOURNAL_VAULT_KEY: "
+                "shown by a short ID"
+            )
+        return ""

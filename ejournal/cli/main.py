@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from ejournal.cli import archive, exchange, generate, keys, ledger, mail, serve
+from ejournal.cli import archive, exchange, generate, keys, ledger, mail, printouts, serve
 
 cli = typer.Typer(
     no_args_is_help=True, add_completion=False, help="ejournal: the verifiable journal"
 )
-for group in (serve, ledger, archive, mail, generate, exchange):
+for group in (serve, ledger, archive, printouts, mail, generate, exchange):
     cli.add_typer(group.app)
 cli.add_typer(keys.app, name="keys")
+cli.add_typer(printouts.print_app, name="print")
 
 
 def main() -> None:

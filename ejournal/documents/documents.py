@@ -1,17 +1,19 @@
-"""The data and the view of each printout: the summary sheet of a class (п. 2.9), class journal
-pages (п. 3.1) and a student's weekly diary (п. 1.6).
+"""The data of each printout: the summary sheet of a class (п. 2.9), class journal pages (п. 3.1)
+and a student's weekly diary (п. 1.6). What each looks like is ``views``'.
 
-A document is canonical JSON (``archive.summary.canonical_json``): what is certified,
-attached to the PDF and archived. A view is what the template lays out. The summary sheet is
-computed from the log's entries up to the checkpoint it rests on (the same computation an auditor's
-verifier runs on an archive); journal pages and the diary are read from the lesson aggregates,
-found by their natural IDs. Names of people come from ``names`` (the personal-data vault); without
-it a person is shown by a short ID.
+A document is canonical JSON (``archive.summary.canonical_json``): what is certified, attached to
+the PDF and archived. Each rests on a signed checkpoint and shows the log as of it: the summary
+sheet is computed from the log's entries up to the checkpoint (the computation an auditor's
+verifier runs on an archive); journal pages and the diary read each lesson from its events up to
+the checkpoint (``lesson_at``), found by its natural ID, so a record made after the checkpoint is
+not shown under its signature. The roster and the year's setup are read as they stand. Names come
+from ``names`` (the personal-data vault), full as entered; without it a person is shown by a short
+ID. Pupils are listed as a class list has them (by surname).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import closing
 from datetime import date, timedelta
 from typing import Any
@@ -19,42 +21,35 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import StoredEvent
 
-from ejournal.archive.summary import (
-    DOCUMENT_KIND,
-    KIND_TITLES,
-    RELEVANT_PREFIXES,
-    Scope,
-    SummaryFold,
-    summary_document,
-)
+from ejournal.archive.summary import RELEVANT_PREFIXES, Scope, SummaryFold, summary_document
+from ejournal.documents.people import Names, class_list, display_name
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.checkpoints import StoredCheckpoint
-from ejournal.ledger.domain import (
-    Lesson,
-    School,
-    SchoolClass,
-    SchoolYear,
-)
+from ejournal.ledger.domain import Lesson, School, SchoolClass, SchoolYear
 from ejournal.ledger.domain.rosters import Roster, as_roster
-from ejournal.ledger.invalidation import Provenance, Rule, load_rules, valid_aggregate
+from ejournal.ledger.invalidation import Provenance, Rule, load_rules
 from ejournal.ledger.logs import school_log_id
 from ejournal.ledger.recorders import EVENTS_TABLE
 from ejournal.ledger.replay import uuid_bytes
 
-Names = Callable[[UUID], str | None]
-"""A person's name for display, from the personal-data vault (None when unknown)."""
+__all__ = [
+    "DIARY_FORMAT",
+    "JOURNAL_FORMAT",
+    "Names",
+    "class_journal_document",
+    "display_name",
+    "get_roster",
+    "lesson_at",
+    "school_of",
+    "summary_fold",
+    "summary_sheet_document",
+    "weekly_diary_document",
+]
 
 JOURNAL_FORMAT = "ejournal-class-journal/1"
 DIARY_FORMAT = "ejournal-weekly-diary/1"
-WEEKDAYS = ("Понедельник", "Вторник", "Среда", "Четверг", "Пятница", "Суббота", "Воскресенье")
-
-
-def display_name(person_id: UUID | str, names: Names | None) -> str:
-    """The person's name, or ``ID …1a2b3c`` when the vault has none. Raises nothing."""
-    person = UUID(str(person_id))
-    name = names(person) if names is not None else None
-    return name or f"ID …{person.hex[-6:]}"
 
 
 def _checkpoint_json(checkpoint: StoredCheckpoint, origin: str) -> dict[str, Any]:
@@ -77,6 +72,12 @@ def get_roster(ledger: Ledger, roster_id: UUID) -> Roster:
 def school_of(ledger: Ledger, school_id: UUID) -> School:
     """The school aggregate. Raises ``AggregateNotFoundError``."""
     return ledger.get(school_id, School)
+
+
+def _person(person_id: UUID | None, names: Names | None) -> dict[str, str] | None:
+    if person_id is None:
+        return None
+    return {"id": str(person_id), "name": display_name(person_id, names)}
 
 
 # --- summary sheet --------------------------------------------------------------------------------
@@ -114,7 +115,8 @@ def summary_sheet_document(
     names: Names | None = None,
     fold: SummaryFold | None = None,
 ) -> dict[str, Any]:
-    """The summary sheet of a class for the year (or one period), as of ``checkpoint``.
+    """The summary sheet of a class for the year (or one period), as of ``checkpoint``: the
+    log-determined sheet, with the school, the class teacher and the pupils' names as context.
 
     Raises ``SummaryError`` for an unknown class or period.
     """
@@ -126,79 +128,56 @@ def summary_sheet_document(
     title += f" ({scope})"
     students = {s["id"]: display_name(s["id"], names) for s in sheet["students"]}
     school = school_of(ledger, school_id)
-    return summary_document(
+    document = summary_document(
         sheet,
         title=title,
         school={"id": str(school_id), "name": school.name},
         checkpoint=_checkpoint_json(checkpoint, origin),
         names=students if names is not None else {},
     )
+    school_class = ledger.find(class_id, SchoolClass)
+    teacher = None if school_class is None else school_class.class_teacher_id
+    document["class_teacher"] = _person(teacher, names) if names is not None else None
+    return document
 
 
-def _attestation_columns(document: Mapping[str, Any]) -> list[tuple[str, str | None, str]]:
-    present = {(m["kind"], m["period"]) for m in document["marks"]}
-    columns = [("period", p, p) for p in document["periods"] if ("period", p) in present]
-    for kind in ("year", "exam", "final"):
-        if (kind, None) in present:
-            columns.append((kind, None, f"Отметки: {KIND_TITLES[kind]}"))
-    return columns
+# --- lessons as of a checkpoint -------------------------------------------------------------------
 
 
-def summary_sheet_view(document: Mapping[str, Any]) -> dict[str, Any]:
-    """The layout of a summary sheet: one table (students × subjects) per period, the year, the
-    exam and the final marks. Raises ``KeyError`` for a malformed document."""
-    names: Mapping[str, str] = document.get("names") or {}
-    subjects = document["subjects"]
-    marks = {
-        (m["student_id"], m["subject_id"], m["kind"], m["period"]): m for m in document["marks"]
-    }
-    tables = []
-    for kind, period, caption in _attestation_columns(document):
-        rows = []
-        for number, student in enumerate(document["students"], 1):
-            who = names.get(student["id"]) or display_name(student["id"], None)
-            if student["withdrawn_on"]:
-                who += f" (выбыл(а) {_ru_date(student['withdrawn_on'])})"
-            cells = []
-            for subject in subjects:
-                mark = marks.get((student["id"], subject["id"], kind, period))
-                cells.append(
-                    "" if mark is None else mark["value"] + ("*" if mark["revisions"] else "")
-                )
-            rows.append([str(number), who, *cells])
-        tables.append(
-            {
-                "caption": caption,
-                "header": ["№", "Обучающийся", *(s["name"] for s in subjects)],
-                "rows": rows,
-            }
+def lesson_at(
+    ledger: Ledger, lesson_id: UUID, *, log_id: str, size: int, rules: Sequence[Rule]
+) -> Lesson | None:
+    """The lesson as its events among the first ``size`` entries of ``log_id`` make it, without
+    the operations ``rules`` declare invalid (п. 4.4); None if it had no (valid) creation by then.
+    """
+    database = ledger.database
+    with database.transaction(write=False) as cursor:
+        # By the originator alone, so that the lookup takes the events' primary key (with the log
+        # and index in the condition, SQLite walked the log's index up to the checkpoint).
+        cursor.execute(
+            "SELECT originator_version, topic, state, actor_id, session_id, credential_version, "
+            f"recorded_at, log_id, idx FROM {EVENTS_TABLE} WHERE originator_id = ? "
+            "ORDER BY originator_version",
+            (database.uuid(lesson_id),),
         )
-    return {
-        "kind": DOCUMENT_KIND,
-        "title": "Сводная ведомость учёта результатов промежуточной и итоговой аттестации",
-        "subtitle": document["title"],
-        "author": document["school"]["name"],
-        "landscape": True,
-        "lines": [
-            f"Образовательное учреждение: {document['school']['name']}",
-            f"Класс: {document['class']['name']}; учебный год "
-            f"{document['year_start']}/{document['year_start'] + 1}",
-        ],
-        "tables": tables
-        or [{"caption": "Отметок нет", "header": ["№", "Обучающийся"], "rows": []}],
-        "notes": [
-            "* — отметка исправлена (с указанием причины; все редакции хранятся в журнале).",
-            "Ведомость сформирована автоматически из записей электронного журнала (п. 2.9).",
-        ],
-    }
-
-
-def _ru_date(value: str | date) -> str:
-    day = value if isinstance(value, date) else date.fromisoformat(value)
-    return day.strftime("%d.%m.%Y")
-
-
-# --- class journal pages --------------------------------------------------------------------------
+        rows = [row[:7] for row in cursor.fetchall() if row[7] == log_id and row[8] < size]
+    aggregate: Any = None
+    for version, topic, state, actor, session, credentials, at in rows:
+        op = Provenance(
+            uuid_bytes(actor).hex(), uuid_bytes(session).hex(), int(credentials), int(at)
+        )
+        if any(rule.excludes(op, topic) for rule in rules):
+            if aggregate is None:
+                return None  # its creation was invalid: nothing of it exists
+            aggregate.version = version  # the next valid event follows on from this one
+            continue
+        if state is None:
+            continue  # a payload disposed of (retention): the lesson shows what remains
+        event: Any = ledger.mapper.to_domain_event(
+            StoredEvent(lesson_id, version, topic, bytes(state))
+        )
+        aggregate = event.mutate(aggregate)
+    return aggregate if isinstance(aggregate, Lesson) else None
 
 
 def _lessons(
@@ -206,17 +185,17 @@ def _lessons(
     roster_id: UUID,
     days: Sequence[date],
     slots: Sequence[int],
+    checkpoint: StoredCheckpoint,
     rules: Sequence[Rule],
 ) -> Iterator[Lesson]:
-    """The roster's lessons on those days and slots, without what ``rules`` invalidate (п. 4.4)."""
+    """The roster's lessons on those days and slots as of ``checkpoint``."""
     for day in days:
         for slot in slots:
             lesson_id = Lesson.create_id(roster_id=roster_id, on=day, slot=slot)
-            try:
-                lesson = valid_aggregate(ledger, lesson_id, rules)
-            except AggregateNotFoundError:
-                continue
-            if isinstance(lesson, Lesson):
+            lesson = lesson_at(
+                ledger, lesson_id, log_id=checkpoint.log_id, size=checkpoint.size, rules=rules
+            )
+            if lesson is not None:
                 yield lesson
 
 
@@ -234,7 +213,7 @@ def _year_and_class(ledger: Ledger, roster: Roster) -> tuple[SchoolYear, SchoolC
     return year, school_class
 
 
-def _lesson_json(lesson: Lesson, year: SchoolYear) -> dict[str, Any]:
+def _lesson_json(lesson: Lesson, year: SchoolYear, names: Names | None) -> dict[str, Any]:
     homework = lesson.homework
     return {
         "id": str(lesson.id),
@@ -246,6 +225,7 @@ def _lesson_json(lesson: Lesson, year: SchoolYear) -> dict[str, Any]:
         if lesson.subject_id in year.subjects
         else "",
         "teacher_id": str(lesson.teacher_id),
+        "teacher": display_name(lesson.teacher_id, names) if names is not None else "",
         "topic": lesson.topic,
         "homework": None
         if homework is None
@@ -275,6 +255,9 @@ def _lesson_json(lesson: Lesson, year: SchoolYear) -> dict[str, Any]:
     }
 
 
+# --- class journal pages --------------------------------------------------------------------------
+
+
 def class_journal_document(
     ledger: Ledger,
     *,
@@ -286,7 +269,9 @@ def class_journal_document(
     origin: str,
     names: Names | None = None,
 ) -> dict[str, Any]:
-    """Journal pages of a roster's subject between two days (inclusive), as the lessons stand.
+    """Journal pages of a roster's subject between two days (inclusive), as of ``checkpoint``:
+    the pupils of the roster in those days (in class-list order), each lesson with its teacher,
+    topic, homework, attendance, marks and comments.
 
     Raises ``AggregateNotFoundError`` for an unknown roster.
     """
@@ -294,86 +279,32 @@ def class_journal_document(
     year, school_class = _year_and_class(ledger, roster)
     slots = sorted(year.bell_schedules.get(school_class.bell_schedule, {}))
     days = _days(first_day, last_day)
+    rules = load_rules(ledger.database)
     lessons = [
-        _lesson_json(lesson, year)
-        for lesson in _lessons(ledger, roster_id, days, slots, load_rules(ledger.database))
+        _lesson_json(lesson, year, names)
+        for lesson in _lessons(ledger, roster_id, days, slots, checkpoint, rules)
         if lesson.subject_id == subject_id
     ]
-    students = sorted({s for day in days for s in roster.members_on(day)}, key=lambda s: s.bytes)
+    members = {str(s) for day in days for s in roster.members_on(day)}
+    shown = {person: display_name(person, names) for person in members}
     subject = year.subjects[subject_id].name if subject_id in year.subjects else str(subject_id)
     school = school_of(ledger, roster.school_id)
+    teachers = dict.fromkeys(lesson["teacher_id"] for lesson in lessons)
     return {
         "format": JOURNAL_FORMAT,
         "title": f"Классный журнал {school_class.name}: {subject}, "
-        f"{_ru_date(first_day)}–{_ru_date(last_day)}",
+        f"{first_day:%d.%m.%Y}–{last_day:%d.%m.%Y}",
         "school": {"id": str(roster.school_id), "name": school.name},
         "class": {"id": str(school_class.id), "name": school_class.name},
         "roster": {"id": str(roster_id), "kind": str(roster.kind), "name": roster.name},
         "subject": {"id": str(subject_id), "name": subject},
+        "teachers": [_person(UUID(t), names) for t in teachers] if names is not None else [],
         "from": first_day.isoformat(),
         "to": last_day.isoformat(),
-        "students": [str(s) for s in students],
-        "names": {str(s): display_name(s, names) for s in students} if names else {},
+        "students": class_list(members, shown if names is not None else {}),
+        "names": shown if names is not None else {},
         "lessons": lessons,
         "log": _checkpoint_json(checkpoint, origin),
-    }
-
-
-def class_journal_view(document: Mapping[str, Any]) -> dict[str, Any]:
-    """The layout of journal pages: a grid of attendance and marks, then topics and homework."""
-    names: Mapping[str, str] = document.get("names") or {}
-    lessons = document["lessons"]
-    header = ["№", "Обучающийся", *(f"{_ru_date(x['on'])[:5]} ({x['slot']})" for x in lessons)]
-    rows = []
-    for number, student in enumerate(document["students"], 1):
-        cells = []
-        for lesson in lessons:
-            parts = [lesson["attendance"].get(student, "")]
-            parts += [
-                str(m["value"]) + ("*" if m["corrections"] else "")
-                for m in lesson["marks"]
-                if m["student_id"] == student and not m["cancelled"]
-            ]
-            cells.append(" ".join(p for p in parts if p))
-        rows.append([str(number), names.get(student) or display_name(student, None), *cells])
-    topics = [
-        [
-            _ru_date(lesson["on"]),
-            str(lesson["slot"]),
-            lesson["topic"],
-            ""
-            if lesson["homework"] is None
-            else " ".join(
-                part
-                for part in (
-                    lesson["homework"]["text"],
-                    lesson["homework"]["pages"] and f"стр. {lesson['homework']['pages']}",
-                    lesson["homework"]["tasks"] and f"№ {lesson['homework']['tasks']}",
-                )
-                if part
-            ),
-        ]
-        for lesson in lessons
-    ]
-    return {
-        "kind": "class-journal",
-        "title": document["title"],
-        "subtitle": f"{document['roster']['name']} — {document['subject']['name']}",
-        "author": document["school"]["name"],
-        "landscape": True,
-        "lines": [f"Образовательное учреждение: {document['school']['name']}"],
-        "tables": [
-            {"caption": "Посещаемость и отметки", "header": header, "rows": rows},
-            {
-                "caption": "Темы уроков и домашние задания",
-                "header": ["Дата", "Урок", "Тема урока", "Домашнее задание"],
-                "rows": topics,
-            },
-        ],
-        "notes": [
-            "Н — отсутствовал, Б — болел, П — по уважительной причине, ОП — опоздал; "
-            "* — отметка исправлена."
-        ],
     }
 
 
@@ -393,7 +324,7 @@ def _rosters_of(
         "ledger.domain.rosters:IndividualCurriculum.Opened",
     )
     with closing(ledger.database.stream(sql, (log_id, *topics))) as rows:
-        ids = [UUID(str(r[0])) if not isinstance(r[0], UUID) else r[0] for r in rows]
+        ids = [UUID(bytes=uuid_bytes(r[0])) for r in rows]
     rosters: list[Roster] = [school_class]
     for roster_id in ids:
         roster = get_roster(ledger, roster_id)
@@ -414,7 +345,9 @@ def weekly_diary_document(
     origin: str,
     names: Names | None = None,
 ) -> dict[str, Any]:
-    """A student's diary for the week (Monday–Saturday) that contains ``week_of`` (п. 1.6)."""
+    """A student's diary for the week (Monday–Saturday) that contains ``week_of`` (п. 1.6), as of
+    ``checkpoint``: the lessons of the class and of the student's groups, with the student's own
+    attendance, marks and comments only."""
     school_class = ledger.get(class_id, SchoolClass)
     year, _ = _year_and_class(ledger, school_class)
     monday = week_of - timedelta(days=week_of.weekday())
@@ -423,10 +356,10 @@ def weekly_diary_document(
     lessons: list[dict[str, Any]] = []
     rules = load_rules(ledger.database)
     for roster in _rosters_of(ledger, school_class, student_id, monday):
-        for lesson in _lessons(ledger, roster.id, days, slots, rules):
+        for lesson in _lessons(ledger, roster.id, days, slots, checkpoint, rules):
             if not roster.is_member(student_id, lesson.on):
                 continue
-            data = _lesson_json(lesson, year)
+            data = _lesson_json(lesson, year, names)
             data["attendance"] = {
                 k: v for k, v in data["attendance"].items() if k == str(student_id)
             }
@@ -439,50 +372,15 @@ def weekly_diary_document(
     return {
         "format": DIARY_FORMAT,
         "title": f"Дневник: {student_name}, {school_class.name}, неделя "
-        f"{_ru_date(days[0])}–{_ru_date(days[-1])}",
+        f"{days[0]:%d.%m.%Y}–{days[-1]:%d.%m.%Y}",
         "school": {"id": str(school_class.school_id), "name": school.name},
         "class": {"id": str(class_id), "name": school_class.name},
+        "class_teacher": _person(school_class.class_teacher_id, names)
+        if names is not None
+        else None,
         "student": {"id": str(student_id), "name": student_name if names else ""},
         "from": days[0].isoformat(),
         "to": days[-1].isoformat(),
         "lessons": lessons,
         "log": _checkpoint_json(checkpoint, origin),
-    }
-
-
-def weekly_diary_view(document: Mapping[str, Any]) -> dict[str, Any]:
-    """The layout of a weekly diary: one row per lesson, day by day."""
-    rows = []
-    for lesson in document["lessons"]:
-        day = date.fromisoformat(lesson["on"])
-        homework = lesson["homework"]
-        marks = ", ".join(
-            f"{m['value']} ({m['work_type']})" for m in lesson["marks"] if not m["cancelled"]
-        )
-        comments = "; ".join(c["text"] for c in lesson["comments"])
-        rows.append(
-            [
-                f"{WEEKDAYS[day.weekday()]}, {_ru_date(day)}",
-                f"{lesson['slot']} ({lesson['starts_at'][:5]})",
-                lesson["subject"],
-                lesson["topic"],
-                "" if homework is None else homework["text"],
-                " ".join(p for p in (marks, *lesson["attendance"].values(), comments) if p),
-            ]
-        )
-    return {
-        "kind": "weekly-diary",
-        "title": document["title"],
-        "subtitle": "Еженедельная распечатка электронного дневника (п. 1.6)",
-        "author": document["school"]["name"],
-        "landscape": False,
-        "lines": [f"Образовательное учреждение: {document['school']['name']}"],
-        "tables": [
-            {
-                "caption": None,
-                "header": ["День", "Урок", "Предмет", "Тема", "Домашнее задание", "Отметки"],
-                "rows": rows,
-            }
-        ],
-        "notes": ["Отметки о посещаемости: Н, Б, П, ОП."],
     }

@@ -25,28 +25,26 @@ from uuid import UUID
 
 from ejournal import commands as c
 from ejournal.archive.metadata import ArchiveContext, ArchivedDocument
-from ejournal.archive.summary import DOCUMENT_KIND, canonical_json, summary_csv
+from ejournal.archive.summary import DOCUMENT_KIND, summary_csv
 from ejournal.archive.transliteration import class_file_stem
 from ejournal.archive.verifier import verify_archive
 from ejournal.archive.writer import write_archive
 from ejournal.commands.errors import refuse
-from ejournal.documents.certify import Printout, certify, rest_on_checkpoint
-from ejournal.documents.documents import (
-    Names,
-    display_name,
-    school_of,
-    summary_fold,
-    summary_sheet_document,
-    summary_sheet_view,
+from ejournal.documents.certify import (
+    HeadSignature,
+    Printout,
+    print_document,
+    rest_on_checkpoint,
 )
-from ejournal.documents.render import CertificationBlock, render
+from ejournal.documents.documents import school_of, summary_fold, summary_sheet_document
+from ejournal.documents.people import Names
+from ejournal.documents.views import summary_sheet_view
 from ejournal.integrity.archive import ArchiveReport
-from ejournal.integrity.certificate import Certificate, document_digest
 from ejournal.integrity.note import Ed25519Signer, Verifier
 from ejournal.ledger.actor import Actor
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.checkpoints import Checkpointer, StoredCheckpoint
-from ejournal.ledger.domain import Account, School, SchoolYear
+from ejournal.ledger.domain import School, SchoolYear
 from ejournal.ledger.invalidation import load_rules
 from ejournal.ledger.logs import SYSTEM_LOG, school_log_id
 from ejournal.ledger.retention import DEFAULT_SCHEDULE, RetentionSchedule
@@ -74,72 +72,41 @@ def _certified_sheets(
 ) -> list[tuple[Printout, ArchivedDocument]]:
     log_id = school_log_id(school_id, year_start)
     fold = summary_fold(ledger, log_id, checkpoint.size)
-    school_name = school_of(ledger, school_id).name
     sheets = []
     for class_id in fold.class_ids():
-        document = summary_sheet_document(
+        printout = print_document(
             ledger,
-            school_id=school_id,
-            year_start=year_start,
-            class_id=class_id,
             checkpoint=checkpoint,
             origin=checkpointer.origin,
+            kind=DOCUMENT_KIND,
+            school_id=school_id,
+            year_start=year_start,
+            build=lambda at, class_id=class_id: summary_sheet_document(  # type: ignore[misc]
+                ledger,
+                school_id=school_id,
+                year_start=year_start,
+                class_id=class_id,
+                checkpoint=at,
+                origin=checkpointer.origin,
+                names=names,
+                fold=fold,
+            ),
+            view=summary_sheet_view,
+            certifier=HeadSignature(actor=actor, signer=signer),
             names=names,
-            fold=fold,
         )
-        data = canonical_json(document)
-        note, certification_id = certify(
-            ledger,
-            actor=actor,
-            signer=signer,
-            school_id=school_id,
-            year_start=year_start,
-            kind=DOCUMENT_KIND,
-            title=document["title"],
-            data=data,
-            checkpoint=checkpoint,
-            origin=checkpointer.origin,
-        )
-        certificate = Certificate.from_text(note[: note.rindex("\n\n") + 1])
-        person = ledger.get(actor.account_id, Account).person_id
-        block = CertificationBlock(
-            school=school_name,
-            # As every printout names its signer (``certify``): the short ID without a name.
-            signer=f"{display_name(person, names)}, руководитель ОУ",
-            date=certificate.certified_at.strftime("%d.%m.%Y %H:%M UTC"),
-            log=log_id,
-            size=checkpoint.size,
-            root=checkpoint.root_hash.hex(),
-            sha256=document_digest(data).hex(),
-            key=signer.vkey,
-            certificate=note,
-        )
-        pdf = render(
-            document=data,
-            view=summary_sheet_view(document),
-            block=block,
-            timestamp=certificate.certified_at,
-        )
-        printout = Printout(
-            kind=DOCUMENT_KIND,
-            title=document["title"],
-            pdf=pdf,
-            data=data,
-            document=document,
-            checkpoint=checkpoint,
-            certificate=note,
-            certification_id=certification_id,
-        )
+        document, note = printout.document, printout.certificate
+        assert note is not None  # a head's printout is certified
         school_class = document["class"]
         stem = class_file_stem(school_class["grade"], school_class["letter"])
         archived = ArchivedDocument(
             name=f"summary-{stem}",
             title=document["title"],
             kind=DOCUMENT_KIND,
-            data=data,
+            data=printout.data,
             certificate=note,
             csv=summary_csv(document),
-            pdf=pdf,
+            pdf=printout.pdf,
         )
         sheets.append((printout, archived))
     return sheets

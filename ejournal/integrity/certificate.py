@@ -7,7 +7,8 @@ signed note whose text is, line by line::
     ejournal-certificate/v1
     kind summary-sheet
     school 0c4e…-…                     (the school's UUID)
-    signer 0000…-…                     (the signatory's person UUID)
+    signer 0000…-…                     (the signatory's person UUID; the school's for the
+                                        journal's seal, signed by a deployment key)
     sha256 <64 hex digits>             (SHA-256 of the document bytes)
     checkpoint <origin>                (the signed checkpoint the document rests on)
     size <tree size>

@@ -16,8 +16,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from ejournal.documents.documents import weekly_diary_view
 from ejournal.documents.render import render
+from ejournal.documents.views import weekly_diary_view
 from ejournal.projections.views import Diary, DiaryLesson, Homework, Mark
 
 WEEK = re.compile(r"(\d{4})-W(\d{2})")
@@ -249,13 +249,14 @@ def digest_pdf(content: DigestContent, *, now: datetime) -> bytes:
         "title": f"Дневник: {heading.student}, {heading.class_name}, неделя "
         f"{diary.starts_on:%d.%m.%Y}–{diary.ends_on:%d.%m.%Y}",
         "school": {"name": heading.school},
-        "student": {"id": str(diary.student_id)},
+        "class": {"name": heading.class_name},
+        "student": {"id": str(diary.student_id), "name": heading.student},
         "from": diary.starts_on.isoformat(),
         "to": diary.ends_on.isoformat(),
         "lessons": lessons,
     }
     view = weekly_diary_view(document)
-    view["subtitle"] = "Еженедельная рассылка электронного дневника (п. 1.6), без заверения"
+    view["lines"].append("Еженедельная рассылка электронного дневника (п. 1.6), без заверения")
     subjects = _subjects(diary)
     for day in diary.days:
         for message in day.messages:

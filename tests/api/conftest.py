@@ -25,11 +25,15 @@ with warnings.catch_warnings():
 from ejournal import commands as c
 from ejournal.api.app import create_app
 from ejournal.api.bootstrap import Services, bootstrap
+from ejournal.documents.certify import rest_on_checkpoint
 from ejournal.identity.passwords import Argon2Parameters
 from ejournal.identity.vault import VAULT_KEY_VARIABLE, new_key
 from ejournal.ledger.actor import SYSTEM_ACTOR, Role
+from ejournal.ledger.checkpoints import Checkpointer, StoredCheckpoint
 from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.domain import Account
+from ejournal.ledger.errors import LedgerError
+from ejournal.ledger.keys import PASSPHRASE_VARIABLE, KeyStore
 from ejournal.ledger.settings import Settings
 from tests.commands.school import YEAR, TestSchool, build_school, uid
 from tests.conftest import BACKENDS, _pg_reachable, create_pg_database, drop_pg_database
@@ -41,6 +45,9 @@ in eleven people, and hundreds of worlds are built in a run (``bootstrap`` takes
 this; ``test_secrets_are_stored_only_as_hashes`` checks the service's own, OWASP's)."""
 START = datetime(2025, 9, 1, 6, 0, tzinfo=UTC)
 """09:00 Moscow time on Monday 1 September 2025, as the command tests' school expects."""
+DEPLOYMENT_SECRET = "test deployment secret"
+"""The secret that seals the deployment's signing key (``sign_checkpoint``): every world is given
+it, and a world whose test signs a checkpoint creates the key."""
 MAIL_ENVIRON = {
     "EJOURNAL_SMTP_HOST": "127.0.0.1",
     "EJOURNAL_SMTP_PORT": "9",
@@ -142,7 +149,12 @@ def build_world(
     services = bootstrap(
         Settings(database_url=database_url),
         clock=clock,
-        environ={VAULT_KEY_VARIABLE: new_key(), **MAIL_ENVIRON, **(environ or {})},
+        environ={
+            VAULT_KEY_VARIABLE: new_key(),
+            PASSPHRASE_VARIABLE: DEPLOYMENT_SECRET,
+            **MAIL_ENVIRON,
+            **(environ or {}),
+        },
         follow=False,
         **({} if hashing is None else {"hashing": hashing}),
     )
@@ -190,6 +202,27 @@ def build_world(
     for who in roles:
         world.login(who)
     return world
+
+
+def sign_checkpoint(world: World, school: TestSchool | None = None) -> StoredCheckpoint:
+    """Sign a checkpoint of the school's year (the first school's by default), creating the
+    deployment's signing key first if the world has none: printouts on request rest on it and
+    are sealed with that key."""
+    database = world.services.ledger.database
+    keys = KeyStore(database, clock=world.clock)
+    try:
+        signers = keys.signers(DEPLOYMENT_SECRET.encode())
+    except LedgerError:
+        keys.create(world.services.settings.origin, DEPLOYMENT_SECRET.encode())
+        signers = keys.signers(DEPLOYMENT_SECRET.encode())
+    checkpointer = Checkpointer(
+        database,
+        origin=world.services.settings.origin,
+        signers=signers,
+        verifiers=keys.verifiers(),
+        clock=world.clock,
+    )
+    return rest_on_checkpoint(checkpointer, (school or world.school).log_id)
 
 
 def _second_school(world: World) -> None:

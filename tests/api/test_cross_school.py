@@ -150,6 +150,19 @@ WALK: dict[tuple[str, str], list[Build]] = {
     ("GET", "/classes/{class_id}/summary-sheet"): [
         _get(lambda o: f"/classes/{o.school.class_id}/summary-sheet")
     ],
+    ("GET", "/journal/{roster_id}/{subject_id}/printout"): [
+        _get(lambda o: f"/journal/{o.school.class_id}/{o.russian}/printout")
+    ],
+    ("GET", "/schools/{school_id}/years/{year_start}/students/{student_id}/diary/printout"): [
+        _get(lambda o: f"{o.year}/students/{o.student}/diary/printout"),
+        _get(
+            lambda o: f"{o.year}/students/{o.student}/diary/printout",
+            class_id=lambda o: o.school.class_id,
+        ),
+    ],
+    ("GET", "/classes/{class_id}/summary-sheet/printout"): [
+        _get(lambda o: f"/classes/{o.school.class_id}/summary-sheet/printout")
+    ],
     ("GET", "/schools/{school_id}/years/{year_start}/monitor"): [
         _get(lambda o: f"{o.year}/monitor"),
         _get(lambda o: f"{o.year}/monitor", class_id=lambda o: o.school.class_id),

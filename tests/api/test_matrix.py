@@ -20,7 +20,7 @@ from ejournal.api.app import openapi_document
 from ejournal.identity.vault import PersonalData
 from ejournal.ledger.actor import SYSTEM_ACTOR
 from tests.api import role_matrix
-from tests.api.conftest import ROLES, World
+from tests.api.conftest import ROLES, World, sign_checkpoint
 from tests.api.role_matrix import operations
 from tests.commands.school import YEAR, uid
 
@@ -456,6 +456,25 @@ ENDPOINTS = [
         lambda w: f"/classes/{w.ids['klass']}/summary-sheet",
         ADMIN | {"maths"},
     ),
+    # Printouts on request (п. 1.6, 2.9, 3.1): who may read the page may print it.
+    Endpoint(
+        "class journal printout",
+        "GET",
+        lambda w: f"/journal/{w.ids['klass']}/{w.ids['russian']}/printout?from=2025-09-01",
+        ADMIN | {"russian", "maths"},
+    ),
+    Endpoint(
+        "diary printout",
+        "GET",
+        lambda w: _s(w) + f"/students/{w.ids['student']}/diary/printout?week=2025-09-01",
+        ADMIN | {"student", "parent", "maths"},
+    ),
+    Endpoint(
+        "summary sheet printout",
+        "GET",
+        lambda w: f"/classes/{w.ids['klass']}/summary-sheet/printout",
+        ADMIN | {"maths"},
+    ),
     Endpoint("school monitor", "GET", lambda w: _s(w) + "/monitor", ADMIN),
     # Export (п. 2.2, 2.9): who reads a journal page or a summary sheet exports it.
     Endpoint("export set-up", "GET", lambda w: _s(w) + "/export", ADMIN),
@@ -582,6 +601,7 @@ def matrix(world: World) -> Iterator[World]:
         forgettable=forgettable,
         work_type_id=school.work_types["Ответ на уроке"],
     )
+    sign_checkpoint(w)  # printouts rest on it and are sealed with the deployment's key
     return w
 
 

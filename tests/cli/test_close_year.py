@@ -46,7 +46,7 @@ def test_close_year_from_the_command_line(
     )
     assert closed.exit_code == 0, closed.output
     assert "1 summary sheets certified" in closed.output
-    assert "no EJOURNAL_VAULT_KEY: the summary sheets name people by a short ID" in closed.output
+    assert "no EJOURNAL_VAULT_KEY: the printouts name people by a short ID" in closed.output
 
     keys = tmp_path / "district.vkeys"
     keys.write_text(KeyStore(ledger.database).all_keys()[0].vkey + "\n", encoding="utf-8")

@@ -145,7 +145,7 @@ async def diary(
 
     def in_thread() -> bytes:
         role, key = access(
-            lambda: _class_of_student(ledger, reads, school_id, year_start, student_id, class_id)
+            lambda: class_of_student(ledger, reads, school_id, year_start, student_id, class_id)
         )
         log.record(
             caller, role, Access.DIARY, [student_id], school_id=school_id, now=ledger.clock()
@@ -210,7 +210,7 @@ def _in_the_database() -> UUID | None:
     raise NotInMemory("the read models")
 
 
-def _class_of_student(
+def class_of_student(
     ledger: Ledger,
     reads: ReadModels,
     school_id: UUID,
