@@ -224,8 +224,15 @@ def _lesson_json(lesson: Lesson, year: SchoolYear, names: Names | None) -> dict[
         "subject": year.subjects[lesson.subject_id].name
         if lesson.subject_id in year.subjects
         else "",
-        "teacher_id": str(lesson.teacher_id),
-        "teacher": display_name(lesson.teacher_id, names) if names is not None else "",
+        # Who taught it: a substitute writes the lesson and signs for it (п. 2.3).
+        "teacher_id": str(lesson.teacher_in_charge),
+        "teacher": display_name(lesson.teacher_in_charge, names) if names is not None else "",
+        "substitute_for": None
+        if lesson.substitution is None
+        else display_name(lesson.teacher_id, names)
+        if names is not None
+        else str(lesson.teacher_id),
+        "cancelled": lesson.cancellation is not None,
         "topic": lesson.topic,
         "homework": None
         if homework is None
@@ -283,13 +290,16 @@ def class_journal_document(
     lessons = [
         _lesson_json(lesson, year, names)
         for lesson in _lessons(ledger, roster_id, days, slots, checkpoint, rules)
-        if lesson.subject_id == subject_id
+        # A cancelled lesson was not held: the journal has no column for it.
+        if lesson.subject_id == subject_id and lesson.cancellation is None
     ]
     members = {str(s) for day in days for s in roster.members_on(day)}
     shown = {person: display_name(person, names) for person in members}
     subject = year.subjects[subject_id].name if subject_id in year.subjects else str(subject_id)
     school = school_of(ledger, roster.school_id)
-    teachers = dict.fromkeys(lesson["teacher_id"] for lesson in lessons)
+    # The subject's own teachers first, then those who stood in for them.
+    by_role = sorted(lessons, key=lambda lesson: lesson["substitute_for"] is not None)
+    teachers = dict.fromkeys(lesson["teacher_id"] for lesson in by_role)
     return {
         "format": JOURNAL_FORMAT,
         "title": f"Классный журнал {school_class.name}: {subject}, "

@@ -237,6 +237,14 @@ def _spread(
     return _table(caption, columns, header, rows) | {"keep_together": len(rows) <= KEPT_ROWS}
 
 
+def _journal_topic(lesson: Mapping[str, Any]) -> str:
+    """The topic, and for a lesson a substitute gave, who gave it: the journal says «замена»."""
+    if not lesson.get("substitute_for"):
+        return str(lesson["topic"])
+    note = f"Замена: {with_initials(lesson['teacher'])}" if lesson.get("teacher") else "Замена"
+    return f"{lesson['topic']}\n{note}" if lesson["topic"] else note
+
+
 def class_journal_view(document: Mapping[str, Any]) -> dict[str, Any]:
     """Journal pages: the pupils' attendance and marks by lesson (a table for every
     ``LESSONS_PER_SPREAD`` lessons), then each lesson's topic and homework."""
@@ -247,7 +255,12 @@ def class_journal_view(document: Mapping[str, Any]) -> dict[str, Any]:
     ]
     tables = [_spread(chunk, pupils) for chunk in chunks or [[]]]
     topics = [
-        [ru_date(lesson["on"]), str(lesson["slot"]), lesson["topic"], _homework(lesson["homework"])]
+        [
+            ru_date(lesson["on"]),
+            str(lesson["slot"]),
+            _journal_topic(lesson),
+            _homework(lesson["homework"]),
+        ]
         for lesson in lessons
     ]
     rest = LANDSCAPE_WIDTH - 2.2 - 1.2
@@ -319,9 +332,14 @@ def weekly_diary_view(document: Mapping[str, Any]) -> dict[str, Any]:
             continue
         rows.append({"group": f"{WEEKDAYS[day.weekday()]}, {ru_date(day)}"})
         for lesson in lessons:
+            when = f"{lesson['slot']}\n{lesson['starts_at'][:5]}"
+            if lesson.get("cancelled"):
+                # As the diary read shows it to a family: that it is off, not why.
+                rows.append([when, str(lesson["subject"]), "Урок отменён", "", ""])
+                continue
             rows.append(
                 [
-                    f"{lesson['slot']}\n{lesson['starts_at'][:5]}",
+                    when,
                     _diary_subject(lesson),
                     lesson["topic"],
                     _homework(lesson["homework"]),
