@@ -189,7 +189,8 @@ def _entry(row: Row, plan: Plan, klass: ClassRef | None, on: date) -> TimetableE
     entry = TimetableEntry(lesson_day, slot, roster_id, subject_id, teacher.person_id, room)
     if plan.year.bell_slot(_bell_schedule(plan, klass), slot) is None:
         row.problem(SLOT.key, f"в расписании звонков класса нет урока № {slot}")
-    if not _assigned(plan, entry, on):
+    # A date outside the year is the version's, which the command refuses once.
+    if on in plan.year.days and not _assigned(plan, entry, on):
         row.problem(TEACHER.key, _not_assigned(row, klass, teacher, on))
     return None if row.bad else entry
 
