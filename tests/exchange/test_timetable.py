@@ -287,6 +287,37 @@ def test_a_teacher_in_two_classes_at_once_is_refused_on_the_lesson_s_row(
     assert count_events(ledger) == events
 
 
+def test_a_refusal_at_a_time_of_two_groups_names_both_rows(
+    ledger: Ledger, named: TestSchool, importer: Importer
+) -> None:
+    # The refusal names the lesson by day and number, which both groups' lessons share.
+    school = named
+    set_timetable(school, week(school))  # 5«А»'s English group with Медведева, Monday's 3rd
+    assignments = [
+        ["Учитель", "Класс", "Предмет", "Группа"],
+        [MEDVEDEVA, "6Б", ENGLISH, "Группа 1"],
+        [FEDOROVA, "6Б", ENGLISH, "Группа 2"],
+    ]
+    timetable = [
+        HEADER,
+        ["6Б", "понедельник", 3, ENGLISH, "Группа 1", MEDVEDEVA, "21"],
+        ["6Б", "понедельник", 3, ENGLISH, "Группа 2", FEDOROVA, "22"],
+    ]
+    workbook = {
+        "Классы": CLASSES,
+        "Ученики": PUPILS,
+        "Нагрузка": assignments,
+        "Расписание": timetable,
+    }
+    report = run(importer, school, ("школа.xlsx", xlsx_file(workbook)))
+    reason = "понедельник, 3-й урок: учитель в это время ведёт урок в классе 5«А»"
+    assert report.problems == [
+        Problem("Расписание", 2, "Учитель", reason),
+        Problem("Расписание", 3, "Учитель", reason),
+    ]
+    assert not report.written
+
+
 def test_a_refusal_of_the_whole_version_names_its_first_row(
     ledger: Ledger, named: TestSchool, importer: Importer
 ) -> None:
