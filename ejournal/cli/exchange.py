@@ -46,7 +46,7 @@ Encoding = Annotated[
 Kind = Annotated[
     str | None,
     typer.Option("--kind", help="Sheet kind: subjects, staff, classes, pupils, parents, "
-                 "assignments, ktp (a CSV file's, if its name does not say)"),
+                 "assignments, timetable, ktp (a CSV file's, if its name does not say)"),
 ]  # fmt: skip
 
 
@@ -95,8 +95,9 @@ def import_files(
     database_url: DatabaseURL = None,
 ) -> None:
     """Import a school's spreadsheets (п. 2.2): classes, pupils, parents, staff, assignments, the
-    КТП. All files are one import, all or nothing: any bad row refuses them all, nothing is
-    written, and every bad row is listed (exit code 1). --dry-run checks without writing."""
+    timetable, the КТП. All files are one import, all or nothing: any bad row refuses them all,
+    nothing is written, and every bad row is listed (exit code 1). --dry-run checks without
+    writing."""
     from ejournal import commands as c
     from ejournal.exchange.importer import Importer, Upload
     from ejournal.ledger.domain import Account
@@ -196,7 +197,7 @@ def export_setup(
     database_url: DatabaseURL = None,
 ) -> None:
     """The year's set-up in the import's format: subjects, staff, classes, pupils, parents,
-    assignments, КТП (one sheet each in XLSX; --kind for one sheet, as CSV needs)."""
+    assignments, timetable, КТП (one sheet each in XLSX; --kind for one sheet, as CSV needs)."""
     from ejournal.exchange.exports import setup_tables
     from ejournal.exchange.setup import read_setup
     from ejournal.exchange.sheets import kind_named

@@ -2,7 +2,7 @@
 
 - ``setup_tables``: the school year's set-up in exactly the import's format, one table per sheet
   kind: exported and imported into another database, it gives the same classes, rosters, people,
-  links, assignments and КТП.
+  links, assignments, timetables (so the same lessons planned) and КТП.
 - ``journal_tables``: a class journal page of a roster's subject (п. 2.3–2.7): pupils × lessons
   with the attendance codes (Н, Б, П, ОП) and marks as the journal shows them, then the lessons'
   topics and homework; the same read model the journal page serves.

@@ -165,8 +165,8 @@ class Importer:
         return rows
 
     def _execute(self, plan: Plan, report: Report) -> None:
-        """Run the plan's steps; a refusal names its row, whose later steps (and those of rows
-        that need it) are then passed over."""
+        """Run the plan's steps; a refusal names its row (or the rows its step says), whose later
+        steps (and those of rows that need it) are then passed over."""
         failed: set[RowRef] = set()
         for step in plan.steps:
             if step.row in failed or step.needs & failed:
@@ -176,16 +176,18 @@ class Importer:
                 c.handle(step.command, self._ledger)
             except c.CommandError as e:
                 failed.add(step.row)
-                report.problems.append(
-                    Problem(step.row.sheet, step.row.row, step.column, e.message.rstrip("."))
+                reason = e.message.rstrip(".")
+                report.problems.extend(
+                    Problem(row.sheet, row.row, column, reason) for row, column in step.places(e)
                 )
                 continue
             report.commands += 1
 
 
 _UNKNOWN_KIND = (
-    "не удалось понять, что на листе: назовите его «Предметы», «Сотрудники», «Классы», "
-    "«Ученики», «Родители», «Нагрузка» или «КТП», либо проверьте заголовки столбцов"
+    "не удалось понять, что на листе: назовите его "
+    + ", ".join(f"«{k.title}»" for k in KINDS[:-1])
+    + f" или «{KINDS[-1].title}», либо проверьте заголовки столбцов"
 )
 
 

@@ -9,7 +9,7 @@ names (as the commands derive them), a new person's and a new subject's are draw
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -24,16 +24,29 @@ from ejournal.ledger.actor import Actor
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.domain import Enrolment, Group, SchoolClass, SchoolYear
 
+Place = tuple[RowRef, str | None]
+"""Where a refusal is reported: a row, and a column's header as the file writes it."""
+
+Locate = Callable[[c.CommandError], list[Place]]
+"""Where a refusal of a command that several rows make together is reported."""
+
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """A command a row runs; a refusal names the row and ``column``."""
+    """A command a row runs; a refusal names the row and ``column``, or where ``locate`` says."""
 
     row: RowRef
     column: str | None
     command: c.Command[Any]
     needs: frozenset[RowRef]
     """Rows whose own steps must have run: a pupil's enrolment needs the row opening the class."""
+    locate: Locate | None = None
+    """For a command of several rows (a class's timetable): the rows its refusal concerns."""
+
+    def places(self, error: c.CommandError) -> list[Place]:
+        """Where ``error``, the command's refusal, is reported."""
+        found = [] if self.locate is None else self.locate(error)
+        return found or [(self.row, self.column)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +99,13 @@ class Plan:
         *,
         column: str | None = None,
         needs: Iterable[UUID] = (),
+        locate: Locate | None = None,
     ) -> None:
-        """Run ``command`` for ``row`` (after the rows that create what ``needs`` names)."""
+        """Run ``command`` for ``row`` (after the rows that create what ``needs`` names); its
+        refusal is reported on ``row`` and ``column``, or where ``locate`` says."""
         rows = frozenset(self.origins[i] for i in needs if i in self.origins) - {row.ref}
         header = None if column is None else row.header(column)
-        self.steps.append(Step(row.ref, header, command, rows))
+        self.steps.append(Step(row.ref, header, command, rows, locate))
 
     def create(self, row: Row, created: UUID) -> None:
         self.origins.setdefault(created, row.ref)

@@ -1,6 +1,7 @@
 """A school year's set-up as the read models hold it, for the export in the import's format
 (``exchange``): its classes' and groups' members with their first day, the parents linked to its
-pupils, who teaches what from when, the КТП, and what each of the school's people is there.
+pupils, who teaches what from when, the КТП, the classes' timetables, and what each of the school's
+people is there.
 
 Person IDs only (I9); the names are the vault's. Nothing here checks who may read: the caller does.
 """
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from uuid import UUID
 
-from ejournal.ledger.database import Database
+from ejournal.ledger.database import Cursor, Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,22 @@ class PlannedItem:
     hours: int
 
 
+@dataclass(frozen=True, slots=True)
+class WeeklyLesson:
+    """An entry of a version of a class's timetable."""
+
+    class_id: UUID
+    effective_from: date
+    weekday: int
+    slot: int
+    roster_id: UUID
+    subject_id: UUID
+    teacher_id: UUID
+    room: str
+    student_id: UUID | None
+    """The pupil, for a lesson of an individual curriculum."""
+
+
 @dataclass(slots=True)
 class SetupRows:
     members: list[Membership] = field(default_factory=list)
@@ -49,6 +66,9 @@ class SetupRows:
     """Assignments in force, in the order they were made."""
     plans: dict[tuple[UUID, UUID], list[PlannedItem]] = field(default_factory=dict)
     """(roster, subject) → its КТП items by number."""
+    timetable: list[WeeklyLesson] = field(default_factory=list)
+    """Every version of the classes' timetables, by class and date, each version's entries by
+    weekday and slot."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +131,36 @@ def school_setup(database: Database, school_id: UUID, year_start: int) -> SetupR
         for roster, subject, number, topic, hours in cursor.fetchall():
             plans[UUID(roster), UUID(subject)].append(PlannedItem(int(number), topic, int(hours)))
         found.plans = dict(plans)
+        found.timetable = _timetable(cursor, school, year_start)
     return found
+
+
+def _timetable(cursor: Cursor, school: str, year_start: int) -> list[WeeklyLesson]:
+    cursor.execute(
+        "SELECT t.class_id, e.effective_from, e.weekday, e.slot, e.roster_id, e.subject_id, "
+        "e.teacher_id, e.room, r.student_id FROM rm_timetable_entry e "
+        "JOIN rm_timetable t ON t.nid = e.timetable_key "
+        "LEFT JOIN rm_roster r ON r.roster_id = e.roster_id AND r.kind = 'individual' "
+        "WHERE t.school_id = ? AND t.year_start = ? "
+        "ORDER BY t.class_id, e.effective_from, e.weekday, e.slot",
+        (school, year_start),
+    )
+    return [
+        WeeklyLesson(
+            UUID(class_id),
+            date.fromisoformat(effective_from),
+            int(weekday),
+            int(slot),
+            UUID(roster),
+            UUID(subject),
+            UUID(teacher),
+            room,
+            None if student is None else UUID(student),
+        )
+        for class_id, effective_from, weekday, slot, roster, subject, teacher, room, student in (
+            cursor.fetchall()
+        )
+    ]
 
 
 def people_kinds(database: Database, school_id: UUID) -> PeopleKinds:

@@ -1,7 +1,8 @@
 """The demo school exported and imported again into an empty database gives the same read
 models: classes and their class teachers, rosters with their pupils, people's names, parents'
-links, staff, teaching assignments and the КТП (п. 2.2, 2.6). And the class journal and the
-summary sheet exported to XLSX and CSV read back as the read models hold them (п. 2.9)."""
+links, staff, teaching assignments, the КТП, the classes' timetables and the year's lessons they
+plan (п. 2.2, 2.6). And the class journal and the summary sheet exported to XLSX and CSV read
+back as the read models hold them (п. 2.9)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import csv
 import io
 import secrets
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from uuid import UUID
 
@@ -31,6 +33,7 @@ from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.domain.values import PeriodScheme
 from ejournal.projections import Projector, Queries
 from ejournal.projections.lists import Lists
+from ejournal.projections.timetable import TimetableReads
 from tests.conftest import create_pg_database, drop_pg_database
 
 YEAR = cal.YEAR
@@ -65,8 +68,8 @@ def empty(database_url: str, tmp_path: Path, clock: ManualClock) -> Iterator[Led
 
 
 def open_year(ledger: Ledger) -> tuple[UUID, Actor]:
-    """A new school with a deputy and the demo's year set up (periods, work types, bells): what
-    the school's system administrator and deputy do before the first import."""
+    """A new school with a deputy and the demo's year set up (periods, holidays, work types,
+    bells): what the school's system administrator and deputy do before the first import."""
     school_id = c.handle(c.RegisterSchool(actor=SYSTEM_ACTOR, name="Школа"), ledger)
     account = c.handle(
         c.RegisterAccount(actor=SYSTEM_ACTOR, login="zavuch", person_id=UUID(int=7)), ledger
@@ -83,6 +86,8 @@ def open_year(ledger: Ledger) -> tuple[UUID, Actor]:
         (PeriodScheme.HALF_YEARS, cal.HALF_YEARS),
     ):
         c.handle(c.DefinePeriods(**year, scheme=scheme, periods=periods), ledger)
+    for name, starts_on, ends_on in cal.HOLIDAYS:
+        c.handle(c.DeclareHoliday(**year, name=name, starts_on=starts_on, ends_on=ends_on), ledger)
     for name, weight, written in cal.WORK_TYPES:
         c.handle(c.DefineWorkType(**year, name=name, weight=weight, written=written), ledger)
     c.handle(c.DefineBellSchedule(**year, slots=cal.BELLS), ledger)
@@ -112,6 +117,59 @@ def _groups(ledger: Ledger, school_id: UUID) -> set[tuple[str, str, int]]:
     }
 
 
+def _timetables(
+    ledger: Ledger, vault: Vault, school_id: UUID
+) -> dict[tuple[str, date], list[tuple[object, ...]]]:
+    """Each class's timetable versions, by class name and date: the entries with names."""
+    reads = TimetableReads(ledger.database)
+    found: dict[tuple[str, date], list[tuple[object, ...]]] = {}
+    for school_class in Lists(ledger.database).classes(school_id, YEAR, None):
+        for on in reads.timetable(school_class.class_id, cal.FIRST_DAY).versions:
+            version = reads.timetable(school_class.class_id, on)
+            names = vault.full_names([e.teacher_id for e in version.entries])
+            found[school_class.name, on] = [
+                (
+                    e.weekday,
+                    e.slot,
+                    e.starts_at,
+                    e.roster_name,
+                    e.subject,
+                    names[e.teacher_id],
+                    e.room,
+                )
+                for e in version.entries
+            ]
+    return found
+
+
+def _planned_lessons(ledger: Ledger, vault: Vault, school_id: UUID) -> set[tuple[object, ...]]:
+    """Every lesson of the year as the timetable planned it: a substitute's lesson by its own
+    teacher, a cancelled one as it was planned (the administration's decisions of a day are not
+    the set-up, and are not exported)."""
+    reads = TimetableReads(ledger.database)
+    found = set()
+    for school_class in Lists(ledger.database).classes(school_id, YEAR, None):
+        monday = date(YEAR, 9, 1) - timedelta(days=date(YEAR, 9, 1).weekday())
+        while monday < date(YEAR + 1, 9, 1):
+            for x in reads.class_week(school_class.class_id, monday).lessons:
+                teacher = x.substitute_for or x.teacher_id
+                found.add(
+                    (
+                        school_class.name,
+                        x.on,
+                        x.slot,
+                        x.starts_at,
+                        x.roster_name,
+                        x.subject,
+                        teacher,
+                        x.room,
+                    )
+                )
+            monday += timedelta(days=7)
+    names = vault.full_names(list({lesson[6] for lesson in found}))
+    return {(*x[:6], names[x[6]], x[7]) for x in found}
+
+
 def test_the_demo_school_exported_and_imported_into_an_empty_database_reads_the_same(
     ledger: Ledger, demo: tuple[UUID, Vault], empty: Ledger
 ) -> None:
@@ -139,6 +197,12 @@ def test_the_demo_school_exported_and_imported_into_an_empty_database_reads_the_
         )
     assert _teaching(empty, other_vault, other_school) == _teaching(ledger, vault, school_id)
     assert _groups(empty, other_school) == _groups(ledger, school_id)
+    timetables = _timetables(ledger, vault, school_id)
+    assert set(timetables) == {("5«А»", date(2025, 9, 8)), ("10«Б»", date(2025, 9, 8))}
+    assert _timetables(empty, other_vault, other_school) == timetables
+    planned = _planned_lessons(ledger, vault, school_id)
+    assert len(planned) > 1000  # the year's lessons, 8 September to the end of May
+    assert _planned_lessons(empty, other_vault, other_school) == planned
     # Imported again, the same file is recognised whole: nothing new.
     repeat = importer.run(
         [Upload("демо.xlsx", exported)], actor=deputy, school_id=other_school, year_start=YEAR

@@ -143,7 +143,7 @@ def _read_models_current(services: ServicesDep) -> None:
     response_class=Response,
     responses=EXPORTED,
     summary="The year's set-up in the import's format: subjects, staff, classes, pupils, parents, "
-    "assignments, КТП (head, deputy; the read of their personal data is logged)",
+    "assignments, timetable, КТП (head, deputy; the read of their personal data is logged)",
 )
 def export_setup(
     school_id: UUID,

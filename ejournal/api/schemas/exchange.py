@@ -30,7 +30,9 @@ class ProblemRowOut(BaseModel):
 
 class SheetOut(BaseModel):
     title: str
-    kind: str = Field(description="subjects, staff, classes, pupils, parents, assignments, ktp")
+    kind: str = Field(
+        description="subjects, staff, classes, pupils, parents, assignments, timetable, ktp"
+    )
     rows: int = Field(description="Data rows read.")
     applied: int = Field(description="Rows that record something (or would, in a dry run).")
     present: int = Field(description="Rows the school already holds as they are.")

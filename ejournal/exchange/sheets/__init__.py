@@ -1,7 +1,7 @@
 """The sheet kinds an import reads and the set-up export writes, in the order they apply.
 
-Adding a kind (the timetable, say) is one module that declares a ``SheetKind`` (its title,
-columns, ``plan`` of its rows into commands, and ``rows`` for the export) and one line here.
+Adding a kind is one module that declares a ``SheetKind`` (its title, columns, ``plan`` of its
+rows into commands, and ``rows`` for the export) and one line here.
 """
 
 from __future__ import annotations
@@ -14,8 +14,18 @@ from ejournal.exchange.sheets.plans import PLANS
 from ejournal.exchange.sheets.pupils import PUPILS
 from ejournal.exchange.sheets.staff import STAFF
 from ejournal.exchange.sheets.subjects import SUBJECTS
+from ejournal.exchange.sheets.timetable import TIMETABLE
 
-KINDS: tuple[SheetKind, ...] = (SUBJECTS, STAFF, CLASSES, PUPILS, PARENTS, ASSIGNMENTS, PLANS)
+KINDS: tuple[SheetKind, ...] = (
+    SUBJECTS,
+    STAFF,
+    CLASSES,
+    PUPILS,
+    PARENTS,
+    ASSIGNMENTS,
+    TIMETABLE,
+    PLANS,
+)
 """Every kind, in the order an import applies them (``SheetKind.order``)."""
 
 

@@ -51,15 +51,14 @@ def plan_assignments(rows: list[Row], plan: Plan) -> None:
             row.problem(None, f"эта нагрузка уже указана в строке {seen[key]}")
             continue
         seen[key] = row.ref.row
-        assignment = plan.ledger.find(
-            TeachingAssignment.create_id(
-                roster_id=roster_id, subject_id=subject_id, teacher_id=teacher.person_id
-            ),
-            TeachingAssignment,
+        assignment_id = TeachingAssignment.create_id(
+            roster_id=roster_id, subject_id=subject_id, teacher_id=teacher.person_id
         )
+        assignment = plan.ledger.find(assignment_id, TeachingAssignment)
         if assignment is not None and assignment.is_current:
             plan.counted(applied=False)
             continue
+        plan.create(row, assignment_id)  # the timetable's lessons of the teacher need it
         command = c.AssignTeacher(
             actor=plan.actor,
             roster_id=roster_id,
