@@ -338,6 +338,23 @@ def _timetable(rw: Writer) -> None:
     assert cancelled["cancelled"] is True
 
 
+def _import(rw: Writer) -> None:
+    """п. 2.2: a pupil imported from the school's CSV file is on the class's journal page at once
+    (the import is the file's commands in one unit of work)."""
+    ids = rw.w.ids
+    page = _rows(_journal(rw, ids["klass"], ids["maths"]))
+    pupils = "Класс;Фамилия;Имя;Отчество;Дата рождения\r\n5А;Юсупов;Шамиль;Иванович;02.02.2014\r\n"
+    rw.write(
+        "POST",
+        f"/schools/{ids['school']}/years/{YEAR}/import",
+        "deputy",
+        params={"kind": "pupils"},
+        content=pupils.encode("cp1251"),
+        headers={"Content-Type": "text/csv"},
+    )
+    assert len(_rows(_journal(rw, ids["klass"], ids["maths"]))) == len(page) + 1
+
+
 def _year_setup(rw: Writer) -> None:
     """п. 2.2: the 2024/25 year set up (late) section by section; the monitor names at once what
     is still missing, then flags the year as set up late. Holidays, closing and reopening show
@@ -673,6 +690,7 @@ def test_every_write_is_read_back_at_once(following: World, smtp: Smtp) -> None:
     _journal_writes(rw)
     _plan(rw)
     _timetable(rw)
+    _import(rw)
     _year_setup(rw)
     _rosters(rw)
     _curriculum(rw)

@@ -81,7 +81,22 @@ Kind = Annotated[Name | None, Query(description=f"The sheet kind: {KIND_NAMES} (
     response_model=ImportReportOut,
     summary="Import a spreadsheet of the school's data, all or nothing (head, deputy)",
     openapi_extra=FILE_BODY,
-    responses={422: {"model": ImportRefusedOut, "description": "Refused: the report's rows"}},
+    responses={
+        422: {
+            "model": ImportRefusedOut,
+            "description": "Refused: the report's rows (or an invalid request)",
+            "content": {
+                PROBLEM_JSON: {
+                    "schema": {
+                        "anyOf": [
+                            {"$ref": "#/components/schemas/ImportRefusedOut"},
+                            {"$ref": "#/components/schemas/Problem"},
+                        ]
+                    }
+                }
+            },
+        }
+    },
 )
 def import_file(
     school_id: UUID,
