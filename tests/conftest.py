@@ -1,24 +1,25 @@
 """Shared fixtures: every ledger, command and verify test runs on SQLite and on PostgreSQL (I10).
 
 PostgreSQL tests create a database of their own and drop it afterwards. Where PostgreSQL cannot be
-reached they are skipped, except under CI=true, where that is a failure.
+reached they are skipped, except under CI=true, where that is a failure. A test's new database is
+empty, or a copy of a template its directory's ``database_template`` names (tests/databases.py).
 """
 
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.clock import ManualClock
+from tests.databases import PG_ADMIN_URL, Template, Templates, create_pg_database, drop_pg_database
 
-PG_ADMIN_URL = os.environ.get("EJOURNAL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgres"]
 
 
@@ -40,23 +41,31 @@ def pg_available() -> None:
     pytest.skip(f"PostgreSQL not reachable: {reason}")
 
 
-def create_pg_database() -> str:
-    name = f"ejournal_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-
-
-def drop_pg_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    """The session's database templates (tests/databases.py), dropped at its end."""
+    made = Templates(tmp_path_factory.mktemp("templates"))
+    try:
+        yield made
+    finally:
+        made.drop()
 
 
 @pytest.fixture
-def postgres_url(pg_available: None) -> Iterator[str]:
-    """A new, empty PostgreSQL database, dropped afterwards."""
-    url = create_pg_database()
+def database_template() -> Template[Any] | None:
+    """What a test's new database (``database_url``, ``postgres_url``) is a copy of: None, an
+    empty database. A directory whose tests start from a built state overrides it."""
+    return None
+
+
+@pytest.fixture
+def postgres_url(pg_available: None, database_template: Template[Any] | None) -> Iterator[str]:
+    """A new PostgreSQL database, empty (or a copy of ``database_template``), dropped
+    afterwards."""
+    if database_template is None:
+        url = create_pg_database()
+    else:
+        url, _ = database_template.copy_postgres()
     try:
         yield url
     finally:
@@ -64,10 +73,16 @@ def postgres_url(pg_available: None) -> Iterator[str]:
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty database URL: a SQLite file, or a new PostgreSQL database."""
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, database_template: Template[Any] | None
+) -> str:
+    """A fresh database URL: a SQLite file, or a new PostgreSQL database; empty, or a copy of
+    ``database_template``."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'ejournal.db'}"
+        path = tmp_path / "ejournal.db"
+        if database_template is not None:
+            database_template.copy_sqlite(path)
+        return f"sqlite:///{path}"
     url: str = request.getfixturevalue("postgres_url")
     return url
 

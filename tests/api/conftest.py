@@ -1,18 +1,22 @@
 """A served school for API tests, on SQLite and on PostgreSQL (I10).
 
-``world`` is built once per module and backend (building a school and hashing a dozen passwords
-with the real Argon2id parameters takes a second or two); tests that change the clock or end
-sessions build a ``fresh_world`` of their own.
+``world`` is one per module and backend; tests that change the clock or end sessions get a
+``fresh_world`` of their own. Either is opened on a copy of a database in which ``build_world``
+ran once in the session (``world_template``, tests/databases.py): the copy has the school, the
+accounts, their credentials and the logged-in sessions, and its services start as a restarted
+server's do, with empty caches.
 """
 
 from __future__ import annotations
 
+import copy
+import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import pytest
@@ -35,16 +39,15 @@ from ejournal.ledger.domain import Account
 from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.keys import PASSPHRASE_VARIABLE, KeyStore
 from ejournal.ledger.settings import Settings
-from tests.commands.school import YEAR, TestSchool, build_school, uid
-from tests.conftest import BACKENDS, _pg_reachable, create_pg_database, drop_pg_database
+from tests.commands.school import START, YEAR, TestSchool, build_school, uid
+from tests.conftest import BACKENDS, _pg_reachable
+from tests.databases import Template, Templates, create_pg_database, drop_pg_database
 
 PASSWORD = "correct horse battery staple"
 QUICK_HASHING = Argon2Parameters(memory_kib=1024, iterations=1)
 """Argon2id as the service runs it, with a thousandth of OWASP's work: a world provisions and logs
 in eleven people, and hundreds of worlds are built in a run (``bootstrap`` takes the parameters for
 this; ``test_secrets_are_stored_only_as_hashes`` checks the service's own, OWASP's)."""
-START = datetime(2025, 9, 1, 6, 0, tzinfo=UTC)
-"""09:00 Moscow time on Monday 1 September 2025, as the command tests' school expects."""
 DEPLOYMENT_SECRET = "test deployment secret"
 """The secret that seals the deployment's signing key (``sign_checkpoint``): every world is given
 it, and a world whose test signs a checkpoint creates the key."""
@@ -77,6 +80,10 @@ class World:
     accounts: dict[str, UUID] = field(default_factory=dict)
     persons: dict[str, UUID] = field(default_factory=dict)
     ids: dict[str, Any] = field(default_factory=dict)
+    environ: dict[str, str] = field(default_factory=dict)
+    """The environment its services were started with (the vault's key among it)."""
+    hashing: Argon2Parameters | None = QUICK_HASHING
+    """The services' password hashing (None: the service's own)."""
 
     def headers(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
@@ -89,6 +96,10 @@ class World:
         token: str = response.json()["access_token"]
         self.tokens[who] = token
         return token
+
+    def close(self) -> None:
+        self.client.__exit__(None, None, None)
+        self.services.close()
 
     def events(self) -> int:
         with self.services.ledger.database.transaction(write=False) as cursor:
@@ -145,22 +156,23 @@ def build_world(
     """The test school behind a live app, ``roles`` logged in; with ``second_school`` (some of
     ``OTHER_ROLES``) СОШ № 2 beside it too, those of its people logged in. ``hashing``: None for
     the service's own password hashing."""
-    clock = ManualClock(START)
-    services = bootstrap(
-        Settings(database_url=database_url),
-        clock=clock,
-        environ={
-            VAULT_KEY_VARIABLE: new_key(),
-            PASSPHRASE_VARIABLE: DEPLOYMENT_SECRET,
-            **MAIL_ENVIRON,
-            **(environ or {}),
-        },
-        follow=False,
-        **({} if hashing is None else {"hashing": hashing}),
-    )
+    environ = {
+        VAULT_KEY_VARIABLE: new_key(),
+        PASSPHRASE_VARIABLE: DEPLOYMENT_SECRET,
+        **MAIL_ENVIRON,
+        **(environ or {}),
+    }
+    services, clock = _serve(database_url, environ, hashing)
     school = build_school(services.ledger)
     client = TestClient(create_app(services), raise_server_exceptions=False)
-    world = World(client=client, services=services, clock=clock, school=school)
+    world = World(
+        client=client,
+        services=services,
+        clock=clock,
+        school=school,
+        environ=environ,
+        hashing=hashing,
+    )
     s = school.school_id
     for who in ("head", "deputy", "maths", "russian", "english"):
         world.logins[who] = who
@@ -246,17 +258,115 @@ def _second_school(world: World) -> None:
     )
 
 
+def _serve(
+    database_url: str, environ: dict[str, str], hashing: Argon2Parameters | None
+) -> tuple[Services, ManualClock]:
+    clock = ManualClock(START)
+    services = bootstrap(
+        Settings(database_url=database_url),
+        clock=clock,
+        environ=environ,
+        follow=False,
+        **({} if hashing is None else {"hashing": hashing}),
+    )
+    return services, clock
+
+
+T = TypeVar("T")
+
+
+def world_template(
+    templates: Templates, *, prepare: Callable[[World], T] | None = None, **options: Any
+) -> Template[tuple[World, T | None]]:
+    """A database in which ``build_world(url, **options)`` ran, then ``prepare`` (whose result
+    the copies get): tests/databases.py. The world it returns is closed; ``open_copy`` serves a
+    copy of its database."""
+    key = ("world", prepare, *sorted((k, _frozen(v)) for k, v in options.items()))
+
+    def build(url: str) -> tuple[World, T | None]:
+        world = build_world(url, **options)
+        try:
+            return world, None if prepare is None else prepare(world)
+        finally:
+            world.close()
+
+    return templates.get(key, build)
+
+
+def _frozen(value: Any) -> Any:
+    return tuple(sorted(value.items())) if isinstance(value, dict) else value
+
+
+def open_copy(built: tuple[World, T], database_url: str) -> tuple[World, T]:
+    """The world ``built`` (and what its template's ``prepare`` returned), served from
+    ``database_url``, a copy of its database: as ``build_world`` would have left it there, with
+    services started afresh, as after a restart."""
+    world, prepared = built
+    services, clock = _serve(database_url, world.environ, world.hashing)
+    client = TestClient(create_app(services), raise_server_exceptions=False)
+    # A deep copy, so that a test's logins and IDs stay its own; the services are the copy's.
+    memo = {
+        id(world.client): client,
+        id(world.services): services,
+        id(world.clock): clock,
+        id(world.services.ledger): services.ledger,
+    }
+    world, prepared = copy.deepcopy((world, prepared), memo)
+    client.__enter__()
+    return world, prepared
+
+
+@contextmanager
+def copied_world(
+    template: Template[tuple[World, T]], backend: str, folder: Path
+) -> Iterator[tuple[World, T]]:
+    """A world served from a new copy of ``template``'s database on ``backend`` (SQLite in
+    ``folder``), closed and dropped afterwards."""
+    if backend == "sqlite":
+        path = folder / f"{uuid.uuid4().hex}.db"
+        built = template.copy_sqlite(path)
+        url = f"sqlite:///{path}"
+    else:
+        url, built = template.copy_postgres()
+    try:
+        world, prepared = open_copy(built, url)
+        try:
+            yield world, prepared
+        finally:
+            world.close()
+    finally:
+        if backend == "postgres":
+            drop_pg_database(url)
+
+
+@contextmanager
+def world_at(template: Template[tuple[World, Any]], database_url: str) -> Iterator[World]:
+    """The world of ``template`` served from ``database_url``, a new copy of its database (made by
+    ``database_url`` from ``database_template``); closed afterwards."""
+    backend = "sqlite" if database_url.startswith("sqlite") else "postgres"
+    world, _ = open_copy(template.result(backend), database_url)
+    try:
+        yield world
+    finally:
+        world.close()
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
-def backend_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """A fresh database per module and backend."""
-    if request.param == "sqlite":
+def module_backend(request: pytest.FixtureRequest) -> str:
+    """The backend of a module's shared databases: each module runs on both."""
+    if request.param == "postgres" and (reason := _pg_reachable()) is not None:
+        pytest.skip(f"PostgreSQL not reachable: {reason}")
+    backend: str = request.param
+    return backend
+
+
+@pytest.fixture(scope="module")
+def backend_url(module_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, empty database per module and backend."""
+    if module_backend == "sqlite":
         path: Path = tmp_path_factory.mktemp("api") / "ejournal.db"
         yield f"sqlite:///{path}"
         return
-    if (reason := _pg_reachable()) is not None:
-        pytest.skip(f"PostgreSQL not reachable: {reason}")
     url = create_pg_database()
     try:
         yield url
@@ -265,23 +375,35 @@ def backend_url(
 
 
 @pytest.fixture(scope="module")
-def world(backend_url: str) -> Iterator[World]:
-    built = build_world(backend_url)
-    try:
+def world(
+    module_backend: str, templates: Templates, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    """The module's world (``build_world``'s), on a copy of the session's."""
+    with copied_world(
+        world_template(templates), module_backend, tmp_path_factory.mktemp("api")
+    ) as (built, _):
         yield built
-    finally:
-        built.client.__exit__(None, None, None)
-        built.services.close()
+
+
+FRESH_ROLES = ("head", "russian", "maths", "parent", "support", "student")
 
 
 @pytest.fixture
-def fresh_world(database_url: str) -> Iterator[World]:
+def database_template(
+    request: pytest.FixtureRequest, templates: Templates
+) -> Template[tuple[World, None]] | None:
+    """For a test of a ``fresh_world``, its database is a copy of one where that world was
+    built; else it is empty."""
+    if "fresh_world" in request.fixturenames:
+        return world_template(templates, roles=FRESH_ROLES)
+    return None
+
+
+@pytest.fixture
+def fresh_world(
+    database_url: str, database_template: Template[tuple[World, None]] | None
+) -> Iterator[World]:
     """A world of its own for one test (both backends, via ``database_url``)."""
-    built = build_world(
-        database_url, roles=("head", "russian", "maths", "parent", "support", "student")
-    )
-    try:
+    assert database_template is not None
+    with world_at(database_template, database_url) as built:
         yield built
-    finally:
-        built.client.__exit__(None, None, None)
-        built.services.close()

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -26,8 +27,10 @@ from ejournal import commands as c
 from ejournal.api.app import openapi_document
 from ejournal.api.errors import API_CATALOGUE, PROBLEM_JSON
 from ejournal.commands.errors import CATALOGUE
-from tests.api.conftest import OTHER_ROLES, World, build_world
+from tests.api.conftest import OTHER_ROLES, World, copied_world, world_template
 from tests.commands.school import YEAR, TestSchool, uid
+from tests.conftest import BACKENDS
+from tests.databases import Templates
 
 CALLERS = ("head", "deputy", "russian", "maths", "student", "parent")
 """The first school's head, deputy, a subject teacher, the class teacher of 5«А» (who also teaches
@@ -564,16 +567,21 @@ EXCLUDED: dict[tuple[str, str], str] = {}
 # --- the world -------------------------------------------------------------------------------
 
 
-def _two_schools(backend_url: str) -> Iterator[tuple[World, Other]]:
-    w = build_world(backend_url, second_school=OTHER_ROLES)
-    try:
-        yield w, _records_of_the_second_school(w)
-    finally:
-        w.client.__exit__(None, None, None)
-        w.services.close()
+def _two_schools(templates: Templates, backend: str, folder: Path) -> Iterator[tuple[World, Other]]:
+    """The world with СОШ № 2 beside it, and its records, on a copy of the session's."""
+    template = world_template(
+        templates, prepare=_records_of_the_second_school, second_school=OTHER_ROLES
+    )
+    with copied_world(template, backend, folder) as (w, other):
+        assert other is not None
+        yield w, other
 
 
-two_schools = pytest.fixture(scope="module", name="two_schools")(_two_schools)
+@pytest.fixture(scope="module")
+def two_schools(
+    module_backend: str, templates: Templates, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[World, Other]]:
+    yield from _two_schools(templates, module_backend, tmp_path_factory.mktemp("two"))
 
 
 def _ok(response: Any) -> Any:
@@ -944,11 +952,15 @@ def test_no_link_carries_one_school_s_data_into_another(
 # --- a transfer: each school reads its own part of the year ----------------------------------
 
 
-@pytest.fixture
-def own_two_schools(database_url: str) -> Iterator[tuple[World, Other]]:
+@pytest.fixture(params=BACKENDS)
+def own_two_schools(
+    request: pytest.FixtureRequest, templates: Templates, tmp_path: Path
+) -> Iterator[tuple[World, Other]]:
     """Two schools for a test that moves the clock and a pupil: the module's world stays as the
     walk expects it, whatever order the tests run in."""
-    yield from _two_schools(database_url)
+    if request.param == "postgres":
+        request.getfixturevalue("pg_available")
+    yield from _two_schools(templates, request.param, tmp_path)
 
 
 def test_a_transferred_pupil_s_diary_is_each_school_s_own_and_logged_there(

@@ -8,11 +8,12 @@ The fixture clock stands at 09:00 Moscow time on Monday 1 September 2025.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from uuid import UUID
 
 import pytest
@@ -21,10 +22,15 @@ from ejournal import commands as c
 from ejournal.ledger import recorders
 from ejournal.ledger.actor import SYSTEM_ACTOR, Actor, Role
 from ejournal.ledger.application import Ledger
+from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.domain.values import BellSlot, PeriodScheme, PlanItem
 from ejournal.ledger.logs import school_log_id
+from tests.databases import Template, Templates
 
 YEAR = 2025
+START = datetime(2025, 9, 1, 6, 0, tzinfo=UTC)
+"""09:00 Moscow time on Monday 1 September 2025: the ``clock`` fixture's time, at which the school
+is built."""
 FIRST_DAY = date(2025, 9, 1)
 MONDAY = FIRST_DAY
 SUNDAY = date(2025, 9, 7)
@@ -253,6 +259,30 @@ def build_school(ledger: Ledger, *, number: int = 1) -> TestSchool:
         group_students=group_students,
         number=number,
     )
+
+
+def school_template(templates: Templates) -> Template[TestSchool]:
+    """A database in which ``build_school`` ran at ``START`` (tests/databases.py)."""
+    return templates.get("school", _build_school_template)
+
+
+def _build_school_template(url: str) -> TestSchool:
+    ledger = Ledger(database_url=url, clock=ManualClock(START))
+    try:
+        return build_school(ledger)
+    finally:
+        ledger.close()
+
+
+def school_in(template: Template[TestSchool], ledger: Ledger) -> TestSchool:
+    """The school of ``template``, in ``ledger``, whose database is a copy of the template's: as
+    ``build_school(ledger)`` would have returned it, had it run there."""
+    if ledger.clock() != START:
+        msg = f"the school is built at {START}, the clock reads {ledger.clock()}: move it later"
+        raise RuntimeError(msg)
+    built = template.result(ledger.database.dialect)
+    # A deep copy, so that a test's new accounts stay its own; the ledger is the test's.
+    return copy.deepcopy(built, {id(built.ledger): ledger})
 
 
 def count_events(ledger: Ledger) -> int:

@@ -20,7 +20,15 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from ejournal.identity.vault import VAULT_KEY_VARIABLE, new_key
-from tests.api.conftest import World, backend_url, build_world
+from tests.api.conftest import (
+    World,
+    backend_url,
+    copied_world,
+    module_backend,
+    world_at,
+    world_template,
+)
+from tests.databases import Template, Templates
 
 PUBLIC_URL = "http://testserver"
 ROLES = ("head", "maths", "russian", "parent", "other_parent", "student")
@@ -154,26 +162,44 @@ def mail_environ(port: int) -> dict[str, str]:
     }
 
 
+def mail_template(templates: Templates, port: int) -> Template[tuple[World, None]]:
+    """The mail tests' world, as ``build_world`` leaves it with mail to ``port``."""
+    return world_template(templates, roles=ROLES, environ=mail_environ(port))
+
+
 @pytest.fixture(scope="module")
-def mail_world(backend_url: str, smtp_server: Smtp) -> Iterator[World]:
-    built = build_world(backend_url, roles=ROLES, environ=mail_environ(smtp_server.port))
-    try:
+def mail_world(
+    module_backend: str,
+    smtp_server: Smtp,
+    templates: Templates,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[World]:
+    template = mail_template(templates, smtp_server.port)
+    with copied_world(template, module_backend, tmp_path_factory.mktemp("mail")) as (built, _):
         yield built
-    finally:
-        built.client.__exit__(None, None, None)
-        built.services.close()
 
 
 @pytest.fixture
-def fresh_mail_world(database_url: str, smtp_server: Smtp) -> Iterator[World]:
+def database_template(
+    request: pytest.FixtureRequest, templates: Templates
+) -> Template[tuple[World, None]] | None:
+    """For a test of a ``fresh_mail_world``, its database is a copy of one where that world was
+    built; else it is empty."""
+    if "fresh_mail_world" in request.fixturenames:
+        smtp_server: Smtp = request.getfixturevalue("smtp_server")
+        return mail_template(templates, smtp_server.port)
+    return None
+
+
+@pytest.fixture
+def fresh_mail_world(
+    database_url: str, database_template: Template[tuple[World, None]] | None
+) -> Iterator[World]:
     """A world of the test's own (both backends): for a test that needs the school as built, its
     parent without subscriptions and its clock at the start of the year, whatever ran before."""
-    built = build_world(database_url, roles=ROLES, environ=mail_environ(smtp_server.port))
-    try:
+    assert database_template is not None
+    with world_at(database_template, database_url) as built:
         yield built
-    finally:
-        built.client.__exit__(None, None, None)
-        built.services.close()
 
 
-__all__ = ["backend_url"]
+__all__ = ["backend_url", "module_backend"]

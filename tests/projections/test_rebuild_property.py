@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -29,8 +29,9 @@ from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.domain.values import ATTESTATION_VALUES, PlanItem
 from ejournal.projections import storage
 from ejournal.projections.projector import Projector
-from tests.commands.school import TestSchool, build_school
-from tests.conftest import BACKENDS, create_pg_database, drop_pg_database
+from tests.commands.school import START, TestSchool, school_in, school_template
+from tests.conftest import BACKENDS
+from tests.databases import Template, drop_pg_database
 from tests.projections.conftest import MOSCOW
 
 EXAMPLES = 12
@@ -70,15 +71,21 @@ STEP = st.one_of(
 
 
 @contextmanager
-def fresh_school(backend: str, folder: Path) -> Iterator[tuple[TestSchool, ManualClock]]:
-    """A new database with the test school built in it (the fixtures are per test, not per
-    Hypothesis example)."""
-    url = f"sqlite:///{folder / uuid.uuid4().hex}.db" if backend == "sqlite" else None
-    url = url or create_pg_database()
-    clock = ManualClock(datetime(2025, 9, 1, 6, 0, tzinfo=UTC))
+def fresh_school(
+    template: Template[TestSchool], backend: str, folder: Path
+) -> Iterator[tuple[TestSchool, ManualClock]]:
+    """A new database with the test school in it, a copy of ``template`` (the fixtures are per
+    test, not per Hypothesis example)."""
+    if backend == "sqlite":
+        path = folder / f"{uuid.uuid4().hex}.db"
+        template.copy_sqlite(path)
+        url = f"sqlite:///{path}"
+    else:
+        url, _ = template.copy_postgres()
+    clock = ManualClock(START)
     ledger = Ledger(database_url=url, clock=clock)
     try:
-        yield build_school(ledger), clock
+        yield school_in(template, ledger), clock
     finally:
         ledger.close()
         if backend == "postgres":
@@ -319,7 +326,8 @@ def test_incremental_equals_rebuild(
     # I10, п. 2.9 ("in real time"): what the live projector shows is what a replay shows.
     if backend == "postgres":
         request.getfixturevalue("pg_available")
-    with fresh_school(backend, tmp_path) as (school, clock):
+    template = school_template(request.getfixturevalue("templates"))
+    with fresh_school(template, backend, tmp_path) as (school, clock):
         journal = Journal(school, clock)
         live = Projector(school.ledger, page_size=page_size)
         live.catch_up()
