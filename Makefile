@@ -15,8 +15,11 @@ $(BIN)/.installed: pyproject.toml
 demo: $(BIN)/.installed
 	$(BIN)/ejournal serve --demo
 
+# In two processes (pytest-xdist), a test file each at a time, so that a module's shared world is
+# built once: about half the time waits on PostgreSQL or on a server a test started, and the other
+# process works meanwhile. Two, CI's cores: more would open more PostgreSQL connections.
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 # The suite in a new random order (pytest-randomly prints the seed; PYTEST_ARGS=--randomly-seed=N
 # repeats one): finds tests that pass only after another.
