@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 from ejournal.cli.main import cli
 from ejournal.ledger.checkpoints import Checkpointer
 from ejournal.ledger.keys import KeyStore
-from tests.api.conftest import World, build_world
+from tests.api.conftest import World, copied_world, world_template
+from tests.databases import Templates
 
 SECRET = b"the school's key passphrase"
 MONDAY = "2025-09-01"
@@ -68,15 +69,30 @@ def _week(w: World) -> list[dict[str, Any]]:
     return entries
 
 
-@pytest.fixture(scope="module")
-def timetabled(backend_url: str) -> Iterator[World]:
-    """The world with a signing key, and 5«А»'s timetable set by the deputy from 1 September."""
-    w = build_world(backend_url)
-    try:
+def _prepare(w: World) -> None:
+    """A signing key, and 5«А»'s timetable set by the deputy from 1 September."""
+    services = w.services
+    keys = KeyStore(services.ledger.database, clock=services.ledger.clock)
+    keys.create(services.settings.origin, SECRET)
+    w.ids["keys_text"] = "\n".join(k.vkey for k in keys.all_keys()) + "\n"
+    w.ids["change"] = _ok(
+        w.client.put(
+            f"/classes/{w.ids['klass']}/timetable/{MONDAY}",
+            headers=w.headers("deputy"),
+            json={"entries": _week(w)},
+        )
+    )
+    assert services.projector is not None
+    services.projector.catch_up()
+
+
+@pytest.fixture
+def timetabled(module_backend: str, templates: Templates, tmp_path: Path) -> Iterator[World]:
+    """The prepared world, a copy of its own for each test: tests change the timetable."""
+    template = world_template(templates, prepare=_prepare)
+    with copied_world(template, module_backend, tmp_path) as (w, _):
         services = w.services
         keys = KeyStore(services.ledger.database, clock=services.ledger.clock)
-        keys.create(services.settings.origin, SECRET)
-        w.ids["keys_text"] = "\n".join(k.vkey for k in keys.all_keys()) + "\n"
         w.ids["checkpointer"] = Checkpointer(
             services.ledger.database,
             origin=services.settings.origin,
@@ -84,20 +100,7 @@ def timetabled(backend_url: str) -> Iterator[World]:
             verifiers=keys.verifiers(),
             clock=services.ledger.clock,
         )
-        change = _ok(
-            w.client.put(
-                f"/classes/{w.ids['klass']}/timetable/{MONDAY}",
-                headers=w.headers("deputy"),
-                json={"entries": _week(w)},
-            )
-        )
-        w.ids["change"] = change
-        assert services.projector is not None
-        services.projector.catch_up()
         yield w
-    finally:
-        w.client.__exit__(None, None, None)
-        w.services.close()
 
 
 def _monday_lesson(w: World, subject: str) -> dict[str, Any]:
