@@ -649,7 +649,7 @@ def _ask_every_role(w: World, endpoint: Endpoint) -> None:
 
 ASKED_ELSEWHERE = {
     ("POST", "/auth/login"): "no caller yet: tests/api/test_auth.py",
-    ("POST", "/auth/logout"): "the caller's own session: tests/api/test_auth.py",
+    ("POST", "/auth/logout"): "the caller's own login session: tests/api/test_auth.py",
     ("POST", "/auth/password"): "the caller's own password: tests/api/test_auth.py",
     ("GET", "/health"): "the operator's probe, no caller",
     ("GET", "/ready"): "the operator's probe, no caller: tests/api/test_readiness.py",

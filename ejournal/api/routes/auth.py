@@ -47,7 +47,7 @@ def login(body: LoginIn, request: Request, auth: AuthDep) -> SessionOut:
 @router.post(
     "/logout",
     response_model=Accepted,
-    summary="End this session",
+    summary="Log out: the caller's login session ends and its token no longer works",
     responses=problem_responses(401, 403),
 )
 def logout(caller: SessionCaller, auth: AuthDep) -> Accepted:
