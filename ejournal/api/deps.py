@@ -83,6 +83,11 @@ async def session_caller(
     read from the database whether the session is live, at every request: a session ended by
     any process (logout, lock, breach report, invalidation, п. 4.4) is refused at once."""
     token = credentials.credentials if credentials is not None else None
+    return await caller_of(services, token)
+
+
+async def caller_of(services: Services, token: str | None) -> Caller:
+    """The caller presenting ``token`` (a bearer token, or the web pages' session cookie)."""
     if services.aio is not None and services.aio.ready:
         caller = await services.auth.authenticate_async(token, services.aio)
         if caller is not None:

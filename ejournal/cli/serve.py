@@ -11,7 +11,6 @@ from typing import Annotated
 
 import typer
 
-from ejournal.api.server import serve as run_server
 from ejournal.api.workers import ServeError
 from ejournal.cli.common import (
     DatabaseURL,
@@ -32,6 +31,7 @@ from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.keys import PASSPHRASE_VARIABLE, KeyStore
 from ejournal.projections.projector import Projector
+from ejournal.web.server import serve as run_server
 
 app = typer.Typer()
 

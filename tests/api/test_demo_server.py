@@ -10,12 +10,12 @@ import pytest
 
 from ejournal.api.app import create_app
 from ejournal.api.bootstrap import Services, bootstrap
-from ejournal.api.server import _build_demo
 from ejournal.generator.demo import YEAR
 from ejournal.generator.demo_logins import DEMO_PASSWORD, provision_demo_logins
 from ejournal.ledger.domain import Guardianship, SchoolClass
 from ejournal.ledger.recorders import EVENTS_TABLE
 from ejournal.ledger.settings import Settings
+from ejournal.web.server import _build_demo
 from tests.api.conftest import TestClient
 
 

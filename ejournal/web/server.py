@@ -19,7 +19,6 @@ from uuid import UUID
 import uvicorn
 from fastapi import FastAPI
 
-from ejournal.api.app import create_app
 from ejournal.api.bootstrap import Services, bootstrap
 from ejournal.api.workers import serve_workers
 from ejournal.generator.demo import YEAR, run_demo
@@ -32,6 +31,7 @@ from ejournal.ledger.keys import PASSPHRASE_VARIABLE, KeyStore
 from ejournal.ledger.recorders import EVENTS_TABLE
 from ejournal.ledger.settings import Settings
 from ejournal.projections.projector import Projector
+from ejournal.web.site import create_site
 
 DEMO_DATABASE = Path("ejournal-demo.db")
 FOLLOW_VARIABLE = "EJOURNAL_FOLLOW"
@@ -83,7 +83,7 @@ def serve(
             print(
                 f"ejournal: serving {_redacted(settings.database_url)} at http://{host}:{port}/docs"
             )
-        app = create_app(services)
+        app = create_site(services)
         _settle_start_up()
         uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
     finally:
@@ -91,14 +91,14 @@ def serve(
 
 
 def create_app_from_environment() -> FastAPI:
-    """The app for ``uvicorn --factory api.server:create_app_from_environment`` (worker
+    """The app for ``uvicorn --factory web.server:create_app_from_environment`` (worker
     processes): settings from the environment, services closed when the process exits."""
     # The projector may run elsewhere (the supervisor, or `ejournal project --follow`): two
     # processes projecting the same pages both do the work and one of them throws it away.
     follow = os.environ.get(FOLLOW_VARIABLE, "1") != "0"
     services = bootstrap(Settings.from_environment(), follow=follow)
     atexit.register(services.close)
-    app = create_app(services)
+    app = create_site(services)
     _settle_start_up()
     return app
 
@@ -133,7 +133,7 @@ def _serve_workers(
             f"with {workers} workers"
         )
         serve_workers(
-            "ejournal.api.server:create_app_from_environment",
+            "ejournal.web.server:create_app_from_environment",
             host=host,
             port=port,
             workers=workers,
@@ -189,7 +189,7 @@ def _introduce_demo(services: Services, school: UUID, host: str, port: int) -> N
     url = f"http://{host}:{port}"
     lines = [
         "",
-        f"ejournal demo: {url}/docs  (school {school}, year {YEAR}/{YEAR + 1})",
+        f"ejournal demo: {url}/  (school {school}, year {YEAR}/{YEAR + 1}; the API: {url}/docs)",
         f"  the server's clock reads {services.ledger.clock():%Y-%m-%d %H:%M} UTC and runs on",
         f"  every login's password: {DEMO_PASSWORD}",
     ]

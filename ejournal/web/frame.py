@@ -1,0 +1,76 @@
+"""What every page around its content shows: the caller's name, the menu of their roles, the
+CSRF token of their forms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import anyio.from_thread
+from starlette.requests import Request
+
+from ejournal.api.bootstrap import Services
+from ejournal.identity.authenticator import Caller
+from ejournal.identity.names import Names
+from ejournal.identity.vault import VaultError
+from ejournal.ledger.actor import ADMINISTRATION, Role
+from ejournal.web.access import session_csrf
+
+
+@dataclass(frozen=True, slots=True)
+class MenuItem:
+    href: str
+    label: str
+
+
+def menu(caller: Caller) -> list[MenuItem]:
+    """The sections the caller's roles open, in the order of a school day."""
+    roles = {grant.role for grant in caller.actor.grants}
+    items = [MenuItem("/", "Главная")]
+    if Role.TEACHER in roles:
+        items.append(MenuItem("/day", "Мой день"))
+    if roles & {Role.PARENT, Role.STUDENT}:
+        items.append(MenuItem("/diary", "Дневник"))
+    if roles & ADMINISTRATION:
+        items.append(MenuItem("/school", "Школа"))
+    if Role.AUDITOR in roles:
+        items.append(MenuItem("/ledger", "Реестр"))
+    return items
+
+
+def frame(request: Request, caller: Caller, services: Services, **page: Any) -> dict[str, Any]:
+    """The context of a page of ``caller``'s: the frame's, and ``page``'s own."""
+    name = _own_name(services, caller)
+    return {
+        "caller": caller,
+        "user_name": name or caller.login,
+        "greeting": _addressed(name) or caller.login,
+        "menu": menu(caller),
+        "current": request.url.path,
+        "csrf": session_csrf(request),
+        **page,
+    }
+
+
+def _addressed(full_name: str | None) -> str | None:
+    """How a school addresses an adult: by first name and patronymic («Патимат Ибрагимовна»)."""
+    if not full_name:
+        return None
+    words = full_name.split()
+    return " ".join(words[1:]) if len(words) == 3 else full_name
+
+
+def _own_name(services: Services, caller: Caller) -> str | None:
+    try:
+        return Names(services.vault).full_name(caller.person_id)
+    except VaultError:  # no key for the row: the login stands in for the name
+        return None
+
+
+def settle(services: Services) -> None:
+    """Wait until the read models show this request's writes (at most ``WAIT_SECONDS``), so that
+    the page drawn next, in this answer or after a redirect, shows them: read your writes
+    (docs/adr/0009-read-your-writes.md). For a page route's thread (``PageRoute``)."""
+    position = services.ledger.saved_position()
+    if position and services.freshness is not None:
+        anyio.from_thread.run(services.freshness.wait_for, position)
