@@ -15,6 +15,11 @@ phase and wait is bounded in time.
 
 Target (issue 5, this 2-core machine): >= 300 writes/s and >= 1,000 diary reads/s, p99 < 100 ms.
 
+The page phases (issue 22) read the same through the web pages, with the session in a cookie as a
+browser sends it: a parent's diary page of the demo week, and a teacher's lesson page (the
+register, marks, topic and homework of one of their lessons of the week). Target: each at
+>= 0.8x the JSON diary reads' rate of the same run, p99 < 100 ms.
+
 Then, with the server stopped, one more row in this process (``journal_names``): a class journal
 page of 30 pupils (5«А» with five pupils more, every pupil and teacher named in the vault) read
 with the names joined (``api.names``, issue 20) against the same page without them, the two
@@ -23,6 +28,7 @@ taking turns in 0.2 s slices; the ratio is what the names cost (target: within 1
 
     .venv/bin/python benchmarks/api.py [--seconds 10] [--concurrency 8] [--workers 2]
         [--pg postgresql://postgres@127.0.0.1:5432/postgres] [--tcp] [--journal-only]
+        [--reads-only]
 """
 
 from __future__ import annotations
@@ -234,12 +240,22 @@ class _Connection:
 Request = tuple[str, str, dict[str, str], bytes | None]
 
 
-def _login(base_url: str, login: str) -> dict[str, str]:
+def _login(base_url: str, login: str) -> str:
     response = httpx.post(
         f"{base_url}/auth/login", json={"login": login, "password": PASSWORD}, timeout=10.0
     )
     response.raise_for_status()
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    token: str = response.json()["access_token"]
+    return token
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _cookie(token: str) -> dict[str, str]:
+    """The session as a browser sends it to a page (web.sessions)."""
+    return {"Cookie": f"ejournal_session={token}"}
 
 
 async def _phase(
@@ -301,7 +317,15 @@ async def _phase(
     )
 
 
-def _requests(plan: Plan) -> tuple[list[Request], list[Request]]:
+@dataclass
+class Requests:
+    writes: list[Request]
+    reads: list[Request]
+    diary_pages: list[Request]
+    lesson_pages: list[Request]
+
+
+def _requests(plan: Plan) -> Requests:
     tokens = {login: _login(plan.base_url, login) for login in (*plan.teachers, *plan.parents)}
     rng = random.Random(2025)
     writes: list[Request] = []
@@ -313,45 +337,68 @@ def _requests(plan: Plan) -> tuple[list[Request], list[Request]]:
                 "work_type_id": work_type_id,
             }
             writes.append(
-                ("POST", f"/lessons/{lesson_id}/marks", tokens[login], json.dumps(body).encode())
+                (
+                    "POST",
+                    f"/lessons/{lesson_id}/marks",
+                    _bearer(tokens[login]),
+                    json.dumps(body).encode(),
+                )
             )
     rng.shuffle(writes)
+    year = f"{plan.school_id}/years/{plan.year_start}"
     reads: list[Request] = [
         (
             "GET",
-            f"/schools/{plan.school_id}/years/{plan.year_start}/students/{student}/diary"
-            f"?from={WEEK[0]}&to={WEEK[1]}",
-            tokens[login],
+            f"/schools/{year}/students/{student}/diary?from={WEEK[0]}&to={WEEK[1]}",
+            _bearer(tokens[login]),
             None,
         )
         for login, student in plan.parents.items()
     ]
-    return writes, reads
+    diary_pages: list[Request] = [
+        (
+            "GET",
+            f"/diary/{plan.school_id}/{plan.year_start}/{student}?week={WEEK[0]}",
+            _cookie(tokens[login]),
+            None,
+        )
+        for login, student in plan.parents.items()
+    ]
+    lessons = {(login, target[0]) for login, targets in plan.teachers.items() for target in targets}
+    lesson_pages: list[Request] = [
+        ("GET", f"/lesson/{lesson_id}", _cookie(tokens[login]), None)
+        for login, lesson_id in sorted(lessons)
+    ]
+    rng.shuffle(lesson_pages)
+    return Requests(writes, reads, diary_pages, lesson_pages)
 
 
 async def generate(
-    plan: Plan, seconds: float, concurrency: int, server_pid: int
+    plan: Plan, seconds: float, concurrency: int, server_pid: int, *, reads_only: bool = False
 ) -> list[PhaseResult]:
-    writes, reads = _requests(plan)
+    requests = _requests(plan)
     host, port = plan.base_url.removeprefix("http://").split(":")
     address = (host, int(port))
-    a_parent = reads[0][2]
+    a_parent = requests.reads[0][2]
     phases: list[tuple[str, list[Request]]] = [
         # The floors: the HTTP stack alone, then a request that only authenticates.
         ("GET /health", [("GET", "/health", {}, None)]),
         ("GET /auth/me", [("GET", "/auth/me", a_parent, None)]),
         # Reads before writes: every run reads the same diaries, where the marks a run had
         # written would make its diaries the larger the faster it wrote.
-        ("diary reads", reads),
-        ("mark writes", writes),
+        ("diary reads", requests.reads),
+        ("diary page", requests.diary_pages),
+        ("lesson page", requests.lesson_pages),
     ]
+    if not reads_only:
+        phases.append(("mark writes", requests.writes))
     results = []
-    for name, requests in phases:
+    for name, sent in phases:
         results.append(
             await _phase(
                 name,
                 address,
-                requests,
+                sent,
                 seconds=seconds,
                 concurrency=concurrency,
                 server_pid=server_pid,
@@ -360,10 +407,12 @@ async def generate(
     return results
 
 
-def run_generator(plan_file: str, seconds: float, concurrency: int, server_pid: int) -> None:
+def run_generator(
+    plan_file: str, seconds: float, concurrency: int, server_pid: int, reads_only: bool
+) -> None:
     plan = Plan(**json.loads(Path(plan_file).read_text(encoding="utf-8")))
     # uvloop, as the server runs on: about a third less of the generator's CPU per request.
-    results = uvloop.run(generate(plan, seconds, concurrency, server_pid))
+    results = uvloop.run(generate(plan, seconds, concurrency, server_pid, reads_only=reads_only))
     print(json.dumps([asdict(r) for r in results]))
 
 
@@ -463,6 +512,21 @@ def journal_names(database_url: str, vault_key: str, school_id: str, seconds: fl
 # --- orchestration ------------------------------------------------------------------------------
 
 
+def _page_ratios(results: list[PhaseResult]) -> None:
+    """Each page's rate against the JSON diary read's of the same run (target >= 0.8x, p99 <
+    100 ms)."""
+    by_name = {r.name: r for r in results}
+    json_rate = by_name["diary reads"].per_second
+    for name in ("diary page", "lesson page"):
+        page = by_name[name]
+        ratio = page.per_second / json_rate if json_rate else 0.0
+        verdict = "ok" if ratio >= 0.8 and page.p99_ms < 100 else "BELOW TARGET"
+        print(
+            f"{name}: {ratio:.2f}x the JSON diary read's rate, p99 {page.p99_ms} ms "
+            f"(target >= 0.8x, p99 < 100 ms): {verdict}"
+        )
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
@@ -512,6 +576,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--journal-only", action="store_true", help="only the class journal page with names"
+    )
+    parser.add_argument(
+        "--reads-only", action="store_true", help="the floors, the diary and the pages: no writes"
     )
     args = parser.parse_args()
     from ejournal.identity.vault import VAULT_KEY_VARIABLE, new_key
@@ -571,6 +638,7 @@ def main() -> None:
                 str(args.concurrency),
                 "--server-pid",
                 str(server.pid),
+                *(["--reads-only"] if args.reads_only else []),
             ],
             capture_output=True,
             text=True,
@@ -594,6 +662,9 @@ def main() -> None:
                 f"{r.name:<14}{r.per_second:>9}{r.p50_ms:>9}{r.p99_ms:>9}{r.server_cpu_ms:>9}"
                 f"{r.postgres_cpu_ms:>7}{r.projector_cpu_ms:>7}{r.requests:>10}  {r.statuses}"
             )
+        _page_ratios(results)
+        if args.reads_only:
+            return
         server.terminate()  # the last row runs in this process, on the machine alone
         server.wait(timeout=20)
         server = None
@@ -616,7 +687,14 @@ if __name__ == "__main__":
         generator_args.add_argument("--seconds", type=float)
         generator_args.add_argument("--concurrency", type=int)
         generator_args.add_argument("--server-pid", type=int)
+        generator_args.add_argument("--reads-only", action="store_true")
         parsed = generator_args.parse_args()
-        run_generator(parsed.generate, parsed.seconds, parsed.concurrency, parsed.server_pid)
+        run_generator(
+            parsed.generate,
+            parsed.seconds,
+            parsed.concurrency,
+            parsed.server_pid,
+            parsed.reads_only,
+        )
     else:
         main()

@@ -45,7 +45,8 @@ def frame(request: Request, caller: Caller, services: Services, **page: Any) -> 
         "caller": caller,
         "user_name": name or caller.login,
         "greeting": _addressed(name) or caller.login,
-        "menu": menu(caller),
+        # A temporary password opens nothing but its change (п. 4.2): no menu until then.
+        "menu": [] if caller.password_change_only else menu(caller),
         "current": request.url.path,
         "csrf": session_csrf(request),
         **page,
