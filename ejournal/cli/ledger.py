@@ -37,6 +37,13 @@ from ejournal.cli.common import (
     open_ledger,
     read_verifiers,
 )
+from ejournal.cli.witnesses import (
+    AskWitnesses,
+    Quorum,
+    WitnessCheck,
+    WitnessKeys,
+    witness_check,
+)
 from ejournal.integrity.checkpoint import Checkpoint
 from ejournal.integrity.errors import VerificationError
 from ejournal.integrity.leaf import Leaf, decode_leaf, from_micros
@@ -59,6 +66,7 @@ from ejournal.ledger.verify import (
     verify_ledger,
     verify_witnessed,
     witnessed_checkpoints,
+    witnessed_sizes,
 )
 from ejournal.projections.audit import AuditReport, audit_read_models
 from ejournal.projections.reentry import ExclusionCheck, check_exclusions
@@ -118,24 +126,32 @@ def run_verify(
     as_json: bool,
     read_models: bool = False,
     checkpoint: Path | None = None,
+    witnesses: WitnessCheck | None = None,
 ) -> int:
     """Verify the ledger and print the outcome; returns the process exit code.
 
     ``read_models``: audit the read models against the ledger (``projections.audit``);
     ``checkpoint``: a file of signed checkpoints kept outside the database, which the database
-    must still contain (``ledger.verify.verify_witnessed``)."""
+    must still contain (``ledger.verify.verify_witnessed``); ``witnesses``: the witnesses' keys
+    and quorum, and whether to ask them for the latest checkpoints they cosigned."""
     if keys is not None:
         verifiers, keys_source = read_verifiers(keys), str(keys)
     else:
         verifiers = KeyStore(ledger.database).verifiers()
         keys_source = "the database's key store (not independent: pass --keys to trust a file)"
     notes = _read_notes(checkpoint) if checkpoint is not None else None
+    cosigned: dict[str, int] = {}
     try:
         witnessed = (
             witnessed_checkpoints(notes, verifiers, settings.origin) if notes is not None else {}
         )
+        if witnesses is not None and witnesses.ask:
+            _merge(witnessed, witnesses.latest(verifiers, settings.origin))
         report = _verify_entries(settings, ledger, verifiers, witnessed, as_json)
         verify_witnessed(report, witnessed)
+        if witnesses is not None and witnesses.quorum > 0:
+            verifiers_of_witnesses = [w.verifier for w in witnesses.known]
+            cosigned = witnessed_sizes(ledger.database, verifiers_of_witnesses, witnesses.quorum)
     except VerificationError as error:
         if as_json:
             print(json.dumps(failure_json(error), ensure_ascii=False))
@@ -151,13 +167,22 @@ def run_verify(
         facts["invalidation"] = _invalidation_json(report, exclusions)
         if witnessed:
             facts["witnessed"] = _witnessed_json(witnessed)
+        if witnesses is not None:
+            facts["witnesses"] = witnesses.as_json(cosigned)
         if audit is not None:
             facts["read_models_audit"] = _audit_json(audit)
         facts["ok"] = ok
         print(json.dumps(facts, ensure_ascii=False, default=str))
         return 0 if ok else 1
     _print_report(report, keys_source, witnessed)
+    if witnesses is not None:
+        witnesses.print(cosigned)
     return 0 if _print_read_models(exclusions, audit) else 1
+
+
+def _merge(witnessed: dict[str, list[Checkpoint]], more: dict[str, list[Checkpoint]]) -> None:
+    for log_id, checkpoints in more.items():
+        witnessed.setdefault(log_id, []).extend(checkpoints)
 
 
 def _read_notes(path: Path) -> list[str]:
@@ -307,9 +332,14 @@ def verify(
     as_json: JsonOutput = False,
     read_models: ReadModelsOption = False,
     checkpoint: CheckpointFile = None,
+    witness_keys: WitnessKeys = None,
+    quorum: Quorum = None,
+    ask_witnesses: AskWitnesses = False,
 ) -> None:
     """Recompute every leaf, chain and Merkle root, check every checkpoint; exit 1 at the first
-    failure, naming it."""
+    failure, naming it. With --ask-witnesses, also fail if the database holds less than, or
+    another history than, what the witnesses cosigned."""
+    witnesses = witness_check(witness_keys, quorum, ask=ask_witnesses)
     settings, ledger = open_ledger(database_url)
     try:
         raise typer.Exit(
@@ -320,6 +350,7 @@ def verify(
                 as_json=as_json,
                 read_models=read_models,
                 checkpoint=checkpoint,
+                witnesses=witnesses,
             )
         )
     finally:
