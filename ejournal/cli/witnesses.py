@@ -131,5 +131,3 @@ def require_quorum(check: WitnessCheck | None, note: str) -> list[str]:
     """The witnesses that cosigned ``note`` (none without a check). Raises ``QuorumError`` and
     ``SignatureError`` as ``WitnessCheck.check_note``."""
     return [] if check is None else check.check_note(note)
-
-
