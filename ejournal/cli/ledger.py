@@ -42,6 +42,7 @@ from ejournal.cli.witnesses import (
     Quorum,
     WitnessCheck,
     WitnessKeys,
+    require_quorum,
     witness_check,
 )
 from ejournal.integrity.checkpoint import Checkpoint
@@ -498,18 +499,25 @@ def verify_proof(
     key: Annotated[Path, typer.Option("--key", help="File of trusted verifier keys.")],
     as_json: JsonOutput = False,
     rules_path: RulesFile = None,
+    witness_keys: WitnessKeys = None,
+    quorum: Quorum = None,
 ) -> None:
     """Verify a receipt offline: no database, no network. With --rules, also say whether a rule of
     п. 4.4 invalidates the record (or flags it for review). A mark's receipt for its family
     (GET /lessons/{id}/marks/{id}/receipt) is verified record by record, and what it proves is
-    shown."""
+    shown. With --witness-key, the receipt's checkpoint counts only with the quorum's
+    cosignatures."""
     verifiers = read_verifiers(key)
+    witnesses = witness_check(witness_keys, quorum, ask=False)
     try:
         data = receipt_path.read_bytes()
         if is_mark_receipt(data):
-            return _verify_mark_receipt(data, receipt_path, verifiers, as_json, rules_path)
+            return _verify_mark_receipt(
+                data, receipt_path, verifiers, as_json, rules_path, witnesses
+            )
         receipt = Receipt.decode(data)
         verified = verify_receipt(receipt, verifiers)
+        cosigners = require_quorum(witnesses, receipt.checkpoint)
         leaf = decode_leaf(verified.leaf)
         if leaf.index != verified.index:
             raise VerificationError(
@@ -540,6 +548,7 @@ def verify_proof(
         "session": str(leaf.session_id),
         "payload_sha256": leaf.payload_sha256.hex(),
         "signed_by": sorted(verified.note.signatures),
+        "cosigned_by": cosigners,
         "invalidation": _invalidation_of(leaf, rules),
     }
     if as_json:
@@ -553,13 +562,21 @@ def verify_proof(
 
 
 def _verify_mark_receipt(
-    data: bytes, path: Path, verifiers: list[Verifier], as_json: bool, rules_path: Path | None
+    data: bytes,
+    path: Path,
+    verifiers: list[Verifier],
+    as_json: bool,
+    rules_path: Path | None,
+    witnesses: WitnessCheck | None = None,
 ) -> None:
     """``verify-proof`` of a mark receipt (``ledger.mark_receipts``): each record's proof and
     payload, then the facts they prove. With --rules, the mark is invalidated if a rule of
     п. 4.4 reaches any record its value rests on. Raises ``OSError`` reading the rules."""
     try:
         facts, explanation, records = verify_mark_receipt(data, verifiers, where=str(path))
+        if witnesses is not None:  # every record's checkpoint counts only with the quorum
+            for record in json.loads(data)["records"]:
+                require_quorum(witnesses, Receipt.decode(record["receipt"]).checkpoint)
         first = records[0]
         rules = None
         if rules_path is not None:

@@ -16,6 +16,7 @@ from ejournal.integrity.note import Ed25519Signer
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.checkpoints import Checkpointer
 from ejournal.ledger.cosignatures import load_cosignatures
+from ejournal.ledger.proofs import prove_event
 from ejournal.ledger.verify import verify_ledger
 from ejournal.witness.client import WitnessEndpoint, add_checkpoint
 from ejournal.witness.protocol import AddCheckpoint
@@ -195,3 +196,34 @@ def test_a_witness_down_neither_fails_nor_blocks_and_a_409_is_caught_up(
     up = WitnessSubmitter(ledger.database, [district])
     assert up.submit_due() == 1
     assert list(load_cosignatures(ledger.database)) == [(LOG, 9)]
+
+
+def test_a_receipt_carries_the_cosignatures_and_counts_only_with_the_quorum(
+    ledger: Ledger,
+    database_url: str,
+    log_signer: Ed25519Signer,
+    deployment: str,
+    witnesses: list[WitnessProcess],
+    tmp_path: Path,
+) -> None:
+    checkpointer = signer_of(ledger, log_signer, deployment)
+    notebook = write_notebooks(ledger, count=1)[0]
+    checkpointer.checkpoint(LOG)
+    receipt = tmp_path / "receipt.txt"
+
+    def proven(*quorum: str) -> tuple[int, dict[str, object]]:
+        made = prove_event(
+            ledger.database, notebook.id, 1, verifiers=[log_signer.verifier()], origin=deployment
+        )
+        receipt.write_text(made.encode())
+        options = files(tmp_path, log_signer, witnesses)
+        options[0] = "--key"
+        result = runner.invoke(cli, ["verify-proof", str(receipt), "--json", *options, *quorum])
+        return result.exit_code, json.loads(result.stdout)
+
+    code, body = proven("--quorum", "1")
+    assert (code, body["error"]) == (1, "QuorumError")  # not cosigned yet
+    assert "too few valid witness cosignatures" in str(body["message"])
+    WitnessSubmitter(ledger.database, endpoints(witnesses)).submit_due()
+    code, body = proven("--quorum", "2")
+    assert (code, body["cosigned_by"]) == (0, ["archive.example/w", "district.example/w"])
