@@ -141,18 +141,10 @@ def run_verify(
         verifiers = KeyStore(ledger.database).verifiers()
         keys_source = "the database's key store (not independent: pass --keys to trust a file)"
     notes = _read_notes(checkpoint) if checkpoint is not None else None
-    cosigned: dict[str, int] = {}
     try:
-        witnessed = (
-            witnessed_checkpoints(notes, verifiers, settings.origin) if notes is not None else {}
+        report, witnessed, cosigned = _verify_outside(
+            settings, ledger, verifiers, notes, witnesses, as_json
         )
-        if witnesses is not None and witnesses.ask:
-            _merge(witnessed, witnesses.latest(verifiers, settings.origin))
-        report = _verify_entries(settings, ledger, verifiers, witnessed, as_json)
-        verify_witnessed(report, witnessed)
-        if witnesses is not None and witnesses.quorum > 0:
-            verifiers_of_witnesses = [w.verifier for w in witnesses.known]
-            cosigned = witnessed_sizes(ledger.database, verifiers_of_witnesses, witnesses.quorum)
     except VerificationError as error:
         if as_json:
             print(json.dumps(failure_json(error), ensure_ascii=False))
@@ -179,6 +171,30 @@ def run_verify(
     if witnesses is not None:
         witnesses.print(cosigned)
     return 0 if _print_read_models(exclusions, audit) else 1
+
+
+def _verify_outside(
+    settings: Settings,
+    ledger: Ledger,
+    verifiers: list[Verifier],
+    notes: list[str] | None,
+    witnesses: WitnessCheck | None,
+    as_json: bool,
+) -> tuple[LedgerReport, dict[str, list[Checkpoint]], dict[str, int]]:
+    """Verify the ledger against the checkpoints kept outside it (a file, the witnesses' latest)
+    and count the quorum's cosignatures. Raises ``VerificationError`` at the first failure."""
+    witnessed = (
+        witnessed_checkpoints(notes, verifiers, settings.origin) if notes is not None else {}
+    )
+    if witnesses is not None and witnesses.ask:
+        _merge(witnessed, witnesses.latest(verifiers, settings.origin))
+    report = _verify_entries(settings, ledger, verifiers, witnessed, as_json)
+    verify_witnessed(report, witnessed)
+    cosigned: dict[str, int] = {}
+    if witnesses is not None and witnesses.quorum > 0:
+        keys = [w.verifier for w in witnesses.known]
+        cosigned = witnessed_sizes(ledger.database, keys, witnesses.quorum)
+    return report, witnessed, cosigned
 
 
 def _merge(witnessed: dict[str, list[Checkpoint]], more: dict[str, list[Checkpoint]]) -> None:
