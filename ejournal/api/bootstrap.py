@@ -40,6 +40,7 @@ from ejournal.mail.settings import MailSettings
 from ejournal.mail.tables import create_mail_tables
 from ejournal.projections.projector import Projector
 from ejournal.projections.storage import TRACKING_QUERY
+from ejournal.witness.submitter import submitter_from_environment
 
 SESSION_TTL_VARIABLE = "EJOURNAL_SESSION_TTL_SECONDS"
 STALL_VARIABLE = "EJOURNAL_PROJECTOR_STALL_SECONDS"
@@ -224,7 +225,10 @@ def _checkpoint_schedule(
         every_entries=settings.checkpoint_every_entries,
         every_seconds=settings.checkpoint_every_seconds,
     )
-    return CheckpointSchedule(checkpointer)
+    submitter = submitter_from_environment(ledger.database, environ, clock=ledger.clock)
+    return CheckpointSchedule(
+        checkpointer, after_signing=submitter.submit_due if submitter is not None else None
+    )
 
 
 def _mailer(

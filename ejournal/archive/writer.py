@@ -44,6 +44,7 @@ from ejournal.integrity.archive import (
 from ejournal.integrity.bagit import BagWriter
 from ejournal.integrity.note import Verifier
 from ejournal.ledger.checkpoints import StoredCheckpoint, load_checkpoints
+from ejournal.ledger.cosignatures import cosigned_note, load_cosignatures
 from ejournal.ledger.database import Database
 from ejournal.ledger.recorders import EVENTS_TABLE
 from ejournal.ledger.replay import row_columns, uuid_bytes
@@ -74,13 +75,14 @@ def write_archive(
     if checkpoint.log_id != log_id:
         raise ArchiveError(f"checkpoint of {checkpoint.log_id} given for {log_id}")
     _, year_start = school_year_of_log(log_id)
+    cosignatures = load_cosignatures(database, log_id)  # the witnesses' lines ride on each note
     checkpoints = [
         ArchivedCheckpoint(
             size=stored.size,
             signed_at=stored.signed_at,
             chain_head=stored.chain_head,
             consistency_proof=stored.consistency_proof,
-            note=stored.note,
+            note=cosigned_note(stored.note, log_id, stored.size, cosignatures),
         )
         for stored in load_checkpoints(database).get(log_id, [])
         if stored.size <= checkpoint.size

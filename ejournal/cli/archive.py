@@ -32,8 +32,10 @@ from ejournal.cli.common import (
     read_verifiers,
     require_database,
 )
+from ejournal.cli.witnesses import Quorum, WitnessKeys, require_quorum, witness_check
 from ejournal.commands.errors import CommandError
 from ejournal.documents.render import RenderError
+from ejournal.integrity.archive import read_checkpoints
 from ejournal.integrity.errors import VerificationError
 from ejournal.ledger.domain import School
 from ejournal.ledger.errors import LedgerError
@@ -48,10 +50,15 @@ def verify_archive_command(
     path: Annotated[Path, typer.Argument(help="The school-year archive (a BagIt bag).")],
     keys: KeysFile = None,
     as_json: JsonOutput = False,
+    witness_keys: WitnessKeys = None,
+    quorum: Quorum = None,
 ) -> None:
     """Verify a school-year archive offline: manifests, every leaf, the chain, roots, signatures,
-    consistency, and each summary sheet against the one recomputed from the entries."""
+    consistency, and each summary sheet against the one recomputed from the entries. With
+    --witness-key, the archive's last checkpoint must carry the quorum's cosignatures."""
     verifiers = read_verifiers(keys) if keys is not None else None
+    witnesses = witness_check(witness_keys, quorum, ask=False)
+    cosigners: list[str] = []
     try:
         if not as_json and sys.stderr.isatty():
             columns = (TextColumn("verifying"), BarColumn(), MofNCompleteColumn())
@@ -64,6 +71,8 @@ def verify_archive_command(
                 )
         else:
             report = verify_archive(path, verifiers=verifiers)
+        if witnesses is not None:
+            cosigners = require_quorum(witnesses, read_checkpoints(path)[-1].note)
     except (VerificationError, LedgerError, OSError) as error:
         if as_json:
             failure = (
@@ -76,12 +85,17 @@ def verify_archive_command(
             console.print(f"[bold red]FAILED[/] {type(error).__name__}: {error}")
         raise typer.Exit(1) from error
     if as_json:
-        print(json.dumps(report.to_json(), ensure_ascii=False))
+        facts = report.to_json()
+        if witnesses is not None:
+            facts["cosigned_by"] = cosigners
+        print(json.dumps(facts, ensure_ascii=False))
         return
     console.print(
         f"[bold green]OK[/] {report.log_id}: {report.entries} entries, "
         f"{report.checkpoints} checkpoints, root {report.root.hex()}"
     )
+    if witnesses is not None:
+        console.print(f"  ✓ last checkpoint cosigned by {', '.join(cosigners) or 'no witness'}")
     for check in report.checks:
         console.print(f"  ✓ {check}")
 

@@ -37,6 +37,14 @@ from ejournal.cli.common import (
     open_ledger,
     read_verifiers,
 )
+from ejournal.cli.witnesses import (
+    AskWitnesses,
+    Quorum,
+    WitnessCheck,
+    WitnessKeys,
+    require_quorum,
+    witness_check,
+)
 from ejournal.integrity.checkpoint import Checkpoint
 from ejournal.integrity.errors import VerificationError
 from ejournal.integrity.leaf import Leaf, decode_leaf, from_micros
@@ -59,6 +67,7 @@ from ejournal.ledger.verify import (
     verify_ledger,
     verify_witnessed,
     witnessed_checkpoints,
+    witnessed_sizes,
 )
 from ejournal.projections.audit import AuditReport, audit_read_models
 from ejournal.projections.reentry import ExclusionCheck, check_exclusions
@@ -118,12 +127,14 @@ def run_verify(
     as_json: bool,
     read_models: bool = False,
     checkpoint: Path | None = None,
+    witnesses: WitnessCheck | None = None,
 ) -> int:
     """Verify the ledger and print the outcome; returns the process exit code.
 
     ``read_models``: audit the read models against the ledger (``projections.audit``);
     ``checkpoint``: a file of signed checkpoints kept outside the database, which the database
-    must still contain (``ledger.verify.verify_witnessed``)."""
+    must still contain (``ledger.verify.verify_witnessed``); ``witnesses``: the witnesses' keys
+    and quorum, and whether to ask them for the latest checkpoints they cosigned."""
     if keys is not None:
         verifiers, keys_source = read_verifiers(keys), str(keys)
     else:
@@ -131,11 +142,9 @@ def run_verify(
         keys_source = "the database's key store (not independent: pass --keys to trust a file)"
     notes = _read_notes(checkpoint) if checkpoint is not None else None
     try:
-        witnessed = (
-            witnessed_checkpoints(notes, verifiers, settings.origin) if notes is not None else {}
+        report, witnessed, cosigned = _verify_outside(
+            settings, ledger, verifiers, notes, witnesses, as_json
         )
-        report = _verify_entries(settings, ledger, verifiers, witnessed, as_json)
-        verify_witnessed(report, witnessed)
     except VerificationError as error:
         if as_json:
             print(json.dumps(failure_json(error), ensure_ascii=False))
@@ -151,13 +160,46 @@ def run_verify(
         facts["invalidation"] = _invalidation_json(report, exclusions)
         if witnessed:
             facts["witnessed"] = _witnessed_json(witnessed)
+        if witnesses is not None:
+            facts["witnesses"] = witnesses.as_json(cosigned)
         if audit is not None:
             facts["read_models_audit"] = _audit_json(audit)
         facts["ok"] = ok
         print(json.dumps(facts, ensure_ascii=False, default=str))
         return 0 if ok else 1
     _print_report(report, keys_source, witnessed)
+    if witnesses is not None:
+        witnesses.print(cosigned)
     return 0 if _print_read_models(exclusions, audit) else 1
+
+
+def _verify_outside(
+    settings: Settings,
+    ledger: Ledger,
+    verifiers: list[Verifier],
+    notes: list[str] | None,
+    witnesses: WitnessCheck | None,
+    as_json: bool,
+) -> tuple[LedgerReport, dict[str, list[Checkpoint]], dict[str, int]]:
+    """Verify the ledger against the checkpoints kept outside it (a file, the witnesses' latest)
+    and count the quorum's cosignatures. Raises ``VerificationError`` at the first failure."""
+    witnessed = (
+        witnessed_checkpoints(notes, verifiers, settings.origin) if notes is not None else {}
+    )
+    if witnesses is not None and witnesses.ask:
+        _merge(witnessed, witnesses.latest(verifiers, settings.origin))
+    report = _verify_entries(settings, ledger, verifiers, witnessed, as_json)
+    verify_witnessed(report, witnessed)
+    cosigned: dict[str, int] = {}
+    if witnesses is not None and witnesses.quorum > 0:
+        keys = [w.verifier for w in witnesses.known]
+        cosigned = witnessed_sizes(ledger.database, keys, witnesses.quorum)
+    return report, witnessed, cosigned
+
+
+def _merge(witnessed: dict[str, list[Checkpoint]], more: dict[str, list[Checkpoint]]) -> None:
+    for log_id, checkpoints in more.items():
+        witnessed.setdefault(log_id, []).extend(checkpoints)
 
 
 def _read_notes(path: Path) -> list[str]:
@@ -307,9 +349,14 @@ def verify(
     as_json: JsonOutput = False,
     read_models: ReadModelsOption = False,
     checkpoint: CheckpointFile = None,
+    witness_keys: WitnessKeys = None,
+    quorum: Quorum = None,
+    ask_witnesses: AskWitnesses = False,
 ) -> None:
     """Recompute every leaf, chain and Merkle root, check every checkpoint; exit 1 at the first
-    failure, naming it."""
+    failure, naming it. With --ask-witnesses, also fail if the database holds less than, or
+    another history than, what the witnesses cosigned."""
+    witnesses = witness_check(witness_keys, quorum, ask=ask_witnesses)
     settings, ledger = open_ledger(database_url)
     try:
         raise typer.Exit(
@@ -320,6 +367,7 @@ def verify(
                 as_json=as_json,
                 read_models=read_models,
                 checkpoint=checkpoint,
+                witnesses=witnesses,
             )
         )
     finally:
@@ -467,18 +515,25 @@ def verify_proof(
     key: Annotated[Path, typer.Option("--key", help="File of trusted verifier keys.")],
     as_json: JsonOutput = False,
     rules_path: RulesFile = None,
+    witness_keys: WitnessKeys = None,
+    quorum: Quorum = None,
 ) -> None:
     """Verify a receipt offline: no database, no network. With --rules, also say whether a rule of
     п. 4.4 invalidates the record (or flags it for review). A mark's receipt for its family
     (GET /lessons/{id}/marks/{id}/receipt) is verified record by record, and what it proves is
-    shown."""
+    shown. With --witness-key, the receipt's checkpoint counts only with the quorum's
+    cosignatures."""
     verifiers = read_verifiers(key)
+    witnesses = witness_check(witness_keys, quorum, ask=False)
     try:
         data = receipt_path.read_bytes()
         if is_mark_receipt(data):
-            return _verify_mark_receipt(data, receipt_path, verifiers, as_json, rules_path)
+            return _verify_mark_receipt(
+                data, receipt_path, verifiers, as_json, rules_path, witnesses
+            )
         receipt = Receipt.decode(data)
         verified = verify_receipt(receipt, verifiers)
+        cosigners = require_quorum(witnesses, receipt.checkpoint)
         leaf = decode_leaf(verified.leaf)
         if leaf.index != verified.index:
             raise VerificationError(
@@ -509,6 +564,7 @@ def verify_proof(
         "session": str(leaf.session_id),
         "payload_sha256": leaf.payload_sha256.hex(),
         "signed_by": sorted(verified.note.signatures),
+        "cosigned_by": cosigners,
         "invalidation": _invalidation_of(leaf, rules),
     }
     if as_json:
@@ -522,13 +578,21 @@ def verify_proof(
 
 
 def _verify_mark_receipt(
-    data: bytes, path: Path, verifiers: list[Verifier], as_json: bool, rules_path: Path | None
+    data: bytes,
+    path: Path,
+    verifiers: list[Verifier],
+    as_json: bool,
+    rules_path: Path | None,
+    witnesses: WitnessCheck | None = None,
 ) -> None:
     """``verify-proof`` of a mark receipt (``ledger.mark_receipts``): each record's proof and
     payload, then the facts they prove. With --rules, the mark is invalidated if a rule of
     п. 4.4 reaches any record its value rests on. Raises ``OSError`` reading the rules."""
     try:
         facts, explanation, records = verify_mark_receipt(data, verifiers, where=str(path))
+        if witnesses is not None:  # every record's checkpoint counts only with the quorum
+            for record in json.loads(data)["records"]:
+                require_quorum(witnesses, Receipt.decode(record["receipt"]).checkpoint)
         first = records[0]
         rules = None
         if rules_path is not None:

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from ejournal.cli import archive, exchange, generate, keys, ledger, mail, printouts, serve
+from ejournal.cli import (
+    archive,
+    exchange,
+    generate,
+    keys,
+    ledger,
+    mail,
+    printouts,
+    serve,
+    witness,
+)
 
 cli = typer.Typer(
     no_args_is_help=True, add_completion=False, help="ejournal: the verifiable journal"
@@ -12,6 +22,7 @@ cli = typer.Typer(
 for group in (serve, ledger, archive, printouts, mail, generate, exchange):
     cli.add_typer(group.app)
 cli.add_typer(keys.app, name="keys")
+cli.add_typer(witness.app, name="witness")
 cli.add_typer(printouts.print_app, name="print")
 
 

@@ -80,6 +80,10 @@ class UnknownKeyError(SignatureError):
     """No signature of a note was made by a known key."""
 
 
+class QuorumError(SignatureError):
+    """A checkpoint carries fewer valid witness cosignatures than the quorum asks for."""
+
+
 class MalformedVerifierKeyError(VerificationError):
     """A verifier key string (``name+keyid+base64``) is malformed or its key ID does not match."""
 

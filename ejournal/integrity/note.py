@@ -64,6 +64,51 @@ def key_id(name: str, signature_type: int, public_key: bytes) -> bytes:
     return hashlib.sha256(material).digest()[:4]
 
 
+def parse_vkey(vkey: str, signature_type: int) -> tuple[str, Ed25519PublicKey]:
+    """The name and Ed25519 public key of a verifier key ``name+hex(key ID)+base64(type ‖ key)``
+    of ``signature_type`` (0x01 for note signatures, 0x04 for timestamped cosignatures).
+
+    Raises ``MalformedVerifierKeyError`` if it is malformed, of another type, or its key ID is not
+    the one computed from its name, type and key.
+    """
+    name, _, rest = vkey.partition("+")
+    hex_id, _, encoded = rest.partition("+")
+    if not is_valid_key_name(name):
+        raise MalformedVerifierKeyError("invalid key name in verifier key", found=repr(name))
+    if len(hex_id) != 8 or not all(char in "0123456789abcdef" for char in hex_id):
+        raise MalformedVerifierKeyError(
+            "key ID in verifier key is not 8 lowercase hex digits", found=repr(hex_id)
+        )
+    try:
+        material = b64decode(encoded)
+    except ValueError as e:
+        raise MalformedVerifierKeyError(f"key in verifier key: {e}") from e
+    if not material or material[0] != signature_type:
+        raise MalformedVerifierKeyError(
+            "verifier key is not an Ed25519 key of the expected signature type",
+            expected=f"type {signature_type:#04x}",
+            found=f"type {material[0]:#04x}" if material else "no key",
+        )
+    if len(material) != 1 + _ED25519_PUBLIC_KEY_SIZE:
+        raise MalformedVerifierKeyError(
+            "Ed25519 public key has the wrong size",
+            expected=f"{_ED25519_PUBLIC_KEY_SIZE} bytes",
+            found=f"{len(material) - 1} bytes",
+        )
+    try:
+        public_key = Ed25519PublicKey.from_public_bytes(material[1:])
+    except ValueError as e:
+        raise MalformedVerifierKeyError(f"invalid Ed25519 public key: {e}") from e
+    computed = key_id(name, signature_type, material[1:])
+    if computed != bytes.fromhex(hex_id):
+        raise MalformedVerifierKeyError(
+            "key ID in verifier key does not match its name and key",
+            expected=computed.hex(),
+            found=hex_id,
+        )
+    return name, public_key
+
+
 class NoteSigner(Protocol):
     """What ``sign_note`` needs from a signer."""
 
@@ -110,42 +155,8 @@ class Verifier:
         Raises ``MalformedVerifierKeyError`` if it is malformed, not Ed25519, or its key ID is not
         the one computed from its name and key.
         """
-        name, _, rest = vkey.partition("+")
-        hex_id, _, encoded = rest.partition("+")
-        if not is_valid_key_name(name):
-            raise MalformedVerifierKeyError("invalid key name in verifier key", found=repr(name))
-        if len(hex_id) != 8 or not all(char in "0123456789abcdef" for char in hex_id):
-            raise MalformedVerifierKeyError(
-                "key ID in verifier key is not 8 lowercase hex digits", found=repr(hex_id)
-            )
-        try:
-            material = b64decode(encoded)
-        except ValueError as e:
-            raise MalformedVerifierKeyError(f"key in verifier key: {e}") from e
-        if not material or material[0] != ED25519_SIGNATURE_TYPE:
-            raise MalformedVerifierKeyError(
-                "verifier key is not an Ed25519 key",
-                expected=f"type {ED25519_SIGNATURE_TYPE:#04x}",
-                found=f"type {material[0]:#04x}" if material else "no key",
-            )
-        if len(material) != 1 + _ED25519_PUBLIC_KEY_SIZE:
-            raise MalformedVerifierKeyError(
-                "Ed25519 public key has the wrong size",
-                expected=f"{_ED25519_PUBLIC_KEY_SIZE} bytes",
-                found=f"{len(material) - 1} bytes",
-            )
-        try:
-            public_key = Ed25519PublicKey.from_public_bytes(material[1:])
-        except ValueError as e:
-            raise MalformedVerifierKeyError(f"invalid Ed25519 public key: {e}") from e
-        verifier = cls(name=name, public_key=public_key)
-        if verifier.key_id != bytes.fromhex(hex_id):
-            raise MalformedVerifierKeyError(
-                "key ID in verifier key does not match its name and key",
-                expected=verifier.key_id.hex(),
-                found=hex_id,
-            )
-        return verifier
+        name, public_key = parse_vkey(vkey, ED25519_SIGNATURE_TYPE)
+        return cls(name=name, public_key=public_key)
 
     @property
     def name(self) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
@@ -173,6 +173,27 @@ def load_checkpoints(database: Database) -> dict[str, list[StoredCheckpoint]]:
     for row in rows:
         by_log.setdefault(row[0], []).append(StoredCheckpoint.from_row(row))
     return by_log
+
+
+def latest_checkpoints(database: Database) -> list[StoredCheckpoint]:
+    """The latest stored checkpoint of every log, in log order."""
+    create_checkpoint_table(database)
+    with database.transaction(write=False) as cursor:
+        cursor.execute(
+            f"SELECT {_COLUMNS} FROM checkpoints AS c WHERE size = "
+            "(SELECT MAX(size) FROM checkpoints WHERE log_id = c.log_id) ORDER BY log_id"
+        )
+        return [StoredCheckpoint.from_row(row) for row in cursor.fetchall()]
+
+
+def checkpoint_at(database: Database, log_id: str, size: int) -> StoredCheckpoint | None:
+    """The stored checkpoint of ``log_id`` at ``size``, if there is one."""
+    with database.transaction(write=False) as cursor:
+        cursor.execute(
+            f"SELECT {_COLUMNS} FROM checkpoints WHERE log_id = ? AND size = ?", (log_id, size)
+        )
+        row = cursor.fetchone()
+    return StoredCheckpoint.from_row(row) if row else None
 
 
 class Checkpointer:
@@ -389,6 +410,38 @@ class Checkpointer:
             ) from e
 
 
+def consistency_proof_between(
+    database: Database, old: StoredCheckpoint, new: StoredCheckpoint
+) -> list[bytes]:
+    """The RFC 9162 consistency proof from the stored checkpoint ``old`` to the later ``new``
+    of the same log, from ``old``'s frontier and the entries between them (for a witness that
+    last cosigned ``old``: checkpoints it missed are skipped).
+
+    Raises ``RootMismatchError`` if the entries do not lead from ``old``'s root to ``new``'s,
+    and the errors of ``LogReplay.feed`` if a row does not verify.
+    """
+    if old.size == new.size:
+        return []
+    frontier = CompactRange.from_state(old.size, old.frontier)
+    replay = LogReplay(old.log_id, chain_head=old.chain_head, frontier=frontier)
+    with closing(
+        database.stream(
+            f"SELECT {row_columns(database.dialect)} FROM {EVENTS_TABLE} "
+            "WHERE log_id = ? AND idx >= ? AND idx < ? ORDER BY idx",
+            (old.log_id, old.size, new.size),
+        )
+    ) as rows:
+        leaves = replay.feed_many(rows, keep=True)
+    if replay.size != new.size or replay.tree.root() != new.root_hash:
+        raise RootMismatchError(
+            "the entries do not lead from one stored checkpoint to the next",
+            expected=f"size {new.size} root {new.root_hash.hex()}",
+            found=f"size {replay.size} root {replay.tree.root().hex()}",
+            where=f"log {old.log_id} size {old.size}",
+        )
+    return Checkpointer._consistency_proof(old, leaves)
+
+
 class CheckpointSchedule:
     """Signs the checkpoints that are due (every N entries or T seconds) in a background thread.
 
@@ -396,8 +449,17 @@ class CheckpointSchedule:
     between 0.5 and 10 s), so an entry waits at most ``bound_seconds`` for its signature.
     """
 
-    def __init__(self, checkpointer: Checkpointer, *, poll_seconds: float | None = None) -> None:
+    def __init__(
+        self,
+        checkpointer: Checkpointer,
+        *,
+        poll_seconds: float | None = None,
+        after_signing: Callable[[], object] | None = None,
+    ) -> None:
+        """``after_signing`` runs in the schedule's thread after each round of signing (the
+        witnesses' submission, ``witness.submitter``): it never delays a write."""
         self._checkpointer = checkpointer
+        self._after_signing = after_signing
         self.poll_seconds = (
             poll_seconds
             if poll_seconds is not None
@@ -431,6 +493,11 @@ class CheckpointSchedule:
                 self._checkpointer.checkpoint_due()
             except Exception:  # keep signing later ones; the failure is logged, verify names it
                 _log.exception("signing due checkpoints failed")
+            if self._after_signing is not None:
+                try:
+                    self._after_signing()
+                except Exception:  # the next round tries again
+                    _log.exception("after signing checkpoints")
 
 
 def scheduled_checkpoints(
@@ -439,6 +506,7 @@ def scheduled_checkpoints(
     *,
     clock: Clock = system_clock,
     environ: Mapping[str, str] = os.environ,
+    after_signing: Callable[[], object] | None = None,
 ) -> CheckpointSchedule | None:
     """The schedule that signs due checkpoints for a server process, or None (logged) if no
     signing key can be unsealed with the secret in ``environ``. Exactly one process of a
@@ -458,4 +526,4 @@ def scheduled_checkpoints(
         every_entries=settings.checkpoint_every_entries,
         every_seconds=settings.checkpoint_every_seconds,
     )
-    return CheckpointSchedule(checkpointer)
+    return CheckpointSchedule(checkpointer, after_signing=after_signing)

@@ -11,6 +11,7 @@ from ejournal.integrity.note import Verifier
 from ejournal.integrity.proof import inclusion_proof
 from ejournal.integrity.receipt import Receipt, verify_receipt
 from ejournal.ledger.checkpoints import load_checkpoints
+from ejournal.ledger.cosignatures import cosigned_note, load_cosignatures
 from ejournal.ledger.database import Database
 from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.recorders import EVENTS_TABLE
@@ -80,6 +81,10 @@ def prove_events(
             "run `ejournal checkpoint`"
         )
     checkpoint = covering[-1]
+    # The witnesses' cosignatures ride on the note: a verifier that does not know them ignores them.
+    note = cosigned_note(
+        checkpoint.note, log_id, checkpoint.size, load_cosignatures(database, log_id)
+    )
     replay = LogReplay(log_id)
     with closing(
         database.stream(
@@ -98,7 +103,7 @@ def prove_events(
             leaf=leaf,
             index=index,
             proof=tuple(inclusion_proof(index, checkpoint.size, leaf_hashes)),
-            checkpoint=checkpoint.note,
+            checkpoint=note,
         )
         verify_receipt(receipt, verifiers, origin=f"{origin}/{log_id}")
         receipts.append((receipt, None if row[5] is None else bytes(row[5])))

@@ -36,11 +36,13 @@ from operator import itemgetter
 from typing import Any
 
 from ejournal.integrity.checkpoint import Checkpoint, open_checkpoint
+from ejournal.integrity.cosignature import CosignatureVerifier, verify_cosignatures
 from ejournal.integrity.errors import (
     ConsistencyProofError,
     MalformedCheckpointError,
     MissingEntryError,
     OriginMismatchError,
+    QuorumError,
     RootMismatchError,
     VerificationError,
 )
@@ -48,6 +50,7 @@ from ejournal.integrity.leaf import CHAIN_GENESIS
 from ejournal.integrity.note import Verifier
 from ejournal.integrity.proof import verify_consistency
 from ejournal.ledger.checkpoints import StoredCheckpoint, load_checkpoints
+from ejournal.ledger.cosignatures import cosigned_note, load_cosignatures
 from ejournal.ledger.database import Database
 from ejournal.ledger.invalidation import EXEMPT_TOPICS, Rule, load_rules
 from ejournal.ledger.recorders import EVENTS_TABLE
@@ -446,3 +449,50 @@ def _note(report: LedgerReport, row: Sequence[Any], actor: str, session: str) ->
             (report.invalidated if invalid else report.flagged).append(entry)
             if invalid:
                 return
+
+
+def witnessed_sizes(
+    database: Database, witnesses: Sequence[CosignatureVerifier], quorum: int
+) -> dict[str, int]:
+    """The largest checkpoint size of each log that at least ``quorum`` of ``witnesses`` cosigned
+    (0 if none): entries beyond it are signed by the log alone.
+
+    Raises ``SignatureError`` (with ``where`` naming the checkpoint) if a stored cosignature line
+    by one of ``witnesses`` does not verify, and the errors of ``load_checkpoints``.
+    """
+    cosignatures = load_cosignatures(database)
+    sizes: dict[str, int] = {}
+    for log_id, checkpoints in load_checkpoints(database).items():
+        sizes[log_id] = 0
+        for stored in checkpoints:
+            note = cosigned_note(stored.note, log_id, stored.size, cosignatures)
+            try:
+                verify_cosignatures(note, witnesses, quorum)
+            except QuorumError:
+                continue
+            except VerificationError as e:
+                where = f"log {log_id} checkpoint at size {stored.size}"
+                raise type(e)(e.message, expected=e.expected, found=e.found, where=where) from e
+            sizes[log_id] = stored.size
+    return sizes
+
+
+def cosigned_by_witness(
+    text: str, witness: CosignatureVerifier, verifiers: Sequence[Verifier], origin: str
+) -> dict[str, list[Checkpoint]]:
+    """The checkpoints a witness served (``GET /checkpoints``), by log: each must carry the
+    witness's valid cosignature and the deployment's signature. An empty answer is no checkpoint.
+
+    Raises ``QuorumError`` or ``SignatureError`` for a note the witness did not cosign, and the
+    errors of ``witnessed_checkpoints``.
+    """
+    if not text.strip():
+        return {}
+    notes = read_checkpoint_notes(text)
+    for number, note in enumerate(notes, 1):
+        try:
+            verify_cosignatures(note, [witness], 1)
+        except VerificationError as e:
+            where = f"checkpoint {number} served by witness {witness.name}"
+            raise type(e)(e.message, expected=e.expected, found=e.found, where=where) from e
+    return witnessed_checkpoints(notes, verifiers, origin)

@@ -32,6 +32,7 @@ from ejournal.ledger.recorders import EVENTS_TABLE
 from ejournal.ledger.settings import Settings
 from ejournal.projections.projector import Projector
 from ejournal.web.site import create_site
+from ejournal.witness.submitter import submitter_from_environment
 
 DEMO_DATABASE = Path("ejournal-demo.db")
 FOLLOW_VARIABLE = "EJOURNAL_FOLLOW"
@@ -124,7 +125,13 @@ def _serve_workers(
     ledger = Ledger(database_url=settings.database_url)
     projector = Projector(ledger)
     projector.start()
-    checkpoints = scheduled_checkpoints(ledger.database, settings, clock=ledger.clock)
+    submitter = submitter_from_environment(ledger.database, clock=ledger.clock)
+    checkpoints = scheduled_checkpoints(
+        ledger.database,
+        settings,
+        clock=ledger.clock,
+        after_signing=submitter.submit_due if submitter is not None else None,
+    )
     if checkpoints is not None:
         checkpoints.start()
     try:
