@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from ejournal.cli import archive, exchange, generate, keys, ledger, mail, printouts, serve
+from ejournal.cli import archive, exchange, generate, keys, ledger, mail, printouts, serve, tiles
 
 cli = typer.Typer(
     no_args_is_help=True, add_completion=False, help="ejournal: the verifiable journal"
 )
-for group in (serve, ledger, archive, printouts, mail, generate, exchange):
+for group in (serve, ledger, tiles, archive, printouts, mail, generate, exchange):
     cli.add_typer(group.app)
 cli.add_typer(keys.app, name="keys")
 cli.add_typer(printouts.print_app, name="print")
