@@ -170,9 +170,11 @@ def export_tiles(
         root = writer.finish()
         if root != signed.root_hash:
             raise RootMismatchError(
-                "the entries' root is not the signed root", expected=signed.root_hash.hex(),
-                found=root.hex(), where=where,
-            )  # fmt: skip
+                "the entries' root is not the signed root",
+                expected=signed.root_hash.hex(),
+                found=root.hex(),
+                where=where,
+            )
         staging.write(CHECKPOINT_PATH, checkpoint.note.encode("utf-8"))
         staging.publish()
     except BaseException:
@@ -200,9 +202,17 @@ def _write_entries(
                     where=f"log {log_id} index {index}",
                 )
             leaf = encode(
-                idx, to_bytes(originator), version, topic, recorded_at, to_bytes(actor), role,
-                credential, to_bytes(session), bytes(digest),
-            )  # fmt: skip
+                idx,
+                to_bytes(originator),
+                version,
+                topic,
+                recorded_at,
+                to_bytes(actor),
+                role,
+                credential,
+                to_bytes(session),
+                bytes(digest),
+            )
             recomputed = leaf_hash(leaf)
             if recomputed != bytes(stored_hash):
                 raise LeafMismatchError(
