@@ -34,8 +34,7 @@ from ejournal.ledger.checkpoints import StoredCheckpoint
 from ejournal.ledger.database import Database
 from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.recorders import EVENTS_TABLE
-from ejournal.ledger.replay import StoredValueError
-from ejournal.ledger.replay import uuid_bytes as _uuid_bytes
+from ejournal.ledger.replay import StoredValueError, uuid_bytes
 
 _LEAF_COLUMNS = (
     "idx",
@@ -156,7 +155,7 @@ def export_tiles(
     try:
         writer = TileWriter(staging.write_tile)
         to_bytes: Callable[[Any], bytes] = (
-            bytes.fromhex if database.dialect == "sqlite" else _uuid_bytes
+            bytes.fromhex if database.dialect == "sqlite" else uuid_bytes
         )
         with closing(database.stream(_select(database.dialect), (log_id, checkpoint.size))) as rows:
             _write_entries(log_id, rows, writer, to_bytes)
