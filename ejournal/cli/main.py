@@ -13,13 +13,14 @@ from ejournal.cli import (
     mail,
     printouts,
     serve,
+    tiles,
     witness,
 )
 
 cli = typer.Typer(
     no_args_is_help=True, add_completion=False, help="ejournal: the verifiable journal"
 )
-for group in (serve, ledger, archive, printouts, mail, generate, exchange):
+for group in (serve, ledger, tiles, archive, printouts, mail, generate, exchange):
     cli.add_typer(group.app)
 cli.add_typer(keys.app, name="keys")
 cli.add_typer(witness.app, name="witness")

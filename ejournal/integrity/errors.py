@@ -116,6 +116,12 @@ class MissingEntryError(VerificationError):
     """An index of a log has no entry (a gap in the dense index), or an entry has no record."""
 
 
+class TileError(VerificationError):
+    """A file of a tiled log (C2SP tlog-tiles: a hash tile or an entry bundle) is missing,
+    malformed, or holds other hashes than the ones recomputed from the entries (``where`` is the
+    file's path inside the log's directory, and the hash or entry in it)."""
+
+
 class ManifestError(VerificationError):
     """A bag's files differ from its manifests: a file changed, missing, added, or a malformed
     BagIt tag file (``where`` is the file's path inside the bag)."""

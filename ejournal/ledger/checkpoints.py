@@ -175,13 +175,16 @@ def load_checkpoints(database: Database) -> dict[str, list[StoredCheckpoint]]:
     return by_log
 
 
-def latest_checkpoints(database: Database) -> list[StoredCheckpoint]:
-    """The latest stored checkpoint of every log, in log order."""
+def latest_checkpoints(database: Database, log_id: str | None = None) -> list[StoredCheckpoint]:
+    """The latest stored checkpoint of every log (or only of ``log_id``), in log ID order. Raises
+    ``StoredValueError`` for a stored checkpoint of the wrong shape."""
     create_checkpoint_table(database)
+    only = "" if log_id is None else "AND c.log_id = ? "
     with database.transaction(write=False) as cursor:
         cursor.execute(
-            f"SELECT {_COLUMNS} FROM checkpoints AS c WHERE size = "
-            "(SELECT MAX(size) FROM checkpoints WHERE log_id = c.log_id) ORDER BY log_id"
+            f"SELECT {_COLUMNS} FROM checkpoints c WHERE c.size = "
+            f"(SELECT MAX(size) FROM checkpoints WHERE log_id = c.log_id) {only}ORDER BY c.log_id",
+            () if log_id is None else (log_id,),
         )
         return [StoredCheckpoint.from_row(row) for row in cursor.fetchall()]
 

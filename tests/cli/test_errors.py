@@ -47,6 +47,7 @@ READING: dict[str, list[str]] = {
     "verify": ["verify"],
     "checkpoint": ["checkpoint"],
     "export-checkpoints": ["export-checkpoints"],
+    "export-tiles": ["export-tiles", "--out", "{tmp}/tiles"],
     "prove": ["prove", f"{SCHOOL}:1"],
     "project": ["project"],
     "keys rotate": ["keys", "rotate"],
