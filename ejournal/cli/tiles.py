@@ -20,6 +20,7 @@ from ejournal.cli.common import (
     open_ledger,
     read_verifiers,
 )
+from ejournal.cli.witnesses import Quorum, WitnessKeys, require_quorum, witness_check
 from ejournal.integrity.errors import VerificationError
 from ejournal.integrity.tiles import CHECKPOINT_PATH, VerifiedTiles, verify_tiles
 from ejournal.ledger.checkpoints import latest_checkpoints
@@ -105,11 +106,15 @@ def verify_tiles_command(
         typer.Option("--key", help="File of trusted verifier keys (vkey lines); may be repeated."),
     ],
     as_json: JsonOutput = False,
+    witness_keys: WitnessKeys = None,
+    quorum: Quorum = None,
 ) -> None:
     """Verify a log exported as tiles (or every log under DIR) from its files alone: the
     checkpoint's signature, every entry against its tile, every tile against the level below, the
-    root against the checkpoint. Exit 1 if one fails, naming the file and the hash or entry."""
+    root against the checkpoint; with --witness-key, the checkpoint must carry the quorum's
+    cosignatures. Exit 1 if one fails, naming the file and the hash or entry."""
     verifiers = [verifier for path in keys for verifier in read_verifiers(path)]
+    witnesses = witness_check(witness_keys, quorum, ask=False)
     if not directory.is_dir():
         fail(f"{directory} is not a directory")
     logs = _tiled_logs(directory)
@@ -120,6 +125,7 @@ def verify_tiles_command(
         name = log.relative_to(directory).as_posix()
         try:
             verified = verify_tiles(log, verifiers)
+            cosigners = require_quorum(witnesses, (log / CHECKPOINT_PATH).read_text("utf-8"))
         except VerificationError as e:
             results.append({"directory": name, **failure_json(e)})
             if not as_json:
@@ -128,8 +134,12 @@ def verify_tiles_command(
                 )
             continue
         results.append({"directory": name, **_verified_json(verified)})
+        if witnesses is not None:
+            results[-1]["cosigned_by"] = cosigners
         if not as_json:
             _print_verified(name, verified)
+            if witnesses is not None:
+                console.print(f"  ✓ cosigned by {', '.join(cosigners) or 'no witness'}")
     ok = all(result["ok"] for result in results)
     if as_json:
         print(json.dumps({"ok": ok, "logs": results}, ensure_ascii=False))

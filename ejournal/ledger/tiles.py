@@ -1,6 +1,7 @@
 """A log's static export in C2SP tlog-tiles form (``integrity.tiles``), from the database.
 
-The export is of a log's latest signed checkpoint: its note as stored (signature lines included)
+The export is of a log's latest signed checkpoint: its note as stored (signature lines included,
+and the witnesses' cosignatures kept for it)
 and the tiles and entry bundles of the entries it covers. The entries are streamed from the
 database in index order and each leaf is recomputed from its row (as ``replay`` does), checked
 against the stored leaf hash, and handed to a ``TileWriter``: one bundle and one tile at a time in
@@ -31,6 +32,7 @@ from ejournal.integrity.leaf import LogLeafEncoder, leaf_hash
 from ejournal.integrity.note import Verifier
 from ejournal.integrity.tiles import CHECKPOINT_PATH, MAX_ENTRY_SIZE, Tile, TileWriter
 from ejournal.ledger.checkpoints import StoredCheckpoint
+from ejournal.ledger.cosignatures import cosigned_note, load_cosignatures
 from ejournal.ledger.database import Database
 from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.recorders import EVENTS_TABLE
@@ -174,7 +176,11 @@ def export_tiles(
                 found=root.hex(),
                 where=where,
             )
-        staging.write(CHECKPOINT_PATH, checkpoint.note.encode("utf-8"))
+        # The witnesses' cosignatures ride on the note, as on receipts and archives: a tiles
+        # client that does not know a witness's key ignores its line.
+        cosignatures = load_cosignatures(database, log_id)
+        note = cosigned_note(checkpoint.note, log_id, checkpoint.size, cosignatures)
+        staging.write(CHECKPOINT_PATH, note.encode("utf-8"))
         staging.publish()
     except BaseException:
         staging.discard()

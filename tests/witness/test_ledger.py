@@ -14,9 +14,10 @@ from ejournal.cli.main import cli
 from ejournal.integrity.cosignature import CosignatureVerifier
 from ejournal.integrity.note import Ed25519Signer
 from ejournal.ledger.application import Ledger
-from ejournal.ledger.checkpoints import Checkpointer
+from ejournal.ledger.checkpoints import Checkpointer, latest_checkpoints
 from ejournal.ledger.cosignatures import load_cosignatures
 from ejournal.ledger.proofs import prove_event
+from ejournal.ledger.tiles import export_tiles
 from ejournal.ledger.verify import verify_ledger
 from ejournal.witness.client import WitnessEndpoint, add_checkpoint
 from ejournal.witness.protocol import AddCheckpoint
@@ -227,3 +228,36 @@ def test_a_receipt_carries_the_cosignatures_and_counts_only_with_the_quorum(
     WitnessSubmitter(ledger.database, endpoints(witnesses)).submit_due()
     code, body = proven("--quorum", "2")
     assert (code, body["cosigned_by"]) == (0, ["archive.example/w", "district.example/w"])
+
+
+def test_a_tiles_export_carries_the_cosignatures_and_counts_only_with_the_quorum(
+    ledger: Ledger,
+    database_url: str,
+    log_signer: Ed25519Signer,
+    deployment: str,
+    witnesses: list[WitnessProcess],
+    tmp_path: Path,
+) -> None:
+    cosigned_twice(ledger, log_signer, deployment, witnesses)
+    out = tmp_path / "tiles"
+    (latest,) = latest_checkpoints(ledger.database, LOG)
+    export_tiles(ledger.database, latest, out, verifiers=[log_signer.verifier()], origin=deployment)
+    options = files(tmp_path, log_signer, witnesses)
+    options[0] = "--key"
+
+    def verified(*quorum: str) -> tuple[int, dict[str, object]]:
+        result = runner.invoke(cli, ["verify-tiles", str(out), "--json", *options, *quorum])
+        return result.exit_code, json.loads(result.stdout)
+
+    code, body = verified("--quorum", "2")
+    (log,) = body["logs"]  # type: ignore[misc]
+    assert (code, log["size"], log["cosigned_by"]) == (
+        0,
+        9,
+        ["archive.example/w", "district.example/w"],
+    )
+    # A copy of the checkpoint without its witnesses' lines counts for none of them.
+    (out / "checkpoint").write_text(latest.note)  # as the database keeps it: the log's line only
+    code, body = verified("--quorum", "1")
+    (log,) = body["logs"]  # type: ignore[misc]
+    assert (code, log["error"]) == (1, "QuorumError")
