@@ -20,6 +20,7 @@ from ejournal.api.errors import ApiError
 from ejournal.api.routes.audit import list_checkpoints, list_entries, list_logs, verification
 from ejournal.api.routes.audit import receipt as receipt_read
 from ejournal.api.schemas.audit import VerificationOut
+from ejournal.commands.errors import ROLE_NAMES
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.domain import School
 from ejournal.ledger.logs import SYSTEM_LOG
@@ -27,6 +28,7 @@ from ejournal.ledger.retention import RetentionError, school_year_of_log
 from ejournal.web.access import PageCaller, PageRoute
 from ejournal.web.frame import frame
 from ejournal.web.render import render
+from ejournal.web.wording import EVENT_NAMES
 
 router = APIRouter(route_class=PageRoute)
 
@@ -87,7 +89,8 @@ def ledger_page(
         last=last,
         chosen=chosen,
         entries=entries,
-        just_verified=bool(verify),
+        event_names=EVENT_NAMES,
+        role_names={role.value: name for role, name in ROLE_NAMES.items()},
     )
     return render(request, "ledger/index.html", page)
 

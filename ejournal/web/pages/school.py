@@ -514,7 +514,10 @@ def archive(
                     out.write(path, Path(name[:-4]) / path.relative_to(bag))
     except ArchiveError as e:
         shutil.rmtree(folder, ignore_errors=True)
-        raise ApiError("printout.not_signed_yet", detail=str(e)) from e
+        # A п. 4.4 rule not yet under a signed checkpoint of the system log (or the like): the
+        # schedule signs it within minutes.
+        detail = "Недавние записи системного журнала ещё не заверены контрольной точкой."
+        raise ApiError("printout.not_signed_yet", detail=detail) from e
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
