@@ -223,17 +223,48 @@ def archive_school_year(
     log_id = school_log_id(school_id, year_start)
     final = rest_on_checkpoint(checkpointer, log_id)
     _sign_rules(ledger, checkpointer)
+    return archive_at_checkpoint(
+        ledger,
+        checkpoint=final,
+        checkpoint_verifiers=checkpoint_verifiers,
+        school_id=school_id,
+        year_start=year_start,
+        origin=checkpointer.origin,
+        out=out,
+        documents=documents,
+        schedule=schedule,
+    )
+
+
+def archive_at_checkpoint(
+    ledger: Ledger,
+    *,
+    checkpoint: StoredCheckpoint,
+    checkpoint_verifiers: Sequence[Verifier],
+    school_id: UUID,
+    year_start: int,
+    origin: str,
+    out: Path,
+    documents: Sequence[ArchivedDocument] = (),
+    schedule: RetentionSchedule = DEFAULT_SCHEDULE,
+) -> tuple[Path, ArchiveReport]:
+    """The archive of the year's log up to ``checkpoint``, signed already (a web request signs
+    none: the deployment's one signer does), written into ``out`` and verified before it returns.
+
+    Raises what ``archive_school_year`` raises; ``ArchiveError`` too if a п. 4.4 rule is not yet
+    covered by a signed checkpoint of the system log.
+    """
     context = ArchiveContext(
         school_id=school_id,
         school_name=school_of(ledger, school_id).name,
-        origin=checkpointer.origin,
+        origin=origin,
         created_at=ledger.clock(),
         closed_at=None,
     )
     archive = write_archive(
         ledger.database,
-        log_id=log_id,
-        checkpoint=final,
+        log_id=school_log_id(school_id, year_start),
+        checkpoint=checkpoint,
         context=context,
         checkpoint_verifiers=checkpoint_verifiers,
         documents=documents,

@@ -255,6 +255,22 @@ class Lists:
         ]
         return sorted(found, key=lambda p: (p.stints[0].starts_on, p.student_id.hex))
 
+    def accounts_of(self, person_ids: list[UUID]) -> dict[UUID, list[UUID]]:
+        """Each person's accounts (a breach report names the login, not the person)."""
+        found: dict[UUID, list[UUID]] = defaultdict(list)
+        with self._snapshot() as cursor:
+            for start in range(0, len(person_ids), 500):
+                chunk = [p.hex for p in person_ids[start : start + 500]]
+                marks = ", ".join("?" * len(chunk))
+                cursor.execute(
+                    f"SELECT account_id, person_id FROM rm_account WHERE person_id IN ({marks}) "
+                    "ORDER BY account_id",
+                    tuple(chunk),
+                )
+                for account_id, person_id in cursor.fetchall():
+                    found[UUID(person_id)].append(UUID(account_id))
+        return dict(found)
+
     def teaches_roster(self, roster_id: UUID, teacher_id: UUID) -> bool:
         """Whether the person is assigned to teach the roster, in any subject, or takes one of
         its lessons as a substitute (п. 2.3)."""
