@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx
 from playwright.sync_api import expect
 
 from tests.web.site import Site
@@ -81,6 +82,108 @@ def test_a_teacher_keeps_todays_lesson_on_one_page(browser_for: Any, site: Site)
     browser.goto(lesson)
     assert page.get_by_role("group", name=first).get_by_role("radio", name="Н").is_checked()
     assert page.get_by_role("group", name=second).get_by_role("radio", name="ОП").is_checked()
-    assert page.get_by_text("Посещаемость отмечена").is_visible() or page.locator(
-        "#register-h .tag.done"
-    ).is_visible()
+    assert (
+        page.get_by_text("Посещаемость отмечена").is_visible()
+        or page.locator("#register-h .tag.done").is_visible()
+    )
+
+
+def test_the_class_journal_of_a_period(browser_for: Any, site: Site) -> None:
+    browser = browser_for("t.russkiy")
+    browser.page.get_by_role("link", name="5«А» — Русский язык").click()
+    browser.page.wait_for_load_state()
+    path = browser.page.url.removeprefix(site.url)
+    assert path.startswith("/class-journal/")
+    browser.visit(path, "teacher-class-journal")
+    page = browser.page
+    assert page.get_by_role("heading", level=1).inner_text() == "Русский язык, 5«А»"
+    assert page.get_by_role("columnheader", name="Средний балл").is_visible()
+    assert page.get_by_role("columnheader", name="За период").is_visible()  # her own class
+    # The demo's week is kept: marks and their averages are there, with a comma.
+    averages = page.locator("table.journal tbody td.num").all_inner_texts()
+    assert any(re.fullmatch(r"[1-5],\d\d", text) for text in averages), averages
+    # The lesson's date leads to the lesson page: she teaches it.
+    assert page.locator("table.journal thead a[href^='/lesson/']").count() > 0
+
+
+def test_the_class_teachers_page(browser_for: Any, site: Site) -> None:
+    browser = browser_for("t.russkiy")
+    browser.page.get_by_role("link", name="Мой класс: 5«А»").click()
+    browser.page.wait_for_load_state()
+    path = browser.page.url.removeprefix(site.url)
+    browser.visit(path, "class-teacher")
+    page = browser.page
+    assert page.get_by_role("heading", level=1).inner_text() == "Класс 5«А»"
+    assert page.get_by_role("heading", name=re.compile("^Посещаемость")).is_visible()
+    assert page.get_by_role("heading", name="Недоставленные письма родителям").is_visible()
+    assert page.get_by_role("rowheader", name="Алиев Магомед").first.is_visible()
+    # Another teacher's subject: read-only, no links to write its lessons.
+    page.get_by_role("link", name="Математика").click()
+    page.wait_for_load_state()
+    browser.check("class-teacher-subject")
+    assert page.get_by_text("Только просмотр").is_visible()
+    assert page.locator("table.journal thead a").count() == 0
+
+
+def _form_token(browser: Any) -> str:
+    token = browser.page.locator("input[name=csrf]").first.get_attribute("value")
+    assert token
+    return str(token)
+
+
+def test_another_teachers_lesson_is_refused_as_a_page(browser_for: Any, site: Site) -> None:
+    russian = browser_for("t.russkiy")
+    russian.goto("/day")
+    lesson = _first_lesson(russian)
+    maths = browser_for("t.matematika")
+    response = maths.visit(lesson, "teacher-lesson-refused")
+    assert response.status == 403
+    assert maths.page.get_by_role("alert").is_visible()
+    # Nor may the maths teacher write it: refused with the journal's reason (п. 2.3).
+    cookies = {c["name"]: c["value"] for c in maths.page.context.cookies()}
+    maths.goto("/day")
+    refused = httpx.post(
+        site.url + lesson + "/attendance",
+        cookies=cookies,
+        data={"csrf": _form_token(maths)},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 403
+    assert "Учитель не ведёт этот предмет у этого класса" in refused.text
+
+
+def test_a_form_without_its_token_writes_nothing(browser_for: Any, site: Site) -> None:
+    browser = browser_for("t.russkiy")
+    browser.goto("/day")
+    lesson = _first_lesson(browser)
+    browser.goto(lesson)
+    taken = browser.page.locator("#register-h .tag").inner_text()
+    cookies = {c["name"]: c["value"] for c in browser.page.context.cookies()}
+    refused = httpx.post(
+        site.url + lesson + "/topic",
+        cookies=cookies,
+        data={"csrf": "guessed", "topic": "Чужая тема"},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 403
+    assert "Форма устарела" in refused.text
+    browser.goto(lesson)
+    assert browser.page.get_by_text("Чужая тема").count() == 0
+    assert browser.page.locator("#register-h .tag").inner_text() == taken
+
+
+def test_a_mark_out_of_range_is_refused_on_the_page(browser_for: Any, site: Site) -> None:
+    browser = browser_for("t.russkiy")
+    browser.goto("/day")
+    lesson = browser.page.locator(".day-lesson h3 a").nth(1).get_attribute("href")
+    assert lesson is not None
+    browser.goto(lesson)
+    pupil = browser.page.locator("#m-student option").nth(1).get_attribute("value")
+    work_type = browser.page.locator("#m-type option").nth(1).get_attribute("value")
+    cookies = {c["name"]: c["value"] for c in browser.page.context.cookies()}
+    sent = {"csrf": _form_token(browser), "student_id": pupil, "work_type_id": work_type}
+    refused = httpx.post(site.url + lesson + "/marks", cookies=cookies, data={**sent, "value": "7"})
+    assert refused.status_code == 422
+    assert "Отметка" in refused.text and 'role="alert"' in refused.text
+    browser.goto(lesson)
+    assert browser.page.get_by_text("Отметок за урок пока нет.").is_visible()

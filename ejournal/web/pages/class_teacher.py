@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 from uuid import UUID
 
 from fastapi import APIRouter, Request
@@ -18,19 +19,21 @@ from starlette.responses import Response
 
 from ejournal import commands as c
 from ejournal.api.deps import ServicesDep
+from ejournal.api.errors import ApiError
 from ejournal.api.names import People, joined
 from ejournal.api.policy import class_reader, load_class
 from ejournal.api.routes.reads import summary_sheet
-from ejournal.api.routes.subscriptions import bounces, get_outbox
+from ejournal.api.routes.subscriptions import BounceOut, bounces, get_outbox
 from ejournal.api.schemas.reads import SubjectOut
+from ejournal.commands.errors import refuse
 from ejournal.identity.authenticator import Caller
 from ejournal.identity.names import Names
 from ejournal.ledger.domain import SchoolClass
 from ejournal.ledger.domain.values import AttendanceCode
-from ejournal.projections.lists import Lists, PeriodEntry
+from ejournal.projections.lists import Lists
 from ejournal.web.access import PageCaller, PageRoute
 from ejournal.web.frame import frame
-from ejournal.web.pages.journal import pick_period, read_journal
+from ejournal.web.pages.journal import held_days, pick_period, read_journal
 from ejournal.web.render import render
 
 router = APIRouter(route_class=PageRoute)
@@ -65,18 +68,27 @@ def _journals(
 
 
 def _attendance(
-    caller: Caller, services: ServicesDep, journals: list[SubjectJournal], period: PeriodEntry
+    caller: Caller, services: ServicesDep, journals: list[SubjectJournal], days: tuple[date, date]
 ) -> dict[UUID, Counter[str]]:
     """Pupil → the lessons of the period with each register code, over every subject."""
     counts: dict[UUID, Counter[str]] = {}
     for journal in journals:
-        read = read_journal(
-            caller, services, journal.roster_id, journal.subject_id, period.starts_on, period.ends_on
-        )
+        read = read_journal(caller, services, journal.roster_id, journal.subject_id, *days)
         for row in read.rows:
             tally = counts.setdefault(row.student_id, Counter())
             tally.update(cell.attendance for cell in row.cells if cell.attendance)
     return counts
+
+
+def _bounces(caller: Caller, services: ServicesDep, class_id: UUID) -> list[BounceOut] | None:
+    """The refused digests; None where the school sends no mail (no SMTP server set up)."""
+    try:
+        outbox = get_outbox(services)
+    except ApiError as unavailable:
+        if unavailable.code != "mail.unavailable":
+            raise
+        return None
+    return bounces(class_id, caller, services.ledger, outbox)
 
 
 @router.get("/class/{class_id}")
@@ -92,15 +104,15 @@ def class_page(
     today = ledger.clock().astimezone(c.school_zone(ledger, school_class.school_id)).date()
     period = pick_period(periods, request.query_params.get("period"), today)
     if period is None:
-        raise c.refuse("period.invalid", detail="периоды учебного года не заданы")
+        raise refuse("period.invalid", detail="периоды учебного года не заданы")
     names = Names(services.vault)
     sheet = summary_sheet(
         class_id, caller, ledger, services.reads, services.access_log, names, period=period.name
     )
     journals = _journals(services, school_class, sheet.subjects)
-    refused = bounces(class_id, caller, ledger, get_outbox(services))
+    refused = _bounces(caller, services, class_id)
     people = People()
-    for bounce in refused:
+    for bounce in refused or ():
         people.pupil(bounce.student_id)
         people.adult(bounce.parent_id)
     page = frame(
@@ -112,7 +124,7 @@ def class_page(
         periods=periods,
         period=period,
         journals=journals,
-        attendance=_attendance(caller, services, journals, period),
+        attendance=_attendance(caller, services, journals, held_days(period, today)),
         codes=CODES,
         bounces=refused,
         names={**sheet.names, **joined(names, ledger, role, people)},

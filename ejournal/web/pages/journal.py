@@ -22,9 +22,10 @@ from ejournal import commands as c
 from ejournal.api.deps import ServicesDep
 from ejournal.api.errors import ApiError
 from ejournal.api.names import class_order
+from ejournal.api.policy import class_of
 from ejournal.api.routes.reads import MAX_DAYS, class_journal, summary_sheet
 from ejournal.api.schemas.reads import CellOut, ClassJournalOut, JournalRowOut, MarkOut
-from ejournal.commands.errors import CommandError
+from ejournal.commands.errors import CommandError, refuse
 from ejournal.identity.authenticator import Caller
 from ejournal.identity.names import Names
 from ejournal.ledger.actor import ADMINISTRATION, Role
@@ -58,6 +59,12 @@ def pick_period(periods: list[PeriodEntry], asked: str | None, today: date) -> P
             return period
     past = [p for p in periods if p.starts_on <= today]
     return past[-1] if past else periods[0]
+
+
+def held_days(period: PeriodEntry, today: date) -> tuple[date, date]:
+    """The days of the period up to today: the timetable plans lessons ahead, and a journal
+    shows those held (a period to come: its first day)."""
+    return period.starts_on, max(period.starts_on, min(period.ends_on, today))
 
 
 def read_journal(
@@ -95,8 +102,8 @@ def _joined(parts: list[ClassJournalOut]) -> ClassJournalOut:
             cells.setdefault(row.student_id, [CellOut(attendance=None, marks=[])] * width)
             cells[row.student_id].extend(row.cells)
         width += len(part.lessons)
-        for row in cells.values():
-            row.extend([CellOut(attendance=None, marks=[])] * (width - len(row)))
+        for pupil_cells in cells.values():
+            pupil_cells.extend([CellOut(attendance=None, marks=[])] * (width - len(pupil_cells)))
     names = {k: v for part in parts for k, v in part.names.items()}
     rows = [JournalRowOut(student_id=s, cells=row) for s, row in cells.items()]
     return parts[0].model_copy(
@@ -159,15 +166,16 @@ def class_journal_page(
 ) -> Response:
     ledger = services.ledger
     roster = c.load_roster(ledger, roster_id)
-    school_class = c.class_of(ledger, roster)
+    school_class = class_of(ledger, roster)
     periods = Lists(ledger.database).periods(
         roster.school_id, roster.year_start, school_class.period_scheme
     )
     today = ledger.clock().astimezone(c.school_zone(ledger, roster.school_id)).date()
     period = pick_period(periods, request.query_params.get("period"), today)
     if period is None:
-        raise c.refuse("period.invalid", detail="периоды учебного года не заданы")
-    journal = read_journal(caller, services, roster_id, subject_id, period.starts_on, period.ends_on)
+        raise refuse("period.invalid", detail="периоды учебного года не заданы")
+    first, last = held_days(period, today)
+    journal = read_journal(caller, services, roster_id, subject_id, first, last)
     period_marks = _period_marks(caller, services, school_class.id, subject_id, period.name)
     rows = [
         Row(

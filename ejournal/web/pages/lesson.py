@@ -170,7 +170,10 @@ def _write(
         write()
     except (CommandError, ApiError) as refused:
         title = refused.message if isinstance(refused, CommandError) else refused.title
-        return _page(request, caller, services, lesson_id, Saved(title, refused=True))
+        try:
+            return _page(request, caller, services, lesson_id, Saved(title, refused=True))
+        except (CommandError, ApiError):
+            raise refused from None  # not the caller's lesson to see either: its refusal
     except ValidationError as invalid:
         details = tuple(field_message(e) for e in invalid.errors())
         problem = Saved("Не сохранено: проверьте поля формы.", refused=True, details=details)
@@ -204,7 +207,7 @@ def save_attendance(
 
     def write() -> object:
         return writes.record_attendance(
-            lesson_id, AttendanceIn(codes=codes), caller.actor, services.ledger
+            lesson_id, AttendanceIn.model_validate({"codes": codes}), caller.actor, services.ledger
         )
 
     return _write(request, caller, services, lesson_id, "attendance", write)
@@ -226,12 +229,8 @@ def save_homework(
     request: Request, lesson_id: UUID, caller: PageCaller, services: ServicesDep, form: CheckedForm
 ) -> Response:
     def write() -> object:
-        body = HomeworkIn(
-            text=form.get("text"),
-            pages=form.get("pages"),
-            tasks=form.get("tasks"),
-            due_on=form.get("due_on") or None,
-        )
+        fields = {name: form.get(name) for name in ("text", "pages", "tasks")}
+        body = HomeworkIn.model_validate({**fields, "due_on": form.get("due_on") or None})
         return writes.assign_homework(lesson_id, body, caller.actor, services.ledger)
 
     return _write(request, caller, services, lesson_id, "homework", write)
@@ -246,11 +245,13 @@ def save_mark(
             raise FormProblem("Не сохранено: выберите ученика.")
         if not form.get("work_type_id"):
             raise FormProblem("Не сохранено: выберите вид работы.")
-        body = MarkIn(
-            student_id=form.get("student_id"),
-            value=_number(form, "value", "отметку"),
-            work_type_id=form.get("work_type_id"),
-            checked_on=form.get("checked_on") or None,
+        body = MarkIn.model_validate(
+            {
+                "student_id": form.get("student_id"),
+                "value": _number(form, "value", "отметку"),
+                "work_type_id": form.get("work_type_id"),
+                "checked_on": form.get("checked_on") or None,
+            }
         )
         return writes.record_mark(lesson_id, body, caller.actor, services.ledger)
 
@@ -275,7 +276,9 @@ def change_mark(
         if cancel:
             undo = CancellationIn(reason=form.get("reason"))
             return writes.cancel_mark(lesson_id, mark_id, undo, caller.actor, ledger)
-        body = CorrectionIn(value=_number(form, "value", "новую отметку"), reason=form.get("reason"))
+        body = CorrectionIn(
+            value=_number(form, "value", "новую отметку"), reason=form.get("reason")
+        )
         return writes.correct_mark(lesson_id, mark_id, body, caller.actor, ledger)
 
     done = "cancelled" if cancel else "corrected"

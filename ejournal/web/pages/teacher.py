@@ -85,7 +85,7 @@ def _flags(caller: Caller, services: ServicesDep, today: date) -> list[SchoolFla
 @router.get("/day")
 def my_day(request: Request, caller: PageCaller, services: ServicesDep) -> Response:
     asked = _day(request.query_params.get("date"))
-    query = LessonsQuery() if asked is None else LessonsQuery.model_validate({"from": asked})
+    query = LessonsQuery.model_validate({} if asked is None else {"from": asked})
     lessons = my_lessons(query, caller, services.ledger, Names(services.vault))
     day = lessons.starts_on
     page = frame(
