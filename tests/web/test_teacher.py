@@ -61,9 +61,12 @@ def test_a_teacher_keeps_todays_lesson_on_one_page(browser_for: Any, site: Site)
     page.get_by_role("button", name="Поставить").click()
     _saved(page, "Отметка поставлена.")
     # The topic and the homework.
-    page.get_by_label("Тема урока").fill("Звуки и буквы")
+    # The topic from the КТП: its item's topic is the lesson's (п. 2.6).
+    item = page.get_by_label("Пункт КТП").locator("option").nth(1).inner_text()
+    page.get_by_label("Пункт КТП").select_option(index=1)
     page.get_by_role("button", name="Сохранить тему").click()
     _saved(page, "Тема урока сохранена.")
+    assert page.locator(".current-topic").inner_text() == item.split(". ", 1)[1]
     page.get_by_label("Задание").fill("Упражнение 12")
     page.get_by_label("Страницы").fill("с. 20–21")
     page.get_by_role("button", name="Сохранить задание").click()

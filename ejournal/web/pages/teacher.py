@@ -16,6 +16,7 @@ from ejournal.api.routes.me import my_lessons
 from ejournal.api.routes.reads import monitor
 from ejournal.api.schemas.me import LessonsQuery
 from ejournal.api.schemas.reads import FlagOut
+from ejournal.commands import school_zone
 from ejournal.identity.authenticator import Caller
 from ejournal.identity.names import Names
 from ejournal.ledger.actor import Role
@@ -88,6 +89,8 @@ def my_day(request: Request, caller: PageCaller, services: ServicesDep) -> Respo
     query = LessonsQuery.model_validate({} if asked is None else {"from": asked})
     lessons = my_lessons(query, caller, services.ledger, Names(services.vault))
     day = lessons.starts_on
+    zone = school_zone(services.ledger, lessons.lessons[0].school_id if lessons.lessons else None)
+    now = services.ledger.clock().astimezone(zone).replace(tzinfo=None)
     page = frame(
         request,
         caller,
@@ -97,6 +100,7 @@ def my_day(request: Request, caller: PageCaller, services: ServicesDep) -> Respo
         previous=day - timedelta(days=1),
         following=day + timedelta(days=1),
         lessons=lessons.lessons,
+        now=now,
         names=lessons.names,
         monitors=_flags(caller, services, day),
     )
