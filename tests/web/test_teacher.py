@@ -175,7 +175,7 @@ def test_a_form_without_its_token_writes_nothing(browser_for: Any, site: Site) -
     assert browser.page.locator("#register-h .tag").inner_text() == taken
 
 
-def test_a_mark_out_of_range_is_refused_on_the_page(browser_for: Any, site: Site) -> None:
+def test_a_refused_mark_and_a_cancelled_one(browser_for: Any, site: Site) -> None:
     browser = browser_for("t.russkiy")
     browser.goto("/day")
     lesson = browser.page.locator(".day-lesson h3 a").nth(1).get_attribute("href")
@@ -190,3 +190,48 @@ def test_a_mark_out_of_range_is_refused_on_the_page(browser_for: Any, site: Site
     assert "Отметка" in refused.text and 'role="alert"' in refused.text
     browser.goto(lesson)
     assert browser.page.get_by_text("Отметок за урок пока нет.").is_visible()
+    # Without JavaScript a form is posted, redirected and the lesson drawn again.
+    posted = httpx.post(
+        site.url + lesson + "/marks",
+        cookies=cookies,
+        data={**sent, "value": "2"},
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303
+    assert posted.headers["location"] == lesson + "?saved=mark"
+    browser.visit(posted.headers["location"], "teacher-lesson-saved")
+    page = browser.page
+    assert page.get_by_role("status").inner_text() == "Отметка поставлена."
+    # The mark cancelled, with its reason: struck out, its history kept (п. 1.4).
+    page.get_by_text("Исправить или отменить").click()
+    form = page.get_by_role("form", name=re.compile("^Исправление отметки 2: "))
+    form.get_by_label("Причина").fill("поставлена не тому ученику")
+    form.get_by_role("button", name="Отменить отметку").click()
+    _saved(page, "Отметка отменена.")
+    assert page.get_by_text("причина: «поставлена не тому ученику»").is_visible()
+    assert page.locator(".lesson-marks .tag.due").inner_text() == "отменена"
+    browser.check("teacher-lesson-cancelled")
+
+
+def test_a_late_mark_is_in_the_teachers_monitor(browser_for: Any, site: Site) -> None:
+    browser = browser_for("t.russkiy")
+    page = browser.page
+    browser.goto("/day")
+    page.get_by_role("link", name="← 14.09.2025").click()
+    page.get_by_role("link", name="← 13.09.2025").click()
+    page.get_by_role("link", name="← 12.09.2025").click()
+    page.wait_for_url("**/day?date=2025-09-12")
+    browser.check("teacher-day-past")
+    # Friday's lesson, kept that day: a mark added on Monday is late (п. 2.5).
+    page.locator(".day-lesson h3 a").last.click()
+    page.wait_for_load_state()
+    page.get_by_label("Ученик").select_option(index=3)
+    page.get_by_label("Отметка", exact=True).select_option("3")
+    page.get_by_label("Вид работы").select_option(index=1)
+    page.get_by_role("button", name="Поставить").click()
+    _saved(page, "Отметка поставлена.")
+    browser.visit("/day", "teacher-day-monitor")
+    late = page.locator("table.flags tbody tr").filter(
+        has_text="Отметка за урок выставлена после окончания учебного дня."
+    )
+    expect(late.first).to_contain_text("12.09.2025")
