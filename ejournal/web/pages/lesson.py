@@ -46,15 +46,9 @@ from ejournal.web.render import render
 
 router = APIRouter(route_class=PageRoute)
 
-CODES = tuple(code.value for code in AttendanceCode)
-CODE_NAMES = {
-    "": "присутствует",
-    "Н": "Н — отсутствует",
-    "Б": "Б — болеет",
-    "П": "П — уважительная причина",
-    "ОП": "ОП — опоздал",
-}
-"""The register's choices as a school names them (п. 2.5); the empty code is «present»."""
+CHOICES = (("", "present"), *((code.value, code.name.lower()) for code in AttendanceCode))
+"""The register's choices (п. 2.5), each with the ASCII key of its radio's ID: «present» (no
+code), then Н, Б, П, ОП."""
 MARK_CHOICES = (5, 4, 3, 2, 1)
 SAVED = {
     "attendance": "Посещаемость сохранена.",
@@ -88,10 +82,13 @@ def _lesson(services: Any, lesson_id: UUID) -> Lesson:
     return lesson
 
 
-def _plan_items(services: Any, lesson: Lesson) -> list[Any]:
+def _plan_items(services: Any, lesson: Lesson) -> list[tuple[int, str]]:
+    """The КТП's items as the topic's choices: (number, «12. Тема»), in order (a year's plan
+    has a hundred and more: labelled here once, not looked up option by option)."""
     plan_id = ThematicPlan.create_id(roster_id=lesson.roster_id, subject_id=lesson.subject_id)
     plan = services.ledger.find(plan_id, ThematicPlan)
-    return [] if plan is None else sorted(plan.items.values(), key=lambda item: item.number)
+    items = [] if plan is None else sorted(plan.items.values(), key=lambda item: item.number)
+    return [(item.number, f"{item.number}. {item.topic}") for item in items]
 
 
 def _page(
@@ -116,12 +113,13 @@ def _page(
     column = journal.lessons.index(shown)
     pupils = [
         {
-            "student_id": row.student_id,
+            "i": index,
+            "sid": str(row.student_id),
             "name": journal.names.get(row.student_id, "имя не внесено"),
             "code": row.cells[column].attendance or "",
             "marks": row.cells[column].marks,
         }
-        for row in journal.rows
+        for index, row in enumerate(journal.rows)
     ]
     types = work_types(lesson.school_id, lesson.year_start, ListQuery(), request, caller, ledger)
     roster = c.load_roster(ledger, lesson.roster_id)
@@ -137,8 +135,7 @@ def _page(
         roster_name=roster.name,
         pupils=pupils,
         names=journal.names,
-        codes=CODES,
-        code_names=CODE_NAMES,
+        choices=CHOICES,
         mark_choices=MARK_CHOICES,
         work_types=types.items,
         plan_items=_plan_items(services, lesson),
