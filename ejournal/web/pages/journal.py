@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from ejournal import commands as c
+from ejournal.api.bootstrap import Services
 from ejournal.api.deps import ServicesDep
 from ejournal.api.errors import ApiError
 from ejournal.api.names import class_order
@@ -29,6 +29,7 @@ from ejournal.commands.errors import CommandError, refuse
 from ejournal.identity.authenticator import Caller
 from ejournal.identity.names import Names
 from ejournal.ledger.actor import ADMINISTRATION, Role
+from ejournal.ledger.application import Ledger
 from ejournal.projections.lists import Lists, PeriodEntry
 from ejournal.projections.views import Average
 from ejournal.web.access import PageCaller, PageRoute
@@ -68,7 +69,7 @@ def held_days(period: PeriodEntry, today: date) -> tuple[date, date]:
 
 
 def read_journal(
-    caller: Caller, services: Any, roster_id: UUID, subject_id: UUID, first: date, last: date
+    caller: Caller, services: Services, roster_id: UUID, subject_id: UUID, first: date, last: date
 ) -> ClassJournalOut:
     """The class journal from ``first`` to ``last``, in reads of at most ``MAX_DAYS`` joined."""
     names = Names(services.vault)
@@ -126,7 +127,7 @@ def average(marks: list[MarkOut], period: str) -> Decimal | None:
 
 
 def _period_marks(
-    caller: Caller, services: Any, class_id: UUID, subject_id: UUID, period: str
+    caller: Caller, services: Services, class_id: UUID, subject_id: UUID, period: str
 ) -> dict[UUID, str] | None:
     """Each pupil's period mark in the subject, from the class's summary sheet, for a reader of
     it (the class teacher, the administration); None for the others."""
@@ -201,6 +202,7 @@ def class_journal_page(
         services,
         roster_name=roster.name,
         class_name=school_class.name,
+        class_id=school_class.id,
         subject=subject,
         journal=journal,
         rows=rows,
@@ -220,7 +222,7 @@ def _writes(caller: Caller, journal: ClassJournalOut) -> bool:
     return any(lesson.teacher_id == caller.person_id for lesson in journal.lessons)
 
 
-def _subject_name(ledger: Any, school_id: UUID, year_start: int, subject_id: UUID) -> str:
+def _subject_name(ledger: Ledger, school_id: UUID, year_start: int, subject_id: UUID) -> str:
     for subject in Lists(ledger.database).subjects(school_id, year_start):
         if subject.subject_id == subject_id:
             return subject.name

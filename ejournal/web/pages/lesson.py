@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request
@@ -20,8 +19,9 @@ from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from ejournal import commands as c
+from ejournal.api.bootstrap import Services
 from ejournal.api.deps import ServicesDep
-from ejournal.api.errors import ApiError, field_message
+from ejournal.api.errors import ApiError, field_message, status_of
 from ejournal.api.routes import journal as writes
 from ejournal.api.routes.lists import work_types
 from ejournal.api.routes.reads import class_journal
@@ -72,9 +72,11 @@ class Saved:
     message: str
     refused: bool = False
     details: tuple[str, ...] = ()
+    status: int = 422
+    """A refusal's HTTP status, as the API answers it."""
 
 
-def _lesson(services: Any, lesson_id: UUID) -> Lesson:
+def _lesson(services: Services, lesson_id: UUID) -> Lesson:
     lesson = services.ledger.find(lesson_id, Lesson)
     if lesson is None:
         raise refuse("lesson.not_found")
@@ -82,7 +84,7 @@ def _lesson(services: Any, lesson_id: UUID) -> Lesson:
     return lesson
 
 
-def _plan_items(services: Any, lesson: Lesson) -> list[tuple[int, str]]:
+def _plan_items(services: Services, lesson: Lesson) -> list[tuple[int, str]]:
     """The КТП's items as the topic's choices: (number, «12. Тема»), in order (a year's plan
     has a hundred and more: labelled here once, not looked up option by option)."""
     plan_id = ThematicPlan.create_id(roster_id=lesson.roster_id, subject_id=lesson.subject_id)
@@ -92,7 +94,7 @@ def _plan_items(services: Any, lesson: Lesson) -> list[tuple[int, str]]:
 
 
 def _page(
-    request: Request, caller: Caller, services: Any, lesson_id: UUID, saved: Saved | None
+    request: Request, caller: Caller, services: Services, lesson_id: UUID, saved: Saved | None
 ) -> Response:
     ledger = services.ledger
     lesson = _lesson(services, lesson_id)
@@ -125,8 +127,9 @@ def _page(
     roster = c.load_roster(ledger, lesson.roster_id)
     # A refusal drawn for htmx is a 200: the page swaps it in as it would any answer, without an
     # error in the console; drawn as a whole page, it carries the refusal's status.
-    refused = saved is not None and saved.refused
-    status = 422 if refused and request.headers.get("HX-Request") != "true" else 200
+    status = 200
+    if saved is not None and saved.refused and request.headers.get("HX-Request") != "true":
+        status = saved.status
     page = frame(
         request,
         caller,
@@ -156,7 +159,7 @@ def lesson_page(
 def _write(
     request: Request,
     caller: Caller,
-    services: Any,
+    services: Services,
     lesson_id: UUID,
     done: str,
     write: Callable[[], object],
@@ -166,9 +169,12 @@ def _write(
     try:
         write()
     except (CommandError, ApiError) as refused:
-        title = refused.message if isinstance(refused, CommandError) else refused.title
+        if isinstance(refused, CommandError):
+            problem = Saved(refused.message, refused=True, status=status_of(refused))
+        else:
+            problem = Saved(refused.title, refused=True, status=refused.status)
         try:
-            return _page(request, caller, services, lesson_id, Saved(title, refused=True))
+            return _page(request, caller, services, lesson_id, problem)
         except (CommandError, ApiError):
             raise refused from None  # not the caller's lesson to see either: its refusal
     except ValidationError as invalid:
