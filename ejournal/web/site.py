@@ -13,7 +13,16 @@ from starlette.staticfiles import StaticFiles
 from ejournal.api.app import create_app
 from ejournal.api.bootstrap import Services
 from ejournal.web.errors import install_page_errors
-from ejournal.web.pages import auth, home, ledger, school
+from ejournal.web.pages import (
+    auth,
+    class_teacher,
+    home,
+    journal,
+    ledger,
+    lesson,
+    school,
+    teacher,
+)
 
 STATIC = Path(str(files("ejournal.web").joinpath("static")))
 
@@ -25,7 +34,8 @@ def create_site(services: Services, *, threads: int = 32) -> FastAPI:
 
 
 def add_pages(app: FastAPI) -> None:
-    for router in (auth.router, home.router, school.router, ledger.router):
+    teachers = (teacher.router, lesson.router, journal.router, class_teacher.router)
+    for router in (auth.router, home.router, *teachers, school.router, ledger.router):
         app.include_router(router)
     app.mount("/static", _Static(directory=STATIC), name="static")
     install_page_errors(app)
