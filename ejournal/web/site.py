@@ -13,7 +13,7 @@ from starlette.staticfiles import StaticFiles
 from ejournal.api.app import create_app
 from ejournal.api.bootstrap import Services
 from ejournal.web.errors import install_page_errors
-from ejournal.web.pages import auth, family, home
+from ejournal.web.pages import auth, digest, family, home
 
 STATIC = Path(str(files("ejournal.web").joinpath("static")))
 
@@ -25,7 +25,7 @@ def create_site(services: Services, *, threads: int = 32) -> FastAPI:
 
 
 def add_pages(app: FastAPI) -> None:
-    for router in (auth.router, home.router, family.router):
+    for router in (auth.router, home.router, family.router, digest.router):
         app.include_router(router)
     app.mount("/static", _Static(directory=STATIC), name="static")
     install_page_errors(app)

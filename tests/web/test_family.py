@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
+from ejournal.web.sessions import SESSION_COOKIE, csrf_token
 from tests.web.site import Site
 
 
@@ -131,3 +134,31 @@ def test_an_unknown_week_is_refused_with_a_page(browser_for: Any, site: Site) ->
     )
     assert response.status == 422
     assert browser.page.get_by_role("alert").is_visible()
+
+
+def test_the_digest_page_says_mail_is_off_and_a_subscription_is_refused(
+    browser_for: Any, site: Site
+) -> None:
+    # The demo site has no SMTP server: the page says so honestly and offers no form.
+    browser = browser_for("roditel")
+    browser.goto(_diary(site, site.school.child))
+    browser.page.get_by_role("link", name="Рассылка").click()
+    browser.page.wait_for_load_state()
+    browser.check("family-subscriptions-mail-off")
+    page = browser.page
+    assert page.get_by_role("heading", name="Рассылка пока недоступна").is_visible()
+    assert page.get_by_label("Адрес электронной почты").count() == 0
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    form = {
+        "child": f"{site.school.school_id}:{site.school.year_start}:{site.school.child}",
+        "address": "roditel@example.ru",
+    }
+    # Without the form's token: refused before anything is tried.
+    refused = httpx.post(site.url + "/subscriptions", cookies=cookies, data=form)
+    assert refused.status_code == 403 and "Форма устарела" in refused.text
+    # With it: refused because e-mail is off, as a page with the API's title.
+    token = csrf_token(cookies[SESSION_COOKIE])
+    off = httpx.post(site.url + "/subscriptions", cookies=cookies, data={**form, "csrf": token})
+    assert off.status_code == 503
+    assert "Рассылка по электронной почте не настроена" in off.text
+    assert "mail.unavailable" in off.text
