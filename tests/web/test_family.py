@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from ejournal.web.sessions import SESSION_COOKIE, csrf_token
-from tests.web.site import Site
+from tests.web.site import PASSWORD, Site
 
 
 def _diary(site: Site, student: Any) -> str:
@@ -162,3 +162,30 @@ def test_the_digest_page_says_mail_is_off_and_a_subscription_is_refused(
     assert off.status_code == 503
     assert "Рассылка по электронной почте не настроена" in off.text
     assert "mail.unavailable" in off.text
+
+
+def test_a_mark_recorded_today_shows_on_the_parents_page(browser_for: Any, site: Site) -> None:
+    # The parent has the week open (drawn, and kept drawn); then the teacher marks the child.
+    browser = browser_for("roditel")
+    browser.goto(_diary(site, site.school.child))
+    teacher = httpx.post(
+        site.url + "/auth/login", json={"login": "t.russkiy", "password": PASSWORD}
+    ).json()
+    headers = {"Authorization": f"Bearer {teacher['access_token']}"}
+    lessons = httpx.get(site.url + "/me/lessons", headers=headers).json()["lessons"]
+    lesson = next(x for x in lessons if x["subject"] == "Русский язык")
+    year = f"/schools/{site.school.school_id}/years/{site.school.year_start}"
+    kinds = httpx.get(site.url + year + "/work-types", headers=headers).json()["items"]
+    kind = next(k for k in kinds if not k["written"])
+    body = {"student_id": str(site.school.child), "value": 5, "work_type_id": kind["work_type_id"]}
+    written = httpx.post(
+        f"{site.url}/lessons/{lesson['lesson_id']}/marks", json=body, headers=headers
+    )
+    assert written.status_code == 201, written.text
+    site.wait_projected()
+    browser.goto(_diary(site, site.school.child))
+    item = browser.page.locator(f"#lesson-{lesson['lesson_id']}")
+    assert item.locator(".subject").inner_text() == "Русский язык"
+    marks = [" ".join(t.split()) for t in item.locator(".given li").all_text_contents()]
+    assert marks == [f"5 {kind['name']}"]
+    browser.check("family-diary-marked-today")

@@ -16,6 +16,7 @@ from uuid import UUID
 
 import orjson
 from fastapi import APIRouter, Query, Request
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
@@ -34,9 +35,17 @@ from ejournal.identity.names import Names
 from ejournal.ledger.actor import Role
 from ejournal.web.access import PageCaller, PageRoute
 from ejournal.web.frame import frame
-from ejournal.web.render import render
+from ejournal.web.recent import Recent
+from ejournal.web.render import environment, render
 
 router = APIRouter(route_class=PageRoute)
+
+WEEKS: Recent[tuple[bytes, date], Markup] = Recent(size=256)
+"""The weeks drawn lately, by the diary's JSON and today: the busiest page draws each week once
+per version of it."""
+SWITCHERS: Recent[tuple[UUID, UUID], list[Diary]] = Recent(size=4096, seconds=60)
+"""A parent's children in a school, by session, for a minute: ``GET /me`` (a query of the read
+models, the children's names from the vault and their logging) once a minute, not each page."""
 
 Week = Annotated[SchoolDate | None, Query(description="A day of the week shown")]
 
@@ -149,14 +158,19 @@ def _diary_page(
     today = services.ledger.clock().astimezone(c.school_zone(services.ledger, school_id)).date()
     this_monday = today - timedelta(days=today.weekday())
     base = f"/diary/{school_id}/{year_start}/{student_id}"
+    week = WEEKS.get((body, today))
+    if week is None:
+        # Drawn once per version of the diary (the API renders its JSON once per version too):
+        # the same bytes, read by a caller the API has just let read them, draw the same week.
+        context = {"days": _days(shown["days"], today), "names": names, "attendance": ATTENDANCE}
+        week = Markup(environment().get_template("family/week.html").render(context))
+        WEEKS.put((body, today), week)
     page = frame(
         request,
         caller,
         services,
         student_name=names.get(str(student_id), "Ученик"),
-        days=_days(shown["days"], today),
-        names=names,
-        attendance=ATTENDANCE,
+        week=week,
         monday=monday,
         sunday=monday + timedelta(days=6),
         is_this_week=monday == this_monday,
@@ -207,8 +221,13 @@ def _switcher(caller: Caller, services: Services, school_id: UUID, student_id: U
     has one diary). ``GET /me`` names and logs them."""
     if not caller.holds(Role.PARENT, school_id):
         return []
-    found = home_read(caller, services.ledger, services.access_log, Names(services.vault))
-    return [d for d in diaries(found, caller) if d.school_id == school_id]
+    key = (caller.session_id, school_id)
+    known = SWITCHERS.get(key)
+    if known is None:
+        found = home_read(caller, services.ledger, services.access_log, Names(services.vault))
+        known = [d for d in diaries(found, caller) if d.school_id == school_id]
+        SWITCHERS.put(key, known)
+    return known
 
 
 @router.get("/diary/{school_id}/{year_start}/{student_id}/printout")
