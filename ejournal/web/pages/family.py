@@ -181,6 +181,7 @@ def _diary_page(
         printout=f"{base}/printout?week={monday}",
         switcher=_switcher(caller, services, school_id, student_id),
         switch_to="diary",
+        switch_query="" if monday == this_monday else f"?week={monday}",
         tab="diary",
         **_tabs(caller, school_id, year_start, student_id),
     )
