@@ -16,6 +16,8 @@ from ejournal.web.errors import install_page_errors
 from ejournal.web.pages import (
     auth,
     class_teacher,
+    digest,
+    family,
     home,
     journal,
     ledger,
@@ -34,8 +36,10 @@ def create_site(services: Services, *, threads: int = 32) -> FastAPI:
 
 
 def add_pages(app: FastAPI) -> None:
+    # The busiest first: FastAPI tries the routes in order (api.app).
+    families = (family.router, digest.router)
     teachers = (teacher.router, lesson.router, journal.router, class_teacher.router)
-    for router in (auth.router, home.router, *teachers, school.router, ledger.router):
+    for router in (*families, *teachers, auth.router, home.router, school.router, ledger.router):
         app.include_router(router)
     app.mount("/static", _Static(directory=STATIC), name="static")
     install_page_errors(app)

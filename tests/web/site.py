@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -142,9 +142,15 @@ class Site:
 
 
 @contextmanager
-def served(template: Template[DemoSchool], backend: str, folder: Path) -> Iterator[Site]:
+def served(
+    template: Template[DemoSchool],
+    backend: str,
+    folder: Path,
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> Iterator[Site]:
     """A copy of the demo school on ``backend``, served by uvicorn on a free port, its clock at
-    ``MONDAY``."""
+    ``MONDAY``; ``environ`` adds settings (an SMTP server's, say) to the school's."""
     if backend == "sqlite":
         path = folder / f"{uuid.uuid4().hex}.db"
         school = template.copy_sqlite(path)
@@ -152,7 +158,7 @@ def served(template: Template[DemoSchool], backend: str, folder: Path) -> Iterat
     else:
         url, school = template.copy_postgres()
     clock = ManualClock(MONDAY)
-    services = _services(url, school.environ, clock, follow=True)
+    services = _services(url, {**school.environ, **(environ or {})}, clock, follow=True)
     port = free_port()
     config = uvicorn.Config(
         create_site(services), host="127.0.0.1", port=port, log_level="warning", lifespan="on"

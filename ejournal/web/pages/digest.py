@@ -1,0 +1,211 @@
+"""The parents' e-mail digest of the week's diary (п. 1.6): subscribing an address for a child,
+confirming it with the code of the confirmation message, unsubscribing.
+
+The API's subscription routes do the work (``api.routes.subscriptions``): only a linked parent
+subscribes, the address goes to the vault, a confirmation message to the outbox. Without an SMTP
+server (``EJOURNAL_SMTP_HOST``) e-mail is off: the page says so and offers no form.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from starlette.responses import RedirectResponse, Response
+
+from ejournal.api.bootstrap import Services
+from ejournal.api.deps import AccessLogDep, LedgerDep, NamesDep, ServicesDep
+from ejournal.api.errors import API_CATALOGUE, ApiError, status_of
+from ejournal.api.routes.me import home as home_read
+from ejournal.api.routes.subscriptions import (
+    ConfirmationIn,
+    SubscriptionIn,
+    confirm_with_code,
+    get_subscriptions,
+    my_subscriptions,
+    subscribe,
+    unsubscribe,
+)
+from ejournal.commands.errors import CommandError
+from ejournal.identity.authenticator import Caller
+from ejournal.web.access import CheckedForm, PageCaller, PageRoute
+from ejournal.web.frame import frame, settle
+from ejournal.web.pages.family import diaries
+from ejournal.web.render import render
+
+router = APIRouter(route_class=PageRoute)
+
+STATES = {
+    "pending": "ждёт подтверждения",
+    "active": "действует",
+    "cancelled": "отменена",
+    "bounced": "почтовый сервер не принимает письма на этот адрес",
+}
+DONE = {
+    "requested": "Письмо с кодом подтверждения отправлено на ваш адрес. Введите код из письма "
+    "ниже или перейдите по ссылке в письме.",
+    "confirmed": "Подписка подтверждена: дневник будет приходить каждую неделю.",
+    "cancelled": "Подписка отменена: письма больше не придут.",
+}
+
+
+@router.get("/subscriptions")
+def subscriptions_page(
+    request: Request,
+    caller: PageCaller,
+    services: ServicesDep,
+    ledger: LedgerDep,
+    log: AccessLogDep,
+    names: NamesDep,
+) -> Response:
+    done = DONE.get(request.query_params.get("done", ""))
+    return _page(request, caller, services, ledger, log, names, done=done)
+
+
+@router.post("/subscriptions")
+def subscribe_page(
+    request: Request,
+    caller: PageCaller,
+    services: ServicesDep,
+    ledger: LedgerDep,
+    log: AccessLogDep,
+    names: NamesDep,
+    form: CheckedForm,
+) -> Response:
+    school, year, student = [*form.get("child").split(":"), "", "", ""][:3]
+    try:
+        body = SubscriptionIn.model_validate(
+            {
+                "school_id": school,
+                "year_start": year,
+                "student_id": student,
+                "address": form.get("address").strip(),
+                "attach_pdf": form.get("attach_pdf") == "on",
+            },
+            strict=False,
+        )
+    except ValidationError as invalid:
+        error = _invalid(invalid)
+        page = _page(request, caller, services, ledger, log, names, error=error, form=form.pairs)
+        page.status_code = 422
+        return page
+    try:
+        subscribe(body, caller, get_subscriptions(services), services)
+    except (ApiError, CommandError) as refused:
+        return _refused(request, caller, services, ledger, log, names, refused, form.pairs)
+    settle(services)
+    return RedirectResponse("/subscriptions?done=requested", status_code=303)
+
+
+@router.post("/subscriptions/{subscription_id}/confirmation")
+def confirm_page(
+    request: Request,
+    subscription_id: UUID,
+    caller: PageCaller,
+    services: ServicesDep,
+    ledger: LedgerDep,
+    log: AccessLogDep,
+    names: NamesDep,
+    form: CheckedForm,
+) -> Response:
+    code = form.get("code").strip()
+    try:
+        body = ConfirmationIn(code=code)
+    except ValidationError:
+        error = "Введите код из письма."
+        page = _page(request, caller, services, ledger, log, names, error=error)
+        page.status_code = 422
+        return page
+    try:
+        confirm_with_code(subscription_id, body, caller, get_subscriptions(services), ledger)
+    except (ApiError, CommandError) as refused:
+        return _refused(request, caller, services, ledger, log, names, refused, [])
+    settle(services)
+    return RedirectResponse("/subscriptions?done=confirmed", status_code=303)
+
+
+@router.post("/subscriptions/{subscription_id}/cancellation")
+def cancel_page(
+    request: Request,
+    subscription_id: UUID,
+    caller: PageCaller,
+    services: ServicesDep,
+    ledger: LedgerDep,
+    log: AccessLogDep,
+    names: NamesDep,
+    form: CheckedForm,
+) -> Response:
+    try:
+        unsubscribe(subscription_id, caller, get_subscriptions(services))
+    except (ApiError, CommandError) as refused:
+        return _refused(request, caller, services, ledger, log, names, refused, [])
+    settle(services)
+    return RedirectResponse("/subscriptions?done=cancelled", status_code=303)
+
+
+def _page(
+    request: Request,
+    caller: Caller,
+    services: Services,
+    ledger: LedgerDep,
+    log: AccessLogDep,
+    names: NamesDep,
+    *,
+    done: str | None = None,
+    error: str | None = None,
+    form: list[tuple[str, str]] | None = None,
+) -> Response:
+    """The page: the caller's children (``GET /me`` names and logs them) and subscriptions."""
+    found = diaries(home_read(caller, ledger, log, names), caller)
+    children = [d for d in found if d.student_id != caller.person_id]
+    mail_on = services.mail is not None
+    mine = my_subscriptions(caller, get_subscriptions(services)) if mail_on else []
+    labels = {d.student_id: d.label for d in children}
+    sent = dict(form or [])
+    page = frame(
+        request,
+        caller,
+        services,
+        children=children,
+        mail_on=mail_on,
+        subscriptions=mine,
+        labels=labels,
+        states=STATES,
+        done=done,
+        error=error,
+        sent_child=sent.get("child", ""),
+        sent_address=sent.get("address", ""),
+        sent_pdf=sent.get("attach_pdf") == "on",
+    )
+    return render(request, "family/subscriptions.html", page)
+
+
+def _refused(
+    request: Request,
+    caller: Caller,
+    services: Services,
+    ledger: LedgerDep,
+    log: AccessLogDep,
+    names: NamesDep,
+    refused: ApiError | CommandError,
+    form: list[tuple[str, str]],
+) -> Response:
+    """A refusal the parent can act on, on the page itself with its status; e-mail being off
+    is the error page's (``web.errors``)."""
+    if isinstance(refused, ApiError):
+        if refused.code == "mail.unavailable":
+            raise refused
+        status, error = API_CATALOGUE[refused.code].status, API_CATALOGUE[refused.code].title
+    else:
+        status, error = status_of(refused), refused.message
+    page = _page(request, caller, services, ledger, log, names, error=error, form=form)
+    page.status_code = status
+    return page
+
+
+def _invalid(invalid: ValidationError) -> str:
+    fields = {str(e["loc"][0]) for e in invalid.errors() if e["loc"]}
+    if "address" in fields:
+        return "Проверьте адрес электронной почты: он записан с ошибкой."
+    return "Выберите ребёнка из списка."
