@@ -31,7 +31,7 @@ from ejournal.api.deps import (
     ServicesDep,
 )
 from ejournal.api.errors import ApiError, status_of
-from ejournal.api.policy import school_reader
+from ejournal.api.policy import load_class, school_reader
 from ejournal.api.routes.audit import access_log as access_log_read
 from ejournal.api.routes.breach import (
     invalidate_session,
@@ -42,6 +42,7 @@ from ejournal.api.routes.breach import (
 from ejournal.api.routes.lists import classes as classes_read
 from ejournal.api.routes.lists import teachers as teachers_read
 from ejournal.api.routes.me import home as home_read
+from ejournal.api.routes.printouts import summary_sheet_printout
 from ejournal.api.routes.reads import monitor as monitor_read
 from ejournal.api.routes.reads import summary_sheet as summary_read
 from ejournal.api.routes.setup import close_year as close_year_write
@@ -171,6 +172,23 @@ def summary(
         finals=finals,
     )
     return render(request, "school/summary.html", page)
+
+
+@router.get(YEAR + "/summary/{class_id}/printout")
+def summary_printout(
+    school_id: UUID,
+    year_start: int,
+    class_id: UUID,
+    caller: PageCaller,
+    ledger: LedgerDep,
+    log: AccessLogDep,
+    services: ServicesDep,
+) -> Response:
+    """The certified summary sheet of the year so far (п. 2.9), in the browser's session."""
+    school_class = load_class(ledger, class_id)
+    if school_class.school_id != school_id or school_class.year_start != year_start:
+        raise refuse("class.not_found")
+    return summary_sheet_printout(class_id, caller, ledger, log, services, None)
 
 
 def _uuid_or_none(text: str) -> UUID | None:
