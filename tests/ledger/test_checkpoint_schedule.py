@@ -123,7 +123,7 @@ def test_the_supervisor_of_workers_signs_due_checkpoints(
 ) -> None:
     # `serve --workers N` (PostgreSQL's production set-up): the workers do not follow the ledger,
     # and the supervisor ran only the projector, so no checkpoint was ever signed on its own.
-    from ejournal.api import server
+    from ejournal.web import server
 
     url = f"sqlite:///{tmp_path / 'ejournal.db'}"
     ledger = Ledger(database_url=url)

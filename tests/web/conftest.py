@@ -46,7 +46,9 @@ def _missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+# Per module: Playwright's sync API runs an event loop of its own in this thread while it is
+# open, and the tests after it in the same process call asyncio.run.
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     missing = _missing()
     if missing is not None:
