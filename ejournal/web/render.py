@@ -15,23 +15,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from ejournal.ledger.domain.school import DEFAULT_TIME_ZONE
+from ejournal.mail.digest import MONTHS
+from ejournal.mail.digest import WEEKDAYS as DIGEST_WEEKDAYS
 
-WEEKDAYS = ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье")
+WEEKDAYS = tuple(day.lower() for day in DIGEST_WEEKDAYS)
 WEEKDAYS_SHORT = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
-MONTHS = (
-    "января",
-    "февраля",
-    "марта",
-    "апреля",
-    "мая",
-    "июня",
-    "июля",
-    "августа",
-    "сентября",
-    "октября",
-    "ноября",
-    "декабря",
-)
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
