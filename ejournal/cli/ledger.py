@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 from uuid import UUID
@@ -69,6 +70,7 @@ from ejournal.ledger.verify import (
     witnessed_checkpoints,
     witnessed_sizes,
 )
+from ejournal.ledger.verify_jobs import verify_ledger_in_processes
 from ejournal.projections.audit import AuditReport, audit_read_models
 from ejournal.projections.reentry import ExclusionCheck, check_exclusions
 
@@ -109,6 +111,15 @@ ReadModelsOption = Annotated[
         "(table and key); exit 1 if one does.",
     ),
 ]
+JobsOption = Annotated[
+    int,
+    typer.Option(
+        "--jobs",
+        min=1,
+        help="Verify log by log in N processes, each on a connection of its own (the same "
+        "report as one process; the progress bar moves as logs are done).",
+    ),
+]
 CheckpointFile = Annotated[
     Path | None,
     typer.Option(
@@ -128,13 +139,15 @@ def run_verify(
     read_models: bool = False,
     checkpoint: Path | None = None,
     witnesses: WitnessCheck | None = None,
+    jobs: int = 1,
 ) -> int:
     """Verify the ledger and print the outcome; returns the process exit code.
 
     ``read_models``: audit the read models against the ledger (``projections.audit``);
     ``checkpoint``: a file of signed checkpoints kept outside the database, which the database
     must still contain (``ledger.verify.verify_witnessed``); ``witnesses``: the witnesses' keys
-    and quorum, and whether to ask them for the latest checkpoints they cosigned."""
+    and quorum, and whether to ask them for the latest checkpoints they cosigned; ``jobs``:
+    processes that verify the logs (``ledger.verify_jobs``)."""
     if keys is not None:
         verifiers, keys_source = read_verifiers(keys), str(keys)
     else:
@@ -143,7 +156,7 @@ def run_verify(
     notes = _read_notes(checkpoint) if checkpoint is not None else None
     try:
         report, witnessed, cosigned = _verify_outside(
-            settings, ledger, verifiers, notes, witnesses, as_json
+            settings, ledger, verifiers, notes, witnesses, as_json, jobs
         )
     except VerificationError as error:
         if as_json:
@@ -180,6 +193,7 @@ def _verify_outside(
     notes: list[str] | None,
     witnesses: WitnessCheck | None,
     as_json: bool,
+    jobs: int,
 ) -> tuple[LedgerReport, dict[str, list[Checkpoint]], dict[str, int]]:
     """Verify the ledger against the checkpoints kept outside it (a file, the witnesses' latest)
     and count the quorum's cosignatures. Raises ``VerificationError`` at the first failure."""
@@ -188,7 +202,7 @@ def _verify_outside(
     )
     if witnesses is not None and witnesses.ask:
         _merge(witnessed, witnesses.latest(verifiers, settings.origin))
-    report = _verify_entries(settings, ledger, verifiers, witnessed, as_json)
+    report = _verify_entries(settings, ledger, verifiers, witnessed, as_json, jobs)
     verify_witnessed(report, witnessed)
     cosigned: dict[str, int] = {}
     if witnesses is not None and witnesses.quorum > 0:
@@ -219,22 +233,35 @@ def _verify_entries(
     verifiers: list[Verifier],
     witnessed: dict[str, list[Checkpoint]],
     as_json: bool,
+    jobs: int,
 ) -> LedgerReport:
     witness = {log_id: [cp.size for cp in cps] for log_id, cps in witnessed.items()}
-    if as_json or not sys.stderr.isatty():
-        return verify_ledger(
-            ledger.database, verifiers=verifiers, origin=settings.origin, witness=witness
+
+    def run(progress: Callable[[int], None] | None) -> LedgerReport:
+        if jobs == 1:
+            return verify_ledger(
+                ledger.database,
+                verifiers=verifiers,
+                origin=settings.origin,
+                progress=progress,
+                witness=witness,
+            )
+        return verify_ledger_in_processes(
+            ledger.database,
+            settings.database_url,
+            jobs=jobs,
+            verifiers=verifiers,
+            origin=settings.origin,
+            progress=progress,
+            witness=witness,
         )
+
+    if as_json or not sys.stderr.isatty():
+        return run(None)
     columns = (TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=errors, transient=True) as bar:
         task = bar.add_task("verify", total=_count_entries(ledger))
-        return verify_ledger(
-            ledger.database,
-            verifiers=verifiers,
-            origin=settings.origin,
-            progress=lambda n: bar.update(task, completed=n),
-            witness=witness,
-        )
+        return run(lambda n: bar.update(task, completed=n))
 
 
 def _audit(ledger: Ledger, as_json: bool) -> AuditReport | None:
@@ -352,10 +379,12 @@ def verify(
     witness_keys: WitnessKeys = None,
     quorum: Quorum = None,
     ask_witnesses: AskWitnesses = False,
+    jobs: JobsOption = 1,
 ) -> None:
     """Recompute every leaf, chain and Merkle root, check every checkpoint; exit 1 at the first
     failure, naming it. With --ask-witnesses, also fail if the database holds less than, or
-    another history than, what the witnesses cosigned."""
+    another history than, what the witnesses cosigned. With --jobs N, N processes verify the
+    logs, with the same outcome."""
     witnesses = witness_check(witness_keys, quorum, ask=ask_witnesses)
     settings, ledger = open_ledger(database_url)
     try:
@@ -368,6 +397,7 @@ def verify(
                 read_models=read_models,
                 checkpoint=checkpoint,
                 witnesses=witnesses,
+                jobs=jobs,
             )
         )
     finally:

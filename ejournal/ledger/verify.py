@@ -57,6 +57,7 @@ from ejournal.ledger.recorders import EVENTS_TABLE
 from ejournal.ledger.replay import LogReplay, StoredValueError, row_columns, uuid_bytes
 
 _ROWS = "SELECT {columns} FROM " + EVENTS_TABLE + " ORDER BY log_id, idx"
+_LOG_ROWS = "SELECT {columns} FROM " + EVENTS_TABLE + " WHERE log_id = ? ORDER BY idx"
 _CHUNK = 8192
 
 
@@ -232,17 +233,15 @@ def verify_ledger(
     ``progress(entries so far)`` as it goes. ``witness`` names, by log, sizes whose roots the
     report keeps (``LogSummary.roots``), for ``verify_witnessed``.
     """
-    _check_column_types(database)
+    check_column_types(database)
     checkpoints = load_checkpoints(database)
-    to_bytes = bytes.fromhex if database.dialect == "sqlite" else bytes
+    to_bytes = _to_bytes(database)
     feeder = _Feeder(progress)
-    rules, unreadable = _rules(database)
+    rules, unreadable = read_rules(database)
     report = LedgerReport(rules=rules)
     sizes = witness or {}
     with closing(database.stream(_ROWS.format(columns=row_columns(database.dialect)))) as stream:
-        # The rows carry IDs as hex text (SQLite) or as their 16 bytes (PostgreSQL).
-        as_stored = str if database.dialect == "sqlite" else bytes.fromhex
-        rows = _ruled(stream, report, as_stored) if report.rules else stream
+        rows = _ruled(stream, report, _as_stored(database)) if report.rules else stream
         for log_id, log_rows in groupby(rows, key=itemgetter(0)):
             check = _CheckpointCheck(log_id, verifiers, f"{origin}/{log_id}")
             stored = checkpoints.pop(log_id, [])
@@ -256,20 +255,60 @@ def verify_ledger(
         check = _CheckpointCheck(log_id, verifiers, f"{origin}/{log_id}")
         report.logs.append(_verify_log(log_id, iter(()), stored, check, feeder, to_bytes))
     if unreadable is not None:
-        # Every entry verified, so the rule events' payloads are the ones recorded: say so.
-        raise StoredValueError(
-            f"the п. 4.4 rule events cannot be read: {unreadable}", where="system log"
-        ) from unreadable
+        raise unreadable_rules(unreadable) from unreadable
     return report
 
 
-def _rules(database: Database) -> tuple[tuple[Rule, ...], Exception | None]:
+def verify_log(
+    database: Database,
+    log_id: str,
+    stored: list[StoredCheckpoint],
+    *,
+    verifiers: Sequence[Verifier] = (),
+    origin: str = "",
+    rules: tuple[Rule, ...] = (),
+    witness: Sequence[int] = (),
+) -> LedgerReport:
+    """Verify one log as ``verify_ledger`` verifies each: its entries, its ``stored`` checkpoints
+    and what ``rules`` reach in it; the report holds that log alone. For ``ejournal verify
+    --jobs``, where each process verifies logs of its own (``verify_jobs``). Raises what
+    ``verify_ledger`` raises for an entry or a checkpoint."""
+    report = LedgerReport(rules=rules)
+    sql = _LOG_ROWS.format(columns=row_columns(database.dialect))
+    with closing(database.stream(sql, (log_id,))) as stream:
+        rows = _ruled(stream, report, _as_stored(database)) if rules else stream
+        check = _CheckpointCheck(log_id, verifiers, f"{origin}/{log_id}")
+        summary = _verify_log(
+            log_id, rows, stored, check, _Feeder(None), _to_bytes(database), witness
+        )
+    report.logs.append(summary)
+    return report
+
+
+def _to_bytes(database: Database) -> Callable[[Any], bytes]:
+    """How a stored UUID becomes its 16 bytes: hex text on SQLite, raw bytes on PostgreSQL."""
+    return bytes.fromhex if database.dialect == "sqlite" else bytes
+
+
+def _as_stored(database: Database) -> Callable[[str], Any]:
+    """How a rule's hex ID becomes the value the rows carry (``_ruled``)."""
+    return str if database.dialect == "sqlite" else bytes.fromhex
+
+
+def read_rules(database: Database) -> tuple[tuple[Rule, ...], Exception | None]:
     """The rules of п. 4.4, or none and why not: a rule event whose payload a forger rewrote
-    (as TEXT, say) is then named by the replay, at its entry, rather than here."""
+    (as TEXT, say) is then named by the replay, at its entry, rather than here. Once every
+    entry verified, raise ``unreadable_rules`` of the reason."""
     try:
         return load_rules(database), None
     except (TypeError, ValueError, KeyError, AttributeError) as e:
         return (), e
+
+
+def unreadable_rules(reason: Exception) -> StoredValueError:
+    """The error for rule events that cannot be read once every entry verified: their payloads
+    are then the ones recorded, and the ledger itself holds them so."""
+    return StoredValueError(f"the п. 4.4 rule events cannot be read: {reason}", where="system log")
 
 
 _EVENT_COLUMN_TYPES = {
@@ -303,7 +342,7 @@ _EVENT_COLUMN_TYPES = {
 }
 
 
-def _check_column_types(database: Database) -> None:
+def check_column_types(database: Database) -> None:
     """PostgreSQL: raise ``StoredValueError`` if a column of the events or checkpoints table has
     another type than the ledger gives it (``ALTER TABLE … TYPE`` changes a whole column; the
     rows would be read as other Python values). SQLite types each value instead: the replay
