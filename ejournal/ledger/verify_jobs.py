@@ -1,11 +1,11 @@
 """``verify_ledger`` in several processes, log by log (``ejournal verify --jobs N``).
 
-Logs are independent (I1): each is replayed by one process, which opens its own connection (the
-processes are not forked from the parent, so none inherits its connections) and streams the log's rows in index order,
-in the same memory as ``verify_ledger`` needs for one log. The parent does what concerns the whole
-ledger once: the column types, the checkpoints, the rules of п. 4.4; it hands out the logs largest
-first, so that the last to finish is a small one, and puts the reports together in the order in
-which ``verify_ledger`` verifies the logs (the database's ``ORDER BY log_id``).
+Logs are independent (I1): each is replayed by one process, which opens its own connection (no
+process is forked from the parent, so none shares its connections) and streams the log's rows in
+index order, in the memory ``verify_ledger`` needs for one log. The parent does what concerns the
+whole ledger once: the column types, the checkpoints, the rules of п. 4.4; it hands out the logs
+largest first, so that the last to finish is a small one, and puts the reports together in the
+order in which ``verify_ledger`` verifies the logs (the database's ``ORDER BY log_id``).
 
 The outcome is the one-process outcome. When logs fail, the error raised is that of the first
 failing log in that order, which is the one ``verify_ledger`` would have stopped at: the logs
@@ -63,10 +63,7 @@ def verify_ledger_in_processes(
     reports = _in_processes(
         database_url,
         jobs,
-        [
-            (log_id, checkpoints.pop(log_id, []), tuple(sizes.get(log_id, ())))
-            for log_id, _ in logs
-        ],
+        [(log_id, checkpoints.pop(log_id, []), tuple(sizes.get(log_id, ()))) for log_id, _ in logs],
         [count for _, count in logs],
         verifiers=verifiers,
         origin=origin,
