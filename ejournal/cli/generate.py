@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ejournal.cli.common import DatabaseURL, console, database_errors, fail, open_ledger
 from ejournal.commands.errors import CommandError
 from ejournal.generator import Counts, Plan, count_events, district_plan, generate
+from ejournal.generator.jobs import GeneratorProcessError, generate_in_processes
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.clock import ManualClock
 
@@ -33,6 +34,13 @@ def generate_command(
         int | None,
         typer.Option(min=1, help="Classes per grade in every school (default: drawn, 1–4)."),
     ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Write the schools' year logs in N processes (the same district whatever N).",
+        ),
+    ] = 1,
 ) -> None:
     """Generate a district's school year through the commands; run it again to resume."""
     try:
@@ -41,16 +49,18 @@ def generate_command(
         fail(str(e))
     clock = ManualClock(datetime(2025, 8, 1, tzinfo=UTC))
     # It writes a district from nothing: it may create the database (a SQLite file).
-    _, ledger = open_ledger(database_url, create=True, clock=clock)
+    settings, ledger = open_ledger(database_url, create=True, clock=clock)
     pupils = sum(s.students for s in plan.schools)
     console.print(f"{len(plan.schools)} schools, {pupils} pupils, {plan.units()} units of work")
     started = time.monotonic()
     try:
         with database_errors():
-            counts = _generate(ledger, clock, plan)
+            counts = _generate(ledger, clock, plan, settings.database_url, jobs)
             events = count_events(ledger)
     except CommandError as e:  # a bug of the generator: said in one line, like any refusal
         fail(f"a command of the generator was refused: {e}", code=1)
+    except GeneratorProcessError as e:
+        fail(f"a process of the generator failed: {e}", code=1)
     finally:
         ledger.close()
     seconds = max(time.monotonic() - started, 1e-9)
@@ -62,7 +72,9 @@ def generate_command(
     )
 
 
-def _generate(ledger: Ledger, clock: ManualClock, plan: Plan) -> Counts:
+def _generate(
+    ledger: Ledger, clock: ManualClock, plan: Plan, database_url: str, jobs: int
+) -> Counts:
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -79,5 +91,9 @@ def _generate(ledger: Ledger, clock: ManualClock, plan: Plan) -> Counts:
                 description=f"{what[-40:]:<40} {counts.commands:>10,} commands",
             )
 
+        if jobs > 1:
+            return generate_in_processes(
+                ledger, clock, database_url, plan, jobs=jobs, progress=progress
+            )
         _, counts = generate(ledger, clock, plan, progress=progress)
     return counts

@@ -48,6 +48,15 @@ class CommandError(Exception):
         where = f" ({self.clause})" if self.clause else ""
         return f"{self.code}: {self.message}{where}"
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # The default pickling calls the class with ``args``, where ``clause`` is keyword-only:
+        # a refusal in a process of ``generate --jobs`` reaches the parent whole this way.
+        return (_rebuild, (type(self), self.code, self.message, self.clause))
+
+
+def _rebuild(cls: type[CommandError], code: str, message: str, clause: str | None) -> CommandError:
+    return cls(code, message, clause=clause)
+
 
 class NotAllowed(CommandError):
     """The actor may not do this (role, assignment, account state)."""

@@ -75,8 +75,29 @@ def generate(
     week by week every school's week, then June. Returns each school's run and the totals of this
     call (units already in the ledger are counted as skipped). Raises ``CommandError`` if a
     command is refused (a bug of the generator), and what ``Ledger.unit_of_work`` raises.
+    ``generate_in_processes`` writes the same ledger with the schools shared among processes.
     """
-    runs = [
+    runs = school_runs(ledger, clock, plan)
+    total = Counts()
+
+    def done(what: str, run: SchoolRun) -> None:
+        total.add(run.counts)
+        run.counts = Counts()
+        if progress is not None:
+            progress(what, total)
+
+    write_accounts(runs, done)
+    write_years(ledger, runs, plan, done)
+    return runs, total
+
+
+Done = Callable[[str, SchoolRun], None]
+"""Called after each unit of a school's run with what it was; takes the run's ``counts``."""
+
+
+def school_runs(ledger: Ledger, clock: ManualClock, plan: Plan) -> list[SchoolRun]:
+    """A run of each school of ``plan``, nothing written yet."""
+    return [
         SchoolRun(
             ledger,
             clock,
@@ -89,14 +110,10 @@ def generate(
         )
         for spec in plan.schools
     ]
-    total = Counts()
 
-    def done(what: str, run: SchoolRun) -> None:
-        total.add(run.counts)
-        run.counts = Counts()
-        if progress is not None:
-            progress(what, total)
 
+def write_accounts(runs: Sequence[SchoolRun], done: Done) -> None:
+    """Each school's accounts in the system log, school by school, unless already there."""
     for run in runs:
         if run.accounts_done():
             run.load_actors()
@@ -106,6 +123,11 @@ def generate(
                 moment(cal.SETUP_DAY, time(9, 0)) + timedelta(minutes=5 * run.spec.number)
             )
         done(f"{run.spec.name}: accounts", run)
+
+
+def write_years(ledger: Ledger, runs: Sequence[SchoolRun], plan: Plan, done: Done) -> None:
+    """After their accounts, the schools' year logs: each setup, then week by week every
+    school's week, then June; the units already there are skipped."""
     last = {}
     for run in runs:
         last[run.spec.number] = run.last_recorded()
@@ -135,7 +157,6 @@ def generate(
             else:
                 run.keep_exams()
             done(f"{run.spec.name}: exams and final marks", run)
-    return runs, total
 
 
 def refresh_statistics(ledger: Ledger) -> None:

@@ -17,7 +17,6 @@ have grown since (its new entries are verified and reported unsigned), never shr
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 
@@ -27,6 +26,7 @@ from ejournal.ledger.application import Ledger
 from ejournal.ledger.checkpoints import StoredCheckpoint, load_checkpoints
 from ejournal.ledger.database import Database
 from ejournal.ledger.invalidation import Rule
+from ejournal.ledger.processes import process_context
 from ejournal.ledger.recorders import EVENTS_TABLE
 from ejournal.ledger.verify import (
     LedgerReport,
@@ -85,11 +85,6 @@ def verify_ledger_in_processes(
     return report
 
 
-_START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-"""Never ``fork``: a child would share the parent's connections. A fork server imports the
-program once (``ejournal``'s commands take seconds to import) and forks each process from that
-clean state; where there is none, each process is spawned and imports it again."""
-
 _Task = tuple[str, list[StoredCheckpoint], tuple[int, ...]]
 """A log to verify: its ID, its stored checkpoints, the witnessed sizes whose roots to keep."""
 
@@ -114,10 +109,7 @@ def _in_processes(
     reports: dict[int, LedgerReport] = {}
     failures: dict[int, VerificationError] = {}
     done = 0
-    context = multiprocessing.get_context(_START_METHOD)
-    if isinstance(context, multiprocessing.context.ForkServerContext):
-        # The fork server imports this module once, rather than each process after its fork.
-        context.set_forkserver_preload(["__main__", __name__])
+    context = process_context(__name__)
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
         futures: dict[Future[LedgerReport], int] = {}
         for number in sorted(range(len(tasks)), key=lambda n: -counts[n]):
