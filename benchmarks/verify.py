@@ -9,7 +9,12 @@ peak memory is measured per run:
 Prints the ratios. Targets (issue 3): >= 500,000 entries/s from PostgreSQL; peak memory at N within
 10 % of that at N/10.
 
-    .venv/bin/python benchmarks/verify.py [--entries 1000000] [--only sqlite|postgres]
+With ``--jobs J`` (J > 1) only this, instead: N entries in 8 logs of unequal sizes (log k holds k
+shares, as schools differ), verified in the same run by one process (``verify_ledger``) and by J
+(``verify_ledger_in_processes``, ``ejournal verify --jobs J``); prints each rate, their ratio and
+the peak RSS of all the processes together. Target (issue 24): J = 2 at least 1.6 × one process.
+
+    .venv/bin/python benchmarks/verify.py [--entries 1000000] [--only sqlite|postgres] [--jobs J]
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import time
 import uuid
 from contextlib import closing
 from pathlib import Path
+from queue import Empty
 
 import psycopg
 
@@ -39,26 +45,51 @@ from ejournal.ledger.checkpoints import Checkpointer
 from ejournal.ledger.keys import KeyStore
 from ejournal.ledger.replay import leaf_of_row, row_columns
 from ejournal.ledger.verify import verify_ledger
+from ejournal.ledger.verify_jobs import verify_ledger_in_processes
 
 ORIGIN = "bench.ejournal"
 SECRET = b"benchmark"
 
 
 def build(database_url: str, entries: int, log_id: str) -> None:
+    build_logs(database_url, {log_id: entries})
+
+
+def build_logs(database_url: str, sizes: dict[str, int]) -> None:
+    """Write each log's entries, 100 a save, and sign a checkpoint of each."""
     ledger = Ledger(database_url=database_url)
-    written = 0
     started = time.perf_counter()
-    while written < entries:
-        batch = min(100, entries - written)
-        ledger.record(*new_marks(batch), log_id=log_id, actor=TEACHER, role=Role.TEACHER)
-        written += batch
+    for log_id, entries in sizes.items():
+        written = 0
+        while written < entries:
+            batch = min(100, entries - written)
+            ledger.record(*new_marks(batch), log_id=log_id, actor=TEACHER, role=Role.TEACHER)
+            written += batch
     keys = KeyStore(ledger.database)
     keys.create(ORIGIN, SECRET)
-    Checkpointer(
+    checkpointer = Checkpointer(
         ledger.database, origin=ORIGIN, signers=keys.signers(SECRET), verifiers=keys.verifiers()
-    ).checkpoint(log_id)
-    print(f"  built {entries:,} entries in {time.perf_counter() - started:.0f} s", flush=True)
+    )
+    for log_id in sizes:
+        checkpointer.checkpoint(log_id)
+    total = sum(sizes.values())
+    print(
+        f"  built {total:,} entries in {len(sizes)} logs in {time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
     ledger.close()
+
+
+LOGS = 8
+
+
+def unequal_logs(entries: int) -> dict[str, int]:
+    """``entries`` in ``LOGS`` logs, log k holding k shares (the smallest 1/36 of the whole)."""
+    shares = LOGS * (LOGS + 1) // 2
+    return {
+        f"school/00000000-0000-0000-0000-{k:012d}/2025-2026": entries * k // shares
+        for k in range(1, LOGS + 1)
+    }
 
 
 def _peak_rss_mib() -> float:
@@ -73,6 +104,22 @@ def run_verify(database_url: str, log_id: str, queue: multiprocessing.Queue) -> 
     elapsed = time.perf_counter() - started
     assert [log.log_id for log in report.logs] == [log_id]
     queue.put({"entries": report.entries, "seconds": elapsed, "peak_mib": _peak_rss_mib()})
+
+
+def run_verify_jobs(database_url: str, jobs: int, queue: multiprocessing.Queue) -> None:
+    """The ledger verified by ``jobs`` processes (1: ``verify_ledger`` itself)."""
+    ledger = Ledger(database_url=database_url)
+    verifiers = KeyStore(ledger.database).verifiers()
+    started = time.perf_counter()
+    if jobs == 1:
+        report = verify_ledger(ledger.database, verifiers=verifiers, origin=ORIGIN)
+    else:
+        report = verify_ledger_in_processes(
+            ledger.database, database_url, jobs=jobs, verifiers=verifiers, origin=ORIGIN
+        )
+    elapsed = time.perf_counter() - started
+    assert all(log.checkpoints == 1 and log.unsigned == 0 for log in report.logs)
+    queue.put({"entries": report.entries, "seconds": elapsed})
 
 
 def run_hashlib(database_url: str, limit: int, queue: multiprocessing.Queue) -> None:
@@ -102,6 +149,62 @@ def in_child(target, *args) -> dict[str, float]:  # type: ignore[no-untyped-def]
     return result
 
 
+def in_child_sampled(target, *args) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """``in_child``, with the peak RSS of the child and every process under it, summed (the
+    verifier's processes are not its children but the fork server's: ``ru_maxrss`` misses them)."""
+    queue: multiprocessing.Queue = multiprocessing.Queue()
+    process = multiprocessing.Process(target=target, args=(*args, queue))
+    process.start()
+    peak = 0.0
+    while True:
+        try:
+            result = queue.get(timeout=0.1)
+            break
+        except Empty:
+            peak = max(peak, tree_rss_mib(process.pid))
+    process.join()
+    result["peak_mib"] = peak
+    return result
+
+
+def tree_rss_mib(root: int | None) -> float:
+    """The resident memory of process ``root`` and of all its descendants, in MiB (/proc)."""
+    parent_of: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", encoding="ascii", errors="replace") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        parent_of[int(name)], rss[int(name)] = int(fields[1]), int(fields[21])
+    tree = {root}
+    grew = True
+    while grew:
+        more = {pid for pid, parent in parent_of.items() if parent in tree} - tree
+        grew = bool(more)
+        tree |= more
+    return sum(rss.get(pid, 0) for pid in tree) * resource.getpagesize() / 2**20
+
+
+def compare_jobs(url: str, entries: int, jobs: int) -> dict[str, float]:
+    """One process against ``jobs`` on the same ledger of unequal logs, in the same run."""
+    build_logs(url, unequal_logs(entries))
+    one = in_child_sampled(run_verify_jobs, url, 1)
+    many = in_child_sampled(run_verify_jobs, url, jobs)
+    one_rate, many_rate = one["entries"] / one["seconds"], many["entries"] / many["seconds"]
+    return {
+        "entries": int(one["entries"]),
+        "one_entries_per_s": round(one_rate),
+        f"jobs_{jobs}_entries_per_s": round(many_rate),
+        "ratio": round(many_rate / one_rate, 3),
+        "peak_mib_one": round(one["peak_mib"], 1),
+        f"peak_mib_jobs_{jobs}": round(many["peak_mib"], 1),
+    }
+
+
 def databases(kind: str, pg_admin: str) -> tuple[list[str], callable]:  # type: ignore[valid-type]
     if kind == "sqlite":
         folder = tempfile.mkdtemp(prefix="ejournal-verify-")
@@ -127,10 +230,18 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--only", choices=["sqlite", "postgres"])
     parser.add_argument(
+        "--jobs", type=int, default=1, help="Compare one process with J on 8 logs (J > 1)."
+    )
+    parser.add_argument(
         "--pg",
         default=os.environ.get("EJOURNAL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres"),
     )
     args = parser.parse_args()
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    if args.jobs > 1:
+        main_jobs(args)
+        return
     log_id = "school/00000000-0000-0000-0000-000000000001/2025-2026"
     results = {}
     for kind in ("sqlite", "postgres"):
@@ -166,6 +277,30 @@ def main() -> None:
             f"{kind:<10} {r['hashlib_entries_per_s']:>12,} {r['verify_entries_per_s']:>11,} "
             f"{r['ratio_to_hashlib']:>6.2f} {r['peak_mib_small']:>8.1f}Mi "
             f"{r['peak_mib_large']:>6.1f}Mi"
+        )
+
+
+def main_jobs(args: argparse.Namespace) -> None:
+    results = {}
+    for kind in ("sqlite", "postgres"):
+        if args.only and kind != args.only:
+            continue
+        print(f"{kind}: {args.entries:,} entries in {LOGS} logs, 1 process against {args.jobs}")
+        (url, _), drop = databases(kind, args.pg)
+        try:
+            results[kind] = compare_jobs(url, args.entries, args.jobs)
+        finally:
+            drop()
+        print(f"  {json.dumps(results[kind])}", flush=True)
+    jobs = args.jobs
+    print(
+        f"{'database':<10} {'1 process e/s':>14} {f'{jobs} jobs e/s':>12} {'ratio':>6} "
+        f"{'peak 1':>8} {f'peak {jobs}':>8}"
+    )
+    for kind, r in results.items():
+        print(
+            f"{kind:<10} {r['one_entries_per_s']:>14,} {r[f'jobs_{jobs}_entries_per_s']:>12,} "
+            f"{r['ratio']:>6.2f} {r['peak_mib_one']:>6.1f}Mi {r[f'peak_mib_jobs_{jobs}']:>6.1f}Mi"
         )
 
 
