@@ -14,7 +14,12 @@ database gives the side-by-side ratio, as the other benchmarks do:
 - verify: raw hashlib over the leaf bytes of the first million entries held in memory
   (``benchmarks/verify.py``'s anchor).
 
-    .venv/bin/python benchmarks/district.py [--schools 53] [--weeks N] [--seed 7] [--keep]
+    .venv/bin/python benchmarks/district.py [--schools 53] [--weeks N] [--seed 7] [--keep] \
+        [--jobs J]
+
+``--jobs J`` generates the schools' year logs in J processes (``generate_in_processes``) and
+verifies in J (``verify_ledger_in_processes``); the peak memory printed is then that of the stage's
+process and all its helpers together, sampled every second.
 
 ``--schools`` and ``--weeks`` run a smaller district (``--weeks`` leaves out June's exams). The
 database (``--database ejournal_district``) and the anchors' (``…_anchor``) are dropped and created
@@ -49,8 +54,11 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def stage_generate(url: str, schools: int, weeks: int | None, seed: int, queue: Any) -> None:
+def stage_generate(
+    url: str, schools: int, weeks: int | None, seed: int, jobs: int, queue: Any
+) -> None:
     from ejournal.generator import count_events, district_plan, generate
+    from ejournal.generator.jobs import generate_in_processes
     from ejournal.ledger.application import Ledger
     from ejournal.ledger.clock import ManualClock
 
@@ -67,7 +75,10 @@ def stage_generate(url: str, schools: int, weeks: int | None, seed: int, queue: 
             last[0] = now
             print(f"  … {now - started:6.0f} s  {what}  {counts.commands:,} commands", flush=True)
 
-    _, counts = generate(ledger, clock, plan, progress=progress)
+    if jobs > 1:
+        counts = generate_in_processes(ledger, clock, url, plan, jobs=jobs, progress=progress)
+    else:
+        _, counts = generate(ledger, clock, plan, progress=progress)
     seconds = time.perf_counter() - started
     events = count_events(ledger) - before
     ledger.close()
@@ -124,15 +135,21 @@ def stage_checkpoint(url: str, queue: Any) -> None:
     queue.put({"seconds": seconds, "events": entries, "logs": len(logs), "peak_mib": _peak_mib()})
 
 
-def stage_verify(url: str, queue: Any) -> None:
+def stage_verify(url: str, jobs: int, queue: Any) -> None:
     from ejournal.ledger.application import Ledger
     from ejournal.ledger.keys import KeyStore
     from ejournal.ledger.verify import verify_ledger
+    from ejournal.ledger.verify_jobs import verify_ledger_in_processes
 
     ledger = Ledger(database_url=url)
     verifiers = KeyStore(ledger.database).verifiers()
     started = time.perf_counter()
-    report = verify_ledger(ledger.database, verifiers=verifiers, origin=ORIGIN)
+    if jobs > 1:
+        report = verify_ledger_in_processes(
+            ledger.database, url, jobs=jobs, verifiers=verifiers, origin=ORIGIN
+        )
+    else:
+        report = verify_ledger(ledger.database, verifiers=verifiers, origin=ORIGIN)
     seconds = time.perf_counter() - started
     ledger.close()
     queue.put({"seconds": seconds, "events": report.entries, "peak_mib": _peak_mib()})
@@ -181,12 +198,17 @@ class StageFailed(RuntimeError):
 
 def in_child(target: Any, *args: Any) -> dict[str, Any]:
     """Run ``target(*args, queue)`` in a process of its own and return what it put in the queue;
-    raises ``StageFailed`` if the process ends without (it failed: its traceback is above)."""
+    raises ``StageFailed`` if the process ends without (it failed: its traceback is above).
+    A ``peak_mib`` it gives is raised to the memory of it and its helper processes together,
+    sampled each second (helpers forked by a fork server are not in its ``ru_maxrss``)."""
+    from benchmarks.verify import tree_rss_mib
+
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     process = context.Process(target=target, args=(*args, queue))
     started = time.perf_counter()
     process.start()
+    sampled = 0.0
     try:
         while True:
             try:
@@ -197,11 +219,14 @@ def in_child(target: Any, *args: Any) -> dict[str, Any]:
                     raise StageFailed(
                         f"{target.__name__} ended with exit code {process.exitcode}"
                     ) from None
+                sampled = max(sampled, tree_rss_mib(process.pid))
     finally:
         process.join(timeout=60)
         if process.is_alive():
             process.kill()
     result.setdefault("wall", time.perf_counter() - started)
+    if "peak_mib" in result:
+        result["peak_mib"] = max(result["peak_mib"], sampled)
     return result
 
 
@@ -252,11 +277,14 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
     parser.add_argument("--resume", action="store_true", help="Continue a stopped generate.")
     parser.add_argument(
+        "--jobs", type=int, default=1, help="Processes that generate and verify (default 1)."
+    )
+    parser.add_argument(
         "--pg",
         default=os.environ.get("EJOURNAL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres"),
     )
     args = parser.parse_args()
-    for name in ("schools", "weeks"):
+    for name in ("schools", "weeks", "jobs"):
         value = getattr(args, name)
         if value is not None and value < 1:
             parser.error(f"--{name} must be at least 1")
@@ -278,14 +306,19 @@ def run(args: argparse.Namespace) -> None:
     anchor_url = args.pg.rsplit("/", 1)[0] + "/" + args.database + "_anchor"
     started = time.perf_counter()
     results: dict[str, dict[str, Any]] = {}
-    print(f"district: {args.schools} schools, weeks {args.weeks or 'all'}, seed {args.seed}")
-    results["generate"] = in_child(stage_generate, url, args.schools, args.weeks, args.seed)
+    print(
+        f"district: {args.schools} schools, weeks {args.weeks or 'all'}, seed {args.seed}, "
+        f"{args.jobs} {'job' if args.jobs == 1 else 'jobs'}"
+    )
+    results["generate"] = in_child(
+        stage_generate, url, args.schools, args.weeks, args.seed, args.jobs
+    )
     print(f"  generate done: {results['generate']}", flush=True)
     results["project"] = in_child(stage_project, url)
     print(f"  project done: {results['project']}", flush=True)
     results["checkpoint"] = in_child(stage_checkpoint, url)
     print(f"  checkpoint done: {results['checkpoint']}", flush=True)
-    results["verify"] = in_child(stage_verify, url)
+    results["verify"] = in_child(stage_verify, url, args.jobs)
     print(f"  verify done: {results['verify']}", flush=True)
     total = time.perf_counter() - started
     with psycopg.connect(url) as conn:
