@@ -11,8 +11,9 @@ Prints the ratios. Targets (issue 3): >= 500,000 entries/s from PostgreSQL; peak
 
 With ``--jobs J`` (J > 1) only this, instead: N entries in 8 logs of unequal sizes (log k holds k
 shares, as schools differ), verified in the same run by one process (``verify_ledger``) and by J
-(``verify_ledger_in_processes``, ``ejournal verify --jobs J``); prints each rate, their ratio and
-the peak RSS of all the processes together. Target (issue 24): J = 2 at least 1.6 × one process.
+(``verify_ledger_in_processes``, ``ejournal verify --jobs J``); prints each rate, their ratio,
+and the peak RSS and CPU time of each run's processes together. Target (issue 24): J = 2 at least
+1.6 × one process.
 
     .venv/bin/python benchmarks/verify.py [--entries 1000000] [--only sqlite|postgres] [--jobs J]
 """
@@ -150,27 +151,40 @@ def in_child(target, *args) -> dict[str, float]:  # type: ignore[no-untyped-def]
 
 
 def in_child_sampled(target, *args) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    """``in_child``, with the peak RSS of the child and every process under it, summed (the
-    verifier's processes are not its children but the fork server's: ``ru_maxrss`` misses them)."""
+    """``in_child``, with the peak RSS of the child and every process under it, summed, and the
+    CPU time they used (the verifier's processes are not its children but the fork server's:
+    ``ru_maxrss`` and ``RUSAGE_CHILDREN`` miss them). Sampled every 0.1 s from /proc."""
     queue: multiprocessing.Queue = multiprocessing.Queue()
     process = multiprocessing.Process(target=target, args=(*args, queue))
     process.start()
     peak = 0.0
+    cpu: dict[int, int] = {}
     while True:
         try:
             result = queue.get(timeout=0.1)
             break
         except Empty:
-            peak = max(peak, tree_rss_mib(process.pid))
+            rss, ticks = tree_usage(process.pid)
+            peak = max(peak, rss)
+            for pid, used in ticks.items():
+                cpu[pid] = max(cpu.get(pid, 0), used)
     process.join()
     result["peak_mib"] = peak
+    result["cpu_seconds"] = sum(cpu.values()) / os.sysconf("SC_CLK_TCK")
     return result
 
 
 def tree_rss_mib(root: int | None) -> float:
     """The resident memory of process ``root`` and of all its descendants, in MiB (/proc)."""
+    return tree_usage(root)[0]
+
+
+def tree_usage(root: int | None) -> tuple[float, dict[int, int]]:
+    """The resident memory of process ``root`` and all its descendants, in MiB, and the CPU time
+    (user + system, in clock ticks) each of them has used so far (/proc)."""
     parent_of: dict[int, int] = {}
     rss: dict[int, int] = {}
+    ticks: dict[int, int] = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
@@ -179,14 +193,17 @@ def tree_rss_mib(root: int | None) -> float:
                 fields = f.read().rsplit(")", 1)[1].split()
         except OSError:
             continue  # ended meanwhile
-        parent_of[int(name)], rss[int(name)] = int(fields[1]), int(fields[21])
+        pid = int(name)
+        parent_of[pid], rss[pid] = int(fields[1]), int(fields[21])
+        ticks[pid] = int(fields[11]) + int(fields[12])
     tree = {root}
     grew = True
     while grew:
         more = {pid for pid, parent in parent_of.items() if parent in tree} - tree
         grew = bool(more)
         tree |= more
-    return sum(rss.get(pid, 0) for pid in tree) * resource.getpagesize() / 2**20
+    memory = sum(rss.get(pid, 0) for pid in tree) * resource.getpagesize() / 2**20
+    return memory, {pid: ticks[pid] for pid in tree if pid in ticks}
 
 
 def compare_jobs(url: str, entries: int, jobs: int) -> dict[str, float]:
@@ -202,6 +219,8 @@ def compare_jobs(url: str, entries: int, jobs: int) -> dict[str, float]:
         "ratio": round(many_rate / one_rate, 3),
         "peak_mib_one": round(one["peak_mib"], 1),
         f"peak_mib_jobs_{jobs}": round(many["peak_mib"], 1),
+        "cpu_s_one": round(one["cpu_seconds"], 1),
+        f"cpu_s_jobs_{jobs}": round(many["cpu_seconds"], 1),
     }
 
 
@@ -295,13 +314,15 @@ def main_jobs(args: argparse.Namespace) -> None:
     jobs = args.jobs
     print(
         f"{'database':<10} {'1 process e/s':>14} {f'{jobs} jobs e/s':>12} {'ratio':>6} "
-        f"{'peak 1':>8} {f'peak {jobs}':>8}"
+        f"{'peak 1':>8} {f'peak {jobs}':>8} {'CPU-s 1':>8} {f'CPU-s {jobs}':>8}"
     )
     for kind, r in results.items():
         print(
             f"{kind:<10} {r['one_entries_per_s']:>14,} {r[f'jobs_{jobs}_entries_per_s']:>12,} "
-            f"{r['ratio']:>6.2f} {r['peak_mib_one']:>6.1f}Mi {r[f'peak_mib_jobs_{jobs}']:>6.1f}Mi"
+            f"{r['ratio']:>6.2f} {r['peak_mib_one']:>6.1f}Mi {r[f'peak_mib_jobs_{jobs}']:>6.1f}Mi "
+            f"{r['cpu_s_one']:>8.1f} {r[f'cpu_s_jobs_{jobs}']:>8.1f}"
         )
+    print("(CPU-s: the benchmark's own processes, not PostgreSQL's server)")
 
 
 if __name__ == "__main__":
