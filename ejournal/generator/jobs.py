@@ -67,7 +67,7 @@ def generate_in_processes(
             progress(what, total)
 
     write_accounts(school_runs(ledger, clock, plan), done)
-    context = process_context(__name__)
+    context = process_context()
     queue = context.Queue()
     processes = [
         context.Process(

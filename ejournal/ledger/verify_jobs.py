@@ -109,7 +109,7 @@ def _in_processes(
     reports: dict[int, LedgerReport] = {}
     failures: dict[int, VerificationError] = {}
     done = 0
-    context = process_context(__name__)
+    context = process_context()
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
         futures: dict[Future[LedgerReport], int] = {}
         for number in sorted(range(len(tasks)), key=lambda n: -counts[n]):
