@@ -179,3 +179,16 @@ def test_the_function_refuses_jobs_below_one(tmp_path: Path) -> None:
             verify_ledger_in_processes(ledger.database, url, jobs=0)
     finally:
         ledger.close()
+
+
+def test_a_log_emptied_under_its_checkpoint_is_named_as_by_one_process(
+    ledger: Ledger, database_url: str, district: District
+) -> None:
+    # Its checkpoint remains: the log is checked from the parent, with no entry to stream.
+    emptied = district.logs[2]
+    Forger(database_url).execute((f"DELETE FROM {EVENTS_TABLE} WHERE log_id=?", (emptied,)))
+    code, single = _verify(database_url, "--json")
+    assert code == 1
+    assert json.loads(single)["where"] == f"log {emptied} index 0"
+    assert json.loads(single)["error"] == "MissingEntryError"
+    assert _verify(database_url, "--json", "--jobs", "2") == (1, single)
