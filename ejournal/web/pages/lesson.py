@@ -2,10 +2,11 @@
 КТП and the homework, on one screen; each form saved without reloading the page (htmx swaps the
 lesson's body), or by POST → redirect → GET without JavaScript.
 
-It reads the class journal of the lesson's roster and subject for the lesson's day
-(``api.routes.reads.class_journal``: the same policy check, the read logged, the pupils of that
-day with their names) and writes through the API's route functions, whose commands check that
-the caller teaches the lesson (п. 2.3). A refused write is shown above the lesson, which is
+It reads the class journal of the lesson's roster and subject for the lesson's day (the pupils
+of that day with their names, ``api.routes.reads.checked_class_journal``) for the readers of
+that journal and the lesson's substitute (``api.policy.lesson_reader``), the read logged, and
+writes through the API's route functions, whose commands check that the caller teaches the
+lesson (п. 2.3). A refused write is shown above the lesson, which is
 drawn again as it is: nothing was written."""
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from ejournal import commands as c
 from ejournal.api.bootstrap import Services
 from ejournal.api.deps import ServicesDep
 from ejournal.api.errors import ApiError, field_message, status_of
-from ejournal.api.policy import class_journal_reader
+from ejournal.api.policy import lesson_reader
 from ejournal.api.routes import journal as writes
 from ejournal.api.routes.lists import work_types
-from ejournal.api.routes.reads import checked_class_journal, class_journal
+from ejournal.api.routes.reads import checked_class_journal
 from ejournal.api.schemas.journal import (
     AttendanceIn,
     CancellationIn,
@@ -116,34 +117,31 @@ def _page(
     *,
     logged_as: Role | None = None,
 ) -> HTMLResponse:
-    """The lesson page; its class journal read by the API's route function (the reader checked,
-    the read logged), or, with ``logged_as``, read for a reader checked and logged already."""
+    """The lesson page: its pupils from the class journal of the lesson's day, for a reader
+    checked (``policy.lesson_reader``) and logged here, or already, as ``logged_as``."""
     ledger = services.ledger
     lesson = _lesson(services, lesson_id)
-    names = Names(services.vault)
     if logged_as is None:
-        journal = class_journal(
-            lesson.roster_id,
-            lesson.subject_id,
+        roster = c.load_roster(ledger, lesson.roster_id)
+        logged_as = lesson_reader(ledger, caller, lesson, roster)
+        services.access_log.record(
             caller,
-            ledger,
-            services.reads,
-            services.access_log,
-            names,
-            start=lesson.on,
-            end=lesson.on,
-        )
-    else:
-        journal = checked_class_journal(
-            ledger,
-            services.reads,
-            names,
             logged_as,
-            lesson.roster_id,
-            lesson.subject_id,
-            lesson.on,
-            lesson.on,
+            Access.CLASS_JOURNAL,
+            [roster.id],
+            school_id=roster.school_id,
+            now=ledger.clock(),
         )
+    journal = checked_class_journal(
+        ledger,
+        services.reads,
+        Names(services.vault),
+        logged_as,
+        lesson.roster_id,
+        lesson.subject_id,
+        lesson.on,
+        lesson.on,
+    )
     shown = next((x for x in journal.lessons if x.lesson_id == lesson_id), None)
     if shown is None:  # planned a moment ago and not yet in the read models
         raise refuse("lesson.not_found")
@@ -217,7 +215,7 @@ def _reader_in_memory(
 ) -> tuple[Role, UUID, UUID] | None:
     """The caller's role as a reader of the lesson's journal, the school and the roster, checked
     on the event loop from the aggregates in memory (PostgreSQL); None if that takes the
-    database. Refuses as the API does (``class_journal_reader``)."""
+    database. Refuses as ``_page`` does (``policy.lesson_reader``)."""
     if services.aio is None or not services.aio.ready or services.diary_log is None:
         return None
     ledger = services.ledger
@@ -225,7 +223,7 @@ def _reader_in_memory(
         with ledger.memory_only():
             lesson = _lesson(services, lesson_id)
             roster = c.load_roster(ledger, lesson.roster_id)
-            role = class_journal_reader(ledger, caller, roster, lesson.subject_id)
+            role = lesson_reader(ledger, caller, lesson, roster)
     except NotInMemory:
         return None
     return role, roster.school_id, roster.id
