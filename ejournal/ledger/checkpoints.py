@@ -308,8 +308,8 @@ class Checkpointer:
         The first call looks at every log; later ones only at the logs with events recorded
         since the previous call (found by notification ID, up to the first missing ID that may
         still appear: ``ledger.gaps``) or not signed then, so a frequent schedule stays cheap
-        however long the logs grow. A log that cannot be signed is tried again at the next call; the others are signed
-        all the same, and the first failure is raised afterwards.
+        however long the logs grow. A log that cannot be signed is tried again at the next call;
+        the others are signed all the same, and the first failure is raised afterwards.
         """
         oldest_allowed = micros(self._clock()) - int(self.every_seconds * 1_000_000)
         due = []

@@ -1,7 +1,8 @@
 """Writers of different logs commit side by side on PostgreSQL
-(docs/adr/0015-per-log-write-locks.md), so a notification ID can become visible after a higher one. Readers in ID order (the projector,
-the event cache, the checkpointer) must not pass it while it may still come, and must pass it once
-it cannot (a rolled-back insert). SQLite has one writer: IDs are visible in order there.
+(docs/adr/0015-per-log-write-locks.md), so a notification ID can become visible after a higher
+one. Readers in ID order (the projector, the event cache) must not pass it while it may still
+come, and must pass it once it cannot (a rolled-back insert). SQLite has one writer: IDs are
+visible in order there.
 
 The out-of-order commit is forced, not hoped for: a deferred trigger, created by the test in the
 test's database, makes the commit of the school's log wait for an advisory lock the test holds
