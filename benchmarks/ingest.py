@@ -137,34 +137,40 @@ RAW_INSERT = "INSERT INTO raw_rows (school, payload) VALUES (%s, %s)"
 RAW_PAYLOAD = os.urandom(200)  # about a mark event's stored state
 
 
-def _client(kind: str, url: str, client: int, start: float, seconds: float) -> int:
-    """One client's saves between ``start`` and ``start + seconds`` (wall clock): how many."""
+def _client(kind: str, url: str, client: int, start: float, seconds: float) -> tuple[int, float]:
+    """One client's saves between ``start`` and ``start + seconds`` (wall clock): how many, and
+    the CPU seconds the client spent on them."""
     ledger = Ledger(database_url=url) if kind != "raw" else None
     conn = psycopg.connect(url, autocommit=True) if kind == "raw" else None
     log_id = f"school/{client}" if kind == "own logs" else "school/all"
     saved = 0
     try:
         time.sleep(max(0.0, start - time.time()))
+        cpu = time.process_time()
         while time.time() < start + seconds:
             if conn is not None:
                 conn.execute(RAW_INSERT, (client, RAW_PAYLOAD))
             elif ledger is not None:
                 ledger.record(*new_marks(1), log_id=log_id, actor=TEACHER, role=Role.TEACHER)
             saved += 1
+        cpu = time.process_time() - cpu
     finally:
         if ledger is not None:
             ledger.close()
         if conn is not None:
             conn.close()
-    return saved
+    return saved, cpu
 
 
-def bench_clients(clients: int, *, seconds: float, rounds: int, pg_admin: str) -> dict[str, float]:
-    """Events/s of ``clients`` processes saving one event at a time, per kind: raw psycopg rows,
-    the Ledger with a log per client, the Ledger with one log for all."""
+def bench_clients(
+    clients: int, *, seconds: float, rounds: int, pg_admin: str
+) -> dict[str, tuple[float, float]]:
+    """(events/s, client CPU ms per event) of ``clients`` processes saving one event at a time,
+    per kind: raw psycopg rows, the Ledger with a log per client, the Ledger with one log for
+    all. The CPU shows what bounds a row on a machine with fewer cores than clients."""
     raw_url, ours_url, drop = fresh_databases("postgres", pg_admin)
     kinds = {"raw": raw_url, "own logs": ours_url, "one log": ours_url}
-    totals = dict.fromkeys(kinds, 0)
+    events, cpu = dict.fromkeys(kinds, 0), dict.fromkeys(kinds, 0.0)
     try:
         with psycopg.connect(raw_url, autocommit=True) as conn:
             conn.execute(RAW_TABLE)
@@ -174,8 +180,13 @@ def bench_clients(clients: int, *, seconds: float, rounds: int, pg_admin: str) -
                 for kind, url in kinds.items():
                     start = time.time() + 2.0  # every client has connected by then
                     args = [(kind, url, n, start, seconds) for n in range(clients)]
-                    totals[kind] += sum(pool.starmap(_client, args))
-        return {kind: total / (seconds * rounds) for kind, total in totals.items()}
+                    for saved, spent in pool.starmap(_client, args):
+                        events[kind] += saved
+                        cpu[kind] += spent
+        return {
+            kind: (events[kind] / (seconds * rounds), 1000 * cpu[kind] / max(1, events[kind]))
+            for kind in kinds
+        }
     finally:
         drop()
 
@@ -201,15 +212,15 @@ def main() -> None:
         rates = bench_clients(
             args.clients, seconds=args.client_seconds, rounds=args.rounds, pg_admin=args.pg
         )
-        raw = rates.pop("raw")
+        raw, raw_cpu = rates.pop("raw")
         print(
-            f"\n{'postgres':<10} {'clients':>7} {'writing to':>10} {'raw rows/s':>11} "
-            f"{'ejournal ev/s':>14} {'ratio':>6}"
+            f"\n{'database':<10} {'clients':>7} {'writing to':>10} {'raw rows/s':>11} "
+            f"{'ejournal ev/s':>14} {'ratio':>6}   client CPU ms/event: raw, ejournal"
         )
-        for kind, rate in rates.items():
+        for kind, (rate, cpu) in rates.items():
             print(
                 f"{'postgres':<10} {args.clients:>7} {kind:>10} {raw:>11,.0f} {rate:>14,.0f} "
-                f"{rate / raw:>6.2f}",
+                f"{rate / raw:>6.2f}   {raw_cpu:.2f}, {cpu:.2f}",
                 flush=True,
             )
 
