@@ -6,7 +6,7 @@ Why reading by notification ID is safe. On SQLite inserts are serialised by its 
 lock: IDs become visible in increasing order. On PostgreSQL writers of different logs insert side
 by side (docs/adr/0015-per-log-write-locks.md), so a transaction holding ID n may commit after one
 holding n + 1: a page stops at the first missing ID (``ledger.gaps``) until that gap is final,
-when every transaction that was running when it was seen has ended (a rolled-back insert leaves a
+when every writer that held a log's lock when it was seen has ended (a rolled-back insert leaves a
 gap for good). The position, the last ID applied, thus never passes an event still to come, and a
 caller waiting for its write's ID (``wait_until``, read-your-writes) is never answered early.
 
