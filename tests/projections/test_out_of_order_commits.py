@@ -19,6 +19,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from eventsourcing.persistence import ProgrammingError
 
 from ejournal import commands as c
 from ejournal.ledger.application import Ledger
@@ -212,3 +213,9 @@ def test_the_event_cache_reads_a_late_commit(
 def dump(ledger: Ledger) -> dict[str, list[tuple[Any, ...]]]:
     with ledger.database.transaction(write=False) as cursor:
         return storage.table_dump(cursor)
+
+
+def test_the_library_s_subscription_is_refused(ledger: Ledger) -> None:
+    # It would read past a gap that may still fill, and wait for a NOTIFY no write sends.
+    with pytest.raises(ProgrammingError, match="notification IDs can commit out of order"):
+        ledger.recorder.subscribe(gt=0)
