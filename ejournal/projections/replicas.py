@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Sequence
 
+from eventsourcing.persistence import PersistenceError
 from eventsourcing.postgres import PostgresDatastore
 
 from ejournal.ledger.clock import Clock, system_clock
@@ -136,7 +137,7 @@ class Replicas:
             for replica in list(candidates):
                 try:
                     reached = replica.position() >= position
-                except Exception as e:  # down, or refused: its reads go to the primary
+                except PersistenceError as e:  # down, or refused: its reads go to the primary
                     self.failed(replica, e)
                     candidates.remove(replica)
                     continue
