@@ -213,6 +213,8 @@ def test_a_lagging_replica_leaves_the_read_to_the_primary(
             assert c.replica.served == served_before
             lagging = [r for r in caplog.records if "has not replayed" in r.getMessage()]
             assert len(lagging) == 1, caplog.text
+        assert c.services.reads.replicas is not None
+        c.services.reads.replicas.wait_seconds = 2.0  # the replay of what was held back
         c.correct(lesson, mark, 4)
         assert c.diary_mark(lesson, student) == 4
         assert c.replica.served == served_before + 1
