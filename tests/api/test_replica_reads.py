@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 
@@ -27,11 +28,12 @@ with warnings.catch_warnings():
 
 from ejournal.api.app import create_app
 from ejournal.api.bootstrap import REPLICA_WAIT_VARIABLE, Services, bootstrap
+from ejournal.identity.vault import VAULT_KEY_VARIABLE
 from ejournal.ledger.config import BadDatabaseURLError
 from ejournal.ledger.settings import Settings
 from ejournal.projections.replicas import Replica
-from tests.api.conftest import QUICK_HASHING, World, build_world
-from tests.api.processes import free_port
+from tests.api.conftest import PASSWORD, QUICK_HASHING, World, build_world
+from tests.api.processes import HOST, free_port, listeners, serve, stop, wait_for
 from tests.clusters import REPLICA_URL, SHARD_URLS, on_replica, replayed
 from tests.commands.school import YEAR
 from tests.databases import create_pg_database, drop_pg_database
@@ -255,6 +257,74 @@ def test_without_replicas_every_read_is_the_primarys(world: World, lesson: str) 
         mark = c.mark(lesson, student, 4)
         assert c.diary_mark(lesson, student) == 4
         assert c.journal_mark(mark) == 4
+
+
+def test_served_workers_read_on_the_replica(world: World, lesson: str) -> None:
+    """A real ``ejournal serve --workers 2`` with ``EJOURNAL_REPLICA_URLS``: its workers hold
+    connections to the standby, and a teacher's corrections are read back at once through
+    either worker."""
+    caught_up()
+    url = world.services.settings.database_url
+    name = url.rsplit("/", 1)[1]
+    environ = {
+        VAULT_KEY_VARIABLE: world.environ[VAULT_KEY_VARIABLE],
+        "EJOURNAL_REPLICA_URLS": on_replica(url),
+        REPLICA_WAIT_VARIABLE: "2",
+    }
+    port = free_port()
+    server = serve(url, port, 2, environ)
+    base = f"http://{HOST}:{port}"
+    try:
+        wait_for(lambda: listeners(port) == 2, "2 listening sockets")
+        wait_for(lambda: httpx.get(f"{base}/ready", timeout=10).status_code == 200, "ready")
+        position = 0
+
+        def call(method: str, path: str, who: str, **kwargs: Any) -> Any:
+            nonlocal position
+            headers = {"Authorization": f"Bearer {tokens[who]}", POSITION: str(position)}
+            # A connection of its own each time: the kernel spreads them over both workers.
+            response = httpx.request(method, base + path, headers=headers, timeout=30, **kwargs)
+            assert response.status_code < 300, response.text
+            position = max(position, int(response.headers.get(POSITION, 0)))
+            return response.json()
+
+        tokens = {}
+        for who in ("russian", "head"):
+            body = {"login": world.logins[who], "password": PASSWORD}
+            response = httpx.post(f"{base}/auth/login", json=body, timeout=30)
+            assert response.status_code == 201, response.text
+            tokens[who] = response.json()["access_token"]
+        student, ids = pupil(world, 4), world.ids
+        body = {"student_id": student, "value": 3, "work_type_id": str(ids["answer"])}
+        mark = call("POST", f"/lessons/{lesson}/marks", "russian", json=body)["id"]
+        page = f"/journal/{ids['klass']}/{ids['russian']}"
+        diary = f"/schools/{ids['school']}/years/{YEAR}/students/{student}/diary"
+        for value in (4, 5, 2, 3, 4, 5, 2, 3, 4, 5):
+            body = {"value": value, "reason": "Ошибка ввода"}
+            call("POST", f"/lessons/{lesson}/marks/{mark}/correction", "russian", json=body)
+            shown = call("GET", page, "russian")
+            assert [
+                m["value"]
+                for r in shown["rows"]
+                for c in r["cells"]
+                for m in c["marks"]
+                if m["mark_id"] == mark
+            ] == [value]
+            days = call("GET", diary, "head", params=WEEK)["days"]
+            assert [
+                m["value"]
+                for d in days
+                for e in d["lessons"]
+                for m in e["marks"]
+                if m["mark_id"] == mark
+            ] == [value]
+        with psycopg.connect(REPLICA_URL, autocommit=True) as conn:
+            (connections,) = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (name,)
+            ).fetchone() or (0,)
+        assert connections > 0
+    finally:
+        stop(server)
 
 
 def test_replica_settings() -> None:
