@@ -213,7 +213,11 @@ def test_a_lagging_replica_leaves_the_read_to_the_primary(
                 assert c.diary_mark(lesson, student) == value
                 assert c.journal_mark(mark) == value
             assert c.replica.served == served_before
-            lagging = [r for r in caplog.records if "has not replayed" in r.getMessage()]
+            lagging = [
+                r
+                for r in caplog.records
+                if r.getMessage().startswith(f"replica {c.replica.name} has not replayed")
+            ]
             assert len(lagging) == 1, caplog.text
         assert c.services.reads.replicas is not None
         c.services.reads.replicas.wait_seconds = 2.0  # the replay of what was held back
@@ -243,7 +247,11 @@ def test_a_replica_that_is_down_leaves_the_read_to_the_primary(
         assert c.sheet()["rows"]
         assert c.replica.served == 0
         assert c.replica.down_until > 0
-        failed = [r for r in caplog.records if "failed" in r.getMessage()]
+        failed = [
+            r
+            for r in caplog.records
+            if r.getMessage().startswith(f"replica {c.replica.name} failed")
+        ]
         assert len(failed) == 1, caplog.text
 
 
