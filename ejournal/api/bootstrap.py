@@ -168,7 +168,9 @@ def bootstrap(
                 raise BadDatabaseURLError(
                     "replicas (EJOURNAL_REPLICA_URLS) need a PostgreSQL ledger"
                 )
-            replicas = Replicas(settings.replica_urls, clock=clock, wait_seconds=replica_wait)
+            replicas = Replicas(
+                settings.replica_urls, database, clock=clock, wait_seconds=replica_wait
+            )
         with startup_lock(database):
             create_identity_tables(database)
             create_mail_tables(database)

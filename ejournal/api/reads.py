@@ -29,7 +29,6 @@ from enum import StrEnum
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.persistence import PersistenceError
 from pydantic import BaseModel
 
 from ejournal.api.errors import ApiError
@@ -47,7 +46,7 @@ from ejournal.ledger.actor import Role
 from ejournal.ledger.application import Ledger
 from ejournal.projections.errors import NotProjected
 from ejournal.projections.queries import Queries, SchoolTies, Version
-from ejournal.projections.replicas import Replicas
+from ejournal.projections.replicas import ReplicaFailure, Replicas
 from ejournal.projections.storage import tracking
 from ejournal.projections.views import AVERAGE_PLACES, Diary, Lesson, Mark
 
@@ -127,7 +126,7 @@ class ReadModels:
         if replica is not None:
             try:
                 found = read(replica.queries)
-            except PersistenceError as e:
+            except ReplicaFailure as e:
                 self._replicas.failed(replica, e)
             else:
                 replica.served += 1

@@ -6,9 +6,10 @@ models and its tracking position in one transaction: a replica whose tracking ro
 exactly the read models the primary held at n. A read that must see the read models at least at
 n (where the primary had them when the read began: the caller's writes, which the request
 waited for, included) is served by a replica that has got there, tried in turn (round robin),
-waiting up to ``wait_seconds`` for one; else by the primary. A replica that fails (down, or a
-query cancelled by replay) is left alone for ``RETRY_SECONDS``, its reads going to the primary:
-a replica never fails a read. Each of these is logged once, not at every read.
+waiting up to ``wait_seconds`` for one; else by the primary. A replica that fails (down, a query
+cancelled by replay, or a server that is no standby of the primary's database: checked at each
+connection) is left alone for ``RETRY_SECONDS``, its reads going to the primary: a replica never
+fails a read. Each of these is logged once, not at every read.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from eventsourcing.persistence import PersistenceError
 from eventsourcing.postgres import PostgresDatastore
@@ -25,6 +26,7 @@ from eventsourcing.postgres import PostgresDatastore
 from ejournal.ledger.clock import Clock, system_clock
 from ejournal.ledger.config import BadDatabaseURLError, persistence_env
 from ejournal.ledger.database import Database
+from ejournal.ledger.errors import LedgerError
 from ejournal.projections.queries import Queries
 
 WAIT_SECONDS = 0.2
@@ -37,21 +39,52 @@ RETRY_SECONDS = 10.0
 CONNECT_SECONDS = 0.5
 """How long a read waits for a connection to a replica (a replica that is down costs one read
 this long every ``RETRY_SECONDS``)."""
-MAX_CONNECTIONS = 16
-"""Per replica and process, as the primary's pool (``ledger.config.POOL_MAX_CONNECTIONS``)."""
+MAX_CONNECTIONS = 32
+"""Per replica and process, opened on demand: as many as the server's threads that read
+(``api.app.create_app``), so that a read never waits for a connection, and a read that times out
+waiting for one (``CONNECT_SECONDS``) means the replica is down, not busy."""
 
 log = logging.getLogger("ejournal.projections")
 
 
+Identity = tuple[int, str]
+"""(the cluster's system identifier, the database's name): a standby's are its primary's."""
+IDENTITY_QUERY = "SELECT system_identifier, current_database() FROM pg_control_system()"
+STANDBY_QUERY = (
+    "SELECT system_identifier, current_database(), pg_is_in_recovery() FROM pg_control_system()"
+)
+
+
+class NotAReplicaError(LedgerError):
+    """The server at a replica's URL is not a standby of the primary's cluster serving the same
+    database (a primary, another server, another database): its reads could be anything."""
+
+
+ReplicaFailure = (PersistenceError, NotAReplicaError)
+"""What a replica may raise that leaves its reads to the primary."""
+
+
+def identity(database: Database) -> Identity:
+    """``database``'s ``Identity``. Raises eventsourcing's ``PersistenceError``."""
+    with database.transaction(write=False) as cursor:
+        cursor.execute(IDENTITY_QUERY)
+        system, name = cursor.fetchone()
+    return int(system), str(name)
+
+
 class Replica:
     """One replica's read models, opened at first use (a replica that is down when the server
-    starts does not keep it from starting)."""
+    starts does not keep it from starting), and checked then to be a standby of the primary
+    whose identity ``primary`` returns."""
 
-    def __init__(self, url: str, *, clock: Clock = system_clock) -> None:
+    def __init__(
+        self, url: str, primary: Callable[[], Identity], *, clock: Clock = system_clock
+    ) -> None:
         env = persistence_env(url)  # raises BadDatabaseURLError
         if "POSTGRES_DBNAME" not in env:
             raise BadDatabaseURLError(f"a replica is a PostgreSQL server, not {url!r}")
         self._env = env
+        self._primary = primary
         self._clock = clock
         self.name = f"{env['POSTGRES_HOST']}:{env['POSTGRES_PORT']}/{env['POSTGRES_DBNAME']}"
         """Where it is, for the log (no password)."""
@@ -70,10 +103,12 @@ class Replica:
 
     @property
     def queries(self) -> Queries:
+        """Its read models. Raises eventsourcing's ``PersistenceError`` if it cannot be reached,
+        ``NotAReplicaError`` if it is not a standby of the primary."""
         with self._lock:
             if self._queries is None:
                 env = self._env
-                self._datastore = PostgresDatastore(
+                datastore = PostgresDatastore(
                     env["POSTGRES_DBNAME"],
                     env["POSTGRES_HOST"],
                     env["POSTGRES_PORT"],
@@ -83,8 +118,26 @@ class Replica:
                     pool_size=1,
                     max_overflow=MAX_CONNECTIONS - 1,
                 )
-                self._queries = Queries(Database(self._datastore), clock=self._clock)
+                try:
+                    self._check(Database(datastore))
+                except BaseException:
+                    datastore.close()
+                    raise
+                self._datastore = datastore
+                self._queries = Queries(Database(datastore), clock=self._clock)
             return self._queries
+
+    def _check(self, database: Database) -> None:
+        with database.transaction(write=False) as cursor:
+            cursor.execute(STANDBY_QUERY)
+            system, name, standby = cursor.fetchone()
+        if not standby:
+            raise NotAReplicaError(f"{self.name} is not a standby (pg_is_in_recovery() is false)")
+        if (int(system), str(name)) != self._primary():
+            raise NotAReplicaError(
+                f"{self.name} is not a standby of the primary's database (another cluster's "
+                "system identifier, or another database)"
+            )
 
     def position(self) -> int:
         """How far its read models are projected (0 before the first page). Raises
@@ -108,14 +161,23 @@ class Replicas:
     def __init__(
         self,
         urls: Sequence[str],
+        primary: Database,
         *,
         clock: Clock = system_clock,
         wait_seconds: float = WAIT_SECONDS,
     ) -> None:
-        self.replicas = tuple(Replica(url, clock=clock) for url in urls)
+        self.replicas = tuple(Replica(url, self._identity, clock=clock) for url in urls)
         self.wait_seconds = wait_seconds
+        self._primary = primary
+        self._primary_identity: Identity | None = None
         self._turns = itertools.count()
         self._lock = threading.Lock()
+
+    def _identity(self) -> Identity:
+        """The primary's ``Identity``, read once."""
+        if self._primary_identity is None:
+            self._primary_identity = identity(self._primary)
+        return self._primary_identity
 
     def serving(self, position: int) -> Replica | None:
         """A replica whose read models are projected up to ``position``, the next in turn that
@@ -137,7 +199,7 @@ class Replicas:
             for replica in list(candidates):
                 try:
                     reached = replica.position() >= position
-                except PersistenceError as e:  # down, or refused: its reads go to the primary
+                except ReplicaFailure as e:  # down, refused, not a standby: the primary reads
                     self.failed(replica, e)
                     candidates.remove(replica)
                     continue

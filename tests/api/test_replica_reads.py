@@ -255,6 +255,28 @@ def test_a_replica_that_is_down_leaves_the_read_to_the_primary(
         assert len(failed) == 1, caplog.text
 
 
+def test_a_server_that_is_no_standby_of_the_primary_serves_no_read(
+    world: World, lesson: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A replica URL that names the primary itself, or another database on the standby: neither
+    is read, each is logged once, the primary reads."""
+    url = world.services.settings.database_url
+    with served(world, (url, REPLICA_URL), "0.2") as c:
+        student = pupil(world, 5)
+        mark = c.mark(lesson, student, 5)
+        for value in (4, 3):
+            c.correct(lesson, mark, value)
+            assert c.diary_mark(lesson, student) == value
+            assert c.journal_mark(mark) == value
+        assert c.services.reads.replicas is not None
+        itself, other = c.services.reads.replicas.replicas
+        assert (itself.served, other.served) == (0, 0)
+        logged = [r.getMessage() for r in caplog.records if r.name == "ejournal.projections"]
+        assert len(logged) == 2, logged
+        assert sum(f"{itself.name} is not a standby (" in m for m in logged) == 1
+        assert sum(f"{other.name} is not a standby of the primary's" in m for m in logged) == 1
+
+
 def test_without_replicas_every_read_is_the_primarys(world: World, lesson: str) -> None:
     """No ``EJOURNAL_REPLICA_URLS``: no replicas, and the reads are today's."""
     assert Settings.from_environment({}).replica_urls == ()
@@ -343,10 +365,14 @@ def test_replica_settings() -> None:
         "postgresql://a@h1/db",
         "postgresql://a@h2:5433/db",
     )
+
+    def primary() -> tuple[int, str]:
+        raise AssertionError("no server is asked")
+
     with pytest.raises(BadDatabaseURLError, match="a replica is a PostgreSQL server"):
-        Replica("sqlite:///replica.db")
+        Replica("sqlite:///replica.db", primary)
     with pytest.raises(BadDatabaseURLError, match="unsupported database URL"):
-        Replica("mysql://a@h/db")
+        Replica("mysql://a@h/db", primary)
 
 
 def test_replicas_of_a_sqlite_ledger_are_refused(tmp_path: Any) -> None:
