@@ -129,7 +129,7 @@ class ReadModels:
             except ReplicaFailure as e:
                 self._replicas.failed(replica, e)
             else:
-                replica.served += 1
+                self._replicas.served(replica)
                 return found
         return read(self._queries)
 

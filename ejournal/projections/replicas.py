@@ -55,12 +55,13 @@ STANDBY_QUERY = (
 )
 
 
-class NotAReplicaError(LedgerError):
-    """The server at a replica's URL is not a standby of the primary's cluster serving the same
-    database (a primary, another server, another database): its reads could be anything."""
+class ReplicaError(LedgerError):
+    """A replica cannot serve: the server at its URL is not a standby of the primary's cluster
+    serving the same database (a primary, another server, another database: its reads could be
+    anything), or it failed lately and is left alone."""
 
 
-ReplicaFailure = (PersistenceError, NotAReplicaError)
+ReplicaFailure = (PersistenceError, ReplicaError)
 """What a replica may raise that leaves its reads to the primary."""
 
 
@@ -93,10 +94,12 @@ class Replica:
         no further needs no query."""
         self.down_until = 0.0
         """Until when (``time.monotonic``) it is left alone after a failure."""
+        self.failing = False
+        """Whether it failed since it last served (logged once)."""
         self.lagging = False
         """Whether a read went to the primary because this one was behind (logged once)."""
         self.served = 0
-        """Reads it has served (counted by the reader, without a lock: near enough to watch)."""
+        """Reads it has served (``Replicas.served``, without a lock: near enough to watch)."""
         self._datastore: PostgresDatastore | None = None
         self._queries: Queries | None = None
         self._lock = threading.Lock()
@@ -104,9 +107,12 @@ class Replica:
     @property
     def queries(self) -> Queries:
         """Its read models. Raises eventsourcing's ``PersistenceError`` if it cannot be reached,
-        ``NotAReplicaError`` if it is not a standby of the primary."""
+        ``ReplicaError`` if it is not a standby of the primary or is left alone."""
         with self._lock:
             if self._queries is None:
+                # Threads that were waiting here while another found it down do not try again.
+                if self.down_until > time.monotonic():
+                    raise ReplicaError(f"{self.name} failed lately")
                 env = self._env
                 datastore = PostgresDatastore(
                     env["POSTGRES_DBNAME"],
@@ -121,6 +127,7 @@ class Replica:
                 try:
                     self._check(Database(datastore))
                 except BaseException:
+                    self.down_until = time.monotonic() + RETRY_SECONDS
                     datastore.close()
                     raise
                 self._datastore = datastore
@@ -132,9 +139,9 @@ class Replica:
             cursor.execute(STANDBY_QUERY)
             system, name, standby = cursor.fetchone()
         if not standby:
-            raise NotAReplicaError(f"{self.name} is not a standby (pg_is_in_recovery() is false)")
+            raise ReplicaError(f"{self.name} is not a standby (pg_is_in_recovery() is false)")
         if (int(system), str(name)) != self._primary():
-            raise NotAReplicaError(
+            raise ReplicaError(
                 f"{self.name} is not a standby of the primary's database (another cluster's "
                 "system identifier, or another database)"
             )
@@ -193,7 +200,7 @@ class Replicas:
         ]
         for replica in candidates:
             if replica.reached >= position:
-                return self._serves(replica)
+                return replica
         deadline = now + self.wait_seconds
         while candidates:
             for replica in list(candidates):
@@ -204,7 +211,7 @@ class Replicas:
                     candidates.remove(replica)
                     continue
                 if reached:
-                    return self._serves(replica)
+                    return replica
             if time.monotonic() >= deadline:
                 break
             time.sleep(POLL_SECONDS)
@@ -223,7 +230,8 @@ class Replicas:
     def failed(self, replica: Replica, error: Exception) -> None:
         """``replica`` failed a read: leave it alone for ``RETRY_SECONDS`` (logged once, until it
         serves again) and close its connections, so that the next try connects afresh."""
-        if replica.down_until == 0.0:
+        if not replica.failing:
+            replica.failing = True
             log.warning(
                 "replica %s failed (%s): reads go to the primary; trying it again every %.0f s",
                 replica.name,
@@ -234,11 +242,12 @@ class Replicas:
         replica.close()
 
     @staticmethod
-    def _serves(replica: Replica) -> Replica:
-        if replica.down_until or replica.lagging:
+    def served(replica: Replica) -> None:
+        """``replica`` served a read (``serving`` chose it, and the read succeeded)."""
+        replica.served += 1
+        if replica.failing or replica.lagging:
             log.info("replica %s serves reads again", replica.name)
-            replica.down_until, replica.lagging = 0.0, False
-        return replica
+            replica.failing, replica.lagging = False, False
 
     def close(self) -> None:
         for replica in self.replicas:
