@@ -124,14 +124,15 @@ class Replica:
                     pool_size=1,
                     max_overflow=MAX_CONNECTIONS - 1,
                 )
+                database = Database(datastore)
                 try:
-                    self._check(Database(datastore))
+                    self._check(database)
                 except BaseException:
                     self.down_until = time.monotonic() + RETRY_SECONDS
                     datastore.close()
                     raise
                 self._datastore = datastore
-                self._queries = Queries(Database(datastore), clock=self._clock)
+                self._queries = Queries(database, clock=self._clock)
             return self._queries
 
     def _check(self, database: Database) -> None:
@@ -147,8 +148,8 @@ class Replica:
             )
 
     def position(self) -> int:
-        """How far its read models are projected (0 before the first page). Raises
-        eventsourcing's ``PersistenceError`` if it cannot be read."""
+        """How far its read models are projected (0 before the first page). Raises what
+        ``queries`` raises (``ReplicaFailure``)."""
         found = self.queries.version()
         position = found[0] if found is not None else 0
         self.reached = max(self.reached, position)
