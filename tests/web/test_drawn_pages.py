@@ -18,6 +18,9 @@ from ejournal.ledger.recorders import EVENTS_TABLE
 from ejournal.web.sessions import SESSION_COOKIE, csrf_token
 from tests.web.site import PASSWORD, Site
 
+SITE_BACKENDS = ("sqlite", "postgres")
+"""The demo's default and a district's server (tests/web/conftest.py)."""
+
 
 @contextmanager
 def _sessions(site: Site, login: str) -> Iterator[tuple[httpx.Client, httpx.Client]]:
