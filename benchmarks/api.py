@@ -130,6 +130,8 @@ def seed(database_url: str, vault_key: str) -> Plan:
         days: dict[str, list[str]] = {login: [] for login in TEACHERS}
         for lesson in aggregates("Lesson.Scheduled"):
             assert isinstance(lesson, Lesson)
+            if lesson.substitution is not None or lesson.cancellation is not None:
+                continue  # its own teacher may not write it
             if lesson.on.isoformat() == WEEK[0]:
                 days[login_of[lesson.teacher_id]].append(str(lesson.id))
             roster = ledger.get(lesson.roster_id, Aggregate)

@@ -169,14 +169,14 @@ def _diary_page(
 ) -> Response:
     """The page around the diary's JSON ``body``. With ``memory_only``, whatever is not held in
     memory (the week not drawn yet, a name, the children) raises ``NotInMemory``."""
-    shown = orjson.loads(body)
-    names: dict[str, str] = shown["names"]
-    monday = date.fromisoformat(shown["starts_on"])
-    student_id = UUID(shown["student_id"])
     today = services.ledger.clock().astimezone(c.school_zone(services.ledger, school_id)).date()
     drawn = PAGES.get((caller.session_id, body, today))
     if drawn is not None:
         return HTMLResponse(drawn, headers=PAGE_HEADERS)
+    shown = orjson.loads(body)
+    names: dict[str, str] = shown["names"]
+    monday = date.fromisoformat(shown["starts_on"])
+    student_id = UUID(shown["student_id"])
     this_monday = today - timedelta(days=today.weekday())
     base = f"/diary/{school_id}/{year_start}/{student_id}"
     week = WEEKS.get((body, today))
