@@ -1,7 +1,8 @@
 """Shared fixtures: every ledger, command and verify test runs on SQLite and on PostgreSQL (I10).
 
 PostgreSQL tests create a database of their own and drop it afterwards. Where PostgreSQL cannot be
-reached they are skipped, except under CI=true, where that is a failure. A test's new database is
+reached they are skipped, except under CI=true, where that is a failure; so are the tests that need
+the extra clusters of tests/clusters.py (``pg_clusters``). A test's new database is
 empty, or a copy of a template its directory's ``database_template`` names (tests/databases.py).
 """
 
@@ -18,6 +19,7 @@ import pytest
 
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.clock import ManualClock
+from tests import clusters
 from tests.databases import PG_ADMIN_URL, Template, Templates, create_pg_database, drop_pg_database
 
 BACKENDS = ["sqlite", "postgres"]
@@ -39,6 +41,18 @@ def pg_available() -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"PostgreSQL is required under CI=true and cannot be reached: {reason}")
     pytest.skip(f"PostgreSQL not reachable: {reason}")
+
+
+@pytest.fixture(scope="session")
+def pg_clusters() -> None:
+    """The shards and the hot standby of tests/clusters.py, checked once: skipped where they are
+    missing, with the command that makes them, except under CI=true, where that is a failure."""
+    reason = clusters.unreachable()
+    if reason is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"the test clusters are required under CI=true and cannot serve: {reason}")
+    pytest.skip(f"the test clusters cannot serve ({reason}): run {clusters.SETUP}")
 
 
 @pytest.fixture(scope="session")

@@ -33,18 +33,19 @@ PG_ADMIN_URL = os.environ.get("EJOURNAL_TEST_PG", "postgresql://postgres@127.0.0
 T = TypeVar("T")
 
 
-def create_pg_database(template: str | None = None) -> str:
-    """A new PostgreSQL database, empty or a copy of the database named ``template``; its URL."""
+def create_pg_database(template: str | None = None, *, admin_url: str = PG_ADMIN_URL) -> str:
+    """A new PostgreSQL database, empty or a copy of the database named ``template``; its URL.
+    ``admin_url``: the server's (another cluster's: tests/clusters.py)."""
     name = f"ejournal_test_{uuid.uuid4().hex[:12]}"
     copy = "" if template is None else f' TEMPLATE "{template}"'
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"{copy}')
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
-def drop_pg_database(url: str) -> None:
+def drop_pg_database(url: str, *, admin_url: str = PG_ADMIN_URL) -> None:
     name = url.rsplit("/", 1)[1]
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -28,6 +28,7 @@ from ejournal.ledger.application import Ledger
 from ejournal.ledger.async_database import AsyncDatabase
 from ejournal.ledger.checkpoints import Checkpointer, CheckpointSchedule
 from ejournal.ledger.clock import Clock, system_clock
+from ejournal.ledger.config import BadDatabaseURLError
 from ejournal.ledger.database import startup_lock
 from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.keys import KeyStore, secret_from_environment
@@ -39,12 +40,17 @@ from ejournal.mail.schedule import DigestSchedule
 from ejournal.mail.settings import MailSettings
 from ejournal.mail.tables import create_mail_tables
 from ejournal.projections.projector import Projector
+from ejournal.projections.replicas import WAIT_SECONDS as REPLICA_WAIT_SECONDS
+from ejournal.projections.replicas import Replicas
 from ejournal.projections.storage import TRACKING_QUERY
 from ejournal.witness.submitter import submitter_from_environment
 
 SESSION_TTL_VARIABLE = "EJOURNAL_SESSION_TTL_SECONDS"
 STALL_VARIABLE = "EJOURNAL_PROJECTOR_STALL_SECONDS"
 """Seconds the read models may stand still behind the ledger before ``/ready`` says not ready."""
+REPLICA_WAIT_VARIABLE = "EJOURNAL_REPLICA_WAIT_SECONDS"
+"""Seconds a read waits for a replica to replay as far as it must see, before it reads the
+primary."""
 
 log = logging.getLogger("ejournal.api")
 
@@ -111,6 +117,7 @@ class Services:
             return
         self.closed = True
         self.stop()
+        self.reads.close()
         self.ledger.close()
 
     def database_reachable(self) -> bool:
@@ -144,13 +151,26 @@ def bootstrap(
     (``services.projector.catch_up()``). Printouts on request are sealed with the signing keys
     of ``EJOURNAL_KEY_PASSPHRASE`` or ``EJOURNAL_KEY_FILE``. Raises ``LedgerError`` if the
     database cannot be opened, ``VaultError`` for a malformed vault key, ``CalendarError`` for a
-    malformed calendar setting and ``ValueError`` for a malformed number of seconds.
+    malformed calendar setting and ``ValueError`` for a malformed number of seconds. The
+    read models' replicas are ``settings.replica_urls``, waited for up to
+    ``EJOURNAL_REPLICA_WAIT_SECONDS`` (``BadDatabaseURLError`` for a replica's URL that is not
+    PostgreSQL's, or replicas of a SQLite ledger).
     """
     calendar = WorkingCalendar.from_settings(environ)
     stall_seconds = _seconds(environ, STALL_VARIABLE, STALL_SECONDS)
+    replica_wait = _seconds(environ, REPLICA_WAIT_VARIABLE, REPLICA_WAIT_SECONDS)
     ledger = Ledger(database_url=settings.database_url, clock=clock, calendar=calendar)
     try:
         database = ledger.database
+        replicas = None
+        if settings.replica_urls:
+            if database.dialect != "postgres":
+                raise BadDatabaseURLError(
+                    "replicas (EJOURNAL_REPLICA_URLS) need a PostgreSQL ledger"
+                )
+            replicas = Replicas(
+                settings.replica_urls, database, clock=clock, wait_seconds=replica_wait
+            )
         with startup_lock(database):
             create_identity_tables(database)
             create_mail_tables(database)
@@ -179,7 +199,7 @@ def bootstrap(
             auth=auth,
             access_log=AccessLog(database),
             vault=vault,
-            reads=ReadModels(ledger),
+            reads=ReadModels(ledger, replicas),
             printing=printing,
             aio=aio,
             diary_log=GroupedEntries(aio, TRACKING_QUERY) if aio is not None else None,

@@ -27,6 +27,7 @@ from ejournal.ledger.domain import (
     Account,
     Enrolment,
     Guardianship,
+    Lesson,
     Roster,
     SchoolClass,
     SchoolYear,
@@ -77,6 +78,20 @@ def class_journal_reader(ledger: Ledger, caller: Caller, roster: Roster, subject
     if year is None or subject_id not in year.subjects:
         raise refuse("subject.not_found")
     return role
+
+
+def lesson_reader(ledger: Ledger, caller: Caller, lesson: Lesson, roster: Roster) -> Role:
+    """The journal of one lesson's day: the readers of its class journal
+    (``class_journal_reader``), and the substitute named for the lesson, who teaches and writes
+    that one lesson (п. 2.3) and so must see its pupils."""
+    substitution = lesson.substitution
+    if (
+        substitution is not None
+        and substitution.teacher_id == caller.person_id
+        and caller.holds(Role.TEACHER, lesson.school_id)
+    ):
+        return Role.TEACHER
+    return class_journal_reader(ledger, caller, roster, lesson.subject_id)
 
 
 def _class_journal_role(ledger: Ledger, caller: Caller, roster: Roster, subject_id: UUID) -> Role:

@@ -9,17 +9,24 @@ audience: the staff see every mark with its history and provenance (``DiaryOut``
 the parents the current marks only (``FamilyDiaryOut``). Both are in the key of a rendered diary.
 A rendered diary holds no names: it keeps whom it shows, and the route joins their names at each
 read (``api.names``), so that no cached diary outlives a name changed or forgotten in the vault.
+
+With hot-standby replicas (``projections.replicas``), the diary, the class journal page and the
+summary sheet are read on a replica that has the read models at least where the primary had them
+when the read began, else on the primary: a request that sent its caller's position has already
+waited for the primary to get there (``api.freshness``), so the caller reads its writes
+(docs/adr/0016-replica-reads.md). The other reads, the checks of the policy among them, stay on
+the primary.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -39,11 +46,13 @@ from ejournal.ledger.actor import Role
 from ejournal.ledger.application import Ledger
 from ejournal.projections.errors import NotProjected
 from ejournal.projections.queries import Queries, SchoolTies, Version
+from ejournal.projections.replicas import ReplicaFailure, Replicas
 from ejournal.projections.storage import tracking
 from ejournal.projections.views import AVERAGE_PLACES, Diary, Lesson, Mark
 
 RENDERED_DIARY_BYTES = 64 << 20
 """Rendered diaries kept per process (a demo week is about 30 KB): least recently read go first."""
+T = TypeVar("T")
 
 
 class Audience(StrEnum):
@@ -88,26 +97,61 @@ on besides the version of the read models."""
 
 
 class ReadModels:
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, replicas: Replicas | None = None) -> None:
         self._ledger = ledger
         self._queries = Queries(ledger.database, clock=ledger.clock)
         self._diaries = _RenderedDiaries(RENDERED_DIARY_BYTES)
+        self._replicas = replicas
+
+    @property
+    def replicas(self) -> Replicas | None:
+        """The replicas these reads go to when they can; None: all go to the primary."""
+        return self._replicas
+
+    def close(self) -> None:
+        """Close the replicas' connections (the primary's are the ledger's)."""
+        if self._replicas is not None:
+            self._replicas.close()
+
+    def _on_replica(self, read: Callable[[Queries], T], position: int | None = None) -> T:
+        """``read`` on a replica whose read models are projected up to ``position`` (the
+        primary's, read now, if None), else on the primary. A replica that fails the read is
+        left alone for a while (``Replicas.failed``) and the primary reads instead: a replica
+        fails no read."""
+        if self._replicas is None:
+            return read(self._queries)
+        if position is None:
+            position = _position(self._queries.version())
+        replica = self._replicas.serving(position)
+        if replica is not None:
+            try:
+                found = read(replica.queries)
+            except ReplicaFailure as e:
+                self._replicas.failed(replica, e)
+            else:
+                self._replicas.served(replica)
+                return found
+        return read(self._queries)
 
     def class_journal(
         self, roster_id: UUID, subject_id: UUID, start: date | None, end: date | None
     ) -> ClassJournalOut:
-        page = self._queries.class_journal(roster_id, subject_id, start, end)
+        page = self._on_replica(lambda q: q.class_journal(roster_id, subject_id, start, end))
         return ClassJournalOut.model_validate(page)
 
     def diary_json(self, key: DiaryKey) -> RenderedDiary:
         """The student's diary in the school's year, for the audience (``DiaryOut`` or
         ``FamilyDiaryOut``), as JSON without names, rendered once per version of the read models:
         while the projector has applied nothing new, a diary read again costs one query."""
-        rendered = self._diaries.get(key, self._queries.version())
+        version = self._queries.version()
+        rendered = self._diaries.get(key, version)
         if rendered is None:
             student_id, school_id, year_start, start, end, audience = key
-            version, diary = self._queries.diary_at_version(
-                student_id, start, end, school=(school_id, year_start)
+            version, diary = self._on_replica(
+                lambda q: q.diary_at_version(
+                    student_id, start, end, school=(school_id, year_start)
+                ),
+                _position(version),
             )
             rendered = _render(diary, audience, self._ledger)
             self._diaries.put(key, version, rendered)
@@ -153,7 +197,7 @@ class ReadModels:
         self, class_id: UUID, period: str | None, *, places: int = AVERAGE_PLACES
     ) -> SummarySheetOut:
         try:
-            sheet = self._queries.summary_sheet(class_id, period, places=places)
+            sheet = self._on_replica(lambda q: q.summary_sheet(class_id, period, places=places))
         except NotProjected as e:
             raise ApiError("read.not_found", detail=str(e)) from e
         return SummarySheetOut.model_validate(sheet)
@@ -207,6 +251,10 @@ class _RenderedDiaries:
             while self._size > self._max_bytes:
                 _, (_, dropped) = self._entries.popitem(last=False)
                 self._size -= _size(dropped)
+
+
+def _position(version: Version) -> int:
+    return version[0] if version is not None else 0
 
 
 def _size(rendered: RenderedDiary) -> int:

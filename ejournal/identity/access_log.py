@@ -92,21 +92,26 @@ class AccessLog:
         school_id: UUID | None = None,
         subject_id: UUID | None = None,
         after_id: int = 0,
+        before_id: int | None = None,
         limit: int = 100,
     ) -> list[AccessRecord]:
-        """Entries after ``after_id``, oldest first, filtered by school and by subject."""
+        """Entries after ``after_id``, oldest first; or, with ``before_id``, the latest before it,
+        newest first (what a head reads first). Filtered by school and by subject."""
         sql = (
             "SELECT id, at, reader_account_id, reader_role, session_id, school_id, subject_id, "
             "what FROM access_log WHERE id > ?"
         )
         params: list[object] = [after_id]
+        if before_id is not None:
+            sql += " AND id < ?"
+            params.append(before_id)
         if school_id is not None:
             sql += " AND school_id = ?"
             params.append(str(school_id))
         if subject_id is not None:
             sql += " AND subject_id = ?"
             params.append(str(subject_id))
-        sql += " ORDER BY id LIMIT ?"
+        sql += " ORDER BY id DESC LIMIT ?" if before_id is not None else " ORDER BY id LIMIT ?"
         params.append(limit)
         with self._database.transaction(write=False) as cursor:
             cursor.execute(sql, params)

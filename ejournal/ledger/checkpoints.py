@@ -35,6 +35,7 @@ from ejournal.integrity.rfc6962 import HASH_SIZE, hash_children, root_of
 from ejournal.ledger.clock import Clock, system_clock
 from ejournal.ledger.database import Database
 from ejournal.ledger.errors import LedgerError
+from ejournal.ledger.gaps import Gaps, settle_on
 from ejournal.ledger.keys import KeyStore, secret_from_environment
 from ejournal.ledger.recorders import EVENTS_TABLE, SCHEMA_LOCK
 from ejournal.ledger.replay import LogReplay, StoredValueError, row_columns
@@ -226,7 +227,10 @@ class Checkpointer:
         self.every_seconds = every_seconds
         nid = "rowid" if database.dialect == "sqlite" else "notification_id"
         self._max_nid_sql = f"SELECT COALESCE(MAX({nid}), 0) FROM {EVENTS_TABLE}"
-        self._new_logs_sql = f"SELECT DISTINCT log_id FROM {EVENTS_TABLE} WHERE {nid} > ?"
+        self._new_events_sql = (
+            f"SELECT {nid}, log_id FROM {EVENTS_TABLE} WHERE {nid} > ? ORDER BY {nid}"
+        )
+        self._gaps = Gaps(database.dialect)
         self._seen: int | None = None
         """The notification ID up to which ``_candidates`` accounts for the events."""
         self._candidates: set[str] = set()
@@ -302,10 +306,10 @@ class Checkpointer:
         is older than ``every_seconds``.
 
         The first call looks at every log; later ones only at the logs with events recorded
-        since the previous call (found by notification ID, which the events table hands out in
-        commit order) or not signed then, so a frequent schedule stays cheap however long the logs
-        grow. A log that cannot be signed is tried again at the next call; the others are signed
-        all the same, and the first failure is raised afterwards.
+        since the previous call (found by notification ID, up to the first missing ID that may
+        still appear: ``ledger.gaps``) or not signed then, so a frequent schedule stays cheap
+        however long the logs grow. A log that cannot be signed is tried again at the next call;
+        the others are signed all the same, and the first failure is raised afterwards.
         """
         oldest_allowed = micros(self._clock()) - int(self.every_seconds * 1_000_000)
         due = []
@@ -332,14 +336,23 @@ class Checkpointer:
         """(how many unsigned entries, the oldest one's recorded time) of each candidate log."""
         found: dict[str, tuple[int, int]] = {}
         with self._database.transaction(write=False) as cursor:
-            cursor.execute(self._max_nid_sql)
-            head = int(cursor.fetchone()[0])
             if self._seen is None:
+                cursor.execute(self._max_nid_sql)
+                head = int(cursor.fetchone()[0])
                 cursor.execute(f"SELECT DISTINCT log_id FROM {EVENTS_TABLE}")
+                self._candidates.update(row[0] for row in cursor.fetchall())
+                # Until every gap below the head is final, the next call looks at every log again.
+                if settle_on(cursor, self._gaps.settle(head)):
+                    self._seen = head
             else:
-                cursor.execute(self._new_logs_sql, (self._seen,))
-            self._candidates.update(row[0] for row in cursor.fetchall())
-            self._seen = head
+                cursor.execute(self._new_events_sql, (self._seen,))
+                rows = cursor.fetchall()
+                self._candidates.update(row[1] for row in rows)
+                ids = [int(row[0]) for row in rows]
+                passable = self._gaps.passable(self._seen, ids)
+                if passable < len(ids):
+                    settle_on(cursor, self._gaps.settle(ids[-1]))
+                self._seen = ids[passable - 1] if passable else self._seen
             for log_id in self._candidates:
                 cursor.execute(
                     "SELECT COALESCE(MAX(size), 0) FROM checkpoints WHERE log_id = ?", (log_id,)

@@ -7,8 +7,13 @@ each read still folds them into a new aggregate, which a command may change) and
 changed from the tail of the notification log: one query returns every event recorded since the
 last look, by any process, and each is appended to its aggregate's events if they are held (the
 lesson a teacher is marking stays in memory), or the aggregate is dropped if the event does not
-follow on. The tail can be trusted because events become visible in notification order: the
-PostgreSQL recorder inserts under a table lock held to the commit, SQLite has one writer.
+follow on. The tail is read in notification order, and on PostgreSQL IDs can become visible out
+of that order (writers of different logs commit side by side, docs/adr/0015-per-log-write-locks.md):
+the cache applies every event it reads (applying one twice leaves it as once) but moves its
+position only up to the first missing ID that may still appear (``ledger.gaps``), so an event that
+commits late is read by a later refresh. Until the first position is known to have no such gap
+below it, nothing read from the database is kept: an aggregate read while a transaction below the
+position still ran could miss that transaction's event for good.
 
 A read that misses may race a refresh: it is registered before its query and discarded if a
 refresh saw its aggregate change meanwhile, so a stale read never enters the cache. Disposition
@@ -29,6 +34,7 @@ from eventsourcing.persistence import StoredEvent
 from ejournal.ledger.append_only import DISPOSITION_ACT_TOPIC
 from ejournal.ledger.async_database import AsyncDatabase, Statement
 from ejournal.ledger.database import Database
+from ejournal.ledger.gaps import Gaps
 from ejournal.ledger.recorders import EVENTS_TABLE
 
 MAX_EVENTS = 50_000
@@ -57,7 +63,9 @@ class EventCache:
         self._entries: OrderedDict[UUID, Sequence[Any]] = OrderedDict()
         self._size = 0
         self._position: int | None = None
-        """The notification ID up to which changes have been applied (None: not yet read)."""
+        """The notification ID up to which changes have been applied (None: not yet known, and
+        nothing is kept)."""
+        self._gaps = Gaps(database.dialect)
         self._loading: dict[UUID, set[object]] = {}
         """The reads from the database in flight, by aggregate: a ticket each."""
         self._stale: set[object] = set()
@@ -107,14 +115,24 @@ class EventCache:
         ``refresh_async`` run it on either kind of connection)."""
         position = self._position
         if position is None:
-            rows, newest = [], (yield self._max_sql, ())[0][0] or 0
-        else:
-            rows = yield self._tail_sql, (position,)
-            newest = rows[-1][0] if rows else position
-            if len(rows) > self._max_tail:
-                newest = (yield self._max_sql, ())[0][0]
+            # The first look: start at the head once every gap below it is final.
+            newest = (yield self._max_sql, ())[0][0] or 0
+            if (yield from self._settle(newest)):
+                with self._lock:
+                    self._forget_all()  # loads in flight may have missed an event below the head
+                    self._position = newest
+            return
+        rows = yield self._tail_sql, (position,)
+        passable = self._gaps.passable(position, [row[0] for row in rows])
+        newest = rows[passable - 1][0] if passable else position
+        if passable < len(rows):
+            yield from self._settle(rows[-1][0])
         with self._lock:
-            if len(rows) > self._max_tail or any(row[3] == DISPOSITION_ACT_TOPIC for row in rows):
+            if len(rows) > self._max_tail:
+                self._forget_all()
+                self._position = None  # start again from the head, as at the first look
+                return
+            if any(row[3] == DISPOSITION_ACT_TOPIC for row in rows):
                 self._forget_all()
             else:
                 for _, originator, version, topic, state in rows:
@@ -128,6 +146,18 @@ class EventCache:
                     elif held is not None and held[-1].originator_version < version:
                         self._forget([aggregate_id])
             self._position = max(newest, self._position or 0)
+
+    def _settle(self, last_read: int) -> Generator[Statement, list[Any], bool]:
+        """``Gaps.settle``'s statements as this refresh's queries: whether the gaps up to
+        ``last_read`` are final."""
+        steps = self._gaps.settle(last_read)
+        try:
+            statement = next(steps)
+            while True:
+                rows = yield statement
+                statement = steps.send(rows[0][0])
+        except StopIteration as done:
+            return bool(done.value)
 
     def held(self, aggregate_id: UUID) -> Sequence[Any] | None:
         """The aggregate's events if they are in memory, else None (no database read)."""
@@ -157,7 +187,7 @@ class EventCache:
                     del self._loading[aggregate_id]
                 if ticket in self._stale:
                     self._stale.discard(ticket)
-                elif events is not None:
+                elif events is not None and self._position is not None:
                     self._put(aggregate_id, events)
         return events
 

@@ -6,9 +6,17 @@ entry are one row, so neither can exist without the other (I2 by construction), 
 what the library's own write costs (a second table measured 25 % slower on PostgreSQL; see
 docs/adr/0001-entry-in-the-event-row.md).
 
-Why the index cannot fork. PostgreSQL: the library's ``LOCK TABLE ... IN EXCLUSIVE MODE`` serialises
-inserting transactions. SQLite: the first statement of the transaction is an insert, which takes the
-database's single write lock. Either way the log head is read under the lock.
+Why the index cannot fork. PostgreSQL: the first statement of an inserting transaction takes its
+log's advisory lock (``_lock_log``), held to the commit, so writers of one log queue while writers
+of different logs (different schools) insert side by side (docs/adr/0015-per-log-write-locks.md).
+SQLite: the first statement of the transaction is an insert, which takes the database's single
+write lock. Either way the log head is read under the lock.
+
+What readers must know. On PostgreSQL notification IDs no longer become visible in increasing
+order: a transaction that took ID n may commit after one that took n + 1 for another log. Readers
+in ID order (the projector, the event cache, the checkpointer) stop at a missing ID until it is
+known to be final (``ledger.gaps``): for that, every insert into the events table takes its log's
+lock before its notification IDs. The library's ``subscribe``, which trusts the order, is refused.
 
 Where the chain is continued. PostgreSQL, a save of up to ``SERVER_CHAINED_EVENTS``: by the server,
 in the insert, from the head it reads under the lock; the client sends each leaf's bytes but the
@@ -55,6 +63,7 @@ SYSTEM_LOG = "system"
 EVENTS_TABLE = "stored_events"
 APPEND_ONLY_MESSAGE = "ledger records are append-only"
 SCHEMA_LOCK = 0x656A6F75726E616C  # "ejournal": the advisory lock that serialises schema setup
+LOG_LOCK_CLASS = 0x656A6C67  # "ejlg": the first key of every log's advisory lock (``log_lock``)
 
 Head = tuple[int, bytes]
 """A log's last entry: (index, chain hash)."""
@@ -85,6 +94,17 @@ class BatchContext:
 
 
 SaveContext = WriteContext | BatchContext
+
+
+def log_lock(log_id: str) -> tuple[int, int]:
+    """The two 32-bit keys of the advisory lock that serialises the writers of ``log_id``.
+
+    The two-key form of PostgreSQL's advisory locks is a key space apart from the one-key form of
+    our other locks (``SCHEMA_LOCK``, ``database.TURNS_LOCK``), so a log never waits behind them;
+    two logs whose digests share 32 bits only queue together.
+    """
+    digest = hashlib.sha256(log_id.encode()).digest()
+    return LOG_LOCK_CLASS, int.from_bytes(digest[:4], "big", signed=True)
 
 
 def system_context() -> WriteContext:
@@ -239,6 +259,12 @@ _INSERT_COLUMNS = (
 )
 SERVER_CHAINED_EVENTS = 64
 """The largest save whose chain PostgreSQL continues in the insert (one round trip)."""
+PIPELINE_BYTES = 256 * 1024
+"""The largest save sent in pipeline mode, by the bytes of its events. Over a Unix socket a
+pipelined query of about a megabyte hangs for ever, client and server each waiting for the other
+(psycopg 3.3, C and pure-Python, PostgreSQL 15, measured: a 900 KB parameter passes, 1.5 MB
+hangs; over TCP, and outside pipeline mode, both pass): a larger save goes statement by
+statement (``_insert_unpipelined``), where a round trip more is nothing beside its size."""
 
 _HEAD = "SELECT idx, chain_hash FROM {table} WHERE log_id = {p} ORDER BY idx DESC LIMIT 1"
 _HEAD_CHAIN = "(SELECT chain_hash FROM {table} WHERE log_id = {p} ORDER BY idx DESC LIMIT 1)"
@@ -431,6 +457,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "RETURNING notification_id"
         )
         self._select_head = SQL(_HEAD.format(table=qualified, p="%s"))
+        self._lock_log_statement = SQL("SELECT pg_advisory_xact_lock(%s::integer, %s::integer)")
         # A save continued from the head read under the lock: the leaf is the prefix, the index
         # (8 bytes, big-endian: int8send) and the tail; leaf hash SHA-256(0x00 ‖ leaf), chain hash
         # SHA-256(previous ‖ leaf hash), as in integrity.leaf.
@@ -476,13 +503,36 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         curs.execute(SQL("SELECT pg_advisory_xact_lock(%s)"), (SCHEMA_LOCK,))
         super()._create_table(curs)
 
+    def _lock_log(self, curs: Cursor[DictRow], log_id: str) -> None:
+        """Serialise this transaction with the other writers of ``log_id``, until it ends.
+
+        In place of the library's ``_lock_table``, whose table lock made every writer of the
+        database queue, and of its ``_notify_channel``: a ``NOTIFY`` takes a lock of the whole
+        cluster from the commit's start to its end (PostgreSQL's ``PreCommit_Notify``, so that
+        notifications queue in commit order), which would serialise the commits of every log
+        again, flush to disk included; nothing of ours listens.
+        """
+        curs.execute(self.lock_table_statements[0], prepare=True)  # SET LOCAL lock_timeout
+        curs.execute(self._lock_log_statement, log_lock(log_id), prepare=True)
+
+    def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> Any:
+        """Refused: the library's subscription reads in notification-ID order as if IDs became
+        visible in that order, and waits for ``NOTIFY``; neither holds here. Read with
+        ``projections.projector.Projector``, which minds the gaps (``ledger.gaps``)."""
+        raise ProgrammingError(
+            "subscribe is not supported: notification IDs can commit out of order"
+        )
+
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        # One round trip (see the module's docstring): the table lock must never wait for this
+        # One round trip (see the module's docstring): the log's lock must never wait for this
         # process, whose thread may be waiting for the interpreter lock or a core meanwhile, with
-        # every writer of the database queued behind it (80 marks/s on two cores, measured).
+        # every writer of the log queued behind it (with the table lock this was, 80 marks/s on
+        # two cores, measured).
+        if sum(len(stored.state) for stored in stored_events) > PIPELINE_BYTES:
+            return self._insert_unpipelined(stored_events, **kwargs)
         if not 0 < len(stored_events) <= SERVER_CHAINED_EVENTS:
             notification_ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
             return notification_ids
@@ -498,8 +548,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 # body's results before it sent the COMMIT, with the lock held.
                 with conn.pipeline():
                     curs.execute("BEGIN")
-                    self._lock_table(curs)
-                    self._notify_channel(curs)
+                    self._lock_log(curs, context.log_id)
                     insert.execute(self._insert_server_chained, params, prepare=True)
                     curs.execute("COMMIT")
                 rows = insert.fetchall()
@@ -514,6 +563,21 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             raise ProgrammingError(msg)
         self._hints.put(context.log_id, (rows[-1]["idx"], bytes(rows[-1]["chain_hash"])))
         return [row["notification_id"] for row in rows]
+
+    def _insert_unpipelined(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """The library's insert (the log's lock, the guarded insert, the head read again if the
+        guess was wrong), each statement sent when the one before has answered."""
+        context = _context(kwargs)
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor() as curs,
+        ):
+            self._lock_log(curs, context.log_id)
+            self._execute_insert(curs, context, stored_events, self._hints.get(context.log_id))
+            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
 
     def _server_chained_params(
         self, context: SaveContext, stored_events: Sequence[StoredEvent]
@@ -545,9 +609,8 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         **kwargs: Any,
     ) -> None:
         # Called by the library inside the transaction, in pipeline mode, before it syncs.
-        self._lock_table(curs)
-        self._notify_channel(curs)
         context = _context(kwargs)
+        self._lock_log(curs, context.log_id)
         hint = self._hints.get(context.log_id)
         self._execute_insert(curs, context, stored_events, hint)
 
@@ -560,7 +623,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         context = _context(kwargs)
         notification_ids = [row["notification_id"] for row in curs.fetchall()]
         if not notification_ids:
-            # The guessed head was wrong; we hold the table lock, so the head read now is final.
+            # The guessed head was wrong; we hold the log's lock, so the head read now is final.
             curs.execute(self._select_head, (context.log_id,), prepare=True)
             row = curs.fetchone()
             head = (row["idx"], bytes(row["chain_hash"])) if row else None

@@ -22,6 +22,10 @@ class Settings:
     """Checkpoint origin prefix: the deployment's name, e.g. ``journal.khasavyurt-rayon.ru``."""
     checkpoint_every_entries: int = CHECKPOINT_EVERY_ENTRIES
     checkpoint_every_seconds: float = CHECKPOINT_EVERY_SECONDS
+    replica_urls: tuple[str, ...] = ()
+    """Hot-standby replicas of the PostgreSQL primary, for reads of the read models
+    (``EJOURNAL_REPLICA_URLS``, comma-separated; docs/adr/0016-replica-reads.md). None: every
+    read goes to the primary."""
 
     @classmethod
     def from_environment(
@@ -35,6 +39,11 @@ class Settings:
             ),
             "checkpoint_every_seconds": float(
                 environ.get("EJOURNAL_CHECKPOINT_SECONDS", str(CHECKPOINT_EVERY_SECONDS))
+            ),
+            "replica_urls": tuple(
+                url.strip()
+                for url in environ.get("EJOURNAL_REPLICA_URLS", "").split(",")
+                if url.strip()
             ),
         }
         values.update({key: value for key, value in overrides.items() if value is not None})

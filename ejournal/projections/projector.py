@@ -2,10 +2,13 @@
 read models in one transaction together with the tracking position, so every event is applied
 exactly once.
 
-Why reading by notification ID is safe: inserts into the events table are serialised (the table
-lock on PostgreSQL, the single write lock on SQLite), so IDs become visible in increasing order and
-a reader that has seen ID n never later finds a new ID below n. PostgreSQL IDs may have gaps (a
-rolled-back insert); the position is simply the last ID applied.
+Why reading by notification ID is safe. On SQLite inserts are serialised by its single write
+lock: IDs become visible in increasing order. On PostgreSQL writers of different logs insert side
+by side (docs/adr/0015-per-log-write-locks.md), so a transaction holding ID n may commit after one
+holding n + 1: a page stops at the first missing ID (``ledger.gaps``) until that gap is final,
+when every writer that held a log's lock when it was seen has ended (a rolled-back insert leaves a
+gap for good). The position, the last ID applied, thus never passes an event still to come, and a
+caller waiting for its write's ID (``wait_until``, read-your-writes) is never answered early.
 
 Why two projectors cannot apply the same page: the first statement of a page's transaction locks
 the tracking row and checks that it still holds the position the page was read from
@@ -51,6 +54,7 @@ from psycopg import sql
 
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.database import Database, Dialect
+from ejournal.ledger.gaps import Gaps, settle_on
 from ejournal.ledger.invalidation import Rule
 from ejournal.ledger.recorders import EVENTS_TABLE
 from ejournal.projections import storage
@@ -161,6 +165,7 @@ class Projector:
         dialect = self._database.dialect
         self._sql = _EVENT_SQL[dialect]
         self._read_ahead = dialect == "postgres"
+        self._gaps = Gaps(dialect)
         self._setup()
 
     # --- positions ---------------------------------------------------------------------------
@@ -367,10 +372,14 @@ class Projector:
             )
         if target.zones_stale:
             self._load_zones(target, cursor)
+        # Up to the live position every gap is final (a projector passed it); up to the head,
+        # it stops at the first gap that may still fill: the live projector goes on from there.
+        final_through = goal if live is not None and live[1] == SCHEMA_VERSION else 0
         moved = 0
         while position < goal:
             cursor.execute(self._sql.page_until, (position, goal, self._page_size))
-            rows = cursor.fetchall()
+            read = cursor.fetchall()
+            rows = read[: self._gaps.passable(position, _ids(read), final_through=final_through)]
             if not rows:
                 break
             last = int(rows[-1][0])
@@ -379,6 +388,8 @@ class Projector:
                     raise ProjectionError(f"another process is building {target.tables.suffix}")
             moved += len(rows)
             position = last
+            if len(rows) < len(read):
+                break
         return moved
 
     def _fetch(self, position: int, up_to: int | None = None) -> _Page | None:
@@ -408,6 +419,20 @@ class Projector:
         return applied
 
     def _read_page(self, position: int, up_to: int | None = None) -> list[Any]:
+        """The next page's rows, up to the first missing ID that may yet appear (``ledger.gaps``;
+        up to ``up_to``, the live position, every gap is final)."""
+        rows = self._read_rows(position, up_to)
+        passable = self._gaps.passable(position, _ids(rows), final_through=up_to or 0)
+        if passable < len(rows) and self._gaps_settled(int(rows[-1][0])):
+            rows = self._read_rows(position, up_to)  # the gaps seen so far are final now
+            passable = self._gaps.passable(position, _ids(rows), final_through=up_to or 0)
+        return rows[:passable]
+
+    def _gaps_settled(self, last_read: int) -> bool:
+        with self._database.transaction(write=False) as cursor:
+            return settle_on(cursor, self._gaps.settle(last_read))
+
+    def _read_rows(self, position: int, up_to: int | None = None) -> list[Any]:
         if up_to is None:
             return storage.read_rows(self._ledger, self._sql.page, (position, self._page_size))
         return storage.read_rows(
@@ -630,6 +655,10 @@ class Projector:
             # each, at several times the cost per event (measured over HTTP: ≈ 2 ms per mark).
             self._wake.wait(self._poll_seconds)
             self._wake.clear()
+
+
+def _ids(rows: Sequence[Any]) -> list[int]:
+    return [int(row[0]) for row in rows]
 
 
 _LOCK_CONFLICTS = (psycopg.errors.DeadlockDetected, psycopg.errors.LockNotAvailable)

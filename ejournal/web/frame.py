@@ -16,6 +16,7 @@ from ejournal.identity.authenticator import Caller
 from ejournal.identity.names import Names
 from ejournal.identity.vault import VaultError
 from ejournal.ledger.actor import ADMINISTRATION, Role
+from ejournal.ledger.errors import NotInMemory
 from ejournal.web.access import session_csrf
 
 
@@ -40,9 +41,17 @@ def menu(caller: Caller) -> list[MenuItem]:
     return items
 
 
-def frame(request: Request, caller: Caller, services: Services, **page: Any) -> dict[str, Any]:
-    """The context of a page of ``caller``'s: the frame's, and ``page``'s own."""
-    name = _own_name(services, caller)
+def frame(
+    request: Request,
+    caller: Caller,
+    services: Services,
+    *,
+    memory_only: bool = False,
+    **page: Any,
+) -> dict[str, Any]:
+    """The context of a page of ``caller``'s: the frame's, and ``page``'s own. With
+    ``memory_only`` (on the event loop), a name not held in memory raises ``NotInMemory``."""
+    name = _own_name(services, caller, memory_only=memory_only)
     return {
         "caller": caller,
         "user_name": name or caller.login,
@@ -70,11 +79,13 @@ _MAX_NAMES = 10_000
 _names: dict[UUID, tuple[float, str | None]] = {}
 
 
-def _own_name(services: Services, caller: Caller) -> str | None:
+def _own_name(services: Services, caller: Caller, *, memory_only: bool) -> str | None:
     now = time.monotonic()
     held = _names.get(caller.person_id)
     if held is not None and held[0] > now:
         return held[1]
+    if memory_only:
+        raise NotInMemory("the caller's name")
     try:
         name = Names(services.vault).full_name(caller.person_id)
     except VaultError:  # no key for the row: the login stands in for the name

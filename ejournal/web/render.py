@@ -83,6 +83,9 @@ def static(name: str) -> str:
 def environment() -> Environment:
     env = Environment(
         loader=PackageLoader("ejournal.web", "templates"),
+        # The templates are the package's: nothing edits them while it runs, so a page need not
+        # ask the file system whether they changed (a stat per template per page).
+        auto_reload=False,
         autoescape=select_autoescape(default=True),
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -29,17 +29,29 @@ from ejournal.web.pages import (
 STATIC = Path(str(files("ejournal.web").joinpath("static")))
 
 
+BUSIEST = (family.router, lesson.router)
+"""The diary and the lesson page: FastAPI tries the routes in order, and these are tried right
+after the API's reads (``api.app``)."""
+
+
 def create_site(services: Services, *, threads: int = 32) -> FastAPI:
-    app = create_app(services, threads=threads)
+    app = create_app(services, threads=threads, busiest_pages=BUSIEST)
     add_pages(app)
     return app
 
 
 def add_pages(app: FastAPI) -> None:
-    # The busiest first: FastAPI tries the routes in order (api.app).
-    families = (family.router, digest.router)
-    teachers = (teacher.router, lesson.router, journal.router, class_teacher.router)
-    for router in (*families, *teachers, auth.router, home.router, school.router, ledger.router):
+    """The pages not among ``BUSIEST``, their static files and their refusals."""
+    for router in (
+        digest.router,
+        teacher.router,
+        journal.router,
+        class_teacher.router,
+        auth.router,
+        home.router,
+        school.router,
+        ledger.router,
+    ):
         app.include_router(router)
     app.mount("/static", _Static(directory=STATIC), name="static")
     install_page_errors(app)

@@ -281,6 +281,36 @@ def test_the_access_log_names_readers_and_children_for_the_head_only(world: Worl
     assert len(w.services.access_log.entries(limit=100_000)) == before
 
 
+def test_the_access_log_pages_newest_first_before_an_entry(world: World) -> None:
+    # п. 1.7: a head opens the log to see who read what lately: ``before_id`` pages back from
+    # the latest entry; ``after_id`` pages forward from the oldest, as before.
+    w = world
+    for _ in range(3):
+        _diary(w, "parent")
+    params = {"school_id": str(w.ids["school"]), "limit": 4}
+    oldest = w.client.get("/access-log", params=params, headers=w.headers("auditor")).json()
+    assert [e["id"] for e in oldest] == sorted(e["id"] for e in oldest)
+    latest = w.client.get(
+        "/access-log", params={**params, "before_id": 2**62}, headers=w.headers("auditor")
+    ).json()
+    ids = [e["id"] for e in latest]
+    assert ids == sorted(ids, reverse=True) and len(ids) == 4
+    everything = w.services.access_log.entries(school_id=w.ids["school"], limit=100_000)
+    assert ids[0] == max(e.id for e in everything)
+    earlier = w.client.get(
+        "/access-log", params={**params, "before_id": ids[-1]}, headers=w.headers("auditor")
+    ).json()
+    assert earlier and all(e["id"] < ids[-1] for e in earlier)
+    assert [e["id"] for e in earlier] == sorted((e["id"] for e in earlier), reverse=True)
+    _problem(
+        w.client.get(
+            "/access-log", params={**params, "before_id": 0}, headers=w.headers("auditor")
+        ),
+        422,
+        "request.invalid",
+    )
+
+
 def test_readers_without_the_right_get_no_names(world: World) -> None:
     # п. 1.7, 2.1: whoever may not read the page reads no name on it: refused as before.
     w = world

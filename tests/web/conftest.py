@@ -1,5 +1,6 @@
 """Browser tests: Debian's chromium, driven by Playwright (no browser download), against the demo
-school served by uvicorn (tests/web/site.py), on SQLite and on PostgreSQL (I10).
+school served by uvicorn (tests/web/site.py), on PostgreSQL, and on SQLite too for the modules
+that say so (``SITE_BACKENDS``).
 
 Every page a test opens through ``Browser.visit`` is checked by axe-core (from the npm registry,
 ``npm ci`` at the repository's root) for serious and critical violations, must log no error in
@@ -67,11 +68,28 @@ def chromium() -> Iterator[Any]:
             browser.close()
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+PAGE_BACKENDS = ("postgres",)
+"""Where a module's pages are served unless it names its own backends (``SITE_BACKENDS``):
+PostgreSQL, where the busiest pages take their event-loop paths (ADR 0014) and a district runs.
+The journey across readers, the login and the pages served as drawn run on SQLite too, the
+demo's default; the API's tests run every route on both (I10)."""
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "site" in metafunc.fixturenames:
+        backends = getattr(metafunc.module, "SITE_BACKENDS", PAGE_BACKENDS)
+        assert set(backends) <= set(BACKENDS), backends
+        metafunc.parametrize("site_backend", backends, scope="module")
+
+
+@pytest.fixture(scope="module")
 def site(
-    request: pytest.FixtureRequest, templates: Templates, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    site_backend: str,
+    templates: Templates,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Site]:
-    backend = request.param
+    backend = site_backend
     if backend == "postgres":
         request.getfixturevalue("pg_available")
     with served(demo_template(templates), backend, tmp_path_factory.mktemp("web")) as running:

@@ -12,7 +12,6 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.api.processes import free_port
-from tests.conftest import BACKENDS
 from tests.databases import Templates
 from tests.mail.conftest import Handler, Received
 from tests.web.site import Site, demo_template, served
@@ -32,15 +31,16 @@ def smtp() -> Iterator[tuple[Handler, int]]:
         controller.stop()
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(scope="module")
 def site(
     request: pytest.FixtureRequest,
+    site_backend: str,
     templates: Templates,
     tmp_path_factory: pytest.TempPathFactory,
     smtp: tuple[Handler, int],
 ) -> Iterator[Site]:
     """The demo school whose mail goes to ``smtp`` (overrides tests/web/conftest.py's)."""
-    backend = request.param
+    backend = site_backend
     if backend == "postgres":
         request.getfixturevalue("pg_available")
     environ = {

@@ -15,6 +15,9 @@ from playwright.sync_api import expect
 
 from tests.web.site import Site
 
+SITE_BACKENDS = ("sqlite", "postgres")
+"""The demo's default and a district's server (tests/web/conftest.py)."""
+
 CHILD = "Алиев Магомед"
 """roditel's child (uchenik), as the staff's pages name him."""
 

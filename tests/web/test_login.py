@@ -9,6 +9,9 @@ import httpx
 
 from tests.web.site import Site
 
+SITE_BACKENDS = ("sqlite", "postgres")
+"""The demo's default and a district's server (tests/web/conftest.py)."""
+
 
 def test_the_site_opens_on_the_login_page(browser_for: Any) -> None:
     browser = browser_for()

@@ -83,6 +83,8 @@ def test_the_access_log(browser_for: Any, site: Site) -> None:
     sheet = page.get_by_role("row").filter(has_text="сводная ведомость").filter(has_text="5«А»")
     assert sheet.count() >= 1
     assert "руководитель ОУ" in sheet.first.inner_text()
+    # Newest first: the head's own reads of a moment ago head the table.
+    assert "руководитель ОУ" in page.locator("table.access tbody tr").first.inner_text()
 
 
 def test_a_breach_report_filed_by_the_head(browser_for: Any, site: Site) -> None:

@@ -233,11 +233,19 @@ def access_log(
     school_id: UUID | None = None,
     subject_id: UUID | None = None,
     after_id: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    before_id: Annotated[
+        int | None,
+        Query(ge=1, le=2**62, description="The latest entries before this ID, newest first"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AccessOut]:
     role = access_log_reader(caller, school_id)
     records = log.entries(
-        school_id=school_id, subject_id=subject_id, after_id=after_id, limit=limit
+        school_id=school_id,
+        subject_id=subject_id,
+        after_id=after_id,
+        before_id=before_id,
+        limit=limit,
     )
     shown = _names(caller, role, records, ledger, names, log) if shows_names(role) else {}
     return [

@@ -105,6 +105,21 @@ def class_journal(
         school_id=roster.school_id,
         now=ledger.clock(),
     )
+    return checked_class_journal(ledger, reads, names, role, roster_id, subject_id, start, end)
+
+
+def checked_class_journal(
+    ledger: Ledger,
+    reads: ReadModels,
+    names: Names,
+    role: Role,
+    roster_id: UUID,
+    subject_id: UUID,
+    start: date | None,
+    end: date | None,
+) -> ClassJournalOut:
+    """``class_journal`` for a reader already checked and logged in ``role`` (the lesson page
+    logs its read on the event loop, ``web.pages.lesson``)."""
     page = reads.class_journal(roster_id, subject_id, start, end)
     page.names = joined(names, ledger, role, journal_people(page))
     page.rows = class_order(page.rows, page.names, lambda row: row.student_id)

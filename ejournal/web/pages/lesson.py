@@ -2,10 +2,11 @@
 КТП and the homework, on one screen; each form saved without reloading the page (htmx swaps the
 lesson's body), or by POST → redirect → GET without JavaScript.
 
-It reads the class journal of the lesson's roster and subject for the lesson's day
-(``api.routes.reads.class_journal``: the same policy check, the read logged, the pupils of that
-day with their names) and writes through the API's route functions, whose commands check that
-the caller teaches the lesson (п. 2.3). A refused write is shown above the lesson, which is
+It reads the class journal of the lesson's roster and subject for the lesson's day (the pupils
+of that day with their names, ``api.routes.reads.checked_class_journal``) for the readers of
+that journal and the lesson's substitute (``api.policy.lesson_reader``), the read logged, and
+writes through the API's route functions, whose commands check that the caller teaches the
+lesson (п. 2.3). A refused write is shown above the lesson, which is
 drawn again as it is: nothing was written."""
 
 from __future__ import annotations
@@ -16,15 +17,17 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
-from starlette.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ejournal import commands as c
 from ejournal.api.bootstrap import Services
 from ejournal.api.deps import ServicesDep
 from ejournal.api.errors import ApiError, field_message, status_of
+from ejournal.api.policy import lesson_reader
 from ejournal.api.routes import journal as writes
 from ejournal.api.routes.lists import work_types
-from ejournal.api.routes.reads import class_journal
+from ejournal.api.routes.reads import checked_class_journal
 from ejournal.api.schemas.journal import (
     AttendanceIn,
     CancellationIn,
@@ -35,16 +38,28 @@ from ejournal.api.schemas.journal import (
 )
 from ejournal.api.schemas.paging import ListQuery
 from ejournal.commands.errors import CommandError, refuse
+from ejournal.identity.access_log import Access, entry_rows
 from ejournal.identity.authenticator import Caller
 from ejournal.identity.names import Names
+from ejournal.ledger.actor import Role
 from ejournal.ledger.domain import Lesson
 from ejournal.ledger.domain.plan import ThematicPlan
 from ejournal.ledger.domain.values import AttendanceCode
+from ejournal.ledger.errors import NotInMemory
+from ejournal.projections.storage import tracking
 from ejournal.web.access import CheckedForm, Form, PageCaller, PageRoute
 from ejournal.web.frame import frame, settle
-from ejournal.web.render import render
+from ejournal.web.recent import Recent
+from ejournal.web.render import PAGE_HEADERS, render
 
 router = APIRouter(route_class=PageRoute)
+
+PAGES: Recent[tuple[UUID, UUID, str, str | None, tuple[int, int] | None], bytes] = Recent(
+    size=1024, seconds=60
+)
+"""Lesson pages drawn lately, by session, lesson, what the page says and the read models'
+version: a page asked again draws nothing while nothing new is projected (a minute at most, as
+the frame's name)."""
 
 CHOICES = (("", "present"), *((code.value, code.name.lower()) for code in AttendanceCode))
 """The register's choices (п. 2.5), each with the ASCII key of its radio's ID: «present» (no
@@ -94,20 +109,38 @@ def _plan_items(services: Services, lesson: Lesson) -> list[tuple[int, str]]:
 
 
 def _page(
-    request: Request, caller: Caller, services: Services, lesson_id: UUID, saved: Saved | None
-) -> Response:
+    request: Request,
+    caller: Caller,
+    services: Services,
+    lesson_id: UUID,
+    saved: Saved | None,
+    *,
+    logged_as: Role | None = None,
+) -> HTMLResponse:
+    """The lesson page: its pupils from the class journal of the lesson's day, for a reader
+    checked (``policy.lesson_reader``) and logged here, or already, as ``logged_as``."""
     ledger = services.ledger
     lesson = _lesson(services, lesson_id)
-    journal = class_journal(
-        lesson.roster_id,
-        lesson.subject_id,
-        caller,
+    if logged_as is None:
+        roster = c.load_roster(ledger, lesson.roster_id)
+        logged_as = lesson_reader(ledger, caller, lesson, roster)
+        services.access_log.record(
+            caller,
+            logged_as,
+            Access.CLASS_JOURNAL,
+            [roster.id],
+            school_id=roster.school_id,
+            now=ledger.clock(),
+        )
+    journal = checked_class_journal(
         ledger,
         services.reads,
-        services.access_log,
         Names(services.vault),
-        start=lesson.on,
-        end=lesson.on,
+        logged_as,
+        lesson.roster_id,
+        lesson.subject_id,
+        lesson.on,
+        lesson.on,
     )
     shown = next((x for x in journal.lessons if x.lesson_id == lesson_id), None)
     if shown is None:  # planned a moment ago and not yet in the read models
@@ -149,11 +182,51 @@ def _page(
 
 
 @router.get("/lesson/{lesson_id}")
-def lesson_page(
+async def lesson_page(
     request: Request, lesson_id: UUID, caller: PageCaller, services: ServicesDep
 ) -> Response:
-    saved = SAVED.get(request.query_params.get("saved", ""))
-    return _page(request, caller, services, lesson_id, Saved(saved) if saved else None)
+    said = request.query_params.get("saved", "")
+    saved = Saved(SAVED[said]) if said in SAVED else None
+    reader = _reader_in_memory(caller, services, lesson_id)
+    if reader is None:
+        return await run_in_threadpool(_page, request, caller, services, lesson_id, saved)
+    # As the diary (ADR 0014): the read logged in the round trip that reads the read models'
+    # version, and the page drawn once per version for the session that reads it again.
+    role, school_id, roster_id = reader
+    assert services.diary_log is not None
+    logged = entry_rows(
+        caller, role, Access.CLASS_JOURNAL, [roster_id], school_id, services.ledger.clock()
+    )
+    version = tracking(next(iter(await services.diary_log.write(logged)), None))
+    key = (caller.session_id, lesson_id, said, request.headers.get("HX-Request"), version)
+    drawn = PAGES.get(key)
+    if drawn is None:
+        response = await run_in_threadpool(
+            _page, request, caller, services, lesson_id, saved, logged_as=role
+        )
+        drawn = bytes(response.body)
+        if version is not None:
+            PAGES.put(key, drawn)
+    return HTMLResponse(drawn, headers=PAGE_HEADERS)
+
+
+def _reader_in_memory(
+    caller: Caller, services: Services, lesson_id: UUID
+) -> tuple[Role, UUID, UUID] | None:
+    """The caller's role as a reader of the lesson's journal, the school and the roster, checked
+    on the event loop from the aggregates in memory (PostgreSQL); None if that takes the
+    database. Refuses as ``_page`` does (``policy.lesson_reader``)."""
+    if services.aio is None or not services.aio.ready or services.diary_log is None:
+        return None
+    ledger = services.ledger
+    try:
+        with ledger.memory_only():
+            lesson = _lesson(services, lesson_id)
+            roster = c.load_roster(ledger, lesson.roster_id)
+            role = lesson_reader(ledger, caller, lesson, roster)
+    except NotInMemory:
+        return None
+    return role, roster.school_id, roster.id
 
 
 def _write(

@@ -13,11 +13,11 @@ import tempfile
 import zipfile
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse, RedirectResponse, Response
 
@@ -423,9 +423,12 @@ def access_log(
     ledger: LedgerDep,
     log: AccessLogDep,
     names: NamesDep,
-    after: int = 0,
+    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> Response:
-    entries = access_log_read(caller, log, ledger, names, school_id=school_id, after_id=after)
+    # Newest first: a head opens the log to see who read what lately.
+    entries = access_log_read(
+        caller, log, ledger, names, school_id=school_id, before_id=before or 2**62
+    )
     school = _school(ledger, school_id, year_start)
     school_classes = _classes(request, caller, ledger, names, school_id, year_start)
     rosters = {k.class_id: k.name for k in school_classes.items}
@@ -441,7 +444,7 @@ def access_log(
         rosters=rosters,
         access_names=ACCESS_NAMES,
         role_names={role.value: name for role, name in ROLE_NAMES.items()},
-        next_after=entries[-1].id if len(entries) == 100 else None,
+        earlier=entries[-1].id if len(entries) == 100 else None,
         short_id=short_id,
     )
     return render(request, "school/access_log.html", page)
