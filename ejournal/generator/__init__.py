@@ -79,13 +79,7 @@ def generate(
     """
     runs = school_runs(ledger, clock, plan)
     total = Counts()
-
-    def done(what: str, run: SchoolRun) -> None:
-        total.add(run.counts)
-        run.counts = Counts()
-        if progress is not None:
-            progress(what, total)
-
+    done = tally(total, progress)
     write_accounts(runs, done)
     write_years(ledger, runs, plan, done)
     return runs, total
@@ -93,6 +87,18 @@ def generate(
 
 Done = Callable[[str, SchoolRun], None]
 """Called after each unit of a school's run with what it was; takes the run's ``counts``."""
+
+
+def tally(total: Counts, progress: Progress | None) -> Done:
+    """A ``Done`` that adds each unit's counts to ``total`` and tells ``progress``."""
+
+    def done(what: str, run: SchoolRun) -> None:
+        total.add(run.counts)
+        run.counts = Counts()
+        if progress is not None:
+            progress(what, total)
+
+    return done
 
 
 def school_runs(ledger: Ledger, clock: ManualClock, plan: Plan) -> list[SchoolRun]:

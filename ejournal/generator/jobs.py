@@ -27,6 +27,7 @@ from ejournal.generator import (
     SchoolRun,
     SchoolSpec,
     school_runs,
+    tally,
     write_accounts,
     write_years,
 )
@@ -59,14 +60,7 @@ def generate_in_processes(
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, not {jobs}")
     total = Counts()
-
-    def done(what: str, run: SchoolRun) -> None:
-        total.add(run.counts)
-        run.counts = Counts()
-        if progress is not None:
-            progress(what, total)
-
-    write_accounts(school_runs(ledger, clock, plan), done)
+    write_accounts(school_runs(ledger, clock, plan), tally(total, progress))
     context = process_context()
     queue = context.Queue()
     processes = [
