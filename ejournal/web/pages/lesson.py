@@ -121,8 +121,8 @@ def _page(
     checked (``policy.lesson_reader``) and logged here, or already, as ``logged_as``."""
     ledger = services.ledger
     lesson = _lesson(services, lesson_id)
+    roster = c.load_roster(ledger, lesson.roster_id)
     if logged_as is None:
-        roster = c.load_roster(ledger, lesson.roster_id)
         logged_as = lesson_reader(ledger, caller, lesson, roster)
         services.access_log.record(
             caller,
@@ -157,7 +157,6 @@ def _page(
         for index, row in enumerate(journal.rows)
     ]
     types = work_types(lesson.school_id, lesson.year_start, ListQuery(), request, caller, ledger)
-    roster = c.load_roster(ledger, lesson.roster_id)
     # A refusal drawn for htmx is a 200: the page swaps it in as it would any answer, without an
     # error in the console; drawn as a whole page, it carries the refusal's status.
     status = 200
