@@ -22,9 +22,16 @@ from ejournal.ledger.async_database import AsyncDatabase, Statement
 from ejournal.ledger.clock import Clock, system_clock
 from ejournal.ledger.config import DEFAULT_DATABASE_URL, persistence_env
 from ejournal.ledger.database import Database
+from ejournal.ledger.domain import SYSTEM_KINDS
 from ejournal.ledger.errors import ConcurrentWriteError, DatabaseUnavailableError, NotInMemory
 from ejournal.ledger.event_cache import EventCache
-from ejournal.ledger.recorders import EVENTS_TABLE, BatchContext, SaveContext, WriteContext
+from ejournal.ledger.recorders import (
+    EVENTS_TABLE,
+    SYSTEM_LOG,
+    BatchContext,
+    SaveContext,
+    WriteContext,
+)
 from ejournal.ledger.transcoder import default_transcoder
 from ejournal.ledger.working_days import WorkingCalendar
 
@@ -43,8 +50,13 @@ class Ledger(Application[UUID]):
         clock: Clock = system_clock,
         env: Mapping[str, str] | None = None,
         calendar: WorkingCalendar | None = None,
+        directory: Ledger | None = None,
     ) -> None:
         self.clock = clock
+        self.directory = directory
+        """In a region (``ledger.placement``), the ledger of the directory database, which holds
+        the system log: this one's saves to the system log and reads of its aggregates
+        (``SYSTEM_KINDS``) go there. None: this database holds the system log too."""
         self.calendar = calendar or WorkingCalendar()
         """Working days, for the deadline of a breach report (п. 4.3)."""
         settings = persistence_env(database_url)
@@ -79,6 +91,10 @@ class Ledger(Application[UUID]):
         another write saved one of the aggregates first (nothing is written), and
         ``DatabaseUnavailableError`` if the database fails.
         """
+        if self.directory is not None and log_id == SYSTEM_LOG:
+            if self._unit.get() is not None:
+                raise ValueError("a unit of work on a schools' server cannot write the system log")
+            return self.directory.record(*aggregates, log_id=log_id, actor=actor, role=role)
         context = WriteContext(log_id=log_id, actor=actor, role=role, recorded_at=self.clock())
         unit = self._unit.get()
         if unit is not None:
@@ -122,6 +138,8 @@ class Ledger(Application[UUID]):
 
         Inside a unit of work, the state includes what the unit has recorded so far.
         """
+        if self.directory is not None and issubclass(kind, SYSTEM_KINDS):
+            return self.directory.get(aggregate_id, kind)
         unit = self._unit.get()
         if unit is None:
             aggregate = self._get_stored(aggregate_id)
@@ -235,6 +253,8 @@ class Ledger(Application[UUID]):
         Inside a unit of work they are read as ``get`` reads them (its own changes included).
         Raises ``DatabaseUnavailableError`` if the database fails.
         """
+        if self.directory is not None and issubclass(kind, SYSTEM_KINDS):
+            return self.directory.find_many(aggregate_ids, kind)
         wanted = list(dict.fromkeys(aggregate_ids))
         if self._unit.get() is not None:
             self.prefetch(wanted)
