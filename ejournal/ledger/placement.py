@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from uuid import UUID
 
+from eventsourcing.persistence import PersistenceError
+
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.database import Database
 from ejournal.ledger.errors import DatabaseUnavailableError, LedgerError
@@ -45,6 +47,9 @@ FRESH_SECONDS = 2.0
 this (and a save on the old server is refused meanwhile, ``ledger.relocation``)."""
 LOCATED = 100_000
 """Records whose school a process remembers (the least recently asked are forgotten)."""
+CONNECT_SECONDS = 5
+"""How long a request waits for a connection to a school's server before it fails (503): a
+server that is down holds up its own schools' requests this long, no one else's."""
 RETRY_SECONDS = 5.0
 """A server that failed to open is tried again after this."""
 
@@ -190,7 +195,7 @@ class Region:
                     raise ServerUnavailableError(server, entry.error)
                 try:
                     entry.ledger = self._open(entry.url, self.directory)
-                except LedgerError as e:
+                except (LedgerError, PersistenceError) as e:
                     entry.failed_at, entry.error = self._clock(), str(e)
                     raise ServerUnavailableError(server, str(e)) from e
             return entry.ledger
@@ -250,7 +255,11 @@ class Region:
 
 def _open_ledger(url: str, directory: Ledger) -> Ledger:
     return Ledger(
-        database_url=url, clock=directory.clock, calendar=directory.calendar, directory=directory
+        database_url=url,
+        clock=directory.clock,
+        calendar=directory.calendar,
+        directory=directory,
+        env={"POSTGRES_CONNECT_TIMEOUT": str(CONNECT_SECONDS)},
     )
 
 
@@ -262,6 +271,6 @@ def _log_of(database: Database, record_id: UUID) -> str | None:
                 (database.uuid(record_id),),
             )
             row = cursor.fetchone()
-    except Exception as e:  # a server that fails mid-question is down for this question
+    except PersistenceError as e:  # a server that fails mid-question is down for this question
         raise DatabaseUnavailableError(str(e)) from e
     return None if row is None else str(row[0])

@@ -75,10 +75,10 @@ MOMENT_FORMAT = "%Y-%m-%dT%H:%M"
 
 @router.get("/school")
 def school_start(
-    caller: PageCaller, ledger: LedgerDep, log: AccessLogDep, names: NamesDep
+    caller: PageCaller, services: ServicesDep, log: AccessLogDep, names: NamesDep
 ) -> Response:
     """The first school the caller administers, in its current year (or its latest)."""
-    found = home_read(caller, ledger, log, names)
+    found = home_read(caller, services, log, names)
     for school in found.schools:
         if {Role.HEAD, Role.DEPUTY} & set(school.roles) and school.years:
             year = next((y for y in school.years if y.current), school.years[-1])
