@@ -53,6 +53,7 @@ class Ledger(Application[UUID]):
         directory: Ledger | None = None,
     ) -> None:
         self.clock = clock
+        self.database_url = database_url
         self.directory = directory
         """In a region (``ledger.placement``), the ledger of the directory database, which holds
         the system log: this one's saves to the system log and reads of its aggregates

@@ -27,8 +27,10 @@ from uuid import UUID
 
 from eventsourcing.persistence import PersistenceError
 
+from ejournal.integrity.leaf import micros
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.database import Database
+from ejournal.ledger.domain import School
 from ejournal.ledger.errors import DatabaseUnavailableError, LedgerError
 from ejournal.ledger.recorders import EVENTS_TABLE, SYSTEM_LOG
 
@@ -238,6 +240,25 @@ class Region:
                 return school_of_log(log_id)
         return None
 
+    def place(self, school_id: UUID, server: str) -> bool:
+        """Place school ``school_id``, which has no records yet where it is, on ``server``;
+        False if it is there already. Raises ``PlacementError`` for an unknown server or school,
+        or a school whose records are on another server (``move-school`` moves them), and
+        ``ServerUnavailableError`` if either server cannot be reached."""
+        target = self.ledger(server)
+        if self.directory.find(school_id, School) is None:
+            raise PlacementError(f"no school {school_id} is registered")
+        current = self.placement.server_of(school_id)
+        if current == server:
+            return False
+        if _holds_school(self.ledger(current).database, school_id):
+            raise PlacementError(
+                f"school {school_id} has records on {current!r}: move it with move-school"
+            )
+        del target  # reachable: the school's first records can be written there
+        self.placement.place(school_id, server, at=micros(self.directory.clock()))
+        return True
+
     def opened(self) -> Iterator[tuple[str, Ledger]]:
         """The servers whose ledgers are open, the directory first."""
         yield DIRECTORY, self.directory
@@ -261,6 +282,14 @@ def _open_ledger(url: str, directory: Ledger) -> Ledger:
         directory=directory,
         env={"POSTGRES_CONNECT_TIMEOUT": str(CONNECT_SECONDS)},
     )
+
+
+def _holds_school(database: Database, school_id: UUID) -> bool:
+    with database.transaction(write=False) as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {EVENTS_TABLE} WHERE log_id LIKE ? LIMIT 1", (f"school/{school_id}/%",)
+        )
+        return cursor.fetchone() is not None
 
 
 def _log_of(database: Database, record_id: UUID) -> str | None:

@@ -24,10 +24,8 @@ from ejournal.ledger.actor import SYSTEM_ACTOR, Role
 from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.domain import Account
 from ejournal.ledger.settings import Settings
-from tests import clusters
 from tests.api.conftest import PASSWORD, QUICK_HASHING
 from tests.commands.school import START, YEAR, TestSchool, build_school, uid
-from tests.databases import create_pg_database, drop_pg_database
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:9/ejournal"
 """A server nobody listens on: a school placed there is on a server that is down."""
@@ -55,13 +53,11 @@ def _login(client: TestClient, login: str) -> str:
 
 
 @pytest.fixture
-def served(pg_clusters: None) -> Iterator[Served]:
-    directory_url = create_pg_database()
-    shard_urls = [create_pg_database(admin_url=admin) for admin in clusters.SHARD_URLS]
+def served(region_urls: tuple[str, dict[str, str]]) -> Iterator[Served]:
+    directory_url, shards = region_urls
     clock = ManualClock(START)
     settings = Settings(
-        database_url=directory_url,
-        servers=(("shard1", shard_urls[0]), ("shard2", shard_urls[1]), ("down", UNREACHABLE)),
+        database_url=directory_url, servers=(*shards.items(), ("down", UNREACHABLE))
     )
     services = bootstrap(
         settings, clock=clock, environ={VAULT_KEY_VARIABLE: new_key()}, hashing=QUICK_HASHING
@@ -100,9 +96,6 @@ def served(pg_clusters: None) -> Iterator[Served]:
             yield Served(client, services, one, two, tokens)
     finally:
         services.close()
-        drop_pg_database(directory_url)
-        for url, admin in zip(shard_urls, clusters.SHARD_URLS, strict=True):
-            drop_pg_database(url, admin_url=admin)
 
 
 def _mark(served: Served, who: str, school: TestSchool, lesson: UUID, value: int) -> str:
