@@ -93,8 +93,6 @@ class Ledger(Application[UUID]):
         ``DatabaseUnavailableError`` if the database fails.
         """
         if self.directory is not None and log_id == SYSTEM_LOG:
-            if self._unit.get() is not None:
-                raise ValueError("a unit of work on a schools' server cannot write the system log")
             return self.directory.record(*aggregates, log_id=log_id, actor=actor, role=role)
         context = WriteContext(log_id=log_id, actor=actor, role=role, recorded_at=self.clock())
         unit = self._unit.get()
@@ -311,8 +309,20 @@ class Ledger(Application[UUID]):
         writes, the whole save fails (``ConcurrentWriteError``, nothing written). An aggregate
         left with unsaved changes by a refused command is read again. All commands of a unit
         write to one log; recording in another raises ``ValueError``. Units do not nest.
-        Raises what ``record`` raises, at the end of the block.
+        Raises what ``record`` raises, at the end of the block. On a schools' server the
+        block's writes to the system log are staged in a unit of the directory's, which saves
+        them at the end; a block that writes both raises ``ValueError``, as for two logs.
         """
+        if self.directory is None:
+            with self._unit_of_work(None):
+                yield
+            return
+        with self.directory.unit_of_work():
+            with self._unit_of_work(self.directory):
+                yield
+
+    @contextmanager
+    def _unit_of_work(self, directory: Ledger | None) -> Iterator[None]:
         if self._unit.get() is not None:
             raise RuntimeError("units of work do not nest")
         unit = _UnitOfWork()
@@ -323,6 +333,9 @@ class Ledger(Application[UUID]):
             self._unit.reset(token)
         if not unit.events:
             return
+        if directory is not None and (staged := directory._unit.get()) and staged.events:
+            msg = f"a unit of work writes one log: {staged.log_id}, not also {unit.log_id}"
+            raise ValueError(msg)
         assert unit.log_id is not None
         context = BatchContext(log_id=unit.log_id, segments=tuple(unit.segments))
         self._save(unit.events, context, list(unit.staged))

@@ -177,6 +177,11 @@ class Region:
         self._located: OrderedDict[UUID, UUID] = OrderedDict()
 
     @property
+    def servers(self) -> dict[str, str]:
+        """The servers of schools (not the directory) and their URLs."""
+        return {name: entry.url for name, entry in self._servers.items()}
+
+    @property
     def names(self) -> list[str]:
         """The servers' names, the directory first."""
         return [DIRECTORY, *self._servers]

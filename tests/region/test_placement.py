@@ -10,7 +10,7 @@ from uuid import UUID
 import pytest
 
 from ejournal import commands as c
-from ejournal.ledger.actor import Role
+from ejournal.ledger.actor import SYSTEM_ACTOR, Role
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.logs import SYSTEM_LOG
@@ -182,3 +182,27 @@ def test_servers_are_named_once_with_postgresql_urls() -> None:
 def test_an_unknown_server_is_refused(region: Region) -> None:
     with pytest.raises(PlacementError, match="no server named 'shard9'"):
         region.ledger("shard9")
+
+
+def test_a_unit_of_work_writes_one_log_on_either_server(region: Region, clock: ManualClock) -> None:
+    one = build_on(region, "shard1", 1, clock)
+    shard = region.ledger("shard1")
+    before = {name: _count(region.ledger(name)) for name in region.names}
+    with pytest.raises(ValueError, match="a unit of work writes one log: system, not also school/"):
+        with shard.unit_of_work():
+            c.handle(
+                c.RegisterAccount(actor=SYSTEM_ACTOR, login="new", person_id=UUID(int=77)), shard
+            )
+            one.lesson()
+    assert {name: _count(region.ledger(name)) for name in region.names} == before
+    # A unit that writes the system log alone saves it in the directory.
+    with shard.unit_of_work():
+        c.handle(c.RegisterAccount(actor=SYSTEM_ACTOR, login="new", person_id=UUID(int=77)), shard)
+    assert _count(region.directory) == before[DIRECTORY] + 1
+    assert _count(shard) == before["shard1"]
+
+
+def _count(ledger: Ledger) -> int:
+    with ledger.database.transaction(write=False) as cursor:
+        cursor.execute("SELECT count(*) FROM stored_events")
+        return int(cursor.fetchone()[0])
