@@ -188,7 +188,8 @@ def test_a_unit_of_work_writes_one_log_on_either_server(region: Region, clock: M
     one = build_on(region, "shard1", 1, clock)
     shard = region.ledger("shard1")
     before = {name: _count(region.ledger(name)) for name in region.names}
-    with pytest.raises(ValueError, match="a unit of work writes one log: system, not also school/"):
+    two_logs = "a unit of work writes one log: system, not also school/"
+    with pytest.raises(ValueError, match=two_logs):
         with shard.unit_of_work():
             c.handle(
                 c.RegisterAccount(actor=SYSTEM_ACTOR, login="new", person_id=UUID(int=77)), shard
