@@ -317,9 +317,8 @@ class Ledger(Application[UUID]):
             with self._unit_of_work(None):
                 yield
             return
-        with self.directory.unit_of_work():
-            with self._unit_of_work(self.directory):
-                yield
+        with self.directory.unit_of_work(), self._unit_of_work(self.directory):
+            yield
 
     @contextmanager
     def _unit_of_work(self, directory: Ledger | None) -> Iterator[None]:
