@@ -10,9 +10,15 @@ from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent, Transcoder
+from eventsourcing.persistence import (
+    IntegrityError,
+    PersistenceError,
+    Recording,
+    StoredEvent,
+    Transcoder,
+)
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.utils import Environment
@@ -92,7 +98,7 @@ class Ledger(Application[UUID]):
         (``ids``: the aggregates written, forgotten if the database fails). Raises
         ``ConcurrentWriteError`` (nothing written) or ``DatabaseUnavailableError``."""
         try:
-            recordings = self.save(*items, context=context)
+            recordings = self._store(items, context)
         except IntegrityError as e:
             # The write that got there first is in the tail of the notification log: a block's
             # next read brings the cache up to date, and a command run again sees that write
@@ -108,6 +114,26 @@ class Ledger(Application[UUID]):
         reads = self._reads.get()
         if reads is not None and recordings:
             reads.saved = max(reads.saved, recordings[-1].notification.id)
+
+    def _store(self, items: Sequence[Any], context: SaveContext) -> list[Recording[UUID]]:
+        """The library's ``save`` of aggregates (their pending events) or of a unit of work's
+        events, without its ``collect_events``: that asks ``isinstance`` of two runtime
+        Protocols per item, which on Python 3.11 walks each Protocol's members every time
+        (40 µs a save, measured, of a one-event save's ≈ 700 µs). Ours are ``Aggregate``s, and
+        anything else is an event."""
+        processing: ProcessingEvent[UUID] = ProcessingEvent()
+        for item in items:
+            if isinstance(item, Aggregate):
+                processing.events.extend(item.collect_events())
+                processing.aggregates[item.id] = item
+            else:
+                processing.events.append(item)
+        processing.saved_kwargs["context"] = context
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        self.notify(processing.events)  # deprecated, but the library's save still calls it
+        return recordings
 
     def saved_position(self) -> int:
         """Inside ``cached_reads``: the notification ID of the last event saved in the block (in
