@@ -24,6 +24,7 @@ from ejournal.ledger.config import DEFAULT_DATABASE_URL, persistence_env
 from ejournal.ledger.database import Database
 from ejournal.ledger.errors import ConcurrentWriteError, DatabaseUnavailableError, NotInMemory
 from ejournal.ledger.event_cache import EventCache
+from ejournal.ledger.fences import moved_error
 from ejournal.ledger.recorders import EVENTS_TABLE, BatchContext, SaveContext, WriteContext
 from ejournal.ledger.transcoder import default_transcoder
 from ejournal.ledger.working_days import WorkingCalendar
@@ -76,8 +77,9 @@ class Ledger(Application[UUID]):
         """Save the pending events of ``aggregates`` in one transaction, in log ``log_id``.
 
         Returns the recorded time (the server clock's reading). Raises ``ConcurrentWriteError`` if
-        another write saved one of the aggregates first (nothing is written), and
-        ``DatabaseUnavailableError`` if the database fails.
+        another write saved one of the aggregates first (nothing is written), ``LogMovedError`` if
+        the log lives on another server (nothing is written), and ``DatabaseUnavailableError`` if
+        the database fails.
         """
         context = WriteContext(log_id=log_id, actor=actor, role=role, recorded_at=self.clock())
         unit = self._unit.get()
@@ -90,7 +92,8 @@ class Ledger(Application[UUID]):
     def _save(self, items: Sequence[Any], context: SaveContext, ids: list[UUID]) -> None:
         """Save aggregates or events, and keep the event cache current with what was written
         (``ids``: the aggregates written, forgotten if the database fails). Raises
-        ``ConcurrentWriteError`` (nothing written) or ``DatabaseUnavailableError``."""
+        ``ConcurrentWriteError`` (nothing written), ``LogMovedError`` (a fence refused it, nothing
+        written) or ``DatabaseUnavailableError``."""
         try:
             recordings = self.save(*items, context=context)
         except IntegrityError as e:
@@ -103,6 +106,9 @@ class Ledger(Application[UUID]):
             raise ConcurrentWriteError(f"a concurrent write changed the same record: {e}") from e
         except PersistenceError as e:
             self._cache.forget(ids)
+            moved = moved_error(e)
+            if moved is not None:  # a fence: the log lives on another server now
+                raise moved from e
             raise DatabaseUnavailableError(str(e)) from e
         self._cache.recorded([recording.domain_event for recording in recordings])
         reads = self._reads.get()
