@@ -124,7 +124,7 @@ def open_next_year(school: TestSchool) -> None:
         c.handle(c.AddSubject(actor=school.head, **year, name=name), school.ledger)
 
 
-def mark(school: TestSchool, lesson_id: UUID, n: int, ledger: Ledger | None = None) -> UUID:
+def mark(school: TestSchool, lesson_id: UUID, n: int) -> UUID:
     return c.handle(
         c.RecordMark(
             actor=school.maths,
@@ -133,7 +133,7 @@ def mark(school: TestSchool, lesson_id: UUID, n: int, ledger: Ledger | None = No
             value=2 + n % 4,
             work_type_id=school.work_types["Ответ на уроке"],
         ),
-        ledger or school.ledger,
+        school.ledger,
     )
 
 
@@ -248,14 +248,11 @@ def test_an_interrupted_copy_resumes_with_nothing_doubled(shards: Shards) -> Non
     resumed = copy_logs(shards.source.database, shards.target.database, logs, batch=16)
 
     assert [each.copied for each in resumed] == [
-        sum(1 for row in rows(shards.source, [log_id])) - (32 if log_id == logs[0] else 0)
-        for log_id in logs
+        len(rows(shards.source, [log_id])) - (32 if log_id == logs[0] else 0) for log_id in logs
     ]
     assert rows(shards.target, logs) == rows(shards.source, logs)
-    assert (
-        load_checkpoints(shards.target.database)[logs[0]]
-        == (load_checkpoints(shards.source.database)[logs[0]])
-    )
+    signed = load_checkpoints(shards.source.database)[logs[0]]
+    assert load_checkpoints(shards.target.database)[logs[0]] == signed
 
 
 @dataclass
@@ -565,3 +562,41 @@ def test_the_fence_waits_for_the_logs_writer_and_refuses_the_one_waiting(
     copy_logs(shards.source.database, shards.target.database, [log_id])
     assert outcome["held"] in shards.target.get(first, Lesson).marks
     assert rows(shards.target, [log_id]) == rows(shards.source, [log_id])
+
+
+def test_a_move_interrupted_before_its_switch_resumes(shards: Shards) -> None:
+    school = shards.school()
+    logs = [school.log_id]
+    write_marks(school, 3)
+    source, target = shards.source.database, shards.target.database
+    switches: list[str] = []
+
+    def failing_switch() -> None:
+        switches.append("failed")
+        raise Interrupted
+
+    def move(switch: Callable[[], None]) -> object:
+        return move_logs(
+            source,
+            target,
+            logs,
+            checkpointer=shards.checkpointer,
+            verifiers=shards.verifiers,
+            source_name="shard1",
+            target_name="shard2",
+            switch=switch,
+        )
+
+    with pytest.raises(Interrupted):
+        move(failing_switch)
+    # Stopped between the proof and the switch: both sides fenced, nothing placed.
+    assert (fences(source)[school.log_id], fences(target)[school.log_id]) == ("shard2", "shard1")
+    signed = load_checkpoints(source)[school.log_id]
+
+    moved = move(lambda: switches.append("switched"))
+
+    assert switches == ["failed", "switched"]
+    assert load_checkpoints(source)[school.log_id] == signed  # nothing new to sign
+    assert [(m.log_id, m.size) for m in moved] == [(school.log_id, signed[-1].size)]
+    assert rows(shards.target, logs) == rows(shards.source, logs)
+    assert school.log_id not in fences(target)
