@@ -35,7 +35,7 @@ from ejournal.ledger.config import BadDatabaseURLError
 from ejournal.ledger.database import startup_lock
 from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.keys import KeyStore, secret_from_environment
-from ejournal.ledger.placement import DIRECTORY, Region
+from ejournal.ledger.placement import DIRECTORY, Region, school_of_log
 from ejournal.ledger.settings import Settings
 from ejournal.ledger.working_days import WorkingCalendar
 from ejournal.mail.addresses import digest_key
@@ -137,6 +137,13 @@ class Services:
         if self.region is None:
             return self
         return self.cell(self.region.placement.server_of(school_id))
+
+    def for_log(self, log_id: str) -> Services:
+        """The services of the server that holds log ``log_id``."""
+        if self.region is None:
+            return self
+        school = school_of_log(log_id)
+        return self.cell(DIRECTORY) if school is None else self.for_school(school)
 
     def locating(self, record_id: UUID) -> Services:
         """The services of the server that holds record ``record_id`` (a lesson, a class …);

@@ -228,6 +228,38 @@ def test_a_server_that_is_down_fails_only_its_schools(served: Served) -> None:
     lesson2 = _lesson(served, "maths2", served.two)
     position2 = _mark(served, "maths2", served.two, lesson2, 2)
     assert _journal_marks(served, "maths2", served.two, position2) == [2]
+    # The process stays ready for the schools it can serve, and says which server is not.
+    ready = served.client.get("/ready")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["servers"] == {"shard1": True, "shard2": True, "down": False}
+
+
+def test_the_auditor_sees_every_servers_logs(served: Served) -> None:
+    services = served.services
+    auditor = c.handle(
+        c.RegisterAccount(actor=SYSTEM_ACTOR, login="auditor", person_id=uid(5003)),
+        services.ledger,
+    )
+    c.handle(
+        c.GrantRole(actor=SYSTEM_ACTOR, account_id=auditor, role=Role.AUDITOR, school_id=None),
+        services.ledger,
+    )
+    services.auth.provision(auditor, PASSWORD)
+    served.tokens["auditor"] = _login(served.client, "auditor")
+    logs = served.client.get("/ledger/logs", headers=served.headers("auditor"))
+    assert logs.status_code == 200, logs.text
+    assert [log["log_id"] for log in logs.json()] == sorted(
+        ["system", served.one.log_id, served.two.log_id]
+    )
+    entries = served.client.get(
+        "/ledger/entries", params={"log_id": served.two.log_id}, headers=served.headers("auditor")
+    )
+    assert entries.status_code == 200, entries.text
+    assert entries.json()[0]["index"] == 0  # read on shard2, where the log is
+    verified = served.client.get("/ledger/verification", headers=served.headers("auditor"))
+    assert verified.status_code == 200, verified.text
+    assert verified.json()["ok"] is True
+    assert len(verified.json()["logs"]) == 3
 
 
 def test_a_position_of_a_server_unknown_here_is_ignored(served: Served) -> None:
