@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ejournal.ledger.config import DEFAULT_DATABASE_URL
+from ejournal.ledger.placement import parse_servers
 
 CHECKPOINT_EVERY_ENTRIES = 10_000
 CHECKPOINT_EVERY_SECONDS = 10.0
@@ -22,6 +23,10 @@ class Settings:
     """Checkpoint origin prefix: the deployment's name, e.g. ``journal.khasavyurt-rayon.ru``."""
     checkpoint_every_entries: int = CHECKPOINT_EVERY_ENTRIES
     checkpoint_every_seconds: float = CHECKPOINT_EVERY_SECONDS
+    servers: tuple[tuple[str, str], ...] = ()
+    """The PostgreSQL servers schools are placed on, as (name, URL) (``EJOURNAL_SERVERS``:
+    ``name=URL,…``; ``ledger.placement``). None: every school is in the database of
+    ``database_url``."""
     replica_urls: tuple[str, ...] = ()
     """Hot-standby replicas of the PostgreSQL primary, for reads of the read models
     (``EJOURNAL_REPLICA_URLS``, comma-separated; docs/adr/0016-replica-reads.md). None: every
@@ -40,6 +45,7 @@ class Settings:
             "checkpoint_every_seconds": float(
                 environ.get("EJOURNAL_CHECKPOINT_SECONDS", str(CHECKPOINT_EVERY_SECONDS))
             ),
+            "servers": tuple(parse_servers(environ.get("EJOURNAL_SERVERS", "")).items()),
             "replica_urls": tuple(
                 url.strip()
                 for url in environ.get("EJOURNAL_REPLICA_URLS", "").split(",")
