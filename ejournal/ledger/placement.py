@@ -21,21 +21,24 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
 from eventsourcing.persistence import PersistenceError
 
 from ejournal.integrity.leaf import micros
+from ejournal.integrity.note import Verifier
 from ejournal.ledger.application import Ledger
+from ejournal.ledger.checkpoints import Checkpointer
 from ejournal.ledger.database import Database
 from ejournal.ledger.domain import School
 from ejournal.ledger.errors import DatabaseUnavailableError, LedgerError
+from ejournal.ledger.fences import fences
 from ejournal.ledger.recorders import EVENTS_TABLE, SYSTEM_LOG
+from ejournal.ledger.relocation import MovedLog, move_logs
+from ejournal.ledger.settings import DIRECTORY as DIRECTORY
 
-DIRECTORY = "directory"
-"""The name of the directory database as a server: where unplaced schools live."""
 PLACEMENT_TABLE = "school_placement"
 _CREATE = f"""
 CREATE TABLE IF NOT EXISTS {PLACEMENT_TABLE} (
@@ -67,24 +70,6 @@ class ServerUnavailableError(DatabaseUnavailableError):
     def __init__(self, server: str, reason: str) -> None:
         super().__init__(f"server {server!r} is unavailable: {reason}")
         self.server = server
-
-
-def parse_servers(text: str) -> dict[str, str]:
-    """``name=URL,name=URL`` (``EJOURNAL_SERVERS``) as a mapping; raises ``PlacementError``."""
-    servers: dict[str, str] = {}
-    for item in (part.strip() for part in text.split(",")):
-        if not item:
-            continue
-        name, sep, url = item.partition("=")
-        name, url = name.strip(), url.strip()
-        if not sep or not name or not url:
-            raise PlacementError(f"a server is name=URL, not {item!r}")
-        if name == DIRECTORY or name in servers:
-            raise PlacementError(f"server name {name!r} is reserved or given twice")
-        if not url.startswith(("postgresql://", "postgres://")):
-            raise PlacementError(f"server {name!r} is not a PostgreSQL URL")
-        servers[name] = url
-    return servers
 
 
 def school_of_log(log_id: str) -> UUID | None:
@@ -264,6 +249,49 @@ class Region:
         self.placement.place(school_id, server, at=micros(self.directory.clock()))
         return True
 
+    def move(
+        self,
+        school_id: UUID,
+        server: str,
+        *,
+        checkpointer: Callable[[Ledger], Checkpointer],
+        verifiers: Sequence[Verifier],
+    ) -> list[MovedLog]:
+        """Move school ``school_id``'s logs to ``server`` while it keeps writing, and switch its
+        placement there (``ledger.relocation.move_logs``: the source fenced first, every root
+        proven equal at a signed checkpoint, then the switch). ``checkpointer(source)`` signs on
+        the source. A move that was interrupted, before or after its switch, finishes. Raises
+        ``PlacementError`` for a school already there or with no records, and what
+        ``move_logs`` raises."""
+        target = self.ledger(server)
+        placed = self.placement.server_of(school_id)
+        # Interrupted after its switch: the target's fences still name where the logs came from.
+        unfinished = [
+            lives_on
+            for log_id, lives_on in fences(target.database).items()
+            if school_of_log(log_id) == school_id
+        ]
+        source_name = unfinished[0] if placed == server and unfinished else placed
+        if source_name == server:
+            raise PlacementError(f"school {school_id} is on {server!r} already")
+        source = self.ledger(source_name)
+        logs = _school_logs(source.database, school_id)
+        if not logs:
+            raise PlacementError(
+                f"school {school_id} has no records on {source_name!r}: place it with place-school"
+            )
+        at = micros(self.directory.clock())
+        return move_logs(
+            source.database,
+            target.database,
+            logs,
+            checkpointer=checkpointer(source),
+            verifiers=verifiers,
+            source_name=source_name,
+            target_name=server,
+            switch=lambda: self.placement.place(school_id, server, at=at),
+        )
+
     def opened(self) -> Iterator[tuple[str, Ledger]]:
         """The servers whose ledgers are open, the directory first."""
         yield DIRECTORY, self.directory
@@ -290,11 +318,16 @@ def _open_ledger(url: str, directory: Ledger) -> Ledger:
 
 
 def _holds_school(database: Database, school_id: UUID) -> bool:
+    return bool(_school_logs(database, school_id))
+
+
+def _school_logs(database: Database, school_id: UUID) -> list[str]:
     with database.transaction(write=False) as cursor:
         cursor.execute(
-            f"SELECT 1 FROM {EVENTS_TABLE} WHERE log_id LIKE ? LIMIT 1", (f"school/{school_id}/%",)
+            f"SELECT DISTINCT log_id FROM {EVENTS_TABLE} WHERE log_id LIKE ? ORDER BY log_id",
+            (f"school/{school_id}/%",),
         )
-        return cursor.fetchone() is not None
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _log_of(database: Database, record_id: UUID) -> str | None:

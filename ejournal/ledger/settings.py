@@ -7,7 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ejournal.ledger.config import DEFAULT_DATABASE_URL
-from ejournal.ledger.placement import parse_servers
+
+DIRECTORY = "directory"
+"""The name of the directory database as a server of a region (``ledger.placement``): where
+the system log and the unplaced schools live."""
 
 CHECKPOINT_EVERY_ENTRIES = 10_000
 CHECKPOINT_EVERY_SECONDS = 10.0
@@ -54,3 +57,21 @@ class Settings:
         }
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+
+def parse_servers(text: str) -> dict[str, str]:
+    """``name=URL,name=URL`` (``EJOURNAL_SERVERS``) as a mapping; raises ``ValueError``."""
+    servers: dict[str, str] = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        name, sep, url = item.partition("=")
+        name, url = name.strip(), url.strip()
+        if not sep or not name or not url:
+            raise ValueError(f"a server is name=URL, not {item!r}")
+        if name == DIRECTORY or name in servers:
+            raise ValueError(f"server name {name!r} is reserved or given twice")
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError(f"server {name!r} is not a PostgreSQL URL")
+        servers[name] = url
+    return servers

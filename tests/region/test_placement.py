@@ -14,7 +14,8 @@ from ejournal.ledger.actor import SYSTEM_ACTOR, Role
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.logs import SYSTEM_LOG
-from ejournal.ledger.placement import DIRECTORY, PlacementError, Region, parse_servers
+from ejournal.ledger.placement import DIRECTORY, PlacementError, Region
+from ejournal.ledger.settings import parse_servers
 from ejournal.ledger.verify import verify_ledger
 from ejournal.projections.projector import Projector
 from ejournal.projections.queries import Queries
@@ -169,13 +170,13 @@ def test_servers_are_named_once_with_postgresql_urls() -> None:
         "a": "postgresql://h/d",
         "b": "postgres://h/e",
     }
-    with pytest.raises(PlacementError, match="name=URL"):
+    with pytest.raises(ValueError, match="name=URL"):
         parse_servers("a")
-    with pytest.raises(PlacementError, match="reserved or given twice"):
+    with pytest.raises(ValueError, match="reserved or given twice"):
         parse_servers("a=postgresql://h/d,a=postgresql://h/e")
-    with pytest.raises(PlacementError, match="reserved or given twice"):
+    with pytest.raises(ValueError, match="reserved or given twice"):
         parse_servers("directory=postgresql://h/d")
-    with pytest.raises(PlacementError, match="not a PostgreSQL URL"):
+    with pytest.raises(ValueError, match="not a PostgreSQL URL"):
         parse_servers("a=sqlite:///x.db")
 
 
