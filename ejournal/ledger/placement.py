@@ -203,7 +203,8 @@ class Region:
 
     def locate(self, record_id: UUID) -> UUID | None:
         """The school whose log holds record ``record_id``, None if no server has it (or it is
-        in the system log). A record found is remembered: it never changes its log."""
+        in the system log). A record found is remembered: it never changes its log. Raises
+        ``ServerUnavailableError`` if no server that answers has it and one does not answer."""
         with self._lock:
             if record_id in self._located:
                 self._located.move_to_end(record_id)
@@ -218,16 +219,20 @@ class Region:
         return school
 
     def _find(self, record_id: UUID) -> UUID | None:
-        # The directory first (unplaced schools), then each server; one that is down is passed
-        # over, so a record there is not found until it is back.
+        """The directory first (unplaced schools), then each server. A record found on none
+        while a server is down may be there: that is ``ServerUnavailableError``, not "no such
+        record"."""
+        down: ServerUnavailableError | None = None
         for name in self.names:
             try:
-                ledger = self.ledger(name)
-                log_id = _log_of(ledger.database, record_id)
-            except DatabaseUnavailableError:
+                log_id = _log_of(self.ledger(name).database, record_id)
+            except DatabaseUnavailableError as e:
+                down = ServerUnavailableError(name, str(e))
                 continue
             if log_id is not None:
                 return school_of_log(log_id)
+        if down is not None:
+            raise down
         return None
 
     def place(self, school_id: UUID, server: str) -> bool:
