@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 from typing import Any
 
 import anyio.to_thread
@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ejournal.api.bootstrap import Services
 from ejournal.api.docs import install_docs
 from ejournal.api.errors import API_CATALOGUE, install_error_handlers, problem_response
-from ejournal.api.freshness import POSITION_HEADER, Freshness, requested_position
+from ejournal.api.freshness import POSITION_HEADER, position_value, requested_position
 from ejournal.api.routes import (
     accounts,
     audit,
@@ -36,7 +36,7 @@ from ejournal.api.routes import (
 )
 from ejournal.api.routes import subscriptions as mail_subscriptions
 from ejournal.exchange.files import MAX_BYTES
-from ejournal.ledger.application import Ledger
+from ejournal.ledger.placement import PlacementError
 
 MAX_BODY_BYTES = 1 << 20
 """The largest request body: a whole class's marks or a year's КТП fit many times over."""
@@ -85,7 +85,7 @@ def create_app(
 
     app = _application(lifespan, busiest_pages)
     app.state.services = services
-    app.add_middleware(_PerRequest, ledger=services.ledger, freshness=services.freshness)
+    app.add_middleware(_PerRequest, services=services)
     return app
 
 
@@ -141,51 +141,61 @@ class _PerRequest:
 
     Read your writes (``api.freshness``, docs/adr/0009-read-your-writes.md): a request that sends
     ``Ejournal-Position`` waits until the read models are projected up to it, and the response
-    to a request that saved events names the position of the last one."""
+    to a request that saved events names the position of the last one. In a region
+    (``ledger.placement``) each server has its ledger, its read models and its positions: the
+    position names its server (``shard1:1234``; the directory's is the bare number)."""
 
-    def __init__(self, app: ASGIApp, ledger: Ledger, freshness: Freshness | None) -> None:
+    def __init__(self, app: ASGIApp, services: Services) -> None:
         self.app = app
-        self._ledger = ledger
-        self._freshness = freshness
+        self._services = services
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self._freshness is not None:
-            refusal = await self._wait(scope)
-            if refusal is not None:
-                await refusal(scope, receive, send)
-                return
-        ledger = self._ledger
+        refusal = await self._wait(scope)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        cells = self._services.cells()
 
         async def positioned(message: Message) -> None:
             if message["type"] == "http.response.start":
-                saved = ledger.saved_position()
-                if saved:
-                    headers = [*message.get("headers", ()), (_POSITION, str(saved).encode())]
-                    message = {**message, "headers": headers}
+                # The last server written to names the position: a school's, if any.
+                saved = [(c.server, c.ledger.saved_position()) for c in cells]
+                written = [(server, position) for server, position in saved if position]
+                if written:
+                    value = position_value(*written[-1]).encode()
+                    message = {
+                        **message,
+                        "headers": [*message.get("headers", ()), (_POSITION, value)],
+                    }
             await send(message)
 
         # The routes run in worker threads, each in a copy of this context: their saves are
         # the block's.
-        with ledger.cached_reads():
+        with ExitStack() as stack:
+            for cell in cells:
+                stack.enter_context(cell.ledger.cached_reads())
             await self.app(scope, receive, positioned)
 
     async def _wait(self, scope: Scope) -> Response | None:
         """None once the read models are as far as the request asks (or it asks nothing), else
         the 503 to answer."""
-        assert self._freshness is not None
         asked = None
         for name, value in scope["headers"]:
             if name == _POSITION:
                 asked = requested_position(value.decode("latin-1"))
         if asked is None:
             return None
-        detail = f"Данные для чтения ещё не обновлены до позиции {asked}."
+        server, position = asked
+        detail = f"Данные для чтения ещё не обновлены до позиции {position}."
         try:
-            if await self._freshness.wait_for(asked):
+            freshness = self._services.cell(server).freshness
+            if freshness is None or await freshness.wait_for(position):
                 return None
+        except PlacementError:
+            return None  # a server this deployment does not know: ignored, as a bad number is
         except Exception:  # the database failed: as for any request, 503, never a 500
             log.exception("reading the read models' position failed")
             detail = "База данных недоступна."

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Protocol
+from uuid import UUID
 
 from ejournal.api.freshness import STALL_SECONDS, Freshness, ProjectorPosition
 from ejournal.api.printing import Printing
@@ -24,6 +26,7 @@ from ejournal.identity.passwords import OWASP, Argon2Parameters
 from ejournal.identity.sessions import SessionStore
 from ejournal.identity.tables import create_identity_tables
 from ejournal.identity.vault import Vault, key_from_environment
+from ejournal.ledger.actor import Role
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.async_database import AsyncDatabase
 from ejournal.ledger.checkpoints import Checkpointer, CheckpointSchedule
@@ -32,6 +35,7 @@ from ejournal.ledger.config import BadDatabaseURLError
 from ejournal.ledger.database import startup_lock
 from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.keys import KeyStore, secret_from_environment
+from ejournal.ledger.placement import DIRECTORY, Region, school_of_log
 from ejournal.ledger.settings import Settings
 from ejournal.ledger.working_days import WorkingCalendar
 from ejournal.mail.addresses import digest_key
@@ -40,6 +44,7 @@ from ejournal.mail.schedule import DigestSchedule
 from ejournal.mail.settings import MailSettings
 from ejournal.mail.tables import create_mail_tables
 from ejournal.projections.projector import Projector
+from ejournal.projections.reach import Reach, SchoolReach, TeacherLesson
 from ejournal.projections.replicas import WAIT_SECONDS as REPLICA_WAIT_SECONDS
 from ejournal.projections.replicas import Replicas
 from ejournal.projections.storage import TRACKING_QUERY
@@ -94,9 +99,85 @@ class Services:
     """Plans the weekly digest and delivers the outbox in the background."""
     follow: bool = True
     """Whether the projector follows the ledger in the background while the app runs."""
+    region: Region | None = None
+    """Schools placed on servers (``ledger.placement``): each server has services of its own
+    (``cell``), which share these ones' identity, vault and access log. None: one database."""
+    server: str = DIRECTORY
+    """The server whose ledger and read models these services use."""
+    new_cell: Callable[[str, Ledger], Services] | None = None
+    """Builds a server's services from its ledger (the directory's services only)."""
     closed: bool = field(default=False, init=False)
+    started: bool = field(default=False, init=False)
+    _cells: dict[str, Services] = field(default_factory=dict, init=False)
+    _cells_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+
+    # --- a region's servers ------------------------------------------------------------------
+
+    def cell(self, server: str) -> Services:
+        """The services of ``server``: these ones for the directory or without a region. Raises
+        ``PlacementError`` for an unknown server and ``ServerUnavailableError`` (503) for one
+        that cannot be reached: only its schools' requests fail."""
+        if self.region is None or server == DIRECTORY:
+            return self
+        cell = self._cells.get(server)
+        if cell is not None:
+            return cell
+        with self._cells_lock:
+            cell = self._cells.get(server)
+            if cell is None:
+                assert self.new_cell is not None
+                cell = self.new_cell(server, self.region.ledger(server))
+                self._cells[server] = cell
+                if self.started:
+                    cell.start()
+        return cell
+
+    def for_school(self, school_id: UUID) -> Services:
+        """The services of the server that holds ``school_id``."""
+        if self.region is None:
+            return self
+        return self.cell(self.region.placement.server_of(school_id))
+
+    def for_log(self, log_id: str) -> Services:
+        """The services of the server that holds log ``log_id``."""
+        if self.region is None:
+            return self
+        school = school_of_log(log_id)
+        return self.cell(DIRECTORY) if school is None else self.for_school(school)
+
+    def locating(self, record_id: UUID) -> Services:
+        """The services of the server that holds record ``record_id`` (a lesson, a class …);
+        the directory's if no server has it: it is then not found there either."""
+        if self.region is None:
+            return self
+        school = self.region.locate(record_id)
+        return self if school is None else self.for_school(school)
+
+    def cells(self) -> list[Services]:
+        """These services and every server's opened so far."""
+        return [self, *self._cells.values()]
+
+    def by_server(self, school_ids: Iterable[UUID]) -> list[tuple[Services, list[UUID]]]:
+        """``school_ids`` grouped by the services of their servers. A server that is down is
+        left out (logged): what a caller reaches in other schools is still shown."""
+        groups: dict[str, tuple[Services, list[UUID]]] = {}
+        for school_id in school_ids:
+            try:
+                cell = self.for_school(school_id)
+            except LedgerError as e:
+                log.warning("school %s is left out: %s", school_id, e)
+                continue
+            groups.setdefault(cell.server, (cell, []))[1].append(school_id)
+        return list(groups.values())
+
+    def reach(self) -> RegionReach:
+        """What a person reaches (``projections.reach``), read on each school's server."""
+        return RegionReach(self)
 
     def start(self) -> None:
+        self.started = True
+        for cell in self._cells.values():
+            cell.start()
         if self.follow and self.projector is not None and not self.projector.running:
             self.projector.start()
         if self.follow and self.checkpoints is not None and not self.checkpoints.running:
@@ -105,6 +186,9 @@ class Services:
             self.mail_schedule.start()
 
     def stop(self) -> None:
+        self.started = False
+        for cell in self._cells.values():
+            cell.stop()
         if self.projector is not None and self.projector.running:
             self.projector.stop()
         if self.checkpoints is not None and self.checkpoints.running:
@@ -117,6 +201,10 @@ class Services:
             return
         self.closed = True
         self.stop()
+        for cell in self._cells.values():
+            cell.reads.close()
+        if self.region is not None:
+            self.region.close()
         self.reads.close()
         self.ledger.close()
 
@@ -193,7 +281,8 @@ def bootstrap(
         vault = Vault(database, kek) if kek is not None else None
         mail = _mailer(ledger, vault, kek, environ)
         aio = AsyncDatabase.beside(database)
-        return Services(
+        region = Region(ledger, dict(settings.servers)) if settings.servers else None
+        services = Services(
             settings=settings,
             ledger=ledger,
             auth=auth,
@@ -209,10 +298,90 @@ def bootstrap(
             mail=mail,
             mail_schedule=_digest_schedule(mail),
             follow=follow,
+            region=region,
         )
+        if region is not None:
+            services.new_cell = lambda server, cell_ledger: _cell(
+                services, server, cell_ledger, environ, stall_seconds
+            )
+            _open_cells(services)
+        return services
     except BaseException:
         ledger.close()
         raise
+
+
+class RegionReach:
+    """``projections.reach.Reach`` over a region: each school's part read on its server."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def schools(self, person_id: UUID, roles: Mapping[UUID, frozenset[Role]]) -> list[SchoolReach]:
+        found = [
+            school
+            for cell, ids in self._services.by_server(roles)
+            for school in Reach(cell.ledger.database).schools(person_id, {i: roles[i] for i in ids})
+        ]
+        return sorted(found, key=lambda s: (s.name, s.school_id.hex))
+
+    def time_zones(self, school_ids: Sequence[UUID]) -> dict[UUID, str]:
+        zones: dict[UUID, str] = {}
+        for cell, ids in self._services.by_server(school_ids):
+            zones.update(Reach(cell.ledger.database).time_zones(ids))
+        return zones
+
+    def lessons(
+        self, teacher_id: UUID, school_ids: Sequence[UUID], first: date, last: date
+    ) -> list[TeacherLesson]:
+        found = [
+            lesson
+            for cell, ids in self._services.by_server(school_ids)
+            for lesson in Reach(cell.ledger.database).lessons(teacher_id, ids, first, last)
+        ]
+        return sorted(found, key=lambda x: (x.on, x.starts_at, x.slot, x.lesson_id.hex))
+
+
+def _cell(
+    directory: Services,
+    server: str,
+    ledger: Ledger,
+    environ: Mapping[str, str],
+    stall_seconds: float,
+) -> Services:
+    """The services of a region's ``server``: its ledger, read models, projector and
+    checkpoints, with the directory's identity, vault, access log and signing keys. Its reads
+    take the thread path (no statements on the event loop: those read the access log and the
+    read models' position in one round trip, and here they are two databases)."""
+    projector = Projector(ledger)
+    keys = directory.ledger.database
+    return Services(
+        settings=directory.settings,
+        ledger=ledger,
+        auth=directory.auth,
+        access_log=directory.access_log,
+        vault=directory.vault,
+        reads=ReadModels(ledger),
+        printing=Printing(
+            ledger.database, origin=directory.settings.origin, environ=environ, keys=keys
+        ),
+        projector=projector,
+        freshness=Freshness(projector, None, stall_seconds=stall_seconds),
+        checkpoints=_checkpoint_schedule(directory.settings, ledger, environ),
+        follow=directory.follow,
+        server=server,
+    )
+
+
+def _open_cells(services: Services) -> None:
+    """Open every server's services now, so that a request finds them ready; one that cannot be
+    reached is logged and tried again when a request needs it."""
+    assert services.region is not None
+    for server in services.region.names[1:]:
+        try:
+            services.cell(server)
+        except LedgerError as e:
+            log.warning("server %s is unavailable for now: %s", server, e)
 
 
 def _seconds(environ: Mapping[str, str], variable: str, default: float) -> float:
@@ -230,7 +399,8 @@ def _checkpoint_schedule(
     settings: Settings, ledger: Ledger, environ: Mapping[str, str]
 ) -> CheckpointSchedule | None:
     """Due checkpoints signed in the background (I5), if a signing key can be unsealed."""
-    keys = KeyStore(ledger.database, clock=ledger.clock)
+    # A region's servers sign with the directory's keys: one deployment, one key.
+    keys = KeyStore((ledger.directory or ledger).database, clock=ledger.clock)
     try:
         signers = keys.signers(secret_from_environment(environ))
     except LedgerError as e:

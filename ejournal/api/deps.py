@@ -8,7 +8,9 @@ thread pool would cost more than they do.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -28,9 +30,50 @@ from ejournal.ledger.application import Ledger
 _bearer = HTTPBearer(auto_error=False, description="The access token from POST /auth/login")
 
 
+SCHOOL_PARAMETERS = ("school_id",)
+"""Path or query parameters that name a school: a region routes the request to its server."""
+RECORD_PARAMETERS = ("lesson_id", "roster_id", "class_id", "group_id", "originator_id")
+"""Path or query parameters that name a school's record: routed to the server that holds it."""
+
+
 async def get_services(request: Request) -> Services:
+    """The services of the server the request concerns: in a region (``ledger.placement``), the
+    server of the school or the record its path or query names; else the one database's."""
     services: Services = request.app.state.services
+    if services.region is None:
+        return services
+    return await run_in_threadpool(route, services, request.path_params, request.query_params)
+
+
+def route(services: Services, *sources: Mapping[str, Any]) -> Services:
+    """The services of the first school or school's record named in ``sources`` (path, then
+    query parameters); the directory's if none is named, or a name is no UUID (the route then
+    refuses it as it would anyway). Raises ``ServerUnavailableError`` (503) if that server is
+    down."""
+    for source in sources:
+        for name in SCHOOL_PARAMETERS:
+            school = _uuid(source.get(name))
+            if school is not None:
+                return services.for_school(school)
+        for name in RECORD_PARAMETERS:
+            record = _uuid(source.get(name))
+            if record is not None:
+                return services.locating(record)
+        log_id = source.get("log_id")
+        if isinstance(log_id, str) and log_id.startswith("school/"):
+            school = _uuid(log_id.split("/")[1])
+            if school is not None:
+                return services.for_school(school)
     return services
+
+
+def _uuid(value: Any) -> UUID | None:
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

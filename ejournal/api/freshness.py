@@ -28,6 +28,7 @@ from typing import Protocol
 from starlette.concurrency import run_in_threadpool
 
 from ejournal.ledger.async_database import AsyncDatabase
+from ejournal.ledger.placement import DIRECTORY
 from ejournal.projections.storage import TRACKING_QUERY, tracking
 
 POSITION_HEADER = "Ejournal-Position"
@@ -139,10 +140,21 @@ class Freshness:
         return Progress(position=position, lag=lag, stalled=stalled)
 
 
-def requested_position(value: str | None) -> int | None:
-    """The position a request's ``Ejournal-Position`` header asks for; None for none, or for a
-    value that is no notification ID (ignored rather than refused)."""
-    if value is None or not value.isascii() or not value.isdigit() or len(value) > 19:
+def requested_position(value: str | None) -> tuple[str, int] | None:
+    """The server and position a request's ``Ejournal-Position`` header asks for (``1234`` for
+    the directory's, ``shard1:1234`` for a region's server's); None for none, or for a value
+    that is no notification ID (ignored rather than refused)."""
+    if value is None or not value.isascii():
         return None
-    position = int(value)
-    return position if 0 < position <= MAX_POSITION else None
+    server, _, number = value.rpartition(":")
+    if not number.isdigit() or len(number) > 19:
+        return None
+    position = int(number)
+    if not 0 < position <= MAX_POSITION:
+        return None
+    return server or DIRECTORY, position
+
+
+def position_value(server: str, position: int) -> str:
+    """The ``Ejournal-Position`` header of ``position`` on ``server`` (``requested_position``)."""
+    return str(position) if server == DIRECTORY else f"{server}:{position}"

@@ -30,9 +30,18 @@ from ejournal.ledger.keys import KeyStore, secret_from_environment
 class Printing:
     """The seal and the checkpoints of one deployment's printouts."""
 
-    def __init__(self, database: Database, *, origin: str, environ: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        origin: str,
+        environ: Mapping[str, str],
+        keys: Database | None = None,
+    ) -> None:
+        """``keys``: the database of the signing keys, if not ``database`` (a region's
+        directory, ``ledger.placement``)."""
         self.origin = origin
-        self._keys = KeyStore(database)
+        self._keys = KeyStore(keys or database)
         try:
             self._secret: bytes | None = secret_from_environment(environ)
         except LedgerError:

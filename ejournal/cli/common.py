@@ -24,12 +24,21 @@ from ejournal.ledger.clock import Clock, system_clock
 from ejournal.ledger.config import persistence_env
 from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.keys import KeyStore, secret_from_environment
+from ejournal.ledger.placement import DIRECTORY, Region
 from ejournal.ledger.recorders import EVENTS_TABLE
 from ejournal.ledger.settings import Settings
 
 console = Console()
 errors = Console(stderr=True)
 
+ServerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--server",
+        help="In a region (EJOURNAL_SERVERS): this server alone, 'directory' for the directory "
+        "database (default: the directory, then every server)",
+    ),
+]
 DatabaseURL = Annotated[
     str | None,
     typer.Option(
@@ -181,8 +190,39 @@ def read_verifiers(path: Path) -> list[Verifier]:
         fail(f"cannot read verifier keys from {path}: {e}")
 
 
+@contextmanager
+def region_of(settings: Settings, ledger: Ledger) -> Iterator[Region | None]:
+    """The region of ``EJOURNAL_SERVERS`` around the directory's ``ledger`` (``ledger.placement``),
+    its servers' ledgers closed at the end; None without servers."""
+    region = Region(ledger, dict(settings.servers)) if settings.servers else None
+    try:
+        yield region
+    finally:
+        if region is not None:
+            region.close()
+
+
+def each_server(
+    region: Region | None, ledger: Ledger, only: str | None = None
+) -> Iterator[tuple[str, Ledger]]:
+    """The ledger of each server, the directory first: the directory's alone without a region;
+    ``only``: that server's alone. Fails with one line for an unknown server; one that cannot be
+    reached fails when its turn comes (exit 2)."""
+    names = [DIRECTORY] if region is None else region.names
+    if only is not None and only not in names:
+        fail(f"no server named {only!r}: the servers are {', '.join(names)}")
+    for name in names if only is None else [only]:
+        if region is None:
+            yield name, ledger
+            continue
+        with database_errors(code=2):
+            server = region.ledger(name)
+        yield name, server
+
+
 def checkpointer_for(settings: Settings, ledger: Ledger) -> Checkpointer:
-    store = KeyStore(ledger.database, clock=ledger.clock)
+    # A region's servers sign with the directory's keys: one deployment, one key.
+    store = KeyStore((ledger.directory or ledger).database, clock=ledger.clock)
     try:
         signers = store.signers(secret_from_environment())
     except LedgerError as e:

@@ -9,12 +9,21 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ejournal.cli.common import DatabaseURL, console, database_errors, fail, open_ledger
+from ejournal.cli.common import (
+    DatabaseURL,
+    console,
+    database_errors,
+    each_server,
+    fail,
+    open_ledger,
+    region_of,
+)
 from ejournal.commands.errors import CommandError
 from ejournal.generator import Counts, Plan, count_events, district_plan, generate
 from ejournal.generator.jobs import GeneratorProcessError, generate_in_processes
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.clock import ManualClock
+from ejournal.ledger.placement import Region
 
 app = typer.Typer()
 
@@ -42,7 +51,8 @@ def generate_command(
         ),
     ] = 1,
 ) -> None:
-    """Generate a district's school year through the commands; run it again to resume."""
+    """Generate a district's school year through the commands; run it again to resume. In a
+    region (EJOURNAL_SERVERS), the schools are placed on the servers in turn."""
     try:
         plan = district_plan(schools=schools, seed=seed, weeks=weeks, parallels=parallels)
     except ValueError as e:
@@ -54,9 +64,9 @@ def generate_command(
     console.print(f"{len(plan.schools)} schools, {pupils} pupils, {plan.units()} units of work")
     started = time.monotonic()
     try:
-        with database_errors():
-            counts = _generate(ledger, clock, plan, settings.database_url, jobs)
-            events = count_events(ledger)
+        with database_errors(), region_of(settings, ledger) as region:
+            counts = _generate(ledger, clock, plan, settings.database_url, jobs, region)
+            events = sum(count_events(server) for _, server in each_server(region, ledger))
     except CommandError as e:  # a bug of the generator: said in one line, like any refusal
         fail(f"a command of the generator was refused: {e}", code=1)
     except GeneratorProcessError as e:
@@ -73,7 +83,12 @@ def generate_command(
 
 
 def _generate(
-    ledger: Ledger, clock: ManualClock, plan: Plan, database_url: str, jobs: int
+    ledger: Ledger,
+    clock: ManualClock,
+    plan: Plan,
+    database_url: str,
+    jobs: int,
+    region: Region | None,
 ) -> Counts:
     with Progress(
         TextColumn("{task.description}"),
@@ -93,7 +108,7 @@ def _generate(
 
         if jobs > 1:
             return generate_in_processes(
-                ledger, clock, database_url, plan, jobs=jobs, progress=progress
+                ledger, clock, database_url, plan, jobs=jobs, progress=progress, region=region
             )
-        _, counts = generate(ledger, clock, plan, progress=progress)
+        _, counts = generate(ledger, clock, plan, progress=progress, region=region)
     return counts

@@ -29,14 +29,17 @@ from ejournal.cli.common import (
     DatabaseURL,
     JsonOutput,
     KeysFile,
+    ServerOption,
     checkpointer_for,
     console,
+    each_server,
     errors,
     fail,
     failure_json,
     log_ids,
     open_ledger,
     read_verifiers,
+    region_of,
 )
 from ejournal.cli.witnesses import (
     AskWitnesses,
@@ -52,7 +55,7 @@ from ejournal.integrity.leaf import Leaf, decode_leaf, from_micros
 from ejournal.integrity.note import Verifier
 from ejournal.integrity.receipt import Receipt, VerifiedReceipt, verify_receipt
 from ejournal.ledger.application import Ledger
-from ejournal.ledger.checkpoints import load_checkpoints
+from ejournal.ledger.checkpoints import StoredCheckpoint, load_checkpoints
 from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.invalidation import EXEMPT_TOPICS, Rule
 from ejournal.ledger.keys import KeyStore
@@ -140,8 +143,12 @@ def run_verify(
     checkpoint: Path | None = None,
     witnesses: WitnessCheck | None = None,
     jobs: int = 1,
+    server: str | None = None,
 ) -> int:
     """Verify the ledger and print the outcome; returns the process exit code.
+
+    In a region (``ledger.placement``) it is called once per ``server``, whose ledger's
+    ``directory`` holds the rules of п. 4.4 and the keys.
 
     ``read_models``: audit the read models against the ledger (``projections.audit``);
     ``checkpoint``: a file of signed checkpoints kept outside the database, which the database
@@ -151,7 +158,7 @@ def run_verify(
     if keys is not None:
         verifiers, keys_source = read_verifiers(keys), str(keys)
     else:
-        verifiers = KeyStore(ledger.database).verifiers()
+        verifiers = KeyStore((ledger.directory or ledger).database).verifiers()
         keys_source = "the database's key store (not independent: pass --keys to trust a file)"
     notes = _read_notes(checkpoint) if checkpoint is not None else None
     try:
@@ -170,6 +177,8 @@ def run_verify(
     ok = exclusions.agrees and (audit is None or audit.agrees)
     if as_json:
         facts = _report_json(report, keys_source)
+        if server is not None:
+            facts = {"server": server, **facts}
         facts["invalidation"] = _invalidation_json(report, exclusions)
         if witnessed:
             facts["witnessed"] = _witnessed_json(witnessed)
@@ -237,6 +246,8 @@ def _verify_entries(
 ) -> LedgerReport:
     witness = {log_id: [cp.size for cp in cps] for log_id, cps in witnessed.items()}
 
+    directory = None if ledger.directory is None else ledger.directory.database
+
     def run(progress: Callable[[int], None] | None) -> LedgerReport:
         if jobs == 1:
             return verify_ledger(
@@ -245,15 +256,17 @@ def _verify_entries(
                 origin=settings.origin,
                 progress=progress,
                 witness=witness,
+                directory=directory,
             )
         return verify_ledger_in_processes(
             ledger.database,
-            settings.database_url,
+            ledger.database_url,
             jobs=jobs,
             verifiers=verifiers,
             origin=settings.origin,
             progress=progress,
             witness=witness,
+            directory=directory,
         )
 
     if as_json or not sys.stderr.isatty():
@@ -380,26 +393,33 @@ def verify(
     quorum: Quorum = None,
     ask_witnesses: AskWitnesses = False,
     jobs: JobsOption = 1,
+    server: ServerOption = None,
 ) -> None:
     """Recompute every leaf, chain and Merkle root, check every checkpoint; exit 1 at the first
     failure, naming it. With --ask-witnesses, also fail if the database holds less than, or
     another history than, what the witnesses cosigned. With --jobs N, N processes verify the
-    logs, with the same outcome."""
+    logs, with the same outcome. In a region, each server in turn (or --server's)."""
     witnesses = witness_check(witness_keys, quorum, ask=ask_witnesses)
     settings, ledger = open_ledger(database_url)
     try:
-        raise typer.Exit(
-            run_verify(
-                settings,
-                ledger,
-                keys=keys,
-                as_json=as_json,
-                read_models=read_models,
-                checkpoint=checkpoint,
-                witnesses=witnesses,
-                jobs=jobs,
-            )
-        )
+        code = 0
+        with region_of(settings, ledger) as region:
+            for name, server_ledger in each_server(region, ledger, server):
+                if region is not None and not as_json:
+                    console.print(f"[bold]server {name}[/]")
+                verified = run_verify(
+                    settings,
+                    server_ledger,
+                    keys=keys,
+                    as_json=as_json,
+                    read_models=read_models,
+                    checkpoint=checkpoint,
+                    witnesses=witnesses,
+                    jobs=jobs,
+                    server=None if region is None else name,
+                )
+                code = max(code, verified)
+        raise typer.Exit(code)
     finally:
         ledger.close()
 
@@ -418,19 +438,28 @@ def checkpoint(
         ),
     ] = False,
     database_url: DatabaseURL = None,
+    server: ServerOption = None,
 ) -> None:
-    """Sign a checkpoint of a log (or of every log with unsigned entries) now."""
+    """Sign a checkpoint of a log (or of every log with unsigned entries) now; in a region, on
+    the log's server (or on each server, or --server's)."""
     settings, ledger = open_ledger(database_url)
     try:
-        checkpointer = checkpointer_for(settings, ledger)
-        try:
-            if due:
-                signed_now = checkpointer.checkpoint_due()
-            else:
-                logs = [log] if log is not None else log_ids(ledger)
-                signed_now = [cp for cp in map(checkpointer.checkpoint, logs) if cp is not None]
-        except (LedgerError, VerificationError) as e:
-            fail(str(e), code=1)
+        signed_now: list[StoredCheckpoint] = []
+        with region_of(settings, ledger) as region:
+            for _, server_ledger in each_server(region, ledger, server):
+                if region is not None and log is not None and log not in log_ids(server_ledger):
+                    continue  # the log is on another server
+                checkpointer = checkpointer_for(settings, server_ledger)
+                try:
+                    if due:
+                        signed_now += checkpointer.checkpoint_due()
+                    else:
+                        logs = [log] if log is not None else log_ids(server_ledger)
+                        signed_now += [
+                            c for c in map(checkpointer.checkpoint, logs) if c is not None
+                        ]
+                except (LedgerError, VerificationError) as e:
+                    fail(str(e), code=1)
         for signed in signed_now:
             console.print(
                 f"{signed.log_id}: signed size {signed.size} root {signed.root_hash.hex()}"
@@ -498,7 +527,7 @@ def prove(
         fail(f"EVENT must be ORIGINATOR_ID:VERSION, got {event!r}")
     settings, ledger = open_ledger(database_url)
     try:
-        verifiers = KeyStore(ledger.database).verifiers()
+        verifiers = KeyStore((ledger.directory or ledger).database).verifiers()
         receipt = prove_event(
             ledger.database, originator_id, version, verifiers=verifiers, origin=settings.origin
         )

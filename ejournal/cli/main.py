@@ -12,6 +12,7 @@ from ejournal.cli import (
     ledger,
     mail,
     printouts,
+    region,
     serve,
     tiles,
     witness,
@@ -20,7 +21,7 @@ from ejournal.cli import (
 cli = typer.Typer(
     no_args_is_help=True, add_completion=False, help="ejournal: the verifiable journal"
 )
-for group in (serve, ledger, tiles, archive, printouts, mail, generate, exchange):
+for group in (serve, ledger, region, tiles, archive, printouts, mail, generate, exchange):
     cli.add_typer(group.app)
 cli.add_typer(keys.app, name="keys")
 cli.add_typer(witness.app, name="witness")

@@ -14,22 +14,27 @@ import typer
 from ejournal.api.workers import ServeError
 from ejournal.cli.common import (
     DatabaseURL,
+    ServerOption,
     console,
     database_errors,
     database_settings,
+    each_server,
     errors,
     fail,
     log_ids,
     open_ledger,
+    region_of,
     require_database,
 )
 from ejournal.cli.ledger import run_verify
 from ejournal.generator.demo import run_demo
 from ejournal.identity.vault import VaultError
+from ejournal.ledger.application import Ledger
 from ejournal.ledger.checkpoints import Checkpointer
 from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.keys import PASSPHRASE_VARIABLE, KeyStore
+from ejournal.ledger.placement import Region
 from ejournal.projections.projector import Projector
 from ejournal.web.server import serve as run_server
 
@@ -119,11 +124,25 @@ def project(
             "result at once (readers never see a half-built journal).",
         ),
     ] = False,
+    server: ServerOption = None,
 ) -> None:
-    """Bring the read models (class journal, diary, summary sheet, monitor) up to date."""
-    _, ledger = open_ledger(database_url)
+    """Bring the read models (class journal, diary, summary sheet, monitor) up to date. In a
+    region, each server's (or --server's: one process per server projects them side by side)."""
+    settings, ledger = open_ledger(database_url)
     try:
-        projector = Projector(ledger)
+        with region_of(settings, ledger) as region:
+            _project(region, ledger, server, rebuild=rebuild, follow=follow)
+    finally:
+        ledger.close()
+
+
+def _project(
+    region: Region | None, ledger: Ledger, only: str | None, *, rebuild: bool, follow: bool
+) -> None:
+    projectors = []
+    for name, server_ledger in each_server(region, ledger, only):
+        projector = Projector(server_ledger)
+        projectors.append(projector)
         started = time.monotonic()
 
         def progress(position: int, moved: int) -> None:
@@ -132,16 +151,21 @@ def project(
         run = projector.rebuild if rebuild else projector.catch_up
         moved = run(progress=progress if sys.stderr.isatty() else None)
         seconds = max(time.monotonic() - started, 1e-9)
+        where = "" if region is None else f"{name}: "
         console.print(
-            f"{'rebuilt' if rebuild else 'projected'} {moved} events in {seconds:.1f} s "
-            f"({moved / seconds:,.0f} events/s); position {projector.position()}, "
-            f"lag {projector.lag()}"
+            f"{where}{'rebuilt' if rebuild else 'projected'} {moved} events in "
+            f"{seconds:.1f} s ({moved / seconds:,.0f} events/s); position "
+            f"{projector.position()}, lag {projector.lag()}"
         )
         if follow:
-            console.print("following the ledger (Ctrl-C to stop)")
-            try:
-                projector.follow()
-            except KeyboardInterrupt:
-                console.print(f"stopped at position {projector.position()}")
-    finally:
-        ledger.close()
+            projector.start()
+    if follow:
+        console.print("following the ledger (Ctrl-C to stop)")
+        try:
+            while all(p.running for p in projectors):
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+        for projector in projectors:
+            projector.stop()
+            console.print(f"stopped at position {projector.position()}")

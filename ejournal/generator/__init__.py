@@ -17,6 +17,7 @@ from ejournal.generator.run import Counts, SchoolRun, count_events, moment
 from ejournal.generator.spec import SchoolSpec, demo_school, district_school
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.clock import ManualClock
+from ejournal.ledger.placement import Region
 from ejournal.ledger.recorders import EVENTS_TABLE
 
 Progress = Callable[[str, Counts], None]
@@ -67,9 +68,18 @@ def district_plan(
 
 
 def generate(
-    ledger: Ledger, clock: ManualClock, plan: Plan, *, progress: Progress | None = None
+    ledger: Ledger,
+    clock: ManualClock,
+    plan: Plan,
+    *,
+    progress: Progress | None = None,
+    region: Region | None = None,
 ) -> tuple[list[SchoolRun], Counts]:
     """Write ``plan`` into the ledger, continuing from what is already there.
+
+    In a ``region`` (``ledger`` is its directory's), each school is placed on a server in turn,
+    the directory first, unless it is placed already (``server_for``), and its year log is
+    written there.
 
     The schools' accounts first (the system log, in order), then each school's year setup, then
     week by week every school's week, then June. Returns each school's run and the totals of this
@@ -77,11 +87,12 @@ def generate(
     command is refused (a bug of the generator), and what ``Ledger.unit_of_work`` raises.
     ``generate_in_processes`` writes the same ledger with the schools shared among processes.
     """
-    runs = school_runs(ledger, clock, plan)
+    runs = school_runs(ledger, clock, plan, region)
     total = Counts()
     done = tally(total, progress)
     write_accounts(runs, done)
-    write_years(ledger, runs, plan, done)
+    place_schools(runs, region)
+    write_years(runs, plan, done)
     return runs, total
 
 
@@ -101,11 +112,19 @@ def tally(total: Counts, progress: Progress | None) -> Done:
     return done
 
 
-def school_runs(ledger: Ledger, clock: ManualClock, plan: Plan) -> list[SchoolRun]:
-    """A run of each school of ``plan``, nothing written yet."""
+def server_for(region: Region, spec: SchoolSpec) -> str:
+    """The server of ``spec``'s school: where it is placed, or else the next in turn."""
+    placed = region.placement.all().get(spec.school_id)
+    return placed or region.names[(spec.number - 1) % len(region.names)]
+
+
+def school_runs(
+    ledger: Ledger, clock: ManualClock, plan: Plan, region: Region | None = None
+) -> list[SchoolRun]:
+    """A run of each school of ``plan``, nothing written yet, on its server's ledger."""
     return [
         SchoolRun(
-            ledger,
+            ledger if region is None else region.ledger(server_for(region, spec)),
             clock,
             spec,
             plan.seed,
@@ -131,9 +150,18 @@ def write_accounts(runs: Sequence[SchoolRun], done: Done) -> None:
         done(f"{run.spec.name}: accounts", run)
 
 
-def write_years(ledger: Ledger, runs: Sequence[SchoolRun], plan: Plan, done: Done) -> None:
+def place_schools(runs: Sequence[SchoolRun], region: Region | None) -> None:
+    """Place each school on its run's server, once its registration is in the system log."""
+    if region is None:
+        return
+    for run in runs:
+        region.place(run.spec.school_id, server_for(region, run.spec))
+
+
+def write_years(runs: Sequence[SchoolRun], plan: Plan, done: Done) -> None:
     """After their accounts, the schools' year logs: each setup, then week by week every
     school's week, then June; the units already there are skipped."""
+    ledgers = list({id(run.ledger): run.ledger for run in runs}.values())
     last = {}
     for run in runs:
         last[run.spec.number] = run.last_recorded()
@@ -142,7 +170,7 @@ def write_years(ledger: Ledger, runs: Sequence[SchoolRun], plan: Plan, done: Don
         else:
             run.counts.skipped_units += 1
         done(f"{run.spec.name}: year set up", run)
-    refresh_statistics(ledger)
+    refresh_statistics(*ledgers)
     for days in cal.weeks(plan.first_day, plan.last_day):
         week_start = moment(days[0], time(0, 0))
         for run in runs:
@@ -152,7 +180,7 @@ def write_years(ledger: Ledger, runs: Sequence[SchoolRun], plan: Plan, done: Don
             else:
                 run.keep_week(days)
             done(f"{run.spec.name}: week of {days[0]:%d.%m.%Y}", run)
-        refresh_statistics(ledger)
+        refresh_statistics(*ledgers)
     if plan.exams:
         for run in runs:
             if not run.has_exams():
@@ -165,7 +193,7 @@ def write_years(ledger: Ledger, runs: Sequence[SchoolRun], plan: Plan, done: Don
             done(f"{run.spec.name}: exams and final marks", run)
 
 
-def refresh_statistics(ledger: Ledger) -> None:
+def refresh_statistics(*ledgers: Ledger) -> None:
     """Refresh PostgreSQL's statistics of the events table, as any bulk load does.
 
     The generator writes faster than autovacuum analyses: without statistics the planner chose a
@@ -173,9 +201,10 @@ def refresh_statistics(ledger: Ledger) -> None:
     each at 2 M events, and the run slowed tenfold. ANALYZE samples a fixed number of rows, so
     this costs well under a second a week.
     """
-    if ledger.database.dialect == "postgres":
-        with ledger.database.transaction(write=True) as cursor:
-            cursor.execute(f"ANALYZE {EVENTS_TABLE}")
+    for ledger in ledgers:
+        if ledger.database.dialect == "postgres":
+            with ledger.database.transaction(write=True) as cursor:
+                cursor.execute(f"ANALYZE {EVENTS_TABLE}")
 
 
 __all__ = [

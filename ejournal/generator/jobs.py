@@ -26,6 +26,7 @@ from ejournal.generator import (
     Progress,
     SchoolRun,
     SchoolSpec,
+    place_schools,
     school_runs,
     tally,
     write_accounts,
@@ -33,6 +34,7 @@ from ejournal.generator import (
 )
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.clock import ManualClock
+from ejournal.ledger.placement import Region
 from ejournal.ledger.processes import process_context
 
 
@@ -48,6 +50,7 @@ def generate_in_processes(
     *,
     jobs: int,
     progress: Progress | None = None,
+    region: Region | None = None,
 ) -> Counts:
     """``generate(ledger, clock, plan)`` of the ledger at ``database_url`` (``ledger`` is this
     process's own), the year logs written by ``jobs`` processes. Returns the totals, as
@@ -60,13 +63,16 @@ def generate_in_processes(
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, not {jobs}")
     total = Counts()
-    write_accounts(school_runs(ledger, clock, plan), tally(total, progress))
+    runs = school_runs(ledger, clock, plan, region)
+    write_accounts(runs, tally(total, progress))
+    place_schools(runs, region)
+    servers = () if region is None else tuple(region.servers.items())
     context = process_context()
     queue = context.Queue()
     processes = [
         context.Process(
             target=_write_share,
-            args=(database_url, replace(plan, schools=share), clock(), queue),
+            args=(database_url, servers, replace(plan, schools=share), clock(), queue),
             name=f"ejournal-generate-{number}",
             daemon=True,
         )
@@ -123,15 +129,22 @@ def _collect(
             progress(what, total)
 
 
-def _write_share(database_url: str, plan: Plan, now: datetime, queue: Any) -> None:
-    """In a process of its own: the year logs of ``plan``'s schools, whose accounts are there.
-    Sends ``("unit", what, counts)`` after each unit, then ``("done", …)`` or ``("failed", …,
-    error)``."""
+def _write_share(
+    database_url: str,
+    servers: tuple[tuple[str, str], ...],
+    plan: Plan,
+    now: datetime,
+    queue: Any,
+) -> None:
+    """In a process of its own: the year logs of ``plan``'s schools, whose accounts are there
+    (and which are placed on ``servers``, if a region's). Sends ``("unit", what, counts)`` after
+    each unit, then ``("done", …)`` or ``("failed", …, error)``."""
     try:
         clock = ManualClock(now)
         ledger = Ledger(database_url=database_url, clock=clock)
+        region = Region(ledger, dict(servers)) if servers else None
         try:
-            runs = school_runs(ledger, clock, plan)
+            runs = school_runs(ledger, clock, plan, region)
             for run in runs:
                 run.load_actors()
 
@@ -139,8 +152,10 @@ def _write_share(database_url: str, plan: Plan, now: datetime, queue: Any) -> No
                 queue.put(("unit", what, run.counts))
                 run.counts = Counts()
 
-            write_years(ledger, runs, plan, done)
+            write_years(runs, plan, done)
         finally:
+            if region is not None:
+                region.close()
             ledger.close()
     except BaseException as e:  # handed to the parent, which raises it
         queue.put(("failed", "", _portable(e)))

@@ -28,9 +28,17 @@ from ejournal.ledger.async_database import AsyncDatabase, Statement
 from ejournal.ledger.clock import Clock, system_clock
 from ejournal.ledger.config import DEFAULT_DATABASE_URL, persistence_env
 from ejournal.ledger.database import Database
+from ejournal.ledger.domain import SYSTEM_KINDS
 from ejournal.ledger.errors import ConcurrentWriteError, DatabaseUnavailableError, NotInMemory
 from ejournal.ledger.event_cache import EventCache
-from ejournal.ledger.recorders import EVENTS_TABLE, BatchContext, SaveContext, WriteContext
+from ejournal.ledger.fences import moved_error
+from ejournal.ledger.recorders import (
+    EVENTS_TABLE,
+    SYSTEM_LOG,
+    BatchContext,
+    SaveContext,
+    WriteContext,
+)
 from ejournal.ledger.transcoder import default_transcoder
 from ejournal.ledger.working_days import WorkingCalendar
 
@@ -49,8 +57,14 @@ class Ledger(Application[UUID]):
         clock: Clock = system_clock,
         env: Mapping[str, str] | None = None,
         calendar: WorkingCalendar | None = None,
+        directory: Ledger | None = None,
     ) -> None:
         self.clock = clock
+        self.database_url = database_url
+        self.directory = directory
+        """In a region (``ledger.placement``), the ledger of the directory database, which holds
+        the system log: this one's saves to the system log and reads of its aggregates
+        (``SYSTEM_KINDS``) go there. None: this database holds the system log too."""
         self.calendar = calendar or WorkingCalendar()
         """Working days, for the deadline of a breach report (п. 4.3)."""
         settings = persistence_env(database_url)
@@ -82,9 +96,12 @@ class Ledger(Application[UUID]):
         """Save the pending events of ``aggregates`` in one transaction, in log ``log_id``.
 
         Returns the recorded time (the server clock's reading). Raises ``ConcurrentWriteError`` if
-        another write saved one of the aggregates first (nothing is written), and
-        ``DatabaseUnavailableError`` if the database fails.
+        another write saved one of the aggregates first (nothing is written), ``LogMovedError`` if
+        the log lives on another server (nothing is written), and ``DatabaseUnavailableError`` if
+        the database fails.
         """
+        if self.directory is not None and log_id == SYSTEM_LOG:
+            return self.directory.record(*aggregates, log_id=log_id, actor=actor, role=role)
         context = WriteContext(log_id=log_id, actor=actor, role=role, recorded_at=self.clock())
         unit = self._unit.get()
         if unit is not None:
@@ -96,7 +113,8 @@ class Ledger(Application[UUID]):
     def _save(self, items: Sequence[Any], context: SaveContext, ids: list[UUID]) -> None:
         """Save aggregates or events, and keep the event cache current with what was written
         (``ids``: the aggregates written, forgotten if the database fails). Raises
-        ``ConcurrentWriteError`` (nothing written) or ``DatabaseUnavailableError``."""
+        ``ConcurrentWriteError`` (nothing written), ``LogMovedError`` (a fence refused it, nothing
+        written) or ``DatabaseUnavailableError``."""
         try:
             recordings = self._store(items, context)
         except IntegrityError as e:
@@ -109,6 +127,9 @@ class Ledger(Application[UUID]):
             raise ConcurrentWriteError(f"a concurrent write changed the same record: {e}") from e
         except PersistenceError as e:
             self._cache.forget(ids)
+            moved = moved_error(e)
+            if moved is not None:  # a fence: the log lives on another server now
+                raise moved from e
             raise DatabaseUnavailableError(str(e)) from e
         self._cache.recorded([recording.domain_event for recording in recordings])
         reads = self._reads.get()
@@ -148,6 +169,8 @@ class Ledger(Application[UUID]):
 
         Inside a unit of work, the state includes what the unit has recorded so far.
         """
+        if self.directory is not None and issubclass(kind, SYSTEM_KINDS):
+            return self.directory.get(aggregate_id, kind)
         unit = self._unit.get()
         if unit is None:
             aggregate = self._get_stored(aggregate_id)
@@ -261,6 +284,8 @@ class Ledger(Application[UUID]):
         Inside a unit of work they are read as ``get`` reads them (its own changes included).
         Raises ``DatabaseUnavailableError`` if the database fails.
         """
+        if self.directory is not None and issubclass(kind, SYSTEM_KINDS):
+            return self.directory.find_many(aggregate_ids, kind)
         wanted = list(dict.fromkeys(aggregate_ids))
         if self._unit.get() is not None:
             self.prefetch(wanted)
@@ -316,8 +341,19 @@ class Ledger(Application[UUID]):
         writes, the whole save fails (``ConcurrentWriteError``, nothing written). An aggregate
         left with unsaved changes by a refused command is read again. All commands of a unit
         write to one log; recording in another raises ``ValueError``. Units do not nest.
-        Raises what ``record`` raises, at the end of the block.
+        Raises what ``record`` raises, at the end of the block. On a schools' server the
+        block's writes to the system log are staged in a unit of the directory's, which saves
+        them at the end; a block that writes both raises ``ValueError``, as for two logs.
         """
+        if self.directory is None:
+            with self._unit_of_work(None):
+                yield
+            return
+        with self.directory.unit_of_work(), self._unit_of_work(self.directory):
+            yield
+
+    @contextmanager
+    def _unit_of_work(self, directory: Ledger | None) -> Iterator[None]:
         if self._unit.get() is not None:
             raise RuntimeError("units of work do not nest")
         unit = _UnitOfWork()
@@ -328,6 +364,9 @@ class Ledger(Application[UUID]):
             self._unit.reset(token)
         if not unit.events:
             return
+        if directory is not None and (staged := directory._unit.get()) and staged.events:
+            msg = f"a unit of work writes one log: {staged.log_id}, not also {unit.log_id}"
+            raise ValueError(msg)
         assert unit.log_id is not None
         context = BatchContext(log_id=unit.log_id, segments=tuple(unit.segments))
         self._save(unit.events, context, list(unit.staged))

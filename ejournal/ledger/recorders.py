@@ -23,7 +23,7 @@ Where the chain is continued. PostgreSQL, a save of up to ``SERVER_CHAINED_EVENT
 in the insert, from the head it reads under the lock; the client sends each leaf's bytes but the
 index, and the save is one statement in autocommit, a call of the log's append function (lock,
 insert; the implicit transaction commits as the statement ends), so the lock never waits for a
-client (``_append_small``; docs/adr/0017-one-statement-saves.md). Larger saves, and SQLite: by
+client (``_append_small``; docs/adr/0019-one-statement-saves.md). Larger saves, and SQLite: by
 the recorder, which remembers the head it last wrote per log. PostgreSQL inserts those under a
 guard (the log's current head has that chain hash), evaluated under the lock: a wrong guess
 (another process wrote, or a transaction rolled back) inserts nothing, and the recorder reads the

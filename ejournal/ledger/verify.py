@@ -221,8 +221,12 @@ def verify_ledger(
     origin: str = "",
     progress: Callable[[int], None] | None = None,
     witness: Mapping[str, Sequence[int]] | None = None,
+    directory: Database | None = None,
 ) -> LedgerReport:
     """Verify every entry of every log, and every checkpoint against the trusted ``verifiers``.
+
+    ``directory``: in a region (``ledger.placement``), the database of the system log, whose
+    rules of п. 4.4 reach this server's operations too; verify it first.
 
     ``origin`` is the deployment's checkpoint origin prefix (a log's origin is ``origin/log_id``).
     Raises ``MissingEntryError`` (an index gap, or entries a checkpoint covers are gone),
@@ -237,7 +241,7 @@ def verify_ledger(
     checkpoints = load_checkpoints(database)
     to_bytes = _to_bytes(database)
     feeder = _Feeder(progress)
-    rules, unreadable = read_rules(database)
+    rules, unreadable = read_rules(directory or database)
     report = LedgerReport(rules=rules)
     sizes = witness or {}
     with closing(database.stream(_ROWS.format(columns=row_columns(database.dialect)))) as stream:

@@ -46,10 +46,12 @@ def verify_ledger_in_processes(
     origin: str = "",
     progress: Callable[[int], None] | None = None,
     witness: Mapping[str, Sequence[int]] | None = None,
+    directory: Database | None = None,
 ) -> LedgerReport:
     """``verify_ledger`` of the ledger at ``database_url`` (``database`` is the caller's own
     connection to it) in ``jobs`` processes; the same report, the same errors. ``progress`` is
-    called with the entries verified so far each time a log is done.
+    called with the entries verified so far each time a log is done; ``directory`` is
+    ``verify_ledger``'s.
 
     Raises ``ValueError`` if ``jobs`` is less than 1, and what ``verify_ledger`` raises.
     """
@@ -57,7 +59,7 @@ def verify_ledger_in_processes(
         raise ValueError(f"jobs must be at least 1, not {jobs}")
     check_column_types(database)
     checkpoints = load_checkpoints(database)
-    rules, unreadable = read_rules(database)
+    rules, unreadable = read_rules(directory or database)
     logs = _logs(database)
     sizes = witness or {}
     reports = _in_processes(

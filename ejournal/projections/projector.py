@@ -57,7 +57,7 @@ from ejournal.ledger.database import Database, Dialect
 from ejournal.ledger.gaps import Gaps, settle_on
 from ejournal.ledger.invalidation import Rule
 from ejournal.ledger.recorders import EVENTS_TABLE
-from ejournal.projections import storage
+from ejournal.projections import directory, storage
 from ejournal.projections.decoding import Fields, PayloadDecoder
 from ejournal.projections.errors import ProjectionError
 from ejournal.projections.handlers import HANDLERS, Handler, Kind, Owned, Page
@@ -166,6 +166,9 @@ class Projector:
         self._sql = _EVENT_SQL[dialect]
         self._read_ahead = dialect == "postgres"
         self._gaps = Gaps(dialect)
+        self._directory = None if ledger.directory is None else Projector(ledger.directory)
+        """In a region, the directory's projector: this server's read models copy its schools,
+        accounts and rules (``projections.directory``)."""
         self._setup()
 
     # --- positions ---------------------------------------------------------------------------
@@ -285,6 +288,7 @@ class Projector:
         """Apply the pages after ``target``'s position (up to notification ID ``up_to``, if
         given) to it; (events moved past, whether it got to the end rather than stopping)."""
         moved = 0
+        self._follow_directory(target)
         with ThreadPoolExecutor(1, thread_name_prefix="ejournal-read") as reader:
             page = self._fetch(self._position_of(target), up_to)
             while page is not None and not self._stopping.is_set():
@@ -403,6 +407,7 @@ class Projector:
 
     def _apply_page(self, target: _Target, page: _Page) -> bool:
         """Apply a page in one transaction; False if another projector applied it first."""
+        self._follow_directory(target)
         if target.zones_stale:
             with self._database.transaction(write=False) as cursor:
                 self._load_zones(target, cursor)
@@ -417,6 +422,34 @@ class Projector:
         elif target.tables.live:
             self._seen(page.last)
         return applied
+
+    def _follow_directory(self, target: _Target) -> None:
+        """In a region: bring the directory's read models to its head, copy what changed of its
+        schools, accounts and rules into ``target``, and re-project what a new rule reaches.
+
+        Called after a page was read and before it is applied: everything the page's events
+        name was in the directory's log before they were recorded, so it is copied first."""
+        if self._directory is None:
+            return
+        self._directory.catch_up()
+        with self._database.transaction(write=False) as cursor:
+            followed = directory.followed_position(cursor, target.tables)
+        if self._directory.position() <= followed:
+            return
+        snapshot = directory.DirectorySnapshot.read(self._directory._database, followed)
+        with storage.write_transaction(self._ledger, target.tables) as writer:
+            position = self._position_of(target)
+            # The tracking row's lock keeps another process's projector out meanwhile.
+            if not storage.claim_position(writer.cursor, position, target.tables):
+                return
+            if directory.followed_position(writer.cursor, target.tables) != followed:
+                return
+            rules = target.rules.load(writer.cursor)
+            changed = directory.copy_into(writer, snapshot)
+            if INVALIDATIONS in changed:
+                self._reproject_changed(writer, target, rules, position)
+        if SCHOOLS in changed:
+            target.zones_stale = True
 
     def _read_page(self, position: int, up_to: int | None = None) -> list[Any]:
         """The next page's rows, up to the first missing ID that may yet appear (``ledger.gaps``;

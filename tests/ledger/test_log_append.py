@@ -1,6 +1,6 @@
 """A small save is one statement (PostgreSQL: the log's append function, in autocommit): writers
 of one log still queue, its chain never forks, and a writer that waits too long for its log's
-lock is refused as before (I1, I2; docs/adr/0017-one-statement-saves.md)."""
+lock is refused as before (I1, I2; docs/adr/0019-one-statement-saves.md)."""
 
 from __future__ import annotations
 

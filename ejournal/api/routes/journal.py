@@ -15,7 +15,7 @@ from pydantic import Field
 
 from ejournal import commands as c
 from ejournal.api.commands import accepted, created
-from ejournal.api.deps import CurrentActor, LedgerDep
+from ejournal.api.deps import CurrentActor, LedgerDep, ServicesDep
 from ejournal.api.errors import problem_responses
 from ejournal.api.schemas.common import Accepted, Created, Output
 from ejournal.api.schemas.journal import (
@@ -60,7 +60,8 @@ class ClassWorkOut(Output):
     status_code=status.HTTP_201_CREATED,
     summary="Hold a lesson (its teacher) or schedule one for a teacher (administration)",
 )
-def conduct_lesson(body: LessonIn, actor: CurrentActor, ledger: LedgerDep) -> Created:
+def conduct_lesson(body: LessonIn, actor: CurrentActor, services: ServicesDep) -> Created:
+    ledger = services.locating(body.roster_id).ledger  # the roster's school's server
     return created(c.ScheduleLesson(actor=actor, **body.fields()), ledger)
 
 
@@ -153,7 +154,8 @@ def add_comment(
     status_code=status.HTTP_201_CREATED,
     summary="Send a message to a student's parents (п. 1.5)",
 )
-def send_message(body: MessageIn, actor: CurrentActor, ledger: LedgerDep) -> Created:
+def send_message(body: MessageIn, actor: CurrentActor, services: ServicesDep) -> Created:
+    ledger = services.locating(body.roster_id).ledger  # the roster's school's server
     return created(c.SendMessageToParents(actor=actor, **body.fields()), ledger)
 
 

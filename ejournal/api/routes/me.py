@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 
-from ejournal.api.deps import AccessLogDep, CurrentCaller, LedgerDep, NamesDep
+from ejournal.api.deps import AccessLogDep, CurrentCaller, NamesDep, ServicesDep
 from ejournal.api.errors import problem_responses
 from ejournal.api.names import NAMED_ROLES, People, joined
 from ejournal.api.policy import teaching_schools
@@ -39,7 +39,7 @@ from ejournal.identity.access_log import Access, AccessLog
 from ejournal.identity.authenticator import Caller
 from ejournal.ledger.actor import Role
 from ejournal.ledger.domain.school import DEFAULT_TIME_ZONE
-from ejournal.projections.reach import Reach, SchoolReach, YearReach
+from ejournal.projections.reach import SchoolReach, YearReach
 
 router = APIRouter(route_class=OneTripRoute, tags=["me"])
 
@@ -68,10 +68,13 @@ def _today(now: datetime, zone: str) -> date:
     "parent's children with their class, a pupil's own class (each pupil named is logged)",
     responses=problem_responses(401, 403, 503),
 )
-def home(caller: CurrentCaller, ledger: LedgerDep, log: AccessLogDep, names: NamesDep) -> HomeOut:
+def home(
+    caller: CurrentCaller, services: ServicesDep, log: AccessLogDep, names: NamesDep
+) -> HomeOut:
+    ledger = services.ledger
     now = ledger.clock()
     roles = _roles(caller)
-    schools = Reach(ledger.database).schools(caller.person_id, roles)
+    schools = services.reach().schools(caller.person_id, roles)
     _log_pupils(log, caller, schools, now)
     # Names for a person of a school (auditors, support and system administrators get IDs).
     named = sorted(set().union(*roles.values()) & NAMED_ROLES)
@@ -150,11 +153,12 @@ def _year_out(reach: YearReach, today: date) -> MyYearOut:
 def my_lessons(
     query: Annotated[LessonsQuery, Query()],
     caller: CurrentCaller,
-    ledger: LedgerDep,
+    services: ServicesDep,
     names: NamesDep,
 ) -> MyLessonsOut:
+    ledger = services.ledger
     schools = sorted(teaching_schools(caller))
-    reach = Reach(ledger.database)
+    reach = services.reach()
     first, last = query.start, query.end
     if first is None and last is None:
         # Today in each school's time zone: a teacher of two zones sees both todays.

@@ -27,7 +27,12 @@ from ejournal.ledger.domain.subscriptions import MailSubscription
 from ejournal.ledger.domain.timetable import SchoolTimetable, Timetable, TimetableEntry
 from ejournal.ledger.domain.topics import pin_topics
 
+SYSTEM_KINDS: tuple[type, ...] = (School, Account, BreachReport, SessionInvalidation)
+"""The aggregates of the system log: they belong to no school, and in a region live in the
+directory database (``ledger.placement``)."""
+
 __all__ = [
+    "SYSTEM_KINDS",
     "Account",
     "AttestationRecord",
     "BreachReport",

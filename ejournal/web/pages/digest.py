@@ -157,7 +157,7 @@ def _page(
     form: list[tuple[str, str]] | None = None,
 ) -> Response:
     """The page: the caller's children (``GET /me`` names and logs them) and subscriptions."""
-    found = diaries(home_read(caller, ledger, log, names), caller)
+    found = diaries(home_read(caller, services, log, names), caller)
     children = [d for d in found if d.student_id != caller.person_id]
     mail_on = services.mail is not None
     mine = my_subscriptions(caller, get_subscriptions(services)) if mail_on else []

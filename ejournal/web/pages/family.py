@@ -119,7 +119,7 @@ def diary_home(
     names: NamesDep,
 ) -> Response:
     """The diary of the caller's only child (or their own); a choice when there are several."""
-    found = diaries(home_read(caller, ledger, log, names), caller)
+    found = diaries(home_read(caller, services, log, names), caller)
     if len(found) == 1:
         return RedirectResponse(found[0].href, status_code=303)
     page = frame(request, caller, services, diaries=found)
@@ -260,7 +260,7 @@ def _switcher(
     if known is None:
         if memory_only:
             raise NotInMemory("the children")
-        found = home_read(caller, services.ledger, services.access_log, Names(services.vault))
+        found = home_read(caller, services, services.access_log, Names(services.vault))
         known = [d for d in diaries(found, caller) if d.school_id == school_id]
         SWITCHERS.put(key, known)
     return known

@@ -26,7 +26,7 @@ def home(
     log: AccessLogDep,
     names: NamesDep,
 ) -> Response:
-    found = home_read(caller, ledger, log, names)
+    found = home_read(caller, services, log, names)
     deployment_roles = sorted(
         ROLE_NAMES[grant.role] for grant in caller.actor.grants if grant.school_id is None
     )

@@ -75,10 +75,10 @@ MOMENT_FORMAT = "%Y-%m-%dT%H:%M"
 
 @router.get("/school")
 def school_start(
-    caller: PageCaller, ledger: LedgerDep, log: AccessLogDep, names: NamesDep
+    caller: PageCaller, services: ServicesDep, log: AccessLogDep, names: NamesDep
 ) -> Response:
     """The first school the caller administers, in its current year (or its latest)."""
-    found = home_read(caller, ledger, log, names)
+    found = home_read(caller, services, log, names)
     for school in found.schools:
         if {Role.HEAD, Role.DEPUTY} & set(school.roles) and school.years:
             year = next((y for y in school.years if y.current), school.years[-1])
@@ -293,7 +293,9 @@ def _breaches_page(
     school_reader(caller, school_id)
     school = _school(ledger, school_id, year_start)
     rules = [r for r in list_invalidations(caller, ledger) if r.school_id == school_id]
-    worklist = [w for w in reentry_worklist(caller, ledger, log, names) if w.school_id == school_id]
+    worklist = [
+        w for w in reentry_worklist(caller, services, log, names) if w.school_id == school_id
+    ]
     options = _staff_accounts(request, caller, ledger, names, school_id, year_start)
     labels = dict(options)
     for rule in rules:

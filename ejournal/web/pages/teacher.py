@@ -20,7 +20,7 @@ from ejournal.commands import school_zone
 from ejournal.identity.authenticator import Caller
 from ejournal.identity.names import Names
 from ejournal.ledger.actor import Role
-from ejournal.projections.reach import Reach, YearReach
+from ejournal.projections.reach import YearReach
 from ejournal.web.access import PageCaller, PageRoute
 from ejournal.web.frame import frame
 from ejournal.web.render import render
@@ -56,7 +56,7 @@ def _teaching_years(
         if grant.role is Role.TEACHER and grant.school_id is not None
     }
     found = []
-    for school in Reach(services.ledger.database).schools(caller.person_id, schools):
+    for school in services.reach().schools(caller.person_id, schools):
         for year in school.years:
             if year.year.starts_on <= today <= year.year.ends_on and year.teaching:
                 found.append((school.name, year))
@@ -64,15 +64,15 @@ def _teaching_years(
 
 
 def _flags(caller: Caller, services: ServicesDep, today: date) -> list[SchoolFlags]:
-    ledger = services.ledger
     found = []
     for school_name, reach in _teaching_years(caller, services, today):
+        cell = services.for_school(reach.year.school_id)
         read = monitor(
             reach.year.school_id,
             reach.year.year_start,
             caller,
-            ledger,
-            services.reads,
+            cell.ledger,
+            cell.reads,
             services.access_log,
             Names(services.vault),
             teacher_id=caller.person_id,
@@ -87,7 +87,7 @@ def _flags(caller: Caller, services: ServicesDep, today: date) -> list[SchoolFla
 def my_day(request: Request, caller: PageCaller, services: ServicesDep) -> Response:
     asked = _day(request.query_params.get("date"))
     query = LessonsQuery.model_validate({} if asked is None else {"from": asked})
-    lessons = my_lessons(query, caller, services.ledger, Names(services.vault))
+    lessons = my_lessons(query, caller, services, Names(services.vault))
     day = lessons.starts_on
     zone = school_zone(services.ledger, lessons.lessons[0].school_id if lessons.lessons else None)
     now = services.ledger.clock().astimezone(zone).replace(tzinfo=None)

@@ -1,0 +1,112 @@
+"""``ejournal servers``, ``place-school`` and ``move-school``: a region's schools on its
+PostgreSQL servers (``ledger.placement``, docs/adr/0018-schools-on-servers.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+from uuid import UUID
+
+import typer
+from rich.table import Table
+
+from ejournal.cli.common import (
+    DatabaseURL,
+    checkpointer_for,
+    console,
+    fail,
+    open_ledger,
+    region_of,
+)
+from ejournal.ledger.errors import LedgerError
+from ejournal.ledger.keys import KeyStore
+from ejournal.ledger.placement import DIRECTORY
+
+app = typer.Typer()
+
+
+@app.command("servers")
+def servers(database_url: DatabaseURL = None) -> None:
+    """The region's servers (EJOURNAL_SERVERS), whether each answers, and its schools."""
+    settings, ledger = open_ledger(database_url)
+    try:
+        with region_of(settings, ledger) as region:
+            if region is None:
+                console.print("one server: no EJOURNAL_SERVERS, every school is in the directory")
+                return
+            placed = region.placement.all()
+            urls = {DIRECTORY: settings.database_url, **dict(settings.servers)}
+            table = Table("server", "where", "answers", "schools placed")
+            for name in region.names:
+                try:
+                    region.ledger(name)
+                    answers = "yes"
+                except LedgerError as e:
+                    answers = f"no: {e}"
+                where = urlsplit(urls[name])
+                count = sum(1 for server in placed.values() if server == name)
+                table.add_row(
+                    name,
+                    f"{where.hostname}:{where.port or 5432}{where.path}",
+                    answers,
+                    str(count) if name != DIRECTORY else "the rest",
+                )
+            console.print(table)
+    finally:
+        ledger.close()
+
+
+@app.command("place-school")
+def place_school(
+    school: Annotated[UUID, typer.Argument(help="The school's ID")],
+    on: Annotated[str, typer.Option("--on", help="The server (a name of EJOURNAL_SERVERS)")],
+    database_url: DatabaseURL = None,
+) -> None:
+    """Place a school that has no records yet on a server: its logs and read models will be
+    kept there. A school with records is moved with move-school."""
+    settings, ledger = open_ledger(database_url)
+    try:
+        with region_of(settings, ledger) as region:
+            if region is None:
+                fail("no EJOURNAL_SERVERS: every school is in the directory database")
+            try:
+                placed = region.place(school, on)
+            except LedgerError as e:
+                fail(str(e))
+        console.print(f"school {school} {'placed on' if placed else 'is already on'} {on}")
+    finally:
+        ledger.close()
+
+
+@app.command("move-school")
+def move_school(
+    school: Annotated[UUID, typer.Argument(help="The school's ID")],
+    to: Annotated[str, typer.Option("--to", help="The server to move it to")],
+    database_url: DatabaseURL = None,
+) -> None:
+    """Move a school's logs to another server while it keeps working: copy them, fence the old
+    server, prove every log's root equal at a signed checkpoint, switch the placement. Run it
+    again after an interruption: it finishes what was begun (docs/adr/0017-moving-a-school.md)."""
+    settings, ledger = open_ledger(database_url)
+    try:
+        with region_of(settings, ledger) as region:
+            if region is None:
+                fail("no EJOURNAL_SERVERS: every school is in the directory database")
+            verifiers = KeyStore(ledger.database).verifiers()
+            try:
+                moved = region.move(
+                    school,
+                    to,
+                    checkpointer=lambda source: checkpointer_for(settings, source),
+                    verifiers=verifiers,
+                )
+            except LedgerError as e:
+                fail(str(e), code=1)
+        for log in moved:
+            console.print(
+                f"{log.log_id}: {log.size} entries, root {log.root_hex}, equal on {to}",
+                soft_wrap=True,  # a root is copied whole, not wrapped
+            )
+        console.print(f"school {school} is on {to}")
+    finally:
+        ledger.close()
