@@ -4,6 +4,7 @@ together, and a server that cannot be reached fails its own schools' requests on
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,13 +18,13 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from ejournal import commands as c
-from ejournal.api.app import create_app
 from ejournal.api.bootstrap import Services, bootstrap
 from ejournal.identity.vault import VAULT_KEY_VARIABLE, new_key
 from ejournal.ledger.actor import SYSTEM_ACTOR, Role
 from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.domain import Account
 from ejournal.ledger.settings import Settings
+from ejournal.web.site import create_site
 from tests.api.conftest import PASSWORD, QUICK_HASHING
 from tests.commands.school import START, YEAR, TestSchool, build_school, uid
 
@@ -91,7 +92,8 @@ def served(region_urls: tuple[str, dict[str, str]]) -> Iterator[Served]:
         logins = {"maths": "maths", "maths2": "maths2", "head": "head", "parent2": "parent2"}
         for login in logins.values():
             services.auth.provision(Account.create_id(login=login), PASSWORD)
-        with TestClient(create_app(services), raise_server_exceptions=False) as client:
+        # The site: the API's app with the pages, which call the API's route functions.
+        with TestClient(create_site(services), raise_server_exceptions=False) as client:
             tokens = {who: _login(client, login) for who, login in logins.items()}
             yield Served(client, services, one, two, tokens)
     finally:
@@ -265,3 +267,31 @@ def test_the_auditor_sees_every_servers_logs(served: Served) -> None:
 def test_a_position_of_a_server_unknown_here_is_ignored(served: Served) -> None:
     response = served.client.get("/me", headers=served.headers("maths", "shard9:5"))
     assert response.status_code == 200, response.text
+
+
+def test_the_pages_of_a_school_on_another_server(served: Served) -> None:
+    # The web pages call the API's route functions: they are routed the same way.
+    lesson = _lesson(served, "maths2", served.two)
+    _mark(served, "maths2", served.two, lesson, 5)
+    browser = served.client
+    form = browser.get("/login")
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', form.text)
+    assert token is not None
+    answer = browser.post(
+        "/login",
+        data={"csrf": token.group(1), "login": "maths2", "password": PASSWORD},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    day = browser.get("/day?date=2025-09-01")
+    assert day.status_code == 200, day.text
+    assert f"/lesson/{lesson}" in day.text  # the teacher's day, read on shard2
+    page = browser.get(f"/lesson/{lesson}")
+    assert page.status_code == 200, page.text
+    assert "Математика" in page.text
+    journal = browser.get(
+        f"/class-journal/{served.two.class_id}/{served.two.subjects['Математика']}"
+    )
+    assert journal.status_code == 200, journal.text
+    other = browser.get(f"/class-journal/{served.one.class_id}/{served.one.subjects['Математика']}")
+    assert other.status_code == 403, other.text
