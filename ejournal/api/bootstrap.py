@@ -282,6 +282,12 @@ def bootstrap(
         mail = _mailer(ledger, vault, kek, environ)
         aio = AsyncDatabase.beside(database)
         region = Region(ledger, dict(settings.servers)) if settings.servers else None
+        unknown = {name for name, _ in settings.server_replicas} - set(dict(settings.servers))
+        if unknown:
+            raise BadDatabaseURLError(
+                f"EJOURNAL_REPLICA_URLS names server {sorted(unknown)[0]!r}, "
+                "which EJOURNAL_SERVERS does not"
+            )
         services = Services(
             settings=settings,
             ledger=ledger,
@@ -302,7 +308,7 @@ def bootstrap(
         )
         if region is not None:
             services.new_cell = lambda server, cell_ledger: _cell(
-                services, server, cell_ledger, environ, stall_seconds
+                services, server, cell_ledger, environ, stall_seconds, replica_wait
             )
             _open_cells(services)
         return services
@@ -348,12 +354,19 @@ def _cell(
     ledger: Ledger,
     environ: Mapping[str, str],
     stall_seconds: float,
+    replica_wait: float,
 ) -> Services:
-    """The services of a region's ``server``: its ledger, read models, projector and
-    checkpoints, with the directory's identity, vault, access log and signing keys. Its reads
-    take the thread path (no statements on the event loop: those read the access log and the
-    read models' position in one round trip, and here they are two databases)."""
+    """The services of a region's ``server``: its ledger, read models (on its hot standbys,
+    ``name=URL`` in ``EJOURNAL_REPLICA_URLS``), projector and checkpoints, with the
+    directory's identity, vault, access log and signing keys. Its reads take the thread path
+    (no statements on the event loop: those read the access log and the read models' position
+    in one round trip, and here they are two databases)."""
     projector = Projector(ledger)
+    urls = tuple(url for name, url in directory.settings.server_replicas if name == server)
+    clock = ledger.clock
+    replicas = (
+        Replicas(urls, ledger.database, clock=clock, wait_seconds=replica_wait) if urls else None
+    )
     keys = directory.ledger.database
     return Services(
         settings=directory.settings,
@@ -361,7 +374,7 @@ def _cell(
         auth=directory.auth,
         access_log=directory.access_log,
         vault=directory.vault,
-        reads=ReadModels(ledger),
+        reads=ReadModels(ledger, replicas),
         printing=Printing(
             ledger.database, origin=directory.settings.origin, environ=environ, keys=keys
         ),

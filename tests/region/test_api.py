@@ -5,6 +5,7 @@ together, and a server that cannot be reached fails its own schools' requests on
 from __future__ import annotations
 
 import re
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,9 +23,11 @@ from ejournal.api.bootstrap import Services, bootstrap
 from ejournal.identity.vault import VAULT_KEY_VARIABLE, new_key
 from ejournal.ledger.actor import SYSTEM_ACTOR, Role
 from ejournal.ledger.clock import ManualClock
+from ejournal.ledger.config import BadDatabaseURLError
 from ejournal.ledger.domain import Account
 from ejournal.ledger.settings import Settings
 from ejournal.web.site import create_site
+from tests import clusters
 from tests.api.conftest import PASSWORD, QUICK_HASHING
 from tests.commands.school import START, YEAR, TestSchool, build_school, uid
 
@@ -295,3 +298,72 @@ def test_the_pages_of_a_school_on_another_server(served: Served) -> None:
     assert journal.status_code == 200, journal.text
     other = browser.get(f"/class-journal/{served.one.class_id}/{served.one.subjects['Математика']}")
     assert other.status_code == 403, other.text
+
+
+def test_a_servers_hot_standby_serves_its_schools_reads(
+    region_urls: tuple[str, dict[str, str]],
+) -> None:
+    # Issue 24, item 2, in a region: shard1's standby (replica1) serves the journal of its
+    # school, and each read shows the caller's write (read your writes).
+    directory_url, shards = region_urls
+    clusters.replayed(shards["shard1"])
+    settings = Settings(
+        database_url=directory_url,
+        servers=tuple(shards.items()),
+        server_replicas=(("shard1", clusters.on_replica(shards["shard1"])),),
+    )
+    services = bootstrap(
+        settings,
+        clock=ManualClock(START),
+        environ={VAULT_KEY_VARIABLE: new_key()},
+        hashing=QUICK_HASHING,
+    )
+    try:
+        one = build_school(services.cell("shard1").ledger, number=1)
+        assert services.region is not None
+        services.region.place(one.school_id, "shard1")
+        services.auth.provision(Account.create_id(login="maths"), PASSWORD)
+        replicas = services.cell("shard1").reads.replicas
+        assert replicas is not None
+        (replica,) = replicas.replicas
+        with TestClient(create_site(services), raise_server_exceptions=False) as client:
+            served = Served(client, services, one, one, {"maths": _login(client, "maths")})
+            lesson = _lesson(served, "maths", one)
+            written = 0
+            # A standby whose replay another test paused serves nothing meanwhile: the reads
+            # go to the primary, and still show each write; the standby serves once replayed.
+            deadline = time.monotonic() + 60
+            while replica.served == 0:
+                assert time.monotonic() < deadline, "the standby served no read"
+                position = _mark(served, "maths", one, lesson, 5)
+                written += 1
+                assert _journal_marks(served, "maths", one, position) == [5] * written
+    finally:
+        services.close()
+
+
+def test_a_standby_of_an_unknown_server_is_refused(
+    region_urls: tuple[str, dict[str, str]],
+) -> None:
+    directory_url, shards = region_urls
+    settings = Settings(
+        database_url=directory_url,
+        servers=tuple(shards.items()),
+        server_replicas=(("shard9", "postgresql://postgres@127.0.0.1:5435/x"),),
+    )
+    with pytest.raises(BadDatabaseURLError, match="names server 'shard9'"):
+        bootstrap(settings, environ={VAULT_KEY_VARIABLE: new_key()}, hashing=QUICK_HASHING)
+
+
+def test_standbys_are_named_by_server_in_the_setting() -> None:
+    environ = {
+        "EJOURNAL_SERVERS": "shard1=postgresql://a@h1/db",
+        "EJOURNAL_REPLICA_URLS": "postgresql://a@r0/db, shard1=postgresql://a@r1/db,"
+        "postgresql://a@/db?host=/run/postgresql",
+    }
+    settings = Settings.from_environment(environ)
+    assert settings.replica_urls == (
+        "postgresql://a@r0/db",
+        "postgresql://a@/db?host=/run/postgresql",
+    )
+    assert settings.server_replicas == (("shard1", "postgresql://a@r1/db"),)
