@@ -156,7 +156,7 @@ class Region:
         self.directory = directory
         self.placement = Placement(directory.database, clock=clock)
         self._servers = {name: _Server(url) for name, url in servers.items()}
-        self._open = open_ledger or _open_ledger
+        self._open = open_ledger or server_ledger
         self._clock = clock
         self._lock = threading.Lock()
         self._located: OrderedDict[UUID, UUID] = OrderedDict()
@@ -312,7 +312,9 @@ class Region:
                 entry.ledger = None
 
 
-def _open_ledger(url: str, directory: Ledger) -> Ledger:
+def server_ledger(url: str, directory: Ledger) -> Ledger:
+    """The ledger of the server at ``url``, whose system log is ``directory``'s (``Region``'s
+    default way of opening a server)."""
     return Ledger(
         database_url=url,
         clock=directory.clock,

@@ -1,6 +1,6 @@
-"""The HTTP API over a region (issue 24, items 1 and 6): every request goes to the server of the
-school it concerns, positions name their server, a caller's schools on two servers are listed
-together, and a server that cannot be reached fails its own schools' requests only (503)."""
+"""The HTTP API and the pages over a region (issue 24, items 1 and 2): every request goes to the
+server of the school it concerns, positions name their server, a caller's schools on two servers
+are listed together, and a server's standby serves its schools' reads."""
 
 from __future__ import annotations
 
@@ -31,9 +31,6 @@ from tests import clusters
 from tests.api.conftest import PASSWORD, QUICK_HASHING
 from tests.commands.school import START, YEAR, TestSchool, build_school, uid
 
-UNREACHABLE = "postgresql://postgres@127.0.0.1:9/ejournal"
-"""A server nobody listens on: a school placed there is on a server that is down."""
-
 
 @dataclass
 class Served:
@@ -60,9 +57,7 @@ def _login(client: TestClient, login: str) -> str:
 def served(region_urls: tuple[str, dict[str, str]]) -> Iterator[Served]:
     directory_url, shards = region_urls
     clock = ManualClock(START)
-    settings = Settings(
-        database_url=directory_url, servers=(*shards.items(), ("down", UNREACHABLE))
-    )
+    settings = Settings(database_url=directory_url, servers=tuple(shards.items()))
     services = bootstrap(
         settings, clock=clock, environ={VAULT_KEY_VARIABLE: new_key()}, hashing=QUICK_HASHING
     )
@@ -213,30 +208,6 @@ def test_a_teacher_of_two_schools_sees_both(served: Served) -> None:
     assert sorted(x["school_id"] for x in lessons.json()["lessons"]) == sorted(
         [str(one.school_id), str(two.school_id)]
     )
-
-
-def test_a_server_that_is_down_fails_only_its_schools(served: Served) -> None:
-    # Issue 24, item 6: a third school is placed on a server that cannot be reached.
-    services = served.services
-    third = UUID(int=3)
-    services.region.placement.place(third, "down", at=0)  # type: ignore[union-attr]
-    services.region.placement.forget()  # type: ignore[union-attr]
-    down = served.client.get(
-        f"/schools/{third}/years/{YEAR}/classes", headers=served.headers("head")
-    )
-    assert down.status_code == 503, down.text
-    assert down.json()["code"] == "service.unavailable"
-    # The other servers' schools go on writing and reading.
-    lesson = _lesson(served, "maths", served.one)
-    position = _mark(served, "maths", served.one, lesson, 4)
-    assert _journal_marks(served, "maths", served.one, position) == [4]
-    lesson2 = _lesson(served, "maths2", served.two)
-    position2 = _mark(served, "maths2", served.two, lesson2, 2)
-    assert _journal_marks(served, "maths2", served.two, position2) == [2]
-    # The process stays ready for the schools it can serve, and says which server is not.
-    ready = served.client.get("/ready")
-    assert ready.status_code == 200, ready.text
-    assert ready.json()["servers"] == {"shard1": True, "shard2": True, "down": False}
 
 
 def test_the_auditor_sees_every_servers_logs(served: Served) -> None:

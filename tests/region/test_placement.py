@@ -14,7 +14,13 @@ from ejournal.ledger.actor import SYSTEM_ACTOR, Role
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.logs import SYSTEM_LOG
-from ejournal.ledger.placement import DIRECTORY, PlacementError, Region
+from ejournal.ledger.placement import (
+    DIRECTORY,
+    PlacementError,
+    Region,
+    ServerUnavailableError,
+    server_ledger,
+)
 from ejournal.ledger.settings import parse_servers
 from ejournal.ledger.verify import verify_ledger
 from ejournal.projections.projector import Projector
@@ -205,3 +211,27 @@ def _count(ledger: Ledger) -> int:
     with ledger.database.transaction(write=False) as cursor:
         cursor.execute("SELECT count(*) FROM stored_events")
         return int(cursor.fetchone()[0])
+
+
+def test_a_server_that_cannot_be_reached_is_tried_again_later(region: Region) -> None:
+    # Issue 24, item 6: opening it fails (after the connection timeout), and for the next
+    # seconds fails at once, without trying again; the directory is not held up.
+    tries: list[str] = []
+
+    def open_ledger(url: str, directory: Ledger) -> Ledger:
+        tries.append(url)
+        return server_ledger(url, directory)
+
+    down = Region(
+        region.directory,
+        {"down": "postgresql://postgres@127.0.0.1:9/ejournal"},
+        open_ledger=open_ledger,
+    )
+    try:
+        for _ in range(2):
+            with pytest.raises(ServerUnavailableError, match="server 'down' is unavailable"):
+                down.ledger("down")
+        assert len(tries) == 1
+        assert down.ledger(DIRECTORY) is region.directory
+    finally:
+        down.close()
