@@ -10,14 +10,15 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Protocol
 from uuid import UUID
 
 from ejournal.api.freshness import STALL_SECONDS, Freshness, ProjectorPosition
 from ejournal.api.printing import Printing
+from ejournal.api.reach import RegionReach
 from ejournal.api.reads import ReadModels
 from ejournal.identity.access_log import AccessLog, GroupedEntries
 from ejournal.identity.authenticator import DEFAULT_SESSION_TTL, Authenticator
@@ -26,7 +27,6 @@ from ejournal.identity.passwords import OWASP, Argon2Parameters
 from ejournal.identity.sessions import SessionStore
 from ejournal.identity.tables import create_identity_tables
 from ejournal.identity.vault import Vault, key_from_environment
-from ejournal.ledger.actor import Role
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.async_database import AsyncDatabase
 from ejournal.ledger.checkpoints import Checkpointer, CheckpointSchedule
@@ -44,7 +44,6 @@ from ejournal.mail.schedule import DigestSchedule
 from ejournal.mail.settings import MailSettings
 from ejournal.mail.tables import create_mail_tables
 from ejournal.projections.projector import Projector
-from ejournal.projections.reach import Reach, SchoolReach, TeacherLesson
 from ejournal.projections.replicas import WAIT_SECONDS as REPLICA_WAIT_SECONDS
 from ejournal.projections.replicas import Replicas
 from ejournal.projections.storage import TRACKING_QUERY
@@ -281,13 +280,13 @@ def bootstrap(
         vault = Vault(database, kek) if kek is not None else None
         mail = _mailer(ledger, vault, kek, environ)
         aio = AsyncDatabase.beside(database)
-        region = Region(ledger, dict(settings.servers)) if settings.servers else None
         unknown = {name for name, _ in settings.server_replicas} - set(dict(settings.servers))
         if unknown:
             raise BadDatabaseURLError(
                 f"EJOURNAL_REPLICA_URLS names server {sorted(unknown)[0]!r}, "
                 "which EJOURNAL_SERVERS does not"
             )
+        region = Region(ledger, dict(settings.servers)) if settings.servers else None
         services = Services(
             settings=settings,
             ledger=ledger,
@@ -315,37 +314,6 @@ def bootstrap(
     except BaseException:
         ledger.close()
         raise
-
-
-class RegionReach:
-    """``projections.reach.Reach`` over a region: each school's part read on its server."""
-
-    def __init__(self, services: Services) -> None:
-        self._services = services
-
-    def schools(self, person_id: UUID, roles: Mapping[UUID, frozenset[Role]]) -> list[SchoolReach]:
-        found = [
-            school
-            for cell, ids in self._services.by_server(roles)
-            for school in Reach(cell.ledger.database).schools(person_id, {i: roles[i] for i in ids})
-        ]
-        return sorted(found, key=lambda s: (s.name, s.school_id.hex))
-
-    def time_zones(self, school_ids: Sequence[UUID]) -> dict[UUID, str]:
-        zones: dict[UUID, str] = {}
-        for cell, ids in self._services.by_server(school_ids):
-            zones.update(Reach(cell.ledger.database).time_zones(ids))
-        return zones
-
-    def lessons(
-        self, teacher_id: UUID, school_ids: Sequence[UUID], first: date, last: date
-    ) -> list[TeacherLesson]:
-        found = [
-            lesson
-            for cell, ids in self._services.by_server(school_ids)
-            for lesson in Reach(cell.ledger.database).lessons(teacher_id, ids, first, last)
-        ]
-        return sorted(found, key=lambda x: (x.on, x.starts_at, x.slot, x.lesson_id.hex))
 
 
 def _cell(

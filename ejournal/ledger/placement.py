@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -35,7 +35,7 @@ from ejournal.ledger.database import Database
 from ejournal.ledger.domain import School
 from ejournal.ledger.errors import DatabaseUnavailableError, LedgerError
 from ejournal.ledger.fences import fences
-from ejournal.ledger.recorders import EVENTS_TABLE, SYSTEM_LOG
+from ejournal.ledger.recorders import EVENTS_TABLE, SCHEMA_LOCK, SYSTEM_LOG
 from ejournal.ledger.relocation import MovedLog, move_logs
 from ejournal.ledger.settings import DIRECTORY as DIRECTORY
 
@@ -93,6 +93,8 @@ class Placement:
         self._servers: dict[UUID, str] = {}
         self._read_at = float("-inf")
         with database.transaction(write=True) as cursor:
+            # Processes that start at once (a server's workers) create it one at a time.
+            cursor.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
             cursor.execute(_CREATE)
 
     def server_of(self, school_id: UUID) -> str:
@@ -240,7 +242,7 @@ class Region:
         False if it is there already. Raises ``PlacementError`` for an unknown server or school,
         or a school whose records are on another server (``move-school`` moves them), and
         ``ServerUnavailableError`` if either server cannot be reached."""
-        target = self.ledger(server)
+        self.ledger(server)  # known, and reachable: the school's first records go there
         if self.directory.find(school_id, School) is None:
             raise PlacementError(f"no school {school_id} is registered")
         current = self.placement.server_of(school_id)
@@ -250,7 +252,6 @@ class Region:
             raise PlacementError(
                 f"school {school_id} has records on {current!r}: move it with move-school"
             )
-        del target  # reachable: the school's first records can be written there
         self.placement.place(school_id, server, at=micros(self.directory.clock()))
         return True
 
@@ -296,13 +297,6 @@ class Region:
             target_name=server,
             switch=lambda: self.placement.place(school_id, server, at=at),
         )
-
-    def opened(self) -> Iterator[tuple[str, Ledger]]:
-        """The servers whose ledgers are open, the directory first."""
-        yield DIRECTORY, self.directory
-        for name, entry in self._servers.items():
-            if entry.ledger is not None:
-                yield name, entry.ledger
 
     def close(self) -> None:
         """Close the servers' ledgers (not the directory's: its owner closes it)."""
