@@ -35,7 +35,7 @@ from ejournal.ledger.config import BadDatabaseURLError
 from ejournal.ledger.database import startup_lock
 from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.keys import KeyStore, secret_from_environment
-from ejournal.ledger.placement import DIRECTORY, Region, school_of_log
+from ejournal.ledger.placement import DIRECTORY, PlacementError, Region, school_of_log
 from ejournal.ledger.settings import Settings
 from ejournal.ledger.working_days import WorkingCalendar
 from ejournal.mail.addresses import digest_key
@@ -113,11 +113,13 @@ class Services:
     # --- a region's servers ------------------------------------------------------------------
 
     def cell(self, server: str) -> Services:
-        """The services of ``server``: these ones for the directory or without a region. Raises
-        ``PlacementError`` for an unknown server and ``ServerUnavailableError`` (503) for one
-        that cannot be reached: only its schools' requests fail."""
-        if self.region is None or server == DIRECTORY:
+        """The services of ``server``: these ones for the directory. Raises ``PlacementError``
+        for an unknown server (any other, without a region) and ``ServerUnavailableError``
+        (503) for one that cannot be reached: only its schools' requests fail."""
+        if server == DIRECTORY:
             return self
+        if self.region is None:
+            raise PlacementError(f"no server named {server!r}: there is one database")
         cell = self._cells.get(server)
         if cell is not None:
             return cell

@@ -10,6 +10,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from uuid import UUID
 
 import pytest
@@ -25,6 +26,7 @@ from ejournal.ledger.actor import SYSTEM_ACTOR, Role
 from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.config import BadDatabaseURLError
 from ejournal.ledger.domain import Account
+from ejournal.ledger.placement import PlacementError
 from ejournal.ledger.settings import Settings
 from ejournal.web.site import create_site
 from tests import clusters
@@ -338,3 +340,19 @@ def test_standbys_are_named_by_server_in_the_setting() -> None:
         "postgresql://a@/db?host=/run/postgresql",
     )
     assert settings.server_replicas == (("shard1", "postgresql://a@r1/db"),)
+
+
+def test_a_position_of_another_server_is_ignored_by_one_database(tmp_path: Path) -> None:
+    services = bootstrap(
+        Settings(database_url=f"sqlite:///{tmp_path}/one.db"),
+        environ={VAULT_KEY_VARIABLE: new_key()},
+        hashing=QUICK_HASHING,
+    )
+    try:
+        with TestClient(create_site(services), raise_server_exceptions=False) as client:
+            response = client.get("/health", headers={"Ejournal-Position": "shard1:5"})
+            assert response.status_code == 200, response.text
+        with pytest.raises(PlacementError, match="no server named 'shard1': there is one"):
+            services.cell("shard1")
+    finally:
+        services.close()
