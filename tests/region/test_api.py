@@ -271,6 +271,21 @@ def test_the_pages_of_a_school_on_another_server(served: Served) -> None:
     assert journal.status_code == 200, journal.text
     other = browser.get(f"/class-journal/{served.one.class_id}/{served.one.subjects['Математика']}")
     assert other.status_code == 403, other.text
+    # The parent's diary page of a child whose school is on shard2.
+    browser.cookies.clear()
+    form = browser.get("/login")
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', form.text)
+    assert token is not None
+    answer = browser.post(
+        "/login",
+        data={"csrf": token.group(1), "login": "parent2", "password": PASSWORD},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    child = served.two.students[0]
+    diary = browser.get(f"/diary/{served.two.school_id}/{YEAR}/{child}?week=2025-09-01")
+    assert diary.status_code == 200, diary.text
+    assert "Математика" in diary.text
 
 
 def test_a_servers_hot_standby_serves_its_schools_reads(
