@@ -23,7 +23,6 @@ from ejournal import commands as c
 from ejournal.api.bootstrap import Services, bootstrap
 from ejournal.identity.vault import VAULT_KEY_VARIABLE, new_key
 from ejournal.ledger.actor import SYSTEM_ACTOR, Role
-from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.config import BadDatabaseURLError
 from ejournal.ledger.domain import Account
 from ejournal.ledger.placement import PlacementError
@@ -32,6 +31,7 @@ from ejournal.web.site import create_site
 from tests import clusters
 from tests.api.conftest import PASSWORD, QUICK_HASHING
 from tests.commands.school import START, YEAR, TestSchool, build_school, uid
+from tests.region.conftest import serve, teach_maths_in
 
 
 @dataclass
@@ -58,11 +58,8 @@ def _login(client: TestClient, login: str) -> str:
 @pytest.fixture
 def served(region_urls: tuple[str, dict[str, str]]) -> Iterator[Served]:
     directory_url, shards = region_urls
-    clock = ManualClock(START)
     settings = Settings(database_url=directory_url, servers=tuple(shards.items()))
-    services = bootstrap(
-        settings, clock=clock, environ={VAULT_KEY_VARIABLE: new_key()}, hashing=QUICK_HASHING
-    )
+    services = serve(settings)
     try:
         at = int(START.timestamp() * 1e6)
         one = build_school(services.cell("shard1").ledger, number=1)
@@ -98,6 +95,19 @@ def served(region_urls: tuple[str, dict[str, str]]) -> Iterator[Served]:
             yield Served(client, services, one, two, tokens)
     finally:
         services.close()
+
+
+def _page_login(client: TestClient, login: str) -> None:
+    """Log in through the login page, as a browser does: the session is then a cookie."""
+    form = client.get("/login")
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', form.text)
+    assert token is not None
+    answer = client.post(
+        "/login",
+        data={"csrf": token.group(1), "login": login, "password": PASSWORD},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
 
 
 def _mark(served: Served, who: str, school: TestSchool, lesson: UUID, value: int) -> str:
@@ -179,24 +189,8 @@ def test_each_request_goes_to_its_schools_server(served: Served) -> None:
 
 
 def test_a_teacher_of_two_schools_sees_both(served: Served) -> None:
-    services, one, two = served.services, served.one, served.two
-    maths = one.maths
-    c.handle(
-        c.GrantRole(
-            actor=two.head, account_id=maths.account_id, role=Role.TEACHER, school_id=two.school_id
-        ),
-        services.ledger,
-    )
-    c.handle(
-        c.AssignTeacher(
-            actor=two.head,
-            roster_id=two.class_id,
-            subject_id=two.subjects["Математика"],
-            teacher_id=one.person["maths"],
-            on=date(2025, 9, 1),
-        ),
-        services.for_school(two.school_id).ledger,
-    )
+    one, two = served.one, served.two
+    teach_maths_in(two, one.maths, one.person["maths"], served.services)
     served.tokens["maths"] = _login(served.client, "maths")  # the new grant, in a new session
     _lesson(served, "maths", one)
     position = _mark(served, "maths", two, _lesson(served, "maths", two), 4)
@@ -250,15 +244,7 @@ def test_the_pages_of_a_school_on_another_server(served: Served) -> None:
     lesson = _lesson(served, "maths2", served.two)
     _mark(served, "maths2", served.two, lesson, 5)
     browser = served.client
-    form = browser.get("/login")
-    token = re.search(r'name="csrf" value="([0-9a-f]+)"', form.text)
-    assert token is not None
-    answer = browser.post(
-        "/login",
-        data={"csrf": token.group(1), "login": "maths2", "password": PASSWORD},
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text
+    _page_login(browser, "maths2")
     day = browser.get("/day?date=2025-09-01")
     assert day.status_code == 200, day.text
     assert f"/lesson/{lesson}" in day.text  # the teacher's day, read on shard2
@@ -273,15 +259,7 @@ def test_the_pages_of_a_school_on_another_server(served: Served) -> None:
     assert other.status_code == 403, other.text
     # The parent's diary page of a child whose school is on shard2.
     browser.cookies.clear()
-    form = browser.get("/login")
-    token = re.search(r'name="csrf" value="([0-9a-f]+)"', form.text)
-    assert token is not None
-    answer = browser.post(
-        "/login",
-        data={"csrf": token.group(1), "login": "parent2", "password": PASSWORD},
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text
+    _page_login(browser, "parent2")
     child = served.two.students[0]
     diary = browser.get(f"/diary/{served.two.school_id}/{YEAR}/{child}?week=2025-09-01")
     assert diary.status_code == 200, diary.text
@@ -300,12 +278,7 @@ def test_a_servers_hot_standby_serves_its_schools_reads(
         servers=tuple(shards.items()),
         server_replicas=(("shard1", clusters.on_replica(shards["shard1"])),),
     )
-    services = bootstrap(
-        settings,
-        clock=ManualClock(START),
-        environ={VAULT_KEY_VARIABLE: new_key()},
-        hashing=QUICK_HASHING,
-    )
+    services = serve(settings)
     try:
         one = build_school(services.cell("shard1").ledger, number=1)
         assert services.region is not None

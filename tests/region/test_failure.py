@@ -16,14 +16,12 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from ejournal.api.app import create_app
-from ejournal.api.bootstrap import bootstrap
-from ejournal.identity.vault import VAULT_KEY_VARIABLE, new_key
-from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.domain import Account
 from ejournal.ledger.settings import Settings
-from tests.api.conftest import PASSWORD, QUICK_HASHING
-from tests.commands.school import START, build_school
+from tests.api.conftest import PASSWORD
+from tests.commands.school import build_school
 from tests.region import server as own
+from tests.region.conftest import serve
 from tests.region.test_api import Served, _journal_marks, _lesson, _login, _mark
 
 
@@ -45,12 +43,7 @@ def test_a_stopped_server_fails_only_its_school(
     settings = Settings(
         database_url=directory_url, servers=(*shards.items(), ("own", own_server.database()))
     )
-    services = bootstrap(
-        settings,
-        clock=ManualClock(START),
-        environ={VAULT_KEY_VARIABLE: new_key()},
-        hashing=QUICK_HASHING,
-    )
+    services = serve(settings)
     try:
         region = services.region
         assert region is not None

@@ -24,6 +24,7 @@ from ejournal.ledger.placement import PlacementError, Region
 from ejournal.ledger.verify import verify_ledger
 from ejournal.projections.projector import Projector
 from tests.commands.school import TestSchool, build_school
+from tests.region.conftest import region_env
 from tests.region.test_placement import shown
 
 SECRET = b"deployment secret"
@@ -141,11 +142,7 @@ def test_move_school_from_the_command_line(
     region_urls: tuple[str, dict[str, str]], clock: ManualClock
 ) -> None:
     directory_url, servers = region_urls
-    env = {
-        "EJOURNAL_DATABASE_URL": directory_url,
-        "EJOURNAL_SERVERS": ",".join(f"{name}={url}" for name, url in servers.items()),
-        "EJOURNAL_KEY_PASSPHRASE": SECRET.decode(),
-    }
+    env = region_env(region_urls, SECRET.decode())
     directory = Ledger(database_url=directory_url, clock=clock)
     region = Region(directory, servers)
     try:

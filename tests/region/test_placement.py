@@ -10,7 +10,7 @@ from uuid import UUID
 import pytest
 
 from ejournal import commands as c
-from ejournal.ledger.actor import SYSTEM_ACTOR, Role
+from ejournal.ledger.actor import SYSTEM_ACTOR
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.logs import SYSTEM_LOG
@@ -27,6 +27,7 @@ from ejournal.projections.projector import Projector
 from ejournal.projections.queries import Queries
 from tests.commands.school import TestSchool, build_school
 from tests.projections.conftest import moscow
+from tests.region.conftest import teach_maths_in
 
 ANSWER = "Ответ на уроке"
 
@@ -113,25 +114,7 @@ def test_a_breach_rule_reaches_both_servers(region: Region, clock: ManualClock) 
     two = build_on(region, "shard2", 2, clock)
     teacher = one.maths
     s1, s2 = region.ledger("shard1"), region.ledger("shard2")
-    c.handle(
-        c.GrantRole(
-            actor=two.head,
-            account_id=teacher.account_id,
-            role=Role.TEACHER,
-            school_id=two.school_id,
-        ),
-        s2,
-    )
-    c.handle(
-        c.AssignTeacher(
-            actor=two.head,
-            roster_id=two.class_id,
-            subject_id=two.subjects["Математика"],
-            teacher_id=one.person["maths"],
-            on=date(2025, 9, 1),
-        ),
-        s2,
-    )
+    teach_maths_in(two, teacher, one.person["maths"], region)
     teacher = c.actor_for(s2, teacher.account_id)
     two_as_teacher = TestSchool(**{**two.__dict__, "maths": teacher})
     projectors = {name: Projector(region.ledger(name)) for name in region.names}
