@@ -10,14 +10,15 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Protocol
 from uuid import UUID
 
 from ejournal.api.freshness import STALL_SECONDS, Freshness, ProjectorPosition
 from ejournal.api.printing import Printing
+from ejournal.api.reach import RegionReach
 from ejournal.api.reads import ReadModels
 from ejournal.identity.access_log import AccessLog, GroupedEntries
 from ejournal.identity.authenticator import DEFAULT_SESSION_TTL, Authenticator
@@ -26,7 +27,6 @@ from ejournal.identity.passwords import OWASP, Argon2Parameters
 from ejournal.identity.sessions import SessionStore
 from ejournal.identity.tables import create_identity_tables
 from ejournal.identity.vault import Vault, key_from_environment
-from ejournal.ledger.actor import Role
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.async_database import AsyncDatabase
 from ejournal.ledger.checkpoints import Checkpointer, CheckpointSchedule
@@ -35,7 +35,7 @@ from ejournal.ledger.config import BadDatabaseURLError
 from ejournal.ledger.database import startup_lock
 from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.keys import KeyStore, secret_from_environment
-from ejournal.ledger.placement import DIRECTORY, Region
+from ejournal.ledger.placement import DIRECTORY, PlacementError, Region, school_of_log
 from ejournal.ledger.settings import Settings
 from ejournal.ledger.working_days import WorkingCalendar
 from ejournal.mail.addresses import digest_key
@@ -44,7 +44,6 @@ from ejournal.mail.schedule import DigestSchedule
 from ejournal.mail.settings import MailSettings
 from ejournal.mail.tables import create_mail_tables
 from ejournal.projections.projector import Projector
-from ejournal.projections.reach import Reach, SchoolReach, TeacherLesson
 from ejournal.projections.replicas import WAIT_SECONDS as REPLICA_WAIT_SECONDS
 from ejournal.projections.replicas import Replicas
 from ejournal.projections.storage import TRACKING_QUERY
@@ -114,11 +113,13 @@ class Services:
     # --- a region's servers ------------------------------------------------------------------
 
     def cell(self, server: str) -> Services:
-        """The services of ``server``: these ones for the directory or without a region. Raises
-        ``PlacementError`` for an unknown server and ``ServerUnavailableError`` (503) for one
-        that cannot be reached: only its schools' requests fail."""
-        if self.region is None or server == DIRECTORY:
+        """The services of ``server``: these ones for the directory. Raises ``PlacementError``
+        for an unknown server (any other, without a region) and ``ServerUnavailableError``
+        (503) for one that cannot be reached: only its schools' requests fail."""
+        if server == DIRECTORY:
             return self
+        if self.region is None:
+            raise PlacementError(f"no server named {server!r}: there is one database")
         cell = self._cells.get(server)
         if cell is not None:
             return cell
@@ -137,6 +138,13 @@ class Services:
         if self.region is None:
             return self
         return self.cell(self.region.placement.server_of(school_id))
+
+    def for_log(self, log_id: str) -> Services:
+        """The services of the server that holds log ``log_id``."""
+        if self.region is None:
+            return self
+        school = school_of_log(log_id)
+        return self.cell(DIRECTORY) if school is None else self.for_school(school)
 
     def locating(self, record_id: UUID) -> Services:
         """The services of the server that holds record ``record_id`` (a lesson, a class …);
@@ -274,6 +282,12 @@ def bootstrap(
         vault = Vault(database, kek) if kek is not None else None
         mail = _mailer(ledger, vault, kek, environ)
         aio = AsyncDatabase.beside(database)
+        unknown = {name for name, _ in settings.server_replicas} - set(dict(settings.servers))
+        if unknown:
+            raise BadDatabaseURLError(
+                f"EJOURNAL_REPLICA_URLS names server {sorted(unknown)[0]!r}, "
+                "which EJOURNAL_SERVERS does not"
+            )
         region = Region(ledger, dict(settings.servers)) if settings.servers else None
         services = Services(
             settings=settings,
@@ -295,7 +309,7 @@ def bootstrap(
         )
         if region is not None:
             services.new_cell = lambda server, cell_ledger: _cell(
-                services, server, cell_ledger, environ, stall_seconds
+                services, server, cell_ledger, environ, stall_seconds, replica_wait
             )
             _open_cells(services)
         return services
@@ -304,49 +318,25 @@ def bootstrap(
         raise
 
 
-class RegionReach:
-    """``projections.reach.Reach`` over a region: each school's part read on its server."""
-
-    def __init__(self, services: Services) -> None:
-        self._services = services
-
-    def schools(self, person_id: UUID, roles: Mapping[UUID, frozenset[Role]]) -> list[SchoolReach]:
-        found = [
-            school
-            for cell, ids in self._services.by_server(roles)
-            for school in Reach(cell.ledger.database).schools(person_id, {i: roles[i] for i in ids})
-        ]
-        return sorted(found, key=lambda s: (s.name, s.school_id.hex))
-
-    def time_zones(self, school_ids: Sequence[UUID]) -> dict[UUID, str]:
-        zones: dict[UUID, str] = {}
-        for cell, ids in self._services.by_server(school_ids):
-            zones.update(Reach(cell.ledger.database).time_zones(ids))
-        return zones
-
-    def lessons(
-        self, teacher_id: UUID, school_ids: Sequence[UUID], first: date, last: date
-    ) -> list[TeacherLesson]:
-        found = [
-            lesson
-            for cell, ids in self._services.by_server(school_ids)
-            for lesson in Reach(cell.ledger.database).lessons(teacher_id, ids, first, last)
-        ]
-        return sorted(found, key=lambda x: (x.on, x.starts_at, x.slot, x.lesson_id.hex))
-
-
 def _cell(
     directory: Services,
     server: str,
     ledger: Ledger,
     environ: Mapping[str, str],
     stall_seconds: float,
+    replica_wait: float,
 ) -> Services:
-    """The services of a region's ``server``: its ledger, read models, projector and
-    checkpoints, with the directory's identity, vault, access log and signing keys. Its reads
-    take the thread path (no statements on the event loop: those read the access log and the
-    read models' position in one round trip, and here they are two databases)."""
+    """The services of a region's ``server``: its ledger, read models (on its hot standbys,
+    ``name=URL`` in ``EJOURNAL_REPLICA_URLS``), projector and checkpoints, with the
+    directory's identity, vault, access log and signing keys. Its reads take the thread path
+    (no statements on the event loop: those read the access log and the read models' position
+    in one round trip, and here they are two databases)."""
     projector = Projector(ledger)
+    urls = tuple(url for name, url in directory.settings.server_replicas if name == server)
+    clock = ledger.clock
+    replicas = (
+        Replicas(urls, ledger.database, clock=clock, wait_seconds=replica_wait) if urls else None
+    )
     keys = directory.ledger.database
     return Services(
         settings=directory.settings,
@@ -354,7 +344,7 @@ def _cell(
         auth=directory.auth,
         access_log=directory.access_log,
         vault=directory.vault,
-        reads=ReadModels(ledger),
+        reads=ReadModels(ledger, replicas),
         printing=Printing(
             ledger.database, origin=directory.settings.origin, environ=environ, keys=keys
         ),

@@ -32,7 +32,7 @@ _bearer = HTTPBearer(auto_error=False, description="The access token from POST /
 
 SCHOOL_PARAMETERS = ("school_id",)
 """Path or query parameters that name a school: a region routes the request to its server."""
-RECORD_PARAMETERS = ("lesson_id", "roster_id", "class_id", "group_id")
+RECORD_PARAMETERS = ("lesson_id", "roster_id", "class_id", "group_id", "originator_id")
 """Path or query parameters that name a school's record: routed to the server that holds it."""
 
 

@@ -1,5 +1,5 @@
-"""``ejournal servers`` and ``ejournal place-school``: a region's schools on its PostgreSQL
-servers (``ledger.placement``, docs/adr/0018-schools-on-servers.md)."""
+"""``ejournal servers``, ``place-school`` and ``move-school``: a region's schools on its
+PostgreSQL servers (``ledger.placement``, docs/adr/0018-schools-on-servers.md)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,16 @@ from uuid import UUID
 import typer
 from rich.table import Table
 
-from ejournal.cli.common import DatabaseURL, console, fail, open_ledger, region_of
+from ejournal.cli.common import (
+    DatabaseURL,
+    checkpointer_for,
+    console,
+    fail,
+    open_ledger,
+    region_of,
+)
 from ejournal.ledger.errors import LedgerError
+from ejournal.ledger.keys import KeyStore
 from ejournal.ledger.placement import DIRECTORY
 
 app = typer.Typer()
@@ -66,5 +74,39 @@ def place_school(
             except LedgerError as e:
                 fail(str(e))
         console.print(f"school {school} {'placed on' if placed else 'is already on'} {on}")
+    finally:
+        ledger.close()
+
+
+@app.command("move-school")
+def move_school(
+    school: Annotated[UUID, typer.Argument(help="The school's ID")],
+    to: Annotated[str, typer.Option("--to", help="The server to move it to")],
+    database_url: DatabaseURL = None,
+) -> None:
+    """Move a school's logs to another server while it keeps working: copy them, fence the old
+    server, prove every log's root equal at a signed checkpoint, switch the placement. Run it
+    again after an interruption: it finishes what was begun (docs/adr/0017-moving-a-school.md)."""
+    settings, ledger = open_ledger(database_url)
+    try:
+        with region_of(settings, ledger) as region:
+            if region is None:
+                fail("no EJOURNAL_SERVERS: every school is in the directory database")
+            verifiers = KeyStore(ledger.database).verifiers()
+            try:
+                moved = region.move(
+                    school,
+                    to,
+                    checkpointer=lambda source: checkpointer_for(settings, source),
+                    verifiers=verifiers,
+                )
+            except LedgerError as e:
+                fail(str(e), code=1)
+        for log in moved:
+            console.print(
+                f"{log.log_id}: {log.size} entries, root {log.root_hex}, equal on {to}",
+                soft_wrap=True,  # a root is copied whole, not wrapped
+            )
+        console.print(f"school {school} is on {to}")
     finally:
         ledger.close()

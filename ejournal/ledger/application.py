@@ -10,9 +10,15 @@ from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent, Transcoder
+from eventsourcing.persistence import (
+    IntegrityError,
+    PersistenceError,
+    Recording,
+    StoredEvent,
+    Transcoder,
+)
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.utils import Environment
@@ -25,6 +31,7 @@ from ejournal.ledger.database import Database
 from ejournal.ledger.domain import SYSTEM_KINDS
 from ejournal.ledger.errors import ConcurrentWriteError, DatabaseUnavailableError, NotInMemory
 from ejournal.ledger.event_cache import EventCache
+from ejournal.ledger.fences import moved_error
 from ejournal.ledger.recorders import (
     EVENTS_TABLE,
     SYSTEM_LOG,
@@ -89,8 +96,9 @@ class Ledger(Application[UUID]):
         """Save the pending events of ``aggregates`` in one transaction, in log ``log_id``.
 
         Returns the recorded time (the server clock's reading). Raises ``ConcurrentWriteError`` if
-        another write saved one of the aggregates first (nothing is written), and
-        ``DatabaseUnavailableError`` if the database fails.
+        another write saved one of the aggregates first (nothing is written), ``LogMovedError`` if
+        the log lives on another server (nothing is written), and ``DatabaseUnavailableError`` if
+        the database fails.
         """
         if self.directory is not None and log_id == SYSTEM_LOG:
             return self.directory.record(*aggregates, log_id=log_id, actor=actor, role=role)
@@ -105,9 +113,10 @@ class Ledger(Application[UUID]):
     def _save(self, items: Sequence[Any], context: SaveContext, ids: list[UUID]) -> None:
         """Save aggregates or events, and keep the event cache current with what was written
         (``ids``: the aggregates written, forgotten if the database fails). Raises
-        ``ConcurrentWriteError`` (nothing written) or ``DatabaseUnavailableError``."""
+        ``ConcurrentWriteError`` (nothing written), ``LogMovedError`` (a fence refused it, nothing
+        written) or ``DatabaseUnavailableError``."""
         try:
-            recordings = self.save(*items, context=context)
+            recordings = self._store(items, context)
         except IntegrityError as e:
             # The write that got there first is in the tail of the notification log: a block's
             # next read brings the cache up to date, and a command run again sees that write
@@ -118,11 +127,34 @@ class Ledger(Application[UUID]):
             raise ConcurrentWriteError(f"a concurrent write changed the same record: {e}") from e
         except PersistenceError as e:
             self._cache.forget(ids)
+            moved = moved_error(e)
+            if moved is not None:  # a fence: the log lives on another server now
+                raise moved from e
             raise DatabaseUnavailableError(str(e)) from e
         self._cache.recorded([recording.domain_event for recording in recordings])
         reads = self._reads.get()
         if reads is not None and recordings:
             reads.saved = max(reads.saved, recordings[-1].notification.id)
+
+    def _store(self, items: Sequence[Any], context: SaveContext) -> list[Recording[UUID]]:
+        """The library's ``save`` of aggregates (their pending events) or of a unit of work's
+        events, without its ``collect_events``: that asks ``isinstance`` of two runtime
+        Protocols per item, which on Python 3.11 walks each Protocol's members every time
+        (40 µs a save, measured, of a one-event save's ≈ 700 µs). Ours are ``Aggregate``s, and
+        anything else is an event."""
+        processing: ProcessingEvent[UUID] = ProcessingEvent()
+        for item in items:
+            if isinstance(item, Aggregate):
+                processing.events.extend(item.collect_events())
+                processing.aggregates[item.id] = item
+            else:
+                processing.events.append(item)
+        processing.saved_kwargs["context"] = context
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        self.notify(processing.events)  # deprecated, but the library's save still calls it
+        return recordings
 
     def saved_position(self) -> int:
         """Inside ``cached_reads``: the notification ID of the last event saved in the block (in

@@ -35,6 +35,7 @@ from ejournal.integrity.rfc6962 import HASH_SIZE, hash_children, root_of
 from ejournal.ledger.clock import Clock, system_clock
 from ejournal.ledger.database import Database
 from ejournal.ledger.errors import LedgerError
+from ejournal.ledger.fences import fences
 from ejournal.ledger.gaps import Gaps, settle_on
 from ejournal.ledger.keys import KeyStore, secret_from_environment
 from ejournal.ledger.recorders import EVENTS_TABLE, SCHEMA_LOCK
@@ -308,14 +309,21 @@ class Checkpointer:
         The first call looks at every log; later ones only at the logs with events recorded
         since the previous call (found by notification ID, up to the first missing ID that may
         still appear: ``ledger.gaps``) or not signed then, so a frequent schedule stays cheap
-        however long the logs grow. A log that cannot be signed is tried again at the next call;
-        the others are signed all the same, and the first failure is raised afterwards.
+        however long the logs grow. A fenced log (``ledger.fences``) waits until its fence is
+        lifted. A log that cannot be signed is tried again at the next call; the others are
+        signed all the same, and the first failure is raised afterwards.
         """
         oldest_allowed = micros(self._clock()) - int(self.every_seconds * 1_000_000)
+        # A fenced log lives elsewhere (ADR 0017): its copy here is signed only by its own
+        # server's checkpoints, copied with it, or the copied ones would not chain. It stays a
+        # candidate, signed once the fence is lifted.
+        fenced = fences(self._database)
         due = []
         for log_id, (unsigned, oldest) in sorted(self._unsigned().items()):
             if unsigned == 0:
                 self._candidates.discard(log_id)
+            elif log_id in fenced:
+                continue
             elif unsigned >= self.every_entries or oldest <= oldest_allowed:
                 due.append(log_id)
         signed, failure = [], None

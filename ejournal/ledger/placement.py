@@ -21,21 +21,24 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
 from eventsourcing.persistence import PersistenceError
 
 from ejournal.integrity.leaf import micros
+from ejournal.integrity.note import Verifier
 from ejournal.ledger.application import Ledger
+from ejournal.ledger.checkpoints import Checkpointer
 from ejournal.ledger.database import Database
 from ejournal.ledger.domain import School
 from ejournal.ledger.errors import DatabaseUnavailableError, LedgerError
-from ejournal.ledger.recorders import EVENTS_TABLE, SYSTEM_LOG
+from ejournal.ledger.fences import fences
+from ejournal.ledger.recorders import EVENTS_TABLE, SCHEMA_LOCK, SYSTEM_LOG
+from ejournal.ledger.relocation import MovedLog, move_logs
+from ejournal.ledger.settings import DIRECTORY as DIRECTORY
 
-DIRECTORY = "directory"
-"""The name of the directory database as a server: where unplaced schools live."""
 PLACEMENT_TABLE = "school_placement"
 _CREATE = f"""
 CREATE TABLE IF NOT EXISTS {PLACEMENT_TABLE} (
@@ -69,24 +72,6 @@ class ServerUnavailableError(DatabaseUnavailableError):
         self.server = server
 
 
-def parse_servers(text: str) -> dict[str, str]:
-    """``name=URL,name=URL`` (``EJOURNAL_SERVERS``) as a mapping; raises ``PlacementError``."""
-    servers: dict[str, str] = {}
-    for item in (part.strip() for part in text.split(",")):
-        if not item:
-            continue
-        name, sep, url = item.partition("=")
-        name, url = name.strip(), url.strip()
-        if not sep or not name or not url:
-            raise PlacementError(f"a server is name=URL, not {item!r}")
-        if name == DIRECTORY or name in servers:
-            raise PlacementError(f"server name {name!r} is reserved or given twice")
-        if not url.startswith(("postgresql://", "postgres://")):
-            raise PlacementError(f"server {name!r} is not a PostgreSQL URL")
-        servers[name] = url
-    return servers
-
-
 def school_of_log(log_id: str) -> UUID | None:
     """The school whose log ``log_id`` is (``school/<id>/<years>``), None for the system log."""
     if log_id == SYSTEM_LOG:
@@ -108,6 +93,8 @@ class Placement:
         self._servers: dict[UUID, str] = {}
         self._read_at = float("-inf")
         with database.transaction(write=True) as cursor:
+            # Processes that start at once (a server's workers) create it one at a time.
+            cursor.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
             cursor.execute(_CREATE)
 
     def server_of(self, school_id: UUID) -> str:
@@ -171,7 +158,7 @@ class Region:
         self.directory = directory
         self.placement = Placement(directory.database, clock=clock)
         self._servers = {name: _Server(url) for name, url in servers.items()}
-        self._open = open_ledger or _open_ledger
+        self._open = open_ledger or server_ledger
         self._clock = clock
         self._lock = threading.Lock()
         self._located: OrderedDict[UUID, UUID] = OrderedDict()
@@ -218,7 +205,8 @@ class Region:
 
     def locate(self, record_id: UUID) -> UUID | None:
         """The school whose log holds record ``record_id``, None if no server has it (or it is
-        in the system log). A record found is remembered: it never changes its log."""
+        in the system log). A record found is remembered: it never changes its log. Raises
+        ``ServerUnavailableError`` if no server that answers has it and one does not answer."""
         with self._lock:
             if record_id in self._located:
                 self._located.move_to_end(record_id)
@@ -233,16 +221,20 @@ class Region:
         return school
 
     def _find(self, record_id: UUID) -> UUID | None:
-        # The directory first (unplaced schools), then each server; one that is down is passed
-        # over, so a record there is not found until it is back.
+        """The directory first (unplaced schools), then each server. A record found on none
+        while a server is down may be there: that is ``ServerUnavailableError``, not "no such
+        record"."""
+        down: ServerUnavailableError | None = None
         for name in self.names:
             try:
-                ledger = self.ledger(name)
-                log_id = _log_of(ledger.database, record_id)
-            except DatabaseUnavailableError:
+                log_id = _log_of(self.ledger(name).database, record_id)
+            except DatabaseUnavailableError as e:
+                down = ServerUnavailableError(name, str(e))
                 continue
             if log_id is not None:
                 return school_of_log(log_id)
+        if down is not None:
+            raise down
         return None
 
     def place(self, school_id: UUID, server: str) -> bool:
@@ -250,7 +242,7 @@ class Region:
         False if it is there already. Raises ``PlacementError`` for an unknown server or school,
         or a school whose records are on another server (``move-school`` moves them), and
         ``ServerUnavailableError`` if either server cannot be reached."""
-        target = self.ledger(server)
+        self.ledger(server)  # known, and reachable: the school's first records go there
         if self.directory.find(school_id, School) is None:
             raise PlacementError(f"no school {school_id} is registered")
         current = self.placement.server_of(school_id)
@@ -260,16 +252,51 @@ class Region:
             raise PlacementError(
                 f"school {school_id} has records on {current!r}: move it with move-school"
             )
-        del target  # reachable: the school's first records can be written there
         self.placement.place(school_id, server, at=micros(self.directory.clock()))
         return True
 
-    def opened(self) -> Iterator[tuple[str, Ledger]]:
-        """The servers whose ledgers are open, the directory first."""
-        yield DIRECTORY, self.directory
-        for name, entry in self._servers.items():
-            if entry.ledger is not None:
-                yield name, entry.ledger
+    def move(
+        self,
+        school_id: UUID,
+        server: str,
+        *,
+        checkpointer: Callable[[Ledger], Checkpointer],
+        verifiers: Sequence[Verifier],
+    ) -> list[MovedLog]:
+        """Move school ``school_id``'s logs to ``server`` while it keeps writing, and switch its
+        placement there (``ledger.relocation.move_logs``: the source fenced first, every root
+        proven equal at a signed checkpoint, then the switch). ``checkpointer(source)`` signs on
+        the source. A move that was interrupted, before or after its switch, finishes. Raises
+        ``PlacementError`` for a school already there or with no records, and what
+        ``move_logs`` raises."""
+        target = self.ledger(server)
+        placed = self.placement.server_of(school_id)
+        # Interrupted after its switch: the target's fences still name where the logs came from.
+        unfinished = [
+            lives_on
+            for log_id, lives_on in fences(target.database).items()
+            if school_of_log(log_id) == school_id
+        ]
+        source_name = unfinished[0] if placed == server and unfinished else placed
+        if source_name == server:
+            raise PlacementError(f"school {school_id} is on {server!r} already")
+        source = self.ledger(source_name)
+        logs = _school_logs(source.database, school_id)
+        if not logs:
+            raise PlacementError(
+                f"school {school_id} has no records on {source_name!r}: place it with place-school"
+            )
+        at = micros(self.directory.clock())
+        return move_logs(
+            source.database,
+            target.database,
+            logs,
+            checkpointer=checkpointer(source),
+            verifiers=verifiers,
+            source_name=source_name,
+            target_name=server,
+            switch=lambda: self.placement.place(school_id, server, at=at),
+        )
 
     def close(self) -> None:
         """Close the servers' ledgers (not the directory's: its owner closes it)."""
@@ -279,7 +306,9 @@ class Region:
                 entry.ledger = None
 
 
-def _open_ledger(url: str, directory: Ledger) -> Ledger:
+def server_ledger(url: str, directory: Ledger) -> Ledger:
+    """The ledger of the server at ``url``, whose system log is ``directory``'s (``Region``'s
+    default way of opening a server)."""
     return Ledger(
         database_url=url,
         clock=directory.clock,
@@ -290,11 +319,16 @@ def _open_ledger(url: str, directory: Ledger) -> Ledger:
 
 
 def _holds_school(database: Database, school_id: UUID) -> bool:
+    return bool(_school_logs(database, school_id))
+
+
+def _school_logs(database: Database, school_id: UUID) -> list[str]:
     with database.transaction(write=False) as cursor:
         cursor.execute(
-            f"SELECT 1 FROM {EVENTS_TABLE} WHERE log_id LIKE ? LIMIT 1", (f"school/{school_id}/%",)
+            f"SELECT DISTINCT log_id FROM {EVENTS_TABLE} WHERE log_id LIKE ? ORDER BY log_id",
+            (f"school/{school_id}/%",),
         )
-        return cursor.fetchone() is not None
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _log_of(database: Database, record_id: UUID) -> str | None:

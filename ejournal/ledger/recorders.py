@@ -6,9 +6,10 @@ entry are one row, so neither can exist without the other (I2 by construction), 
 what the library's own write costs (a second table measured 25 % slower on PostgreSQL; see
 docs/adr/0001-entry-in-the-event-row.md).
 
-Why the index cannot fork. PostgreSQL: the first statement of an inserting transaction takes its
-log's advisory lock (``_lock_log``), held to the commit, so writers of one log queue while writers
-of different logs (different schools) insert side by side (docs/adr/0015-per-log-write-locks.md).
+Why the index cannot fork. PostgreSQL: an inserting transaction takes its log's advisory lock
+before anything else (``_lock_log``, or the append function's first step), held to the commit, so
+writers of one log queue while writers of different logs (different schools) insert side by side
+(docs/adr/0015-per-log-write-locks.md).
 SQLite: the first statement of the transaction is an insert, which takes the database's single
 write lock. Either way the log head is read under the lock.
 
@@ -20,18 +21,19 @@ lock before its notification IDs. The library's ``subscribe``, which trusts the 
 
 Where the chain is continued. PostgreSQL, a save of up to ``SERVER_CHAINED_EVENTS``: by the server,
 in the insert, from the head it reads under the lock; the client sends each leaf's bytes but the
-index, and the lock, insert and commit go in one round trip, so the lock never waits for a client
-(``insert_events``). Larger saves, and SQLite: by the recorder, which remembers the head it last
-wrote per log. PostgreSQL inserts those under a guard (the log's current head has that chain hash),
-evaluated under the lock: a wrong guess (another process wrote, or a transaction rolled back)
-inserts nothing, and the recorder reads the real head and inserts again in the same transaction.
+index, and the save is one statement in autocommit, a call of the log's append function (lock,
+insert; the implicit transaction commits as the statement ends), so the lock never waits for a
+client (``_append_small``; docs/adr/0019-one-statement-saves.md). Larger saves, and SQLite: by
+the recorder, which remembers the head it last wrote per log. PostgreSQL inserts those under a
+guard (the log's current head has that chain hash), evaluated under the lock: a wrong guess
+(another process wrote, or a transaction rolled back) inserts nothing, and the recorder reads the
+real head and inserts again in the same transaction.
 SQLite remembers only committed heads and needs no guard (see
 ``ChainedSQLiteApplicationRecorder``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import threading
@@ -42,13 +44,11 @@ from itertools import count
 from typing import Any
 from uuid import UUID
 
-import psycopg
 from eventsourcing.persistence import ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from eventsourcing.utils import retry
 from psycopg import Cursor, InterfaceError, OperationalError
-from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
@@ -458,27 +458,75 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         )
         self._select_head = SQL(_HEAD.format(table=qualified, p="%s"))
         self._lock_log_statement = SQL("SELECT pg_advisory_xact_lock(%s::integer, %s::integer)")
-        # A save continued from the head read under the lock: the leaf is the prefix, the index
-        # (8 bytes, big-endian: int8send) and the tail; leaf hash SHA-256(0x00 ‖ leaf), chain hash
-        # SHA-256(previous ‖ leaf hash), as in integrity.leaf.
-        self._insert_server_chained = SQL(
-            "WITH RECURSIVE "
-            "e AS (SELECT * FROM unnest(%(o)b::uuid[], %(v)b::bigint[], %(t)b::text[], "
-            "%(s)b::bytea[], %(at)b::bigint[], %(actor)b::uuid[], %(role)b::text[], "
-            "%(credential)b::integer[], %(session)b::uuid[], %(d)b::bytea[], %(tail)b::bytea[]) "
+        # A small save is one statement, in autocommit: the function ``_append_statement``
+        # creates (see there) locks the log, reads its head and inserts the events with their
+        # entries, so the save is one round trip whose lock never waits for this process.
+        append = Identifier(f"{self.events_table_name}_append")
+        self.sql_create_statements.append(self._append_statement(schema, append, qualified))
+        call = (
+            "SELECT new_id AS notification_id, new_idx AS idx, new_chain AS chain_hash "
+            "FROM {}.{}(%s, %s, %s, %b, "
+        )
+        # The types of the arrays of per-event values, in the function's order.
+        arrays = ["uuid", "bigint", "text", "bytea", "bigint", "uuid", "text", "integer"]
+        arrays += ["uuid", "bytea", "bytea"]
+        # Rendered once: psycopg would render a ``Composed`` again at every execute.
+        self._append = (
+            SQL(call + ", ".join(f"%b::{t}[]" for t in arrays) + ")")
+            .format(schema, append)
+            .as_bytes()
+        )
+        # One event, the common save (a mark): its values as one-element arrays built by the
+        # server, since psycopg dumps an array parameter in Python, at several times the cost
+        # of the scalar (measured: 11 arrays were 40 % of a one-event save's client CPU).
+        self._append_one = (
+            SQL(call + ", ".join(f"ARRAY[%b::{t}]" for t in arrays) + ")")
+            .format(schema, append)
+            .as_bytes()
+        )
+        self._lock_timeout = f"{datastore.lock_timeout}s"
+
+    @staticmethod
+    def _append_statement(schema: Identifier, append: Identifier, qualified: str) -> Composed:
+        """The function that appends a save of up to ``SERVER_CHAINED_EVENTS`` to its log.
+
+        It takes the log's advisory lock (``log_lock``'s keys: the class here, the key given)
+        after ``SET LOCAL lock_timeout``, then continues the chain from the head it reads:
+        each statement of a (volatile) PL/pgSQL function takes a snapshot of its own under READ
+        COMMITTED, so the head read after the lock sees the commit of the writer it waited for.
+        The client sends each leaf's bytes but the index: the log's prefix, and the tail of
+        each; the leaf is the prefix, the index (8 bytes, big-endian: int8send) and the tail;
+        leaf hash SHA-256(0x00 ‖ leaf), chain hash SHA-256(previous ‖ leaf hash), as in
+        integrity.leaf. Returns each event's notification ID, index and chain hash, in order.
+        """
+        head = _HEAD.format(table=qualified, p="p_log")
+        return SQL(
+            "CREATE OR REPLACE FUNCTION {}.{}(p_log text, p_lock_key integer, "
+            "p_lock_timeout text, p_prefix bytea, p_o uuid[], p_v bigint[], p_t text[], "
+            "p_s bytea[], p_at bigint[], p_actor uuid[], p_role text[], p_credential integer[], "
+            "p_session uuid[], p_d bytea[], p_tail bytea[]) "
+            "RETURNS TABLE (new_id bigint, new_idx bigint, new_chain bytea) "
+            "LANGUAGE plpgsql AS $$ BEGIN "
+            "PERFORM set_config('lock_timeout', p_lock_timeout, true); "
+            f"PERFORM pg_advisory_xact_lock({LOG_LOCK_CLASS}, p_lock_key); "
+            "RETURN QUERY WITH RECURSIVE "
+            "e AS (SELECT * FROM unnest(p_o, p_v, p_t, p_s, p_at, p_actor, p_role, "
+            "p_credential, p_session, p_d, p_tail) "
             "WITH ORDINALITY AS u(o, v, t, s, a, ac, r, cr, se, d, tail, n)), "
-            f"head AS ({_HEAD.format(table=qualified, p='%(log)s')}), "
+            f"head AS ({head}), "
             "chain (n, idx, leaf_hash, chain_hash) AS ("
-            "SELECT 0::bigint, COALESCE((SELECT idx FROM head), -1), NULL::bytea, "
-            "COALESCE((SELECT chain_hash FROM head), %(genesis)b::bytea) "
+            "SELECT 0::bigint, COALESCE((SELECT h.idx FROM head h), -1), NULL::bytea, "
+            f"COALESCE((SELECT h.chain_hash FROM head h), '\\x{CHAIN_GENESIS.hex()}'::bytea) "
             "UNION ALL SELECT c.n + 1, c.idx + 1, l.h, sha256(c.chain_hash || l.h) "
             "FROM chain c JOIN e ON e.n = c.n + 1, LATERAL (SELECT sha256("
-            "'\\x00'::bytea || %(prefix)b::bytea || int8send(c.idx + 1) || e.tail) AS h) l) "
-            f"INSERT INTO {qualified} ({_INSERT_COLUMNS}) "
-            "SELECT e.o, e.v, e.t, e.s, %(log)s, c.idx, e.a, e.ac, e.r, e.cr, e.se, e.d, "
+            "'\\x00'::bytea || p_prefix || int8send(c.idx + 1) || e.tail) AS h) l), "
+            f"inserted AS (INSERT INTO {qualified} ({_INSERT_COLUMNS}) "
+            "SELECT e.o, e.v, e.t, e.s, p_log, c.idx, e.a, e.ac, e.r, e.cr, e.se, e.d, "
             "c.leaf_hash, c.chain_hash FROM chain c JOIN e ON e.n = c.n ORDER BY c.n "
-            "RETURNING notification_id, idx, chain_hash"
-        )
+            "RETURNING notification_id, idx, chain_hash) "
+            "SELECT i.notification_id, i.idx, i.chain_hash FROM inserted i ORDER BY i.idx; "
+            "END $$"
+        ).format(schema, append)
 
     @staticmethod
     def _append_only_statements(schema: Identifier, table: Identifier) -> list[Composed]:
@@ -527,41 +575,35 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        # One round trip (see the module's docstring): the log's lock must never wait for this
-        # process, whose thread may be waiting for the interpreter lock or a core meanwhile, with
-        # every writer of the log queued behind it (with the table lock this was, 80 marks/s on
-        # two cores, measured).
+        # A small save is one statement (see the module's docstring): the log's lock must never
+        # wait for this process, whose thread may be waiting for the interpreter lock or a core
+        # meanwhile, with every writer of the log queued behind it (with the table lock this
+        # was, 80 marks/s on two cores, measured).
+        if 0 < len(stored_events) <= SERVER_CHAINED_EVENTS:
+            return self._append_small(stored_events, _context(kwargs))
         if sum(len(stored.state) for stored in stored_events) > PIPELINE_BYTES:
             return self._insert_unpipelined(stored_events, **kwargs)
-        if not 0 < len(stored_events) <= SERVER_CHAINED_EVENTS:
-            notification_ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
-            return notification_ids
-        context = _context(kwargs)
-        params = self._server_chained_params(context, stored_events)
-        with (
-            self.datastore.get_connection() as conn,
-            conn.cursor() as curs,
-            conn.cursor() as insert,
-        ):
-            try:
-                # BEGIN and COMMIT as statements: psycopg's transaction block would wait for the
-                # body's results before it sent the COMMIT, with the lock held.
-                with conn.pipeline():
-                    curs.execute("BEGIN")
-                    self._lock_log(curs, context.log_id)
-                    insert.execute(self._insert_server_chained, params, prepare=True)
-                    curs.execute("COMMIT")
-                rows = insert.fetchall()
-            except BaseException:
-                # A failed statement left the block open, its COMMIT skipped.
-                if conn.info.transaction_status != TransactionStatus.IDLE:
-                    with contextlib.suppress(psycopg.Error):
-                        conn.rollback()
-                raise
+        notification_ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+        return notification_ids
+
+    def _append_small(
+        self, stored_events: Sequence[StoredEvent], context: SaveContext
+    ) -> list[int]:
+        """A save of up to ``SERVER_CHAINED_EVENTS``: one statement, the log's function, in
+        autocommit (an implicit transaction of its own). Not pipelined, so its size does not
+        matter (``PIPELINE_BYTES``); a unique violation rolls all of it back."""
+        params = self._append_params(context, stored_events)
+        statement = self._append
+        if len(stored_events) == 1:
+            statement = self._append_one
+            params = params[:4] + tuple(values[0] for values in params[4:])
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            rows = curs.execute(statement, params, prepare=True).fetchall()
         if len(rows) != len(stored_events):
             msg = f"inserted {len(rows)} of {len(stored_events)} events"
             raise ProgrammingError(msg)
-        self._hints.put(context.log_id, (rows[-1]["idx"], bytes(rows[-1]["chain_hash"])))
+        last = rows[-1]
+        self._hints.put(context.log_id, (last["idx"], bytes(last["chain_hash"])))
         return [row["notification_id"] for row in rows]
 
     def _insert_unpipelined(
@@ -579,28 +621,36 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             self._execute_insert(curs, context, stored_events, self._hints.get(context.log_id))
             return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
 
-    def _server_chained_params(
+    def _append_params(
         self, context: SaveContext, stored_events: Sequence[StoredEvent]
-    ) -> dict[str, Any]:
+    ) -> tuple[Any, ...]:
+        """The arguments of the log's function (``_append_statement``), in its order."""
         contexts = _per_event(context, len(stored_events))
         prefix = _leaf_encoder(context.log_id).prefix
+        cut = len(prefix) + 8  # the server puts the 8-byte index back
         digests, tails = [], []
         for each, stored in zip(contexts, stored_events, strict=True):
             ((_, digest, leaf),) = _leaves(each, (stored,), 0)
             digests.append(digest)
-            tails.append(leaf[len(prefix) + 8 :])  # the server puts the 8-byte index back
-        return {
-            "log": context.log_id,
-            "prefix": prefix,
-            "genesis": CHAIN_GENESIS,
-            "o": [s.originator_id for s in stored_events],
-            "v": [s.originator_version for s in stored_events],
-            "t": [s.topic for s in stored_events],
-            "s": [s.state for s in stored_events],
-            **_actor_columns(contexts),
-            "d": digests,
-            "tail": tails,
-        }
+            tails.append(leaf[cut:])
+        actors = _actor_columns(contexts)
+        return (
+            context.log_id,
+            log_lock(context.log_id)[1],
+            self._lock_timeout,
+            prefix,
+            [s.originator_id for s in stored_events],
+            [s.originator_version for s in stored_events],
+            [s.topic for s in stored_events],
+            [s.state for s in stored_events],
+            actors["at"],
+            actors["actor"],
+            actors["role"],
+            actors["credential"],
+            actors["session"],
+            digests,
+            tails,
+        )
 
     def _insert_stored_events(
         self,

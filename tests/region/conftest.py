@@ -4,13 +4,22 @@ shard (tests/clusters.py), and schools built through the commands on their serve
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
+from uuid import UUID
 
 import pytest
 
+from ejournal import commands as c
+from ejournal.api.bootstrap import Services, bootstrap
+from ejournal.identity.vault import VAULT_KEY_VARIABLE, new_key
+from ejournal.ledger.actor import Actor, Role
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.placement import Region
+from ejournal.ledger.settings import Settings
 from tests import clusters
+from tests.api.conftest import QUICK_HASHING
+from tests.commands.school import START, TestSchool
 from tests.databases import create_pg_database, drop_pg_database
 
 SERVERS = ("shard1", "shard2")
@@ -39,3 +48,53 @@ def region(region_urls: tuple[str, dict[str, str]], clock: ManualClock) -> Itera
     finally:
         region.close()
         directory.close()
+
+
+def region_env(urls: tuple[str, dict[str, str]], secret: str) -> dict[str, str]:
+    """The environment of the ``ejournal`` commands over the region of ``region_urls``."""
+    directory_url, servers = urls
+    return {
+        "EJOURNAL_DATABASE_URL": directory_url,
+        "EJOURNAL_SERVERS": ",".join(f"{name}={url}" for name, url in servers.items()),
+        "EJOURNAL_KEY_PASSPHRASE": secret,
+    }
+
+
+def serve(settings: Settings) -> Services:
+    """The server's services over ``settings``, as ``bootstrap`` wires them, with a vault and
+    the tests' cheap password hashing; the clock stands at the test school's start."""
+    return bootstrap(
+        settings,
+        clock=ManualClock(START),
+        environ={VAULT_KEY_VARIABLE: new_key()},
+        hashing=QUICK_HASHING,
+    )
+
+
+def teach_maths_in(
+    two: TestSchool, teacher: Actor, person_id: UUID, ledgers: Region | Services
+) -> None:
+    """``teacher`` (of another school) teaches mathematics in ``two``'s 5«А» too: a grant in
+    the directory, an assignment on ``two``'s server."""
+    directory = ledgers.directory if isinstance(ledgers, Region) else ledgers.ledger
+    c.handle(
+        c.GrantRole(
+            actor=two.head,
+            account_id=teacher.account_id,
+            role=Role.TEACHER,
+            school_id=two.school_id,
+        ),
+        directory,
+    )
+    c.handle(
+        c.AssignTeacher(
+            actor=two.head,
+            roster_id=two.class_id,
+            subject_id=two.subjects["Математика"],
+            teacher_id=person_id,
+            on=date(2025, 9, 1),
+        ),
+        server.ledger
+        if isinstance(server := ledgers.for_school(two.school_id), Services)
+        else server,
+    )

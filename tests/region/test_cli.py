@@ -13,6 +13,7 @@ from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.logs import SYSTEM_LOG
 from ejournal.ledger.placement import Region
 from tests.commands.school import build_school
+from tests.region.conftest import region_env
 
 runner = CliRunner()
 
@@ -21,11 +22,7 @@ def test_place_project_sign_and_verify_a_region(
     region_urls: tuple[str, dict[str, str]], clock: ManualClock
 ) -> None:
     directory_url, servers = region_urls
-    env = {
-        "EJOURNAL_DATABASE_URL": directory_url,
-        "EJOURNAL_SERVERS": ",".join(f"{name}={url}" for name, url in servers.items()),
-        "EJOURNAL_KEY_PASSPHRASE": "deployment secret",
-    }
+    env = region_env(region_urls, "deployment secret")
     directory = Ledger(database_url=directory_url, clock=clock)
     region = Region(directory, servers)
     try:

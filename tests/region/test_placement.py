@@ -10,16 +10,24 @@ from uuid import UUID
 import pytest
 
 from ejournal import commands as c
-from ejournal.ledger.actor import SYSTEM_ACTOR, Role
+from ejournal.ledger.actor import SYSTEM_ACTOR
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.logs import SYSTEM_LOG
-from ejournal.ledger.placement import DIRECTORY, PlacementError, Region, parse_servers
+from ejournal.ledger.placement import (
+    DIRECTORY,
+    PlacementError,
+    Region,
+    ServerUnavailableError,
+    server_ledger,
+)
+from ejournal.ledger.settings import parse_servers
 from ejournal.ledger.verify import verify_ledger
 from ejournal.projections.projector import Projector
 from ejournal.projections.queries import Queries
 from tests.commands.school import TestSchool, build_school
 from tests.projections.conftest import moscow
+from tests.region.conftest import teach_maths_in
 
 ANSWER = "Ответ на уроке"
 
@@ -106,25 +114,7 @@ def test_a_breach_rule_reaches_both_servers(region: Region, clock: ManualClock) 
     two = build_on(region, "shard2", 2, clock)
     teacher = one.maths
     s1, s2 = region.ledger("shard1"), region.ledger("shard2")
-    c.handle(
-        c.GrantRole(
-            actor=two.head,
-            account_id=teacher.account_id,
-            role=Role.TEACHER,
-            school_id=two.school_id,
-        ),
-        s2,
-    )
-    c.handle(
-        c.AssignTeacher(
-            actor=two.head,
-            roster_id=two.class_id,
-            subject_id=two.subjects["Математика"],
-            teacher_id=one.person["maths"],
-            on=date(2025, 9, 1),
-        ),
-        s2,
-    )
+    teach_maths_in(two, teacher, one.person["maths"], region)
     teacher = c.actor_for(s2, teacher.account_id)
     two_as_teacher = TestSchool(**{**two.__dict__, "maths": teacher})
     projectors = {name: Projector(region.ledger(name)) for name in region.names}
@@ -169,13 +159,13 @@ def test_servers_are_named_once_with_postgresql_urls() -> None:
         "a": "postgresql://h/d",
         "b": "postgres://h/e",
     }
-    with pytest.raises(PlacementError, match="name=URL"):
+    with pytest.raises(ValueError, match="name=URL"):
         parse_servers("a")
-    with pytest.raises(PlacementError, match="reserved or given twice"):
+    with pytest.raises(ValueError, match="reserved or given twice"):
         parse_servers("a=postgresql://h/d,a=postgresql://h/e")
-    with pytest.raises(PlacementError, match="reserved or given twice"):
+    with pytest.raises(ValueError, match="reserved or given twice"):
         parse_servers("directory=postgresql://h/d")
-    with pytest.raises(PlacementError, match="not a PostgreSQL URL"):
+    with pytest.raises(ValueError, match="not a PostgreSQL URL"):
         parse_servers("a=sqlite:///x.db")
 
 
@@ -204,3 +194,27 @@ def _count(ledger: Ledger) -> int:
     with ledger.database.transaction(write=False) as cursor:
         cursor.execute("SELECT count(*) FROM stored_events")
         return int(cursor.fetchone()[0])
+
+
+def test_a_server_that_cannot_be_reached_is_tried_again_later(region: Region) -> None:
+    # Issue 24, item 6: opening it fails (after the connection timeout), and for the next
+    # seconds fails at once, without trying again; the directory is not held up.
+    tries: list[str] = []
+
+    def open_ledger(url: str, directory: Ledger) -> Ledger:
+        tries.append(url)
+        return server_ledger(url, directory)
+
+    down = Region(
+        region.directory,
+        {"down": "postgresql://postgres@127.0.0.1:9/ejournal"},
+        open_ledger=open_ledger,
+    )
+    try:
+        for _ in range(2):
+            with pytest.raises(ServerUnavailableError, match="server 'down' is unavailable"):
+                down.ledger("down")
+        assert len(tries) == 1
+        assert down.ledger(DIRECTORY) is region.directory
+    finally:
+        down.close()

@@ -50,19 +50,21 @@ LogId = Annotated[str, Query(max_length=200, description="e.g. school/<uuid>/202
 
 
 @router.get("/logs", response_model=list[LogOut], summary="The logs the caller may audit")
-def list_logs(caller: CurrentCaller, ledger: LedgerDep) -> list[LogOut]:
+def list_logs(caller: CurrentCaller, services: ServicesDep) -> list[LogOut]:
     scope = audit_scope(caller)
-    with ledger.database.transaction(write=False) as cursor:
-        cursor.execute(
-            f"SELECT log_id, COUNT(*) FROM {EVENTS_TABLE} GROUP BY log_id ORDER BY log_id"
-        )
-        sizes = cursor.fetchall()
-    signed = {log_id: cps[-1].size for log_id, cps in load_checkpoints(ledger.database).items()}
-    return [
-        LogOut(log_id=log_id, size=int(size), signed_size=signed.get(log_id, 0))
-        for log_id, size in sizes
-        if scope.sees(log_id)
-    ]
+    found = []
+    for cell in services.cells():  # in a region, each server's logs
+        database = cell.ledger.database
+        with database.transaction(write=False) as cursor:
+            cursor.execute(f"SELECT log_id, COUNT(*) FROM {EVENTS_TABLE} GROUP BY log_id")
+            sizes = cursor.fetchall()
+        signed = {log_id: cps[-1].size for log_id, cps in load_checkpoints(database).items()}
+        found += [
+            LogOut(log_id=log_id, size=int(size), signed_size=signed.get(log_id, 0))
+            for log_id, size in sizes
+            if scope.sees(log_id)
+        ]
+    return sorted(found, key=lambda log: log.log_id)
 
 
 @router.get(
@@ -117,10 +119,12 @@ def list_entries(
     summary="Signed checkpoints (C2SP tlog-checkpoint notes): all of one log, or each log's latest",
 )
 def list_checkpoints(
-    caller: CurrentCaller, ledger: LedgerDep, log_id: LogId | None = None
+    caller: CurrentCaller, services: ServicesDep, log_id: LogId | None = None
 ) -> list[CheckpointOut]:
     scope = audit_scope(caller)
-    by_log = load_checkpoints(ledger.database)
+    # A log's own server (the query names it: ``deps.route``), or every server's latest.
+    cells = [services] if log_id is not None else services.cells()
+    by_log = {k: v for cell in cells for k, v in load_checkpoints(cell.ledger.database).items()}
     if log_id is not None:
         # Another school's log is refused, as its entries are (``list_entries``).
         if not scope.sees(log_id):
@@ -169,7 +173,7 @@ def receipt(
             database,
             originator_id,
             version,
-            verifiers=KeyStore(database).verifiers(),
+            verifiers=KeyStore((ledger.directory or ledger).database).verifiers(),
             origin=services.settings.origin,
         )
     except (LedgerError, VerificationError) as e:
@@ -186,19 +190,23 @@ def receipt(
     response_model=VerificationOut,
     summary="Verify every entry, chain, root and checkpoint of the ledger now",
 )
-def verification(
-    caller: CurrentCaller, ledger: LedgerDep, services: ServicesDep
-) -> VerificationOut:
+def verification(caller: CurrentCaller, services: ServicesDep) -> VerificationOut:
     scope = audit_scope(caller)
+    directory = services.ledger.directory or services.ledger
+    verifiers = KeyStore(directory.database).verifiers()
+    found = []
     try:
-        report = verify_ledger(
-            ledger.database,
-            verifiers=KeyStore(ledger.database).verifiers(),
-            origin=services.settings.origin,
-        )
+        for cell in services.cells():  # in a region, every server, with the directory's rules
+            report = verify_ledger(
+                cell.ledger.database,
+                verifiers=verifiers,
+                origin=services.settings.origin,
+                directory=None if cell.ledger.directory is None else directory.database,
+            )
+            found += report.logs
     except VerificationError as e:
         return VerificationOut(ok=False, error=type(e).__name__, message=e.message, where=e.where)
-    logs = [log for log in report.logs if scope.sees(log.log_id)]
+    logs = sorted((log for log in found if scope.sees(log.log_id)), key=lambda log: log.log_id)
     return VerificationOut(
         ok=True,
         entries=sum(log.size for log in logs),

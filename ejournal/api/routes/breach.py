@@ -26,6 +26,7 @@ from ejournal.api.deps import (
     CurrentCaller,
     LedgerDep,
     NamesDep,
+    ServicesDep,
 )
 from ejournal.api.errors import ApiError, problem_responses
 from ejournal.api.names import People, shows_names
@@ -136,17 +137,23 @@ def list_invalidations(caller: CurrentCaller, ledger: LedgerDep) -> list[Invalid
     "to review",
 )
 def list_flagged(
-    rule_id: UUID, caller: CurrentCaller, ledger: LedgerDep
+    rule_id: UUID, caller: CurrentCaller, services: ServicesDep
 ) -> list[FlaggedOperationOut]:
     scope = audit_scope(caller)
-    queries = InvalidationQueries(ledger.database)
     try:
-        rule = queries.rule(rule_id)
+        rule = InvalidationQueries(services.ledger.database).rule(rule_id)
     except NotProjected as e:
         raise ApiError("read.not_found", detail=str(e)) from e
     if not _sees(scope.schools, rule):
         raise ApiError("access.denied")
-    return [FlaggedOperationOut.model_validate(f) for f in queries.flagged(rule)]
+    # In a region the rule reaches operations on every server (``projections.directory``).
+    flagged = [
+        flag
+        for cell in services.cells()
+        for flag in InvalidationQueries(cell.ledger.database).flagged(rule)
+    ]
+    flagged.sort(key=lambda f: (f.recorded_at, f.log_id, f.index))
+    return [FlaggedOperationOut.model_validate(f) for f in flagged]
 
 
 @router.get(
@@ -157,17 +164,22 @@ def list_flagged(
     "(auditors: all of them)",
 )
 def reentry_worklist(
-    caller: CurrentCaller, ledger: LedgerDep, access_log: AccessLogDep, names: NamesDep
+    caller: CurrentCaller, services: ServicesDep, access_log: AccessLogDep, names: NamesDep
 ) -> list[ExcludedOperationOut]:
-    queries = InvalidationQueries(ledger.database)
+    ledger = services.ledger
     schools = administered_schools(caller)
-    if caller.holds(Role.AUDITOR):
-        found = queries.worklist()
-    elif schools:
-        found = queries.worklist(school_ids=schools)
-    else:
-        found = queries.worklist(author_id=caller.actor.account_id)
-    children = [_children(ledger, item) for item in found]
+    found: list[ExcludedOperation] = []
+    children: list[set[UUID]] = []
+    for cell in services.cells():  # in a region, each server's excluded operations
+        queries = InvalidationQueries(cell.ledger.database)
+        if caller.holds(Role.AUDITOR):
+            held = queries.worklist()
+        elif schools:
+            held = queries.worklist(school_ids=schools)
+        else:
+            held = queries.worklist(author_id=caller.actor.account_id)
+        found += held
+        children += [_children(cell.ledger, item) for item in held]
     _log_children(caller, ledger, access_log, found, children)
     shown = _names(caller, ledger, names, found, children)
     return [

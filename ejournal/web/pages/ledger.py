@@ -66,11 +66,11 @@ def ledger_page(
     log: str = "",
     verify: str = "",
 ) -> Response:
-    logs = list_logs(caller, ledger)
-    checkpoints = list_checkpoints(caller, ledger)
+    logs = list_logs(caller, services)
+    checkpoints = list_checkpoints(caller, services)
     if verify:
         request.app.state.last_verification = Verified(
-            ledger.clock(), verification(caller, ledger, services)
+            ledger.clock(), verification(caller, services)
         )
     last: Verified | None = getattr(request.app.state, "last_verification", None)
     titles = {entry.log_id: log_title(ledger, entry.log_id) for entry in logs}
@@ -78,7 +78,8 @@ def ledger_page(
     entries: list[Any] = []
     if chosen is not None:
         start = max(0, chosen.size - RECENT)
-        entries = list(reversed(list_entries(caller, ledger, chosen.log_id, start, RECENT)))
+        held = services.for_log(chosen.log_id).ledger  # in a region, the log's server
+        entries = list(reversed(list_entries(caller, held, chosen.log_id, start, RECENT)))
     page = frame(
         request,
         caller,
@@ -111,7 +112,8 @@ def proof_by_form(
         raise ApiError(
             "request.invalid", detail="Укажите идентификатор записи (UUID) и номер её версии."
         ) from None
-    return proof(originator_id, number, caller, services, ledger)
+    held = services.locating(originator_id)  # in a region, the record's server
+    return proof(originator_id, number, caller, held, held.ledger)
 
 
 @router.get("/ledger/proof/{originator_id}/{version}")

@@ -293,7 +293,9 @@ def _breaches_page(
     school_reader(caller, school_id)
     school = _school(ledger, school_id, year_start)
     rules = [r for r in list_invalidations(caller, ledger) if r.school_id == school_id]
-    worklist = [w for w in reentry_worklist(caller, ledger, log, names) if w.school_id == school_id]
+    worklist = [
+        w for w in reentry_worklist(caller, services, log, names) if w.school_id == school_id
+    ]
     options = _staff_accounts(request, caller, ledger, names, school_id, year_start)
     labels = dict(options)
     for rule in rules:
