@@ -475,7 +475,7 @@ def _url(admin: str, database: str) -> str:
 
 
 def layouts_of(args: argparse.Namespace) -> dict[str, Layout]:
-    from ejournal.ledger.placement import parse_servers
+    from ejournal.ledger.settings import parse_servers
 
     shards = [s.strip() for s in args.shards.split(",") if s.strip()]
     servers = parse_servers(
