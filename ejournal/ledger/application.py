@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -61,6 +61,9 @@ class Ledger(Application[UUID]):
     ) -> None:
         self.clock = clock
         self.database_url = database_url
+        self.lives_here: Callable[[str], None] | None = None
+        """In a region, checks that a log is placed on this ledger's server before it is saved
+        here (raises ``LogMovedError``): set by ``ledger.placement.Region``."""
         self.directory = directory
         """In a region (``ledger.placement``), the ledger of the directory database, which holds
         the system log: this one's saves to the system log and reads of its aggregates
@@ -113,8 +116,10 @@ class Ledger(Application[UUID]):
     def _save(self, items: Sequence[Any], context: SaveContext, ids: list[UUID]) -> None:
         """Save aggregates or events, and keep the event cache current with what was written
         (``ids``: the aggregates written, forgotten if the database fails). Raises
-        ``ConcurrentWriteError`` (nothing written), ``LogMovedError`` (a fence refused it, nothing
-        written) or ``DatabaseUnavailableError``."""
+        ``ConcurrentWriteError`` (nothing written), ``LogMovedError`` (the log is placed on
+        another server, or a fence refused it: nothing written) or ``DatabaseUnavailableError``."""
+        if self.lives_here is not None:
+            self.lives_here(context.log_id)
         try:
             recordings = self._store(items, context)
         except IntegrityError as e:

@@ -33,7 +33,7 @@ from ejournal.ledger.application import Ledger
 from ejournal.ledger.checkpoints import Checkpointer
 from ejournal.ledger.database import Database
 from ejournal.ledger.domain import School
-from ejournal.ledger.errors import DatabaseUnavailableError, LedgerError
+from ejournal.ledger.errors import DatabaseUnavailableError, LedgerError, LogMovedError
 from ejournal.ledger.fences import fences
 from ejournal.ledger.recorders import EVENTS_TABLE, SCHEMA_LOCK, SYSTEM_LOG
 from ejournal.ledger.relocation import MovedLog, move_logs
@@ -157,6 +157,7 @@ class Region:
             raise PlacementError("schools are placed on servers only with a PostgreSQL directory")
         self.directory = directory
         self.placement = Placement(directory.database, clock=clock)
+        directory.lives_here = self._checker(DIRECTORY)
         self._servers = {name: _Server(url) for name, url in servers.items()}
         self._open = open_ledger or server_ledger
         self._clock = clock
@@ -192,7 +193,24 @@ class Region:
                 except (LedgerError, PersistenceError) as e:
                     entry.failed_at, entry.error = self._clock(), str(e)
                     raise ServerUnavailableError(server, str(e)) from e
+                entry.ledger.lives_here = self._checker(server)
             return entry.ledger
+
+    def _checker(self, server: str) -> Callable[[str], None]:
+        """What ``server``'s ledger asks before a save: a school placed on another server has
+        its logs there, and a write here (a route that missed its school's server, a process
+        whose placement is stale) would start a second copy of the log. A school not placed
+        yet is written where its first records go (``place`` then refuses to place it
+        elsewhere)."""
+
+        def lives_here(log_id: str) -> None:
+            if not log_id.startswith("school/"):
+                return  # the system log: only the directory's ledger saves it
+            placed = self.placement.all().get(school_of_log(log_id) or UUID(int=0))
+            if placed is not None and placed != server:
+                raise LogMovedError(log_id, placed)
+
+        return lives_here
 
     def for_school(self, school_id: UUID) -> Ledger:
         """The ledger of the server that holds ``school_id``."""
@@ -300,6 +318,7 @@ class Region:
 
     def close(self) -> None:
         """Close the servers' ledgers (not the directory's: its owner closes it)."""
+        self.directory.lives_here = None
         for entry in self._servers.values():
             if entry.ledger is not None:
                 entry.ledger.close()

@@ -10,9 +10,12 @@ from uuid import UUID
 import pytest
 
 from ejournal import commands as c
-from ejournal.ledger.actor import SYSTEM_ACTOR
+from ejournal.ledger.actor import SYSTEM_ACTOR, Role
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.clock import ManualClock
+from ejournal.ledger.domain import SchoolYear
+from ejournal.ledger.domain.values import DateRange
+from ejournal.ledger.errors import LogMovedError
 from ejournal.ledger.logs import SYSTEM_LOG
 from ejournal.ledger.placement import (
     DIRECTORY,
@@ -25,7 +28,7 @@ from ejournal.ledger.settings import parse_servers
 from ejournal.ledger.verify import verify_ledger
 from ejournal.projections.projector import Projector
 from ejournal.projections.queries import Queries
-from tests.commands.school import TestSchool, build_school
+from tests.commands.school import YEAR, TestSchool, build_school
 from tests.projections.conftest import moscow
 from tests.region.conftest import teach_maths_in
 
@@ -218,3 +221,23 @@ def test_a_server_that_cannot_be_reached_is_tried_again_later(region: Region) ->
         assert down.ledger(DIRECTORY) is region.directory
     finally:
         down.close()
+
+
+def test_a_placed_schools_log_is_written_on_its_server_only(
+    region: Region, clock: ManualClock
+) -> None:
+    # A write that reached the wrong server (a route that missed the school's server, a stale
+    # placement) would start a second copy of the school's log there (I1): it is refused.
+    one = build_on(region, "shard1", 1, clock)
+    before = {name: _count(region.ledger(name)) for name in region.names}
+    # Loaded where it lives, saved elsewhere: the save is refused before the database.
+    year = region.ledger("shard1").get(SchoolYear.create_id(one.school_id, YEAR), SchoolYear)
+    day = DateRange(date(2025, 9, 5), date(2025, 9, 5))
+    year.declare_holiday("День здоровья", day, at=clock())
+    for wrong in (DIRECTORY, "shard2"):
+        moved = f"log {one.log_id} is not written here: it lives on shard1"
+        with pytest.raises(LogMovedError, match=moved):
+            region.ledger(wrong).record(year, log_id=one.log_id, actor=one.head, role=Role.HEAD)
+    assert {name: _count(region.ledger(name)) for name in region.names} == before
+    region.ledger("shard1").record(year, log_id=one.log_id, actor=one.head, role=Role.HEAD)
+    assert _count(region.ledger("shard1")) == before["shard1"] + 1
