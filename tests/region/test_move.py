@@ -18,7 +18,7 @@ from ejournal.ledger.application import Ledger
 from ejournal.ledger.checkpoints import Checkpointer
 from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.domain import Lesson
-from ejournal.ledger.errors import LedgerError, LogMovedError
+from ejournal.ledger.errors import LogMovedError
 from ejournal.ledger.keys import KeyStore
 from ejournal.ledger.placement import PlacementError, Region
 from ejournal.ledger.verify import verify_ledger
@@ -165,7 +165,3 @@ def test_move_school_from_the_command_line(
     assert "no server named 'shard9'" in nowhere.output
     verified = runner.invoke(cli, ["verify"], env=env)
     assert verified.exit_code == 0, verified.output
-
-
-def test_an_error_of_the_move_is_a_ledger_error() -> None:
-    assert issubclass(PlacementError, LedgerError)
