@@ -27,16 +27,10 @@ from eventsourcing.domain import Aggregate, event
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ejournal.ledger.actor import Actor, Grant, Role
+from benchmarks.ingest import TEACHER
+from ejournal.ledger.actor import Role
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.fences import fence_logs, install
-
-TEACHER = Actor(
-    account_id=uuid.uuid4(),
-    grants=frozenset({Grant(Role.TEACHER)}),
-    credential_version=1,
-    session_id=uuid.uuid4(),
-)
 
 
 class Mark(Aggregate):

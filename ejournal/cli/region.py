@@ -3,6 +3,8 @@ PostgreSQL servers (``ledger.placement``, docs/adr/0018-schools-on-servers.md)."
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -18,11 +20,27 @@ from ejournal.cli.common import (
     open_ledger,
     region_of,
 )
+from ejournal.ledger.application import Ledger
 from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.keys import KeyStore
-from ejournal.ledger.placement import DIRECTORY
+from ejournal.ledger.placement import DIRECTORY, Region
+from ejournal.ledger.settings import Settings
 
 app = typer.Typer()
+
+
+@contextmanager
+def _region(database_url: str | None) -> Iterator[tuple[Settings, Ledger, Region]]:
+    """The settings, the directory's ledger and the region of ``EJOURNAL_SERVERS``, closed at
+    the end; fails with one line without servers."""
+    settings, ledger = open_ledger(database_url)
+    try:
+        with region_of(settings, ledger) as region:
+            if region is None:
+                fail("no EJOURNAL_SERVERS: every school is in the directory database")
+            yield settings, ledger, region
+    finally:
+        ledger.close()
 
 
 @app.command("servers")
@@ -64,18 +82,12 @@ def place_school(
 ) -> None:
     """Place a school that has no records yet on a server: its logs and read models will be
     kept there. A school with records is moved with move-school."""
-    settings, ledger = open_ledger(database_url)
-    try:
-        with region_of(settings, ledger) as region:
-            if region is None:
-                fail("no EJOURNAL_SERVERS: every school is in the directory database")
-            try:
-                placed = region.place(school, on)
-            except LedgerError as e:
-                fail(str(e))
-        console.print(f"school {school} {'placed on' if placed else 'is already on'} {on}")
-    finally:
-        ledger.close()
+    with _region(database_url) as (_, _, region):
+        try:
+            placed = region.place(school, on)
+        except LedgerError as e:
+            fail(str(e))
+    console.print(f"school {school} {'placed on' if placed else 'is already on'} {on}")
 
 
 @app.command("move-school")
@@ -87,26 +99,19 @@ def move_school(
     """Move a school's logs to another server while it keeps working: copy them, fence the old
     server, prove every log's root equal at a signed checkpoint, switch the placement. Run it
     again after an interruption: it finishes what was begun (docs/adr/0017-moving-a-school.md)."""
-    settings, ledger = open_ledger(database_url)
-    try:
-        with region_of(settings, ledger) as region:
-            if region is None:
-                fail("no EJOURNAL_SERVERS: every school is in the directory database")
-            verifiers = KeyStore(ledger.database).verifiers()
-            try:
-                moved = region.move(
-                    school,
-                    to,
-                    checkpointer=lambda source: checkpointer_for(settings, source),
-                    verifiers=verifiers,
-                )
-            except LedgerError as e:
-                fail(str(e), code=1)
-        for log in moved:
-            console.print(
-                f"{log.log_id}: {log.size} entries, root {log.root_hex}, equal on {to}",
-                soft_wrap=True,  # a root is copied whole, not wrapped
+    with _region(database_url) as (settings, ledger, region):
+        try:
+            moved = region.move(
+                school,
+                to,
+                checkpointer=lambda source: checkpointer_for(settings, source),
+                verifiers=KeyStore(ledger.database).verifiers(),
             )
-        console.print(f"school {school} is on {to}")
-    finally:
-        ledger.close()
+        except LedgerError as e:
+            fail(str(e), code=1)
+    for log in moved:
+        console.print(
+            f"{log.log_id}: {log.size} entries, root {log.root_hex}, equal on {to}",
+            soft_wrap=True,  # a root is copied whole, not wrapped
+        )
+    console.print(f"school {school} is on {to}")

@@ -19,7 +19,7 @@ from ejournal.ledger.placement import Region
 from ejournal.ledger.settings import Settings
 from tests import clusters
 from tests.api.conftest import QUICK_HASHING
-from tests.commands.school import START, TestSchool
+from tests.commands.school import START, TestSchool, build_school
 from tests.databases import create_pg_database, drop_pg_database
 
 SERVERS = ("shard1", "shard2")
@@ -98,3 +98,22 @@ def teach_maths_in(
         if isinstance(server := ledgers.for_school(two.school_id), Services)
         else server,
     )
+
+
+def school_built_on(
+    urls: tuple[str, dict[str, str]], clock: ManualClock, server: str, *, place: bool
+) -> TestSchool:
+    """The test school built through the commands on ``server`` of the region of
+    ``region_urls`` (placed there if ``place``), its ledgers closed again: for tests of the
+    ``ejournal`` commands, which open their own."""
+    directory_url, servers = urls
+    directory = Ledger(database_url=directory_url, clock=clock)
+    region = Region(directory, servers)
+    try:
+        school = build_school(region.ledger(server))
+        if place:
+            region.place(school.school_id, server)
+        return school
+    finally:
+        region.close()
+        directory.close()

@@ -8,12 +8,9 @@ import json
 from typer.testing import CliRunner
 
 from ejournal.cli.main import cli
-from ejournal.ledger.application import Ledger
 from ejournal.ledger.clock import ManualClock
 from ejournal.ledger.logs import SYSTEM_LOG
-from ejournal.ledger.placement import Region
-from tests.commands.school import build_school
-from tests.region.conftest import region_env
+from tests.region.conftest import region_env, school_built_on
 
 runner = CliRunner()
 
@@ -21,15 +18,8 @@ runner = CliRunner()
 def test_place_project_sign_and_verify_a_region(
     region_urls: tuple[str, dict[str, str]], clock: ManualClock
 ) -> None:
-    directory_url, servers = region_urls
     env = region_env(region_urls, "deployment secret")
-    directory = Ledger(database_url=directory_url, clock=clock)
-    region = Region(directory, servers)
-    try:
-        school = build_school(region.ledger("shard1"))
-    finally:
-        region.close()
-        directory.close()
+    school = school_built_on(region_urls, clock, "shard1", place=False)
     s = str(school.school_id)
 
     placed = runner.invoke(cli, ["place-school", s, "--on", "shard1"], env=env)

@@ -24,7 +24,7 @@ from ejournal.ledger.placement import PlacementError, Region
 from ejournal.ledger.verify import verify_ledger
 from ejournal.projections.projector import Projector
 from tests.commands.school import TestSchool, build_school
-from tests.region.conftest import region_env
+from tests.region.conftest import region_env, school_built_on
 from tests.region.test_placement import shown
 
 SECRET = b"deployment secret"
@@ -141,16 +141,8 @@ def test_a_school_moves_under_write_load(region: Region, clock: ManualClock) -> 
 def test_move_school_from_the_command_line(
     region_urls: tuple[str, dict[str, str]], clock: ManualClock
 ) -> None:
-    directory_url, servers = region_urls
     env = region_env(region_urls, SECRET.decode())
-    directory = Ledger(database_url=directory_url, clock=clock)
-    region = Region(directory, servers)
-    try:
-        school = build_school(region.ledger("shard1"))
-        region.place(school.school_id, "shard1")
-    finally:
-        region.close()
-        directory.close()
+    school = school_built_on(region_urls, clock, "shard1", place=True)
     runner = CliRunner()
     assert runner.invoke(cli, ["keys", "init"], env=env).exit_code == 0
     s = str(school.school_id)
