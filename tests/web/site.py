@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
+import httpx
 import uvicorn
 
 from ejournal.api.bootstrap import Services, bootstrap
@@ -134,6 +135,10 @@ class Site:
     services: Services
     clock: ManualClock
     school: DemoSchool
+
+    def client(self) -> httpx.Client:
+        """A client of the site with room for a loaded machine (httpx waits 5 s by default)."""
+        return httpx.Client(base_url=self.url, timeout=60)
 
     def wait_projected(self) -> None:
         projector = self.services.projector

@@ -25,7 +25,7 @@ SITE_BACKENDS = ("sqlite", "postgres")
 @contextmanager
 def _sessions(site: Site, login: str) -> Iterator[tuple[httpx.Client, httpx.Client]]:
     """Two sessions of ``login``, each in its own client."""
-    with httpx.Client(base_url=site.url) as first, httpx.Client(base_url=site.url) as second:
+    with site.client() as first, site.client() as second:
         _login(first, login)
         _login(second, login)
         yield first, second
@@ -114,7 +114,7 @@ def test_a_substitute_opens_the_lesson_they_take(site: Site) -> None:  # п. 2.3
         ledger,
     )
     site.services.auth.provision(account_id, PASSWORD)
-    with httpx.Client(base_url=site.url) as client:
+    with site.client() as client:
         _login(client, login)
         page = client.get(f"/lesson/{lesson_id}")
         assert page.status_code == 200, page.text

@@ -29,7 +29,7 @@ def _login(client: httpx.Client, login: str, *, next_page: str = "/") -> httpx.R
 
 
 def test_the_session_cookie_is_http_only_and_same_site_lax(site: Site) -> None:  # п. 4.2
-    with httpx.Client(base_url=site.url) as client:
+    with site.client() as client:
         answer = _login(client, "roditel")
     assert answer.status_code == 303
     cookie = answer.headers["set-cookie"]
@@ -58,7 +58,7 @@ def test_behind_a_tls_proxy_the_cookie_is_secure(site: Site) -> None:
 
 
 def test_every_page_has_the_content_security_policy(site: Site) -> None:
-    with httpx.Client(base_url=site.url) as client:
+    with site.client() as client:
         _login(client, "roditel")
         for path in ("/login", "/", "/password", "/no-such-page"):
             page = client.get(path, headers={"Accept": "text/html"})
@@ -72,7 +72,7 @@ def test_every_page_has_the_content_security_policy(site: Site) -> None:
 def test_an_unknown_page_is_a_page_in_russian_for_a_browser_and_json_for_a_client(
     site: Site,
 ) -> None:
-    with httpx.Client(base_url=site.url) as client:
+    with site.client() as client:
         page = client.get("/no-such-page", headers={"Accept": "text/html"})
         api = client.get("/no-such-page")
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
@@ -81,7 +81,7 @@ def test_an_unknown_page_is_a_page_in_russian_for_a_browser_and_json_for_a_clien
 
 
 def test_a_login_form_without_its_token_opens_no_session(site: Site) -> None:  # п. 4.1
-    with httpx.Client(base_url=site.url) as client:
+    with site.client() as client:
         _login_form(client)
         answer = client.post(
             "/login", data={"csrf": "0" * 64, "login": "roditel", "password": PASSWORD}
@@ -96,14 +96,14 @@ def test_a_login_form_without_its_token_opens_no_session(site: Site) -> None:  #
     ["//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"],
 )
 def test_a_login_never_sends_the_browser_to_another_site(site: Site, target: str) -> None:
-    with httpx.Client(base_url=site.url) as client:
+    with site.client() as client:
         answer = _login(client, "roditel", next_page=target)
     assert answer.status_code == 303
     assert answer.headers["location"] == "/"
 
 
 def test_a_login_returns_to_the_page_asked_for(site: Site) -> None:
-    with httpx.Client(base_url=site.url) as client:
+    with site.client() as client:
         asked = client.get("/password")
         assert asked.status_code == 303
         assert asked.headers["location"] == "/login?next=%2Fpassword"
@@ -112,7 +112,7 @@ def test_a_login_returns_to_the_page_asked_for(site: Site) -> None:
 
 
 def test_a_wrong_password_is_refused_in_russian_and_opens_no_session(site: Site) -> None:
-    with httpx.Client(base_url=site.url) as client:
+    with site.client() as client:
         token = _login_form(client)
         answer = client.post(
             "/login", data={"csrf": token, "login": "roditel", "password": "wrong password"}
@@ -123,7 +123,7 @@ def test_a_wrong_password_is_refused_in_russian_and_opens_no_session(site: Site)
 
 
 def test_a_session_ended_through_the_api_ends_the_pages_too(site: Site) -> None:  # п. 4.2
-    with httpx.Client(base_url=site.url) as client:
+    with site.client() as client:
         _login(client, "t.matematika")
         assert client.get("/").status_code == 200
         token = client.cookies["ejournal_session"]
