@@ -139,4 +139,6 @@ def move_school(
     if year is None:
         console.print(f"school {school} is on {to}")
     else:
-        console.print(f"school year {year}/{year + 1} of school {school} is on {to}")
+        console.print(
+            f"school year {year}/{year + 1} of school {school} is on {to}", soft_wrap=True
+        )
