@@ -13,6 +13,7 @@ import json
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Annotated
 from uuid import UUID
 
@@ -157,7 +158,7 @@ def run_verify(
     witnesses: WitnessCheck | None = None,
     jobs: int = 1,
     server: str | None = None,
-    copies: Mapping[str, str] | None = None,
+    copies: Mapping[str, str] = MappingProxyType({}),
 ) -> int:
     """Verify the ledger and print the outcome; returns the process exit code.
 
@@ -190,11 +191,11 @@ def run_verify(
     # The read models exclude the invalid operations of every log the database holds.
     invalid = {(e.originator_id, e.originator_version) for e in report.invalidated}
     exclusions = check_exclusions(ledger.database, invalid)
-    report = report.without_copies(copies or {})
+    report = report.without_copies(copies)
     audit = _audit(ledger, as_json) if read_models else None
     ok = exclusions.agrees and (audit is None or audit.agrees)
     if as_json:
-        facts = _report_json(report, keys_source, copies or {})
+        facts = _report_json(report, keys_source, copies)
         if server is not None:
             facts = {"server": server, **facts}
         facts["invalidation"] = _invalidation_json(report, exclusions)
@@ -207,7 +208,7 @@ def run_verify(
         facts["ok"] = ok
         print(json.dumps(facts, ensure_ascii=False, default=str))
         return 0 if ok else 1
-    _print_report(report, keys_source, witnessed, copies or {})
+    _print_report(report, keys_source, witnessed, copies)
     if witnesses is not None:
         witnesses.print(cosigned)
     return 0 if _print_read_models(exclusions, audit) else 1
@@ -443,7 +444,7 @@ def verify(
                     witnesses=witnesses,
                     jobs=jobs,
                     server=None if region is None else name,
-                    copies=None if region is None else region.copies(name),
+                    copies={} if region is None else region.copies(name),
                 )
                 code = max(code, verified)
         raise typer.Exit(code)
