@@ -35,7 +35,8 @@ from ejournal.ledger.config import BadDatabaseURLError
 from ejournal.ledger.database import startup_lock
 from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.keys import KeyStore, secret_from_environment
-from ejournal.ledger.placement import DIRECTORY, PlacementError, Region, school_of_log
+from ejournal.ledger.logs import school_log_id
+from ejournal.ledger.placement import DIRECTORY, PlacementError, Region
 from ejournal.ledger.settings import Settings
 from ejournal.ledger.working_days import WorkingCalendar
 from ejournal.mail.addresses import digest_key
@@ -134,29 +135,42 @@ class Services:
         return cell
 
     def for_school(self, school_id: UUID) -> Services:
-        """The services of the server that holds ``school_id``."""
+        """The services of the server that holds ``school_id`` (its logs not placed apart)."""
         if self.region is None:
             return self
         return self.cell(self.region.placement.server_of(school_id))
+
+    def for_year(self, school_id: UUID, year_start: int) -> Services:
+        """The services of the server that holds ``school_id``'s school year ``year_start``: a
+        closed year may be placed apart from its school (an archive server)."""
+        return self.for_log(school_log_id(school_id, year_start))
 
     def for_log(self, log_id: str) -> Services:
         """The services of the server that holds log ``log_id``."""
         if self.region is None:
             return self
-        school = school_of_log(log_id)
-        return self.cell(DIRECTORY) if school is None else self.for_school(school)
+        return self.cell(self.region.placement.server_of_log(log_id))
 
     def locating(self, record_id: UUID) -> Services:
-        """The services of the server that holds record ``record_id`` (a lesson, a class …);
-        the directory's if no server has it: it is then not found there either."""
+        """The services of the server that holds record ``record_id`` (a lesson, a class …):
+        its log's; the directory's if no server has it: it is then not found there either."""
         if self.region is None:
             return self
-        school = self.region.locate(record_id)
-        return self if school is None else self.for_school(school)
+        log_id = self.region.locate(record_id)
+        return self if log_id is None else self.for_log(log_id)
 
     def cells(self) -> list[Services]:
         """These services and every server's opened so far."""
         return [self, *self._cells.values()]
+
+    def copies(self, server: str) -> dict[str, str]:
+        """The logs whose copy ``server`` holds while they live on another server, and that
+        server (a move's source keeps one, fenced: ``Region.copies``). What gathers every
+        server's logs, their checkpoints or their operations leaves these out: each log is
+        reported once, by the server it lives on."""
+        if self.region is None:
+            return {}
+        return self.region.copies(server)
 
     def by_server(self, school_ids: Iterable[UUID]) -> list[tuple[Services, list[UUID]]]:
         """``school_ids`` grouped by the services of their servers. A server that is down is

@@ -8,7 +8,7 @@ thread pool would cost more than they do.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -31,14 +31,19 @@ _bearer = HTTPBearer(auto_error=False, description="The access token from POST /
 
 
 SCHOOL_PARAMETERS = ("school_id",)
-"""Path or query parameters that name a school: a region routes the request to its server."""
+"""Path or query parameters that name a school: a region routes the request to its server, or,
+with ``year_start``, to the server of that school year's log."""
+YEAR_PARAMETER = "year_start"
+"""With a school, names the school year whose log's server a request goes to."""
 RECORD_PARAMETERS = ("lesson_id", "roster_id", "class_id", "group_id", "originator_id")
-"""Path or query parameters that name a school's record: routed to the server that holds it."""
+"""Path or query parameters that name a school's record: routed to the server that holds its
+log."""
 
 
 async def get_services(request: Request) -> Services:
     """The services of the server the request concerns: in a region (``ledger.placement``), the
-    server of the school or the record its path or query names; else the one database's."""
+    server of the school year, school or record its path or query names; else the one
+    database's."""
     services: Services = request.app.state.services
     if services.region is None:
         return services
@@ -47,24 +52,41 @@ async def get_services(request: Request) -> Services:
 
 def route(services: Services, *sources: Mapping[str, Any]) -> Services:
     """The services of the first school or school's record named in ``sources`` (path, then
-    query parameters); the directory's if none is named, or a name is no UUID (the route then
-    refuses it as it would anyway). Raises ``ServerUnavailableError`` (503) if that server is
-    down."""
+    query parameters): a school with a ``year_start`` (in any of them) goes to that year's
+    log's server, a closed year may be placed apart from its school; a school alone to its
+    own server; a record to its log's server, as a ``log_id`` does. The directory's if none
+    is named, or a name is no UUID (the route then refuses it as it would anyway). Raises
+    ``ServerUnavailableError`` (503) if that server is down."""
     for source in sources:
         for name in SCHOOL_PARAMETERS:
             school = _uuid(source.get(name))
             if school is not None:
-                return services.for_school(school)
+                year = _year(sources)
+                return (
+                    services.for_school(school) if year is None else services.for_year(school, year)
+                )
         for name in RECORD_PARAMETERS:
             record = _uuid(source.get(name))
             if record is not None:
                 return services.locating(record)
         log_id = source.get("log_id")
-        if isinstance(log_id, str) and log_id.startswith("school/"):
-            school = _uuid(log_id.split("/")[1])
-            if school is not None:
-                return services.for_school(school)
+        if (
+            isinstance(log_id, str)
+            and log_id.startswith("school/")
+            and _uuid(log_id.split("/")[1]) is not None
+        ):
+            return services.for_log(log_id)
     return services
+
+
+def _year(sources: Sequence[Mapping[str, Any]]) -> int | None:
+    """The first school year named in ``sources``; None if none is, or it is not four digits
+    (the route refuses it)."""
+    for source in sources:
+        value = source.get(YEAR_PARAMETER)
+        if isinstance(value, str) and len(value) == 4 and value.isascii() and value.isdigit():
+            return int(value)
+    return None
 
 
 def _uuid(value: Any) -> UUID | None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Annotated
 from uuid import UUID
 
@@ -86,8 +87,10 @@ def _count_entries(ledger: Ledger) -> int:
         return int(cursor.fetchone()[0])
 
 
-def _report_json(report: LedgerReport, keys_source: str) -> dict[str, object]:
-    return {
+def _report_json(
+    report: LedgerReport, keys_source: str, copies: Mapping[str, str]
+) -> dict[str, object]:
+    facts: dict[str, object] = {
         "ok": True,
         "entries": report.entries,
         "trusted_keys": keys_source,
@@ -104,6 +107,17 @@ def _report_json(report: LedgerReport, keys_source: str) -> dict[str, object]:
             for log in report.logs
         ],
     }
+    if report.copies:
+        facts["copies"] = [
+            {
+                "log_id": log.log_id,
+                "size": log.size,
+                "root": log.root.hex(),
+                "lives_on": copies[log.log_id],
+            }
+            for log in report.copies
+        ]
+    return facts
 
 
 ReadModelsOption = Annotated[
@@ -144,11 +158,14 @@ def run_verify(
     witnesses: WitnessCheck | None = None,
     jobs: int = 1,
     server: str | None = None,
+    copies: Mapping[str, str] = MappingProxyType({}),
 ) -> int:
     """Verify the ledger and print the outcome; returns the process exit code.
 
     In a region (``ledger.placement``) it is called once per ``server``, whose ledger's
-    ``directory`` holds the rules of п. 4.4 and the keys.
+    ``directory`` holds the rules of п. 4.4 and the keys; ``copies``: the logs whose copy the
+    server keeps while they live on another (``Region.copies``), verified with its database
+    and reported apart, so that each log is counted once, by the server it lives on.
 
     ``read_models``: audit the read models against the ledger (``projections.audit``);
     ``checkpoint``: a file of signed checkpoints kept outside the database, which the database
@@ -171,12 +188,14 @@ def run_verify(
         else:
             console.print(f"[bold red]FAILED[/] {type(error).__name__}: {error}", highlight=False)
         return 1
+    # The read models exclude the invalid operations of every log the database holds.
     invalid = {(e.originator_id, e.originator_version) for e in report.invalidated}
     exclusions = check_exclusions(ledger.database, invalid)
+    report = report.without_copies(copies)
     audit = _audit(ledger, as_json) if read_models else None
     ok = exclusions.agrees and (audit is None or audit.agrees)
     if as_json:
-        facts = _report_json(report, keys_source)
+        facts = _report_json(report, keys_source, copies)
         if server is not None:
             facts = {"server": server, **facts}
         facts["invalidation"] = _invalidation_json(report, exclusions)
@@ -189,7 +208,7 @@ def run_verify(
         facts["ok"] = ok
         print(json.dumps(facts, ensure_ascii=False, default=str))
         return 0 if ok else 1
-    _print_report(report, keys_source, witnessed)
+    _print_report(report, keys_source, witnessed, copies)
     if witnesses is not None:
         witnesses.print(cosigned)
     return 0 if _print_read_models(exclusions, audit) else 1
@@ -288,7 +307,10 @@ def _audit(ledger: Ledger, as_json: bool) -> AuditReport | None:
 
 
 def _print_report(
-    report: LedgerReport, keys_source: str, witnessed: dict[str, list[Checkpoint]]
+    report: LedgerReport,
+    keys_source: str,
+    witnessed: dict[str, list[Checkpoint]],
+    copies: Mapping[str, str],
 ) -> None:
     console.print(f"[bold green]OK[/] {report.entries} entries in {len(report.logs)} logs verified")
     console.print(f"  trusted keys: {keys_source}")
@@ -296,6 +318,11 @@ def _print_report(
         console.print(
             f"  {log.log_id}: {log.size} entries, root {log.root.hex()[:16]}…, "
             f"{log.checkpoints} checkpoints, {log.unsigned} unsigned after the last"
+        )
+    for log in report.copies:
+        console.print(
+            f"  {log.log_id}: a copy of {log.size} entries, root {log.root.hex()[:16]}…, "
+            f"verified too; the log lives on {copies[log.log_id]}"
         )
     for log_id, checkpoints in sorted(witnessed.items()):
         sizes = ", ".join(str(cp.size) for cp in sorted(checkpoints, key=lambda cp: cp.size))
@@ -417,6 +444,7 @@ def verify(
                     witnesses=witnesses,
                     jobs=jobs,
                     server=None if region is None else name,
+                    copies={} if region is None else region.copies(name),
                 )
                 code = max(code, verified)
         raise typer.Exit(code)

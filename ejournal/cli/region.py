@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Annotated
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -45,16 +46,17 @@ def _region(database_url: str | None) -> Iterator[tuple[Settings, Ledger, Region
 
 @app.command("servers")
 def servers(database_url: DatabaseURL = None) -> None:
-    """The region's servers (EJOURNAL_SERVERS), whether each answers, and its schools."""
+    """The region's servers (EJOURNAL_SERVERS), whether each answers, its schools and the logs
+    placed on it apart from their school (closed years moved with move-school --year)."""
     settings, ledger = open_ledger(database_url)
     try:
         with region_of(settings, ledger) as region:
             if region is None:
                 console.print("one server: no EJOURNAL_SERVERS, every school is in the directory")
                 return
-            placed = region.placement.all()
+            placed, apart = region.placement.all(), region.placement.logs()
             urls = {DIRECTORY: settings.database_url, **dict(settings.servers)}
-            table = Table("server", "where", "answers", "schools placed")
+            table = Table("server", "where", "answers", "schools placed", "logs placed apart")
             for name in region.names:
                 try:
                     region.ledger(name)
@@ -68,8 +70,14 @@ def servers(database_url: DatabaseURL = None) -> None:
                     f"{where.hostname}:{where.port or 5432}{where.path}",
                     answers,
                     str(count) if name != DIRECTORY else "the rest",
+                    str(sum(1 for server in apart.values() if server == name)),
                 )
             console.print(table)
+            if apart:
+                logs = Table("log placed apart from its school", "server")
+                for log_id, server in sorted(apart.items()):
+                    logs.add_row(log_id, server)
+                console.print(logs, soft_wrap=True)
     finally:
         ledger.close()
 
@@ -94,19 +102,33 @@ def place_school(
 def move_school(
     school: Annotated[UUID, typer.Argument(help="The school's ID")],
     to: Annotated[str, typer.Option("--to", help="The server to move it to")],
+    year: Annotated[
+        int | None,
+        typer.Option(
+            "--year",
+            min=1,
+            max=9998,
+            help="Move only this school year's log (2024: the year 2024/2025), which must be "
+            "over, and place it on --to apart from its school (an archive server)",
+        ),
+    ] = None,
     database_url: DatabaseURL = None,
 ) -> None:
     """Move a school's logs to another server while it keeps working: copy them, fence the old
-    server, prove every log's root equal at a signed checkpoint, switch the placement. Run it
-    again after an interruption: it finishes what was begun (docs/adr/0017-moving-a-school.md)."""
+    server, prove every log's root equal at a signed checkpoint, switch the placement. With
+    --year, a closed school year's log alone (docs/adr/0020-closed-years-placed-apart.md). Run
+    it again after an interruption: it finishes what was begun
+    (docs/adr/0017-moving-a-school.md)."""
     with _region(database_url) as (settings, ledger, region):
+        checkpointer = partial(checkpointer_for, settings)
+        verifiers = KeyStore(ledger.database).verifiers()
         try:
-            moved = region.move(
-                school,
-                to,
-                checkpointer=lambda source: checkpointer_for(settings, source),
-                verifiers=KeyStore(ledger.database).verifiers(),
-            )
+            if year is None:
+                moved = region.move(school, to, checkpointer=checkpointer, verifiers=verifiers)
+            else:
+                moved = region.move_year(
+                    school, year, to, checkpointer=checkpointer, verifiers=verifiers
+                )
         except LedgerError as e:
             fail(str(e), code=1)
     for log in moved:
@@ -114,4 +136,9 @@ def move_school(
             f"{log.log_id}: {log.size} entries, root {log.root_hex}, equal on {to}",
             soft_wrap=True,  # a root is copied whole, not wrapped
         )
-    console.print(f"school {school} is on {to}")
+    if year is None:
+        console.print(f"school {school} is on {to}")
+    else:
+        console.print(
+            f"school year {year}/{year + 1} of school {school} is on {to}", soft_wrap=True
+        )

@@ -28,7 +28,7 @@ value of the wrong type (a payload rewritten as TEXT) is named with its entry li
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from itertools import groupby, islice
@@ -103,10 +103,27 @@ class LedgerReport:
     rules: tuple[Rule, ...] = ()
     invalidated: list[RuledEntry] = field(default_factory=list)
     flagged: list[RuledEntry] = field(default_factory=list)
+    copies: list[LogSummary] = field(default_factory=list)
+    """Logs verified with the database that live on another server: the copies a move's source
+    keeps (``ledger.fences``), set apart by ``without_copies``."""
 
     @property
     def entries(self) -> int:
         return sum(log.size for log in self.logs)
+
+    def without_copies(self, copies: Collection[str]) -> LedgerReport:
+        """This report with the logs of ``copies`` moved to ``copies``, and the operations the
+        rules reach in them left out of ``invalidated`` and ``flagged``: in a region each log,
+        and each of its operations, is reported once, by the server the log lives on."""
+        if not copies:
+            return self
+        return LedgerReport(
+            logs=[log for log in self.logs if log.log_id not in copies],
+            rules=self.rules,
+            invalidated=[entry for entry in self.invalidated if entry.log_id not in copies],
+            flagged=[entry for entry in self.flagged if entry.log_id not in copies],
+            copies=[*self.copies, *(log for log in self.logs if log.log_id in copies)],
+        )
 
 
 class _CheckpointCheck:

@@ -68,6 +68,9 @@ class ExcludedOperation:
     school_id: UUID | None
     detail: dict[str, Any]
     provenance: Provenance
+    log_id: str
+    """The log of the event: in a region, a copy of it left on a move's source is the same
+    operation, reported once (``api.bootstrap.Services.copies``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,22 +127,25 @@ class InvalidationQueries:
             where.append("rule = ?")
             params.append(rule)
         clause = f"WHERE {' AND '.join(where)} " if where else ""
+        nid = "rowid" if self._database.dialect == "sqlite" else "notification_id"
+        log_of = f"(SELECT log_id FROM {EVENTS_TABLE} WHERE {nid} = {EXCLUDED.name}.nid)"
         with self._database.transaction(write=False) as cursor:
             cursor.execute(
-                "SELECT rule, originator_id, originator_version, topic, school_id, detail, "
-                f"{PROVENANCE} FROM {EXCLUDED.name} {clause}ORDER BY nid",
+                f"SELECT {log_of}, rule, originator_id, originator_version, topic, school_id, "
+                f"detail, {PROVENANCE} FROM {EXCLUDED.name} {clause}ORDER BY nid",
                 params,
             )
             rows = cursor.fetchall()
         return [
             ExcludedOperation(
-                rule=row[0],
-                originator_id=UUID(row[1]),
-                originator_version=int(row[2]),
-                event=_event(row[3]),
-                school_id=None if row[4] is None else UUID(row[4]),
-                detail=orjson.loads(row[5]),
-                provenance=provenance(row[6:]),
+                log_id=row[0],
+                rule=row[1],
+                originator_id=UUID(row[2]),
+                originator_version=int(row[3]),
+                event=_event(row[4]),
+                school_id=None if row[5] is None else UUID(row[5]),
+                detail=orjson.loads(row[6]),
+                provenance=provenance(row[7:]),
             )
             for row in rows
         ]

@@ -89,9 +89,9 @@ def test_each_school_lives_on_its_server(region: Region, clock: ManualClock) -> 
     assert region.for_school(one.school_id) is region.ledger("shard1")
     assert region.for_log(two.log_id) is region.ledger("shard2")
     assert region.for_log(SYSTEM_LOG) is region.directory
-    assert region.locate(lesson) == one.school_id
-    assert region.locate(two.class_id) == two.school_id
-    assert region.locate(one.maths.account_id) is None  # an account: the system log's
+    assert region.locate(lesson) == one.log_id
+    assert region.locate(two.class_id) == two.log_id
+    assert region.locate(one.maths.account_id) == SYSTEM_LOG  # an account, in the directory
     # Projection: each server's read models show its own school, with the directory's names.
     for name in region.names:
         Projector(region.ledger(name)).catch_up()
@@ -145,7 +145,7 @@ def test_a_breach_rule_reaches_both_servers(region: Region, clock: ManualClock) 
         ),
         s1,  # from either server: the report goes to the directory's system log
     )
-    assert region.locate(report) is None
+    assert region.locate(report) == SYSTEM_LOG
     assert logs_in(region.directory) == {SYSTEM_LOG}
     for projector in projectors.values():
         projector.catch_up()

@@ -31,7 +31,7 @@ from ejournal.integrity.errors import VerificationError
 from ejournal.integrity.leaf import from_micros
 from ejournal.ledger.actor import Role
 from ejournal.ledger.application import Ledger
-from ejournal.ledger.checkpoints import load_checkpoints
+from ejournal.ledger.checkpoints import StoredCheckpoint, load_checkpoints
 from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.keys import KeyStore
 from ejournal.ledger.proofs import prove_event
@@ -53,16 +53,17 @@ LogId = Annotated[str, Query(max_length=200, description="e.g. school/<uuid>/202
 def list_logs(caller: CurrentCaller, services: ServicesDep) -> list[LogOut]:
     scope = audit_scope(caller)
     found = []
-    for cell in services.cells():  # in a region, each server's logs
+    for cell in services.cells():  # in a region, each server's logs, where they live
         database = cell.ledger.database
         with database.transaction(write=False) as cursor:
             cursor.execute(f"SELECT log_id, COUNT(*) FROM {EVENTS_TABLE} GROUP BY log_id")
             sizes = cursor.fetchall()
         signed = {log_id: cps[-1].size for log_id, cps in load_checkpoints(database).items()}
+        copies = services.copies(cell.server)
         found += [
             LogOut(log_id=log_id, size=int(size), signed_size=signed.get(log_id, 0))
             for log_id, size in sizes
-            if scope.sees(log_id)
+            if scope.sees(log_id) and log_id not in copies
         ]
     return sorted(found, key=lambda log: log.log_id)
 
@@ -122,9 +123,14 @@ def list_checkpoints(
     caller: CurrentCaller, services: ServicesDep, log_id: LogId | None = None
 ) -> list[CheckpointOut]:
     scope = audit_scope(caller)
-    # A log's own server (the query names it: ``deps.route``), or every server's latest.
+    # A log's own server (the query names it: ``deps.route``), or every server's latest of the
+    # logs that live there.
     cells = [services] if log_id is not None else services.cells()
-    by_log = {k: v for cell in cells for k, v in load_checkpoints(cell.ledger.database).items()}
+    by_log: dict[str, list[StoredCheckpoint]] = {}
+    for cell in cells:
+        copies = services.copies(cell.server) if log_id is None else {}
+        stored = load_checkpoints(cell.ledger.database).items()
+        by_log |= {name: checkpoints for name, checkpoints in stored if name not in copies}
     if log_id is not None:
         # Another school's log is refused, as its entries are (``list_entries``).
         if not scope.sees(log_id):
@@ -203,7 +209,9 @@ def verification(caller: CurrentCaller, services: ServicesDep) -> VerificationOu
                 origin=services.settings.origin,
                 directory=None if cell.ledger.directory is None else directory.database,
             )
-            found += report.logs
+            # A copy left on a move's source is verified with its database, and reported by
+            # the server the log lives on.
+            found += report.without_copies(services.copies(cell.server)).logs
     except VerificationError as e:
         return VerificationOut(ok=False, error=type(e).__name__, message=e.message, where=e.where)
     logs = sorted((log for log in found if scope.sees(log.log_id)), key=lambda log: log.log_id)

@@ -147,11 +147,11 @@ def list_flagged(
     if not _sees(scope.schools, rule):
         raise ApiError("access.denied")
     # In a region the rule reaches operations on every server (``projections.directory``).
-    flagged = [
-        flag
-        for cell in services.cells()
-        for flag in InvalidationQueries(cell.ledger.database).flagged(rule)
-    ]
+    flagged = []
+    for cell in services.cells():
+        copies = services.copies(cell.server)  # each log's operations once, where it lives
+        held = InvalidationQueries(cell.ledger.database).flagged(rule)
+        flagged += [flag for flag in held if flag.log_id not in copies]
     flagged.sort(key=lambda f: (f.recorded_at, f.log_id, f.index))
     return [FlaggedOperationOut.model_validate(f) for f in flagged]
 
@@ -178,6 +178,8 @@ def reentry_worklist(
             held = queries.worklist(school_ids=schools)
         else:
             held = queries.worklist(author_id=caller.actor.account_id)
+        copies = services.copies(cell.server)  # each log's operations once, where it lives
+        held = [item for item in held if item.log_id not in copies]
         found += held
         children += [_children(cell.ledger, item) for item in held]
     _log_children(caller, ledger, access_log, found, children)

@@ -66,7 +66,7 @@ def _teaching_years(
 def _flags(caller: Caller, services: ServicesDep, today: date) -> list[SchoolFlags]:
     found = []
     for school_name, reach in _teaching_years(caller, services, today):
-        cell = services.for_school(reach.year.school_id)
+        cell = services.for_year(reach.year.school_id, reach.year.year_start)
         read = monitor(
             reach.year.school_id,
             reach.year.year_start,
