@@ -32,7 +32,14 @@ _bearer = HTTPBearer(auto_error=False, description="The access token from POST /
 
 SCHOOL_PARAMETERS = ("school_id",)
 """Path or query parameters that name a school: a region routes the request to its server."""
-RECORD_PARAMETERS = ("lesson_id", "roster_id", "class_id", "group_id", "originator_id")
+RECORD_PARAMETERS = (
+    "lesson_id",
+    "roster_id",
+    "class_id",
+    "group_id",
+    "subscription_id",
+    "originator_id",
+)
 """Path or query parameters that name a school's record: routed to the server that holds it."""
 
 
@@ -77,6 +84,16 @@ def _uuid(value: Any) -> UUID | None:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+async def get_directory_services(request: Request) -> Services:
+    """The directory's services (the one database's without a region), whatever the request
+    names: for a route that gathers every server's part, or picks its server itself."""
+    services: Services = request.app.state.services
+    return services
+
+
+DirectoryDep = Annotated[Services, Depends(get_directory_services)]
 
 
 async def get_ledger(services: ServicesDep) -> Ledger:
