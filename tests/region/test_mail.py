@@ -30,7 +30,7 @@ from ejournal.ledger.settings import Settings
 from ejournal.web.site import create_site
 from tests.api.conftest import PASSWORD
 from tests.api.processes import free_port
-from tests.commands.school import START, YEAR, TestSchool, build_school, uid
+from tests.commands.school import YEAR, TestSchool, build_school, uid
 from tests.mail.conftest import Handler, Received, mail_environ
 from tests.region.conftest import region_env, serve
 
@@ -103,9 +103,7 @@ class Mailed:
 
 
 @pytest.fixture
-def mailed(
-    region_urls: tuple[str, dict[str, str]], smtp: tuple[Handler, int]
-) -> Iterator[Mailed]:
+def mailed(region_urls: tuple[str, dict[str, str]], smtp: tuple[Handler, int]) -> Iterator[Mailed]:
     handler, port = smtp
     handler.reset()
     directory_url, shards = region_urls
@@ -270,9 +268,7 @@ def test_two_children_on_two_servers_and_ejournal_digest(
     assert again.output.count("0 new digests planned; this run sent 0,") == 3
     assert len(mailed.handler.received) == received  # nothing sent twice
     only = CliRunner().invoke(cli, ["digest", "--week", "2025-W36", "--server", "shard2"], env=env)
-    assert [line.split(":")[0] for line in only.output.splitlines() if "W36:" in line] == [
-        "shard2"
-    ]
+    assert [line.split(":")[0] for line in only.output.splitlines() if "W36:" in line] == ["shard2"]
 
 
 def test_a_link_no_server_that_answers_knows_is_unavailable_not_invalid(
