@@ -343,10 +343,11 @@ def _cell(
     on the event loop: those read the access log and the read models' position in one round
     trip, and here they are two databases)."""
     projector = Projector(ledger)
+    mail = None
     if mail_for is not None:
         with startup_lock(ledger.database):
             create_mail_tables(ledger.database)
-    mail = mail_for(ledger) if mail_for is not None else None
+        mail = mail_for(ledger)
     urls = tuple(url for name, url in directory.settings.server_replicas if name == server)
     clock = ledger.clock
     replicas = (

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from ejournal.api.bootstrap import Services
-from ejournal.api.deps import AccessLogDep, DirectoryDep, NamesDep
+from ejournal.api.deps import DirectoryDep
 from ejournal.api.errors import API_CATALOGUE, ApiError, status_of
 from ejournal.api.routes.me import home as home_read
 from ejournal.api.routes.subscriptions import (
@@ -33,6 +33,7 @@ from ejournal.api.routes.subscriptions import (
 )
 from ejournal.commands.errors import CommandError
 from ejournal.identity.authenticator import Caller
+from ejournal.identity.names import Names
 from ejournal.web.access import CheckedForm, PageCaller, PageRoute
 from ejournal.web.frame import frame, settle
 from ejournal.web.pages.family import diaries
@@ -59,11 +60,9 @@ def subscriptions_page(
     request: Request,
     caller: PageCaller,
     services: DirectoryDep,
-    log: AccessLogDep,
-    names: NamesDep,
 ) -> Response:
     done = DONE.get(request.query_params.get("done", ""))
-    return _page(request, caller, services, log, names, done=done)
+    return _page(request, caller, services, done=done)
 
 
 @router.post("/subscriptions")
@@ -71,8 +70,6 @@ def subscribe_page(
     request: Request,
     caller: PageCaller,
     services: DirectoryDep,
-    log: AccessLogDep,
-    names: NamesDep,
     form: CheckedForm,
 ) -> Response:
     school, year, student = [*form.get("child").split(":"), "", "", ""][:3]
@@ -89,14 +86,14 @@ def subscribe_page(
         )
     except ValidationError as invalid:
         error = _invalid(invalid)
-        page = _page(request, caller, services, log, names, error=error, form=form.pairs)
+        page = _page(request, caller, services, error=error, form=form.pairs)
         page.status_code = 422
         return page
     held = services.for_school(body.school_id)  # the school's server keeps its subscriptions
     try:
         subscribe(body, caller, held)
     except (ApiError, CommandError) as refused:
-        return _refused(request, caller, services, log, names, refused, form.pairs)
+        return _refused(request, caller, services, refused, form.pairs)
     settle(held)
     return RedirectResponse("/subscriptions?done=requested", status_code=303)
 
@@ -107,8 +104,6 @@ def confirm_page(
     subscription_id: UUID,
     caller: PageCaller,
     services: DirectoryDep,
-    log: AccessLogDep,
-    names: NamesDep,
     form: CheckedForm,
 ) -> Response:
     code = form.get("code").strip()
@@ -116,14 +111,14 @@ def confirm_page(
         body = ConfirmationIn(code=code)
     except ValidationError:
         error = "Введите код из письма."
-        page = _page(request, caller, services, log, names, error=error)
+        page = _page(request, caller, services, error=error)
         page.status_code = 422
         return page
     held = services.locating(subscription_id)  # the server that holds the subscription
     try:
         confirm_with_code(subscription_id, body, caller, get_subscriptions(held), held.ledger)
     except (ApiError, CommandError) as refused:
-        return _refused(request, caller, services, log, names, refused, [])
+        return _refused(request, caller, services, refused, [])
     settle(held)
     return RedirectResponse("/subscriptions?done=confirmed", status_code=303)
 
@@ -134,15 +129,13 @@ def cancel_page(
     subscription_id: UUID,
     caller: PageCaller,
     services: DirectoryDep,
-    log: AccessLogDep,
-    names: NamesDep,
     form: CheckedForm,
 ) -> Response:
     held = services.locating(subscription_id)  # the server that holds the subscription
     try:
         unsubscribe(subscription_id, caller, get_subscriptions(held))
     except (ApiError, CommandError) as refused:
-        return _refused(request, caller, services, log, names, refused, [])
+        return _refused(request, caller, services, refused, [])
     settle(held)
     return RedirectResponse("/subscriptions?done=cancelled", status_code=303)
 
@@ -151,15 +144,14 @@ def _page(
     request: Request,
     caller: Caller,
     services: Services,
-    log: AccessLogDep,
-    names: NamesDep,
     *,
     done: str | None = None,
     error: str | None = None,
     form: list[tuple[str, str]] | None = None,
 ) -> Response:
     """The page: the caller's children (``GET /me`` names and logs them) and subscriptions."""
-    found = diaries(home_read(caller, services, log, names), caller)
+    read = home_read(caller, services, services.access_log, Names(services.vault))
+    found = diaries(read, caller)
     children = [d for d in found if d.student_id != caller.person_id]
     mail_on = services.mail is not None
     mine = my_subscriptions(caller, services) if mail_on else []
@@ -187,8 +179,6 @@ def _refused(
     request: Request,
     caller: Caller,
     services: Services,
-    log: AccessLogDep,
-    names: NamesDep,
     refused: ApiError | CommandError,
     form: list[tuple[str, str]],
 ) -> Response:
@@ -200,7 +190,7 @@ def _refused(
         status, error = API_CATALOGUE[refused.code].status, API_CATALOGUE[refused.code].title
     else:
         status, error = status_of(refused), refused.message
-    page = _page(request, caller, services, log, names, error=error, form=form)
+    page = _page(request, caller, services, error=error, form=form)
     page.status_code = status
     return page
 
