@@ -94,9 +94,10 @@ class Services:
     checkpoints: CheckpointSchedule | None = None
     """Signs due checkpoints in the background; None without a signing key and its secret."""
     mail: Mailer | None = None
-    """Parents' e-mail (п. 1.6); None without an SMTP server (``EJOURNAL_SMTP_HOST``) or a vault."""
+    """Parents' e-mail (п. 1.6) of the schools on this server; None without an SMTP server
+    (``EJOURNAL_SMTP_HOST``) or a vault."""
     mail_schedule: DigestSchedule | None = None
-    """Plans the weekly digest and delivers the outbox in the background."""
+    """Plans the weekly digest and delivers this server's outbox in the background."""
     follow: bool = True
     """Whether the projector follows the ledger in the background while the app runs."""
     region: Region | None = None
@@ -171,6 +172,12 @@ class Services:
         if self.region is None:
             return {}
         return self.region.copies(server)
+
+    @property
+    def servers(self) -> list[str]:
+        """Every server's name, the directory first (the directory alone without a region):
+        ``cell`` of each opens the ones not opened so far, or says which is down."""
+        return [DIRECTORY] if self.region is None else self.region.names
 
     def by_server(self, school_ids: Iterable[UUID]) -> list[tuple[Services, list[UUID]]]:
         """``school_ids`` grouped by the services of their servers. A server that is down is
@@ -294,7 +301,9 @@ def bootstrap(
         if kek is None:
             log.warning("no EJOURNAL_VAULT_KEY: personal data cannot be stored or read")
         vault = Vault(database, kek) if kek is not None else None
-        mail = _mailer(ledger, vault, kek, environ)
+        access_log = AccessLog(database)
+        mail_for = _mail_service(vault, kek, access_log, environ)
+        mail = mail_for(ledger) if mail_for is not None else None
         aio = AsyncDatabase.beside(database)
         unknown = {name for name, _ in settings.server_replicas} - set(dict(settings.servers))
         if unknown:
@@ -307,7 +316,7 @@ def bootstrap(
             settings=settings,
             ledger=ledger,
             auth=auth,
-            access_log=AccessLog(database),
+            access_log=access_log,
             vault=vault,
             reads=ReadModels(ledger, replicas),
             printing=printing,
@@ -323,7 +332,7 @@ def bootstrap(
         )
         if region is not None:
             services.new_cell = lambda server, cell_ledger: _cell(
-                services, server, cell_ledger, environ, stall_seconds, replica_wait
+                services, server, cell_ledger, environ, stall_seconds, replica_wait, mail_for
             )
             _open_cells(services)
         return services
@@ -339,13 +348,20 @@ def _cell(
     environ: Mapping[str, str],
     stall_seconds: float,
     replica_wait: float,
+    mail_for: Callable[[Ledger], Mailer] | None,
 ) -> Services:
     """The services of a region's ``server``: its ledger, read models (on its hot standbys,
-    ``name=URL`` in ``EJOURNAL_REPLICA_URLS``), projector and checkpoints, with the
-    directory's identity, vault, access log and signing keys. Its reads take the thread path
-    (no statements on the event loop: those read the access log and the read models' position
-    in one round trip, and here they are two databases)."""
+    ``name=URL`` in ``EJOURNAL_REPLICA_URLS``), projector, checkpoints and mail service (its
+    subscriptions, outbox and link tokens in its database; ``mail_for``), with the directory's
+    identity, vault, access log and signing keys. Its reads take the thread path (no statements
+    on the event loop: those read the access log and the read models' position in one round
+    trip, and here they are two databases)."""
     projector = Projector(ledger)
+    mail = None
+    if mail_for is not None:
+        with startup_lock(ledger.database):
+            create_mail_tables(ledger.database)
+        mail = mail_for(ledger)
     urls = tuple(url for name, url in directory.settings.server_replicas if name == server)
     clock = ledger.clock
     replicas = (
@@ -365,6 +381,8 @@ def _cell(
         projector=projector,
         freshness=Freshness(projector, None, stall_seconds=stall_seconds),
         checkpoints=_checkpoint_schedule(directory.settings, ledger, environ),
+        mail=mail,
+        mail_schedule=_digest_schedule(mail),
         follow=directory.follow,
         server=server,
     )
@@ -418,18 +436,23 @@ def _checkpoint_schedule(
     )
 
 
-def _mailer(
-    ledger: Ledger, vault: Vault | None, kek: bytes | None, environ: Mapping[str, str]
-) -> Mailer | None:
-    """Parents' e-mail (п. 1.6), if an SMTP server is configured and addresses can be kept in the
-    vault. Raises ``MailSettingsError`` for a malformed setting."""
+def _mail_service(
+    vault: Vault | None, kek: bytes | None, access_log: AccessLog, environ: Mapping[str, str]
+) -> Callable[[Ledger], Mailer] | None:
+    """How a ledger's mail service (п. 1.6) is built, if an SMTP server is configured and
+    addresses can be kept in the vault: the directory's and, in a region, each server's, with
+    the same settings, the directory's vault and address key, and the directory's access log.
+    Raises ``MailSettingsError`` for a malformed setting."""
     settings = MailSettings.from_environment(environ)
     if settings is None:
         return None
     if vault is None or kek is None:
         log.warning("EJOURNAL_SMTP_HOST is set but there is no vault key: e-mail is off")
         return None
-    return Mailer(ledger, settings, vault=vault, address_key=digest_key(kek))
+    key = digest_key(kek)
+    return lambda ledger: Mailer(
+        ledger, settings, vault=vault, address_key=key, access_log=access_log
+    )
 
 
 def _digest_schedule(mail: Mailer | None) -> DigestSchedule | None:

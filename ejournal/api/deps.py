@@ -35,7 +35,14 @@ SCHOOL_PARAMETERS = ("school_id",)
 with ``year_start``, to the server of that school year's log."""
 YEAR_PARAMETER = "year_start"
 """With a school, names the school year whose log's server a request goes to."""
-RECORD_PARAMETERS = ("lesson_id", "roster_id", "class_id", "group_id", "originator_id")
+RECORD_PARAMETERS = (
+    "lesson_id",
+    "roster_id",
+    "class_id",
+    "group_id",
+    "subscription_id",
+    "originator_id",
+)
 """Path or query parameters that name a school's record: routed to the server that holds its
 log."""
 
@@ -99,6 +106,16 @@ def _uuid(value: Any) -> UUID | None:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+async def get_directory_services(request: Request) -> Services:
+    """The directory's services (the one database's without a region), whatever the request
+    names: for a route that gathers every server's part, or picks its server itself."""
+    services: Services = request.app.state.services
+    return services
+
+
+DirectoryDep = Annotated[Services, Depends(get_directory_services)]
 
 
 async def get_ledger(services: ServicesDep) -> Ledger:

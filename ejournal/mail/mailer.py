@@ -6,6 +6,12 @@ one token store (the tokens ``messages`` issues are the ones ``subscriptions`` r
 of the read models and the ledger's clock. The server (``api.bootstrap``), ``ejournal digest``
 and the tests each build it the same way, and the server's services hold it as one optional
 piece: no ``Mailer``, no e-mail.
+
+In a region (``ledger.placement``) each server of schools has a ``Mailer`` of its own over its
+ledger: its subscriptions' index, outbox, attempts and link tokens are in that server's database,
+beside the schools they serve, and its digests read that server's read models. What is personal
+stays in the directory: the addresses in its vault (``vault``), the reads of children's data in
+its access log (``access_log``), shared by every server's mailer as by every server's requests.
 """
 
 from __future__ import annotations
@@ -28,8 +34,10 @@ from ejournal.projections.queries import Queries
 class Mailer:
     """Parents' e-mail (п. 1.6): ``subscriptions``, ``planner``, ``delivery`` and ``outbox``.
 
-    Every part is thread-safe. Its tables, and the access log's, must exist
-    (``create_mail_tables``, ``create_identity_tables``, which ``bootstrap`` runs at start-up).
+    Every part is thread-safe. Its tables must exist in the ledger's database
+    (``create_mail_tables``), the vault's and the access log's in theirs
+    (``create_identity_tables``): ``bootstrap`` creates them at start-up. ``access_log`` is where
+    the messages log their reads of children's data (п. 1.7): the deployment's, in the directory.
     """
 
     def __init__(
@@ -39,6 +47,7 @@ class Mailer:
         *,
         vault: Vault,
         address_key: bytes,
+        access_log: AccessLog,
         transport: type[SmtpTransport] = SmtpTransport,
     ) -> None:
         book = AddressBook(vault, address_key)
@@ -50,7 +59,7 @@ class Mailer:
             book=book,
             queries=queries,
             tokens=tokens,
-            access_log=AccessLog(ledger.database),
+            access_log=access_log,
         )
         self.settings = settings
         self.outbox = Outbox(ledger.database, book, ledger.clock)

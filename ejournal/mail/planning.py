@@ -22,6 +22,20 @@ from ejournal.mail.settings import MailSettings
 from ejournal.projections.queries import Queries
 
 
+def due_week(settings: MailSettings, now: datetime) -> str:
+    """The latest week whose digest is due at ``now``: this week from its sending moment
+    (``digest_weekday`` at ``digest_time``, in ``time_zone``), the week before until then."""
+    local = now.astimezone(settings.zone)
+    monday = local.date() - timedelta(days=local.weekday())
+    moment = datetime.combine(
+        monday + timedelta(days=settings.digest_weekday - 1),
+        settings.digest_time,
+        tzinfo=settings.zone,
+    )
+    week_monday = monday if local >= moment else monday - timedelta(days=7)
+    return week_of(week_monday)
+
+
 class DigestPlanner:
     """Plans weeks' digests into the outbox; thread-safe (each row is its own transaction)."""
 
@@ -41,16 +55,8 @@ class DigestPlanner:
         self._queries = queries
 
     def due_week(self, now: datetime | None = None) -> str:
-        """The latest week whose digest is due at ``now``: this week from its sending moment
-        (``digest_weekday`` at ``digest_time``, in ``time_zone``), the week before until then."""
-        s = self._settings
-        local = (now or self._ledger.clock()).astimezone(s.zone)
-        monday = local.date() - timedelta(days=local.weekday())
-        moment = datetime.combine(
-            monday + timedelta(days=s.digest_weekday - 1), s.digest_time, tzinfo=s.zone
-        )
-        week_monday = monday if local >= moment else monday - timedelta(days=7)
-        return week_of(week_monday)
+        """The latest week whose digest is due at ``now`` (default: the ledger's clock)."""
+        return due_week(self._settings, now or self._ledger.clock())
 
     def plan_week(self, week: str) -> int:
         """Put a digest of ``week`` (``YYYY-Www``) in the outbox for every active subscription of

@@ -132,6 +132,10 @@ class Subscriptions:
         self._outbox.enqueue(confirmation, address)
         return subscription_id
 
+    def issued(self, token: str) -> bool:
+        """Whether a link's ``token`` is one of this service's (live or not)."""
+        return self._tokens.issued(token)
+
     def confirm_with_token(self, token: str) -> UUID:
         """Confirm by the link's token (the service acts on its strength). Raises
         ``LinkInvalid`` and ``CommandError``."""

@@ -83,6 +83,14 @@ class LinkTokens:
             )
         return token
 
+    def issued(self, token: str) -> bool:
+        """Whether ``token`` was issued here, live or not: in a region each server's mail
+        service issues its own, and a link, which names no server, is taken to the one that
+        knows it."""
+        with self._database.transaction(write=False) as cursor:
+            cursor.execute("SELECT 1 FROM mail_tokens WHERE token_sha256 = ?", (_sha256(token),))
+            return cursor.fetchone() is not None
+
     def resolve(self, token: str, purpose: str) -> tuple[UUID, UUID]:
         """The subscription and address reference of a live token. Raises ``LinkInvalid``."""
         with self._database.transaction(write=False) as cursor:

@@ -225,6 +225,7 @@ def _mailer(w: World, port: int, **variables: str) -> Mailer:
         settings,
         vault=w.services.vault,
         address_key=digest_key(base64.b64decode(VAULT_KEY)),
+        access_log=w.services.access_log,
     )
 
 

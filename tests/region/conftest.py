@@ -3,7 +3,7 @@ shard (tests/clusters.py), and schools built through the commands on their serve
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date
 from uuid import UUID
 
@@ -60,14 +60,18 @@ def region_env(urls: tuple[str, dict[str, str]], secret: str) -> dict[str, str]:
     }
 
 
-def serve(settings: Settings) -> Services:
-    """The server's services over ``settings``, as ``bootstrap`` wires them, with a vault and
-    the tests' cheap password hashing; the clock stands at the test school's start."""
+def serve(
+    settings: Settings, *, environ: Mapping[str, str] | None = None, follow: bool = True
+) -> Services:
+    """The server's services over ``settings``, as ``bootstrap`` wires them, with a vault (and
+    ``environ``'s settings) and the tests' cheap password hashing; the clock stands at the test
+    school's start. ``follow=False``: the test drives the projectors and the mail itself."""
     return bootstrap(
         settings,
         clock=ManualClock(START),
-        environ={VAULT_KEY_VARIABLE: new_key()},
+        environ={VAULT_KEY_VARIABLE: new_key(), **(environ or {})},
         hashing=QUICK_HASHING,
+        follow=follow,
     )
 
 

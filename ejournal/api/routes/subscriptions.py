@@ -4,21 +4,29 @@ A parent subscribes an address for a linked child and confirms it by the link or
 confirmation message; every digest carries a one-click unsubscribe link (RFC 8058). The links are
 the only routes without a session: their token is the authority, and the ledger records the step
 as the service's. A class teacher reads the addresses the mail server refused.
+
+In a region (``ledger.placement``) each server has a mail service of its own, beside its schools'
+logs: a subscription is made on its school's server (the body names the school), its steps go to
+the server that holds it (``subscription_id`` routes as a school's record does), a parent's list
+gathers every server's, and a link, which names no server, goes to the server that issued its
+token (each is asked).
 """
 
 from __future__ import annotations
 
 import html
+import logging
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
+from eventsourcing.persistence import PersistenceError
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import HTMLResponse
 from pydantic import AfterValidator, Field
 
 from ejournal.api.bootstrap import Services
-from ejournal.api.deps import CurrentCaller, LedgerDep, ServicesDep
+from ejournal.api.deps import CurrentCaller, DirectoryDep, LedgerDep, ServicesDep
 from ejournal.api.errors import ApiError, problem_responses
 from ejournal.api.policy import administration, denied, is_class_teacher, load_class
 from ejournal.api.schemas.common import Accepted, Id, Input, Output, YearStart
@@ -26,11 +34,18 @@ from ejournal.api.threads import OneTripRoute
 from ejournal.commands.errors import refuse
 from ejournal.identity.vault import PersonForgotten
 from ejournal.ledger.domain import MailSubscription
+from ejournal.ledger.errors import LedgerError
+from ejournal.ledger.placement import ServerUnavailableError
 from ejournal.mail.addresses import AddressError, normalise_address
 from ejournal.mail.mailer import Mailer
 from ejournal.mail.outbox import Outbox
-from ejournal.mail.subscriptions import Subscriptions
+from ejournal.mail.subscriptions import SubscriptionInfo, Subscriptions
 from ejournal.mail.tokens import LinkInvalid
+
+log = logging.getLogger("ejournal.api")
+
+DOWN = (LedgerError, PersistenceError)
+"""What asking a server that is down raises: opening it, or a statement on it."""
 
 router = APIRouter(
     route_class=OneTripRoute,
@@ -51,6 +66,38 @@ def get_subscriptions(services: ServicesDep) -> Subscriptions:
 
 def get_outbox(services: ServicesDep) -> Outbox:
     return _mailer(services).outbox
+
+
+def subscriptions_everywhere(services: Services, parent_id: UUID) -> list[SubscriptionInfo]:
+    """The parent's subscriptions on every server, server by server (a subscription is on its
+    school's). A server that is down is left out (logged): the rest are still shown."""
+    _mailer(services)
+    found = []
+    for server in services.servers:
+        try:
+            found += _mailer(services.cell(server)).subscriptions.subscriptions_of(parent_id)
+        except DOWN as e:
+            log.warning("the subscriptions on server %s are left out: %s", server, e)
+    return found
+
+
+def _issuer(services: Services, token: str) -> Subscriptions:
+    """The subscriptions of the server whose mail service issued a link's ``token``: the link
+    names no server, so each is asked (one lookup of the token's SHA-256 each). Raises
+    ``mail.link_invalid`` if none did, and ``ServerUnavailableError`` (503) if none that
+    answers did while one does not answer: the link may be that one's."""
+    _mailer(services)
+    down: ServerUnavailableError | None = None
+    for server in services.servers:
+        try:
+            subscriptions = _mailer(services.cell(server)).subscriptions
+            if subscriptions.issued(token):
+                return subscriptions
+        except DOWN as e:
+            down = ServerUnavailableError(server, str(e))
+    if down is not None:
+        raise down
+    raise ApiError("mail.link_invalid")
 
 
 SubscriptionsDep = Annotated[Subscriptions, Depends(get_subscriptions)]
@@ -112,13 +159,11 @@ class BounceOut(Output):
     summary="Subscribe an e-mail address to a linked child's weekly digest (a parent)",
 )
 def subscribe(
-    body: SubscriptionIn,
-    caller: CurrentCaller,
-    subscriptions: SubscriptionsDep,
-    services: ServicesDep,
+    body: SubscriptionIn, caller: CurrentCaller, services: ServicesDep
 ) -> SubscriptionRequested:
+    school = services.for_school(body.school_id)  # the school's server keeps its subscriptions
     try:
-        subscription_id = subscriptions.subscribe(
+        subscription_id = _mailer(school).subscriptions.subscribe(
             caller.actor,
             caller.person_id,
             school_id=body.school_id,
@@ -129,8 +174,8 @@ def subscribe(
         )
     except PersonForgotten as e:
         raise ApiError("person.forgotten") from e
-    if services.mail_schedule is not None:
-        services.mail_schedule.wake()  # the confirmation message goes out now
+    if school.mail_schedule is not None:
+        school.mail_schedule.wake()  # the confirmation message goes out now
     return SubscriptionRequested(subscription_id=subscription_id)
 
 
@@ -139,9 +184,7 @@ def subscribe(
     response_model=list[SubscriptionOut],
     summary="The caller's subscriptions",
 )
-def my_subscriptions(
-    caller: CurrentCaller, subscriptions: SubscriptionsDep
-) -> list[SubscriptionOut]:
+def my_subscriptions(caller: CurrentCaller, services: DirectoryDep) -> list[SubscriptionOut]:
     return [
         SubscriptionOut(
             subscription_id=s.subscription_id,
@@ -152,7 +195,7 @@ def my_subscriptions(
             attach_pdf=s.attach_pdf,
             address=s.address,
         )
-        for s in subscriptions.subscriptions_of(caller.person_id)
+        for s in subscriptions_everywhere(services, caller.person_id)
     ]
 
 
@@ -259,9 +302,9 @@ def confirm_page(token: Token) -> HTMLResponse:
     response_class=HTMLResponse,
     summary="Confirm the subscription of the link",
 )
-def confirm_link(token: Token, subscriptions: SubscriptionsDep) -> HTMLResponse:
+def confirm_link(token: Token, services: DirectoryDep) -> HTMLResponse:
     try:
-        subscriptions.confirm_with_token(token)
+        _issuer(services, token).confirm_with_token(token)
     except LinkInvalid as e:
         raise ApiError("mail.link_invalid") from e
     return _page(
@@ -289,9 +332,9 @@ def unsubscribe_page(token: Token) -> HTMLResponse:
     response_class=HTMLResponse,
     summary="Unsubscribe by the link of a message (also RFC 8058 one-click)",
 )
-def unsubscribe_link(token: Token, subscriptions: SubscriptionsDep) -> HTMLResponse:
+def unsubscribe_link(token: Token, services: DirectoryDep) -> HTMLResponse:
     try:
-        _, was_on = subscriptions.unsubscribe_with_token(token)
+        _, was_on = _issuer(services, token).unsubscribe_with_token(token)
     except LinkInvalid as e:
         raise ApiError("mail.link_invalid") from e
     title = "Вы отписались от рассылки" if was_on else "Подписка уже была отменена"

@@ -4,6 +4,10 @@ confirming it with the code of the confirmation message, unsubscribing.
 The API's subscription routes do the work (``api.routes.subscriptions``): only a linked parent
 subscribes, the address goes to the vault, a confirmation message to the outbox. Without an SMTP
 server (``EJOURNAL_SMTP_HOST``) e-mail is off: the page says so and offers no form.
+
+In a region the page starts from the directory's services, as ``GET /me`` and the parent's list
+gather every server's part; each step goes to the server of its school or subscription, as the
+API's routes send it.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from ejournal.api.bootstrap import Services
-from ejournal.api.deps import AccessLogDep, LedgerDep, NamesDep, ServicesDep
+from ejournal.api.deps import DirectoryDep
 from ejournal.api.errors import API_CATALOGUE, ApiError, status_of
 from ejournal.api.routes.me import home as home_read
 from ejournal.api.routes.subscriptions import (
@@ -29,6 +33,7 @@ from ejournal.api.routes.subscriptions import (
 )
 from ejournal.commands.errors import CommandError
 from ejournal.identity.authenticator import Caller
+from ejournal.identity.names import Names
 from ejournal.web.access import CheckedForm, PageCaller, PageRoute
 from ejournal.web.frame import frame, settle
 from ejournal.web.pages.family import diaries
@@ -54,23 +59,17 @@ DONE = {
 def subscriptions_page(
     request: Request,
     caller: PageCaller,
-    services: ServicesDep,
-    ledger: LedgerDep,
-    log: AccessLogDep,
-    names: NamesDep,
+    services: DirectoryDep,
 ) -> Response:
     done = DONE.get(request.query_params.get("done", ""))
-    return _page(request, caller, services, ledger, log, names, done=done)
+    return _page(request, caller, services, done=done)
 
 
 @router.post("/subscriptions")
 def subscribe_page(
     request: Request,
     caller: PageCaller,
-    services: ServicesDep,
-    ledger: LedgerDep,
-    log: AccessLogDep,
-    names: NamesDep,
+    services: DirectoryDep,
     form: CheckedForm,
 ) -> Response:
     school, year, student = [*form.get("child").split(":"), "", "", ""][:3]
@@ -87,14 +86,15 @@ def subscribe_page(
         )
     except ValidationError as invalid:
         error = _invalid(invalid)
-        page = _page(request, caller, services, ledger, log, names, error=error, form=form.pairs)
+        page = _page(request, caller, services, error=error, form=form.pairs)
         page.status_code = 422
         return page
+    held = services.for_school(body.school_id)  # the school's server keeps its subscriptions
     try:
-        subscribe(body, caller, get_subscriptions(services), services)
+        subscribe(body, caller, held)
     except (ApiError, CommandError) as refused:
-        return _refused(request, caller, services, ledger, log, names, refused, form.pairs)
-    settle(services)
+        return _refused(request, caller, services, refused, form.pairs)
+    settle(held)
     return RedirectResponse("/subscriptions?done=requested", status_code=303)
 
 
@@ -103,10 +103,7 @@ def confirm_page(
     request: Request,
     subscription_id: UUID,
     caller: PageCaller,
-    services: ServicesDep,
-    ledger: LedgerDep,
-    log: AccessLogDep,
-    names: NamesDep,
+    services: DirectoryDep,
     form: CheckedForm,
 ) -> Response:
     code = form.get("code").strip()
@@ -114,14 +111,15 @@ def confirm_page(
         body = ConfirmationIn(code=code)
     except ValidationError:
         error = "Введите код из письма."
-        page = _page(request, caller, services, ledger, log, names, error=error)
+        page = _page(request, caller, services, error=error)
         page.status_code = 422
         return page
+    held = services.locating(subscription_id)  # the server that holds the subscription
     try:
-        confirm_with_code(subscription_id, body, caller, get_subscriptions(services), ledger)
+        confirm_with_code(subscription_id, body, caller, get_subscriptions(held), held.ledger)
     except (ApiError, CommandError) as refused:
-        return _refused(request, caller, services, ledger, log, names, refused, [])
-    settle(services)
+        return _refused(request, caller, services, refused, [])
+    settle(held)
     return RedirectResponse("/subscriptions?done=confirmed", status_code=303)
 
 
@@ -130,17 +128,15 @@ def cancel_page(
     request: Request,
     subscription_id: UUID,
     caller: PageCaller,
-    services: ServicesDep,
-    ledger: LedgerDep,
-    log: AccessLogDep,
-    names: NamesDep,
+    services: DirectoryDep,
     form: CheckedForm,
 ) -> Response:
+    held = services.locating(subscription_id)  # the server that holds the subscription
     try:
-        unsubscribe(subscription_id, caller, get_subscriptions(services))
+        unsubscribe(subscription_id, caller, get_subscriptions(held))
     except (ApiError, CommandError) as refused:
-        return _refused(request, caller, services, ledger, log, names, refused, [])
-    settle(services)
+        return _refused(request, caller, services, refused, [])
+    settle(held)
     return RedirectResponse("/subscriptions?done=cancelled", status_code=303)
 
 
@@ -148,19 +144,17 @@ def _page(
     request: Request,
     caller: Caller,
     services: Services,
-    ledger: LedgerDep,
-    log: AccessLogDep,
-    names: NamesDep,
     *,
     done: str | None = None,
     error: str | None = None,
     form: list[tuple[str, str]] | None = None,
 ) -> Response:
     """The page: the caller's children (``GET /me`` names and logs them) and subscriptions."""
-    found = diaries(home_read(caller, services, log, names), caller)
+    read = home_read(caller, services, services.access_log, Names(services.vault))
+    found = diaries(read, caller)
     children = [d for d in found if d.student_id != caller.person_id]
     mail_on = services.mail is not None
-    mine = my_subscriptions(caller, get_subscriptions(services)) if mail_on else []
+    mine = my_subscriptions(caller, services) if mail_on else []
     labels = {d.student_id: d.label for d in children}
     sent = dict(form or [])
     page = frame(
@@ -185,9 +179,6 @@ def _refused(
     request: Request,
     caller: Caller,
     services: Services,
-    ledger: LedgerDep,
-    log: AccessLogDep,
-    names: NamesDep,
     refused: ApiError | CommandError,
     form: list[tuple[str, str]],
 ) -> Response:
@@ -199,7 +190,7 @@ def _refused(
         status, error = API_CATALOGUE[refused.code].status, API_CATALOGUE[refused.code].title
     else:
         status, error = status_of(refused), refused.message
-    page = _page(request, caller, services, ledger, log, names, error=error, form=form)
+    page = _page(request, caller, services, error=error, form=form)
     page.status_code = status
     return page
 
