@@ -26,6 +26,7 @@ from ejournal.ledger.errors import LedgerError
 from ejournal.ledger.keys import KeyStore
 from ejournal.ledger.placement import DIRECTORY, Region
 from ejournal.ledger.settings import Settings
+from ejournal.mail.moving import move_mail_state
 
 app = typer.Typer()
 
@@ -115,7 +116,8 @@ def move_school(
     database_url: DatabaseURL = None,
 ) -> None:
     """Move a school's logs to another server while it keeps working: copy them, fence the old
-    server, prove every log's root equal at a signed checkpoint, switch the placement. With
+    server, prove every log's root equal at a signed checkpoint, carry its parents' e-mail
+    subscriptions, outbox and link tokens, switch the placement. With
     --year, a closed school year's log alone (docs/adr/0020-closed-years-placed-apart.md). Run
     it again after an interruption: it finishes what was begun
     (docs/adr/0017-moving-a-school.md)."""
@@ -124,10 +126,21 @@ def move_school(
         verifiers = KeyStore(ledger.database).verifiers()
         try:
             if year is None:
-                moved = region.move(school, to, checkpointer=checkpointer, verifiers=verifiers)
+                moved = region.move(
+                    school,
+                    to,
+                    checkpointer=checkpointer,
+                    verifiers=verifiers,
+                    carry=move_mail_state,
+                )
             else:
                 moved = region.move_year(
-                    school, year, to, checkpointer=checkpointer, verifiers=verifiers
+                    school,
+                    year,
+                    to,
+                    checkpointer=checkpointer,
+                    verifiers=verifiers,
+                    carry=move_mail_state,
                 )
         except LedgerError as e:
             fail(str(e), code=1)

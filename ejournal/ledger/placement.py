@@ -73,6 +73,10 @@ server that is down holds up its own schools' requests this long, no one else's.
 RETRY_SECONDS = 5.0
 """A server that failed to open is tried again after this."""
 
+Carry = Callable[[Database, Database, Collection[str]], object]
+"""What moves with logs, in the placement's switch: ``carry(source, target, log_ids)``, the
+source's logs fenced by then (the mail room's state: ``mail.moving``)."""
+
 
 class PlacementError(LedgerError):
     """A placement that cannot be: an unknown server, a school placed twice."""
@@ -353,6 +357,7 @@ class Region:
         *,
         checkpointer: Callable[[Ledger], Checkpointer],
         verifiers: Sequence[Verifier],
+        carry: Carry | None = None,
     ) -> list[MovedLog]:
         """Move school ``school_id``'s logs to ``server`` while it keeps writing, and switch its
         placement there (``ledger.relocation.move_logs``: the source fenced first, every root
@@ -383,6 +388,7 @@ class Region:
             switch=lambda: self.placement.place(school_id, server, at=at),
             checkpointer=checkpointer,
             verifiers=verifiers,
+            carry=carry,
         )
 
     def move_year(
@@ -393,6 +399,7 @@ class Region:
         *,
         checkpointer: Callable[[Ledger], Checkpointer],
         verifiers: Sequence[Verifier],
+        carry: Carry | None = None,
     ) -> list[MovedLog]:
         """Move the log of school ``school_id``'s school year ``year_start`` alone to ``server``
         (an archive server) as ``move`` moves a school's, and place the log there apart from
@@ -424,6 +431,7 @@ class Region:
             switch=lambda: self.placement.place_log(log_id, server, at=at),
             checkpointer=checkpointer,
             verifiers=verifiers,
+            carry=carry,
         )
 
     def _require_over(self, school_id: UUID, year_start: int) -> None:
@@ -470,17 +478,24 @@ class Region:
         switch: Callable[[], None],
         checkpointer: Callable[[Ledger], Checkpointer],
         verifiers: Sequence[Verifier],
+        carry: Carry | None,
     ) -> list[MovedLog]:
-        source_ledger = self.ledger(source)
+        source_ledger, target_ledger = self.ledger(source), self.ledger(server)
+
+        def carried_and_switched() -> None:
+            if carry is not None:
+                carry(source_ledger.database, target_ledger.database, logs)
+            switch()
+
         return move_logs(
             source_ledger.database,
-            self.ledger(server).database,
+            target_ledger.database,
             logs,
             checkpointer=checkpointer(source_ledger),
             verifiers=verifiers,
             source_name=source,
             target_name=server,
-            switch=switch,
+            switch=carried_and_switched,
         )
 
     def close(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -27,6 +27,7 @@ from ejournal.identity.access_log import Access, AccessLog
 from ejournal.ledger.actor import SYSTEM_ACTOR, Role
 from ejournal.ledger.domain import Account
 from ejournal.ledger.settings import Settings
+from ejournal.mail.moving import move_mail_state
 from ejournal.web.site import create_site
 from tests.api.conftest import PASSWORD
 from tests.api.processes import free_port
@@ -151,6 +152,12 @@ def mailed(region_urls: tuple[str, dict[str, str]], smtp: tuple[Handler, int]) -
             yield mailed
     finally:
         services.close()
+
+
+def _all(services: Services, table: str) -> list[tuple[object, ...]]:
+    with services.ledger.database.transaction(write=False) as cursor:
+        cursor.execute(f"SELECT * FROM {table}")
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def _rows(services: Services, table: str) -> int:
@@ -300,3 +307,46 @@ def test_a_link_no_server_that_answers_knows_is_unavailable_not_invalid(
             assert mine.status_code == 200 and mine.json() == [], mine.text
     finally:
         services.close()
+
+
+def test_a_school_moves_with_its_parents_mail(
+    mailed: Mailed, region_urls: tuple[str, dict[str, str]]
+) -> None:
+    # The subscription, its outbox and its link tokens go with the school's logs: the link of a
+    # message sent from shard2 works after the move, and shard1 plans the school's week.
+    two, services = mailed.two, mailed.services
+    shard1, shard2 = services.cell("shard1"), services.cell("shard2")
+    mailed.subscribe(two, TWO)
+    assert shard2.mail is not None and shard2.mail.delivery.deliver_due().sent == 1
+    (confirm,) = mailed.last_to(TWO).links("confirm")
+    tables = ("mail_subscriptions", "mail_outbox", "mail_attempts", "mail_tokens")
+    before = {table: _all(shard2, table) for table in tables}
+    env = region_env(region_urls, "deployment secret")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["keys", "init"], env=env).exit_code == 0
+    moved = runner.invoke(cli, ["move-school", str(two.school_id), "--to", "shard1"], env=env)
+    assert moved.exit_code == 0, moved.output
+    assert services.region is not None
+    services.region.placement.forget()  # as every process does within FRESH_SECONDS
+    assert [_rows(shard2, table) for table in tables] == [0, 0, 0, 0]
+    assert [_rows(shard1, table) for table in tables] == [1, 1, 1, 1]
+    # Interrupted after shard1 committed and before shard2 did: run again, nothing doubled.
+    with shard2.ledger.database.transaction(write=True) as cursor:
+        for table, rows in before.items():
+            for row in rows:
+                cursor.execute(f"INSERT INTO {table} VALUES ({', '.join('?' * len(row))})", row)
+    assert move_mail_state(shard2.ledger.database, shard1.ledger.database, [two.log_id]) == 1
+    assert [_rows(shard2, table) for table in tables] == [0, 0, 0, 0]
+    assert [_rows(shard1, table) for table in tables] == [1, 1, 1, 1]
+
+    confirmed = mailed.client.post(confirm)  # shard1 knows the token now
+    assert confirmed.status_code == 200, confirmed.text
+    mailed.mark(replace(two, ledger=shard1.ledger), 5)  # written where it lives now
+    mailed.project()
+    services.ledger.clock.set(datetime(2025, 9, 8, 6, 0, tzinfo=UTC))  # type: ignore[attr-defined]
+    assert shard1.mail_schedule is not None and shard2.mail_schedule is not None
+    shard2.mail_schedule.tick()  # the old server has nothing of the school's to plan
+    shard1.mail_schedule.tick()
+    assert "Отметки: 5 — Ответ на уроке" in mailed.last_to(TWO).text()
+    assert shard1.mail is not None and shard1.mail.outbox.digest_counts("2025-W36") == {"sent": 1}
+    assert shard2.mail.outbox.digest_counts("2025-W36") == {}
