@@ -3,6 +3,10 @@
 Allowed means the request passed authorisation: it may still be refused for what it asks (404,
 409, 422), but never 401 or 403, and never a server error. Refused means 403
 with a role or access code, and nothing written to the ledger.
+
+Who may call what is one piece of code on either backend (``api.policy``): the matrix asks every
+operation on PostgreSQL, the district's server, as the API's fuzzing (``test_schemathesis.py``)
+asks every operation on SQLite; the routes' own tests run on both.
 """
 
 from __future__ import annotations
@@ -603,6 +607,11 @@ def _prepare(w: World) -> None:
         work_type_id=school.work_types["Ответ на уроке"],
     )
     sign_checkpoint(w)  # printouts rest on it and are sealed with the deployment's key
+
+
+@pytest.fixture(scope="module")
+def module_backend(pg_available: None) -> str:
+    return "postgres"
 
 
 @pytest.fixture(scope="module")

@@ -161,7 +161,8 @@ class BounceOut(Output):
 def subscribe(
     body: SubscriptionIn, caller: CurrentCaller, services: ServicesDep
 ) -> SubscriptionRequested:
-    school = services.for_school(body.school_id)  # the school's server keeps its subscriptions
+    # The server of the school year's log keeps its subscriptions (a closed year may be apart).
+    school = services.for_year(body.school_id, body.year_start)
     try:
         subscription_id = _mailer(school).subscriptions.subscribe(
             caller.actor,

@@ -89,7 +89,7 @@ def subscribe_page(
         page = _page(request, caller, services, error=error, form=form.pairs)
         page.status_code = 422
         return page
-    held = services.for_school(body.school_id)  # the school's server keeps its subscriptions
+    held = services.for_year(body.school_id, body.year_start)  # the year's server keeps them
     try:
         subscribe(body, caller, held)
     except (ApiError, CommandError) as refused:
