@@ -4,6 +4,12 @@ PostgreSQL tests create a database of their own and drop it afterwards. Where Po
 reached they are skipped, except under CI=true, where that is a failure; so are the tests that need
 the extra clusters of tests/clusters.py (``pg_clusters``). A test's new database is
 empty, or a copy of a template its directory's ``database_template`` names (tests/databases.py).
+
+The suite's PostgreSQL sessions, and those of the processes it starts, commit without waiting for
+the WAL to reach the disk (``synchronous_commit=off`` through libpq's ``PGOPTIONS``): what a
+session sees, locks and orders is the same, and the suite takes a quarter less time on this
+machine's disk. What survives a crash of the server itself is no test's question here; the
+benchmarks, run outside the suite, commit as a deployment does.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from ejournal.ledger.application import Ledger
 from ejournal.ledger.clock import ManualClock
 from tests import clusters
 from tests.databases import PG_ADMIN_URL, Template, Templates, create_pg_database, drop_pg_database
+
+os.environ["PGOPTIONS"] = f"{os.environ.get('PGOPTIONS', '')} -c synchronous_commit=off".strip()
 
 BACKENDS = ["sqlite", "postgres"]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated
@@ -58,10 +59,12 @@ from ejournal.integrity.receipt import Receipt, VerifiedReceipt, verify_receipt
 from ejournal.ledger.application import Ledger
 from ejournal.ledger.checkpoints import StoredCheckpoint, load_checkpoints
 from ejournal.ledger.errors import LedgerError
+from ejournal.ledger.fences import fences
 from ejournal.ledger.invalidation import EXEMPT_TOPICS, Rule
 from ejournal.ledger.keys import KeyStore
 from ejournal.ledger.logs import SYSTEM_LOG
 from ejournal.ledger.mark_receipts import is_mark_receipt, verify_mark_receipt
+from ejournal.ledger.placement import DIRECTORY, PlacementError, Region
 from ejournal.ledger.proofs import prove_event
 from ejournal.ledger.recorders import EVENTS_TABLE
 from ejournal.ledger.settings import Settings
@@ -159,6 +162,7 @@ def run_verify(
     jobs: int = 1,
     server: str | None = None,
     copies: Mapping[str, str] = MappingProxyType({}),
+    lives_here: Callable[[str], bool] = lambda log_id: True,
 ) -> int:
     """Verify the ledger and print the outcome; returns the process exit code.
 
@@ -180,7 +184,7 @@ def run_verify(
     notes = _read_notes(checkpoint) if checkpoint is not None else None
     try:
         report, witnessed, cosigned = _verify_outside(
-            settings, ledger, verifiers, notes, witnesses, as_json, jobs
+            settings, ledger, verifiers, notes, witnesses, as_json, jobs, lives_here
         )
     except VerificationError as error:
         if as_json:
@@ -222,6 +226,7 @@ def _verify_outside(
     witnesses: WitnessCheck | None,
     as_json: bool,
     jobs: int,
+    lives_here: Callable[[str], bool],
 ) -> tuple[LedgerReport, dict[str, list[Checkpoint]], dict[str, int]]:
     """Verify the ledger against the checkpoints kept outside it (a file, the witnesses' latest)
     and count the quorum's cosignatures. Raises ``VerificationError`` at the first failure."""
@@ -230,6 +235,7 @@ def _verify_outside(
     )
     if witnesses is not None and witnesses.ask:
         _merge(witnessed, witnesses.latest(verifiers, settings.origin))
+    witnessed = {log_id: cps for log_id, cps in witnessed.items() if lives_here(log_id)}
     report = _verify_entries(settings, ledger, verifiers, witnessed, as_json, jobs)
     verify_witnessed(report, witnessed)
     cosigned: dict[str, int] = {}
@@ -445,11 +451,23 @@ def verify(
                     jobs=jobs,
                     server=None if region is None else name,
                     copies={} if region is None else region.copies(name),
+                    lives_here=partial(_lives_on, region, name),
                 )
                 code = max(code, verified)
         raise typer.Exit(code)
     finally:
         ledger.close()
+
+
+def _lives_on(region: Region | None, server: str, log_id: str) -> bool:
+    """Whether log ``log_id`` lives on ``server`` of ``region`` (every log, without one). A log
+    ID of no school, which lives nowhere, is the directory's to report missing."""
+    if region is None:
+        return True
+    try:
+        return region.placement.server_of_log(log_id) == server
+    except PlacementError:
+        return server == DIRECTORY
 
 
 @app.command()
@@ -482,10 +500,14 @@ def checkpoint(
                     if due:
                         signed_now += checkpointer.checkpoint_due()
                     else:
+                        # A fenced log lives on another server (a move's copy, ADR 0017): it is
+                        # signed there; a signature here could cut a copy still being made.
+                        fenced = fences(server_ledger.database)
                         logs = [log] if log is not None else log_ids(server_ledger)
-                        signed_now += [
-                            c for c in map(checkpointer.checkpoint, logs) if c is not None
-                        ]
+                        for log_id in logs:
+                            if log_id not in fenced:
+                                signed = checkpointer.checkpoint(log_id)
+                                signed_now += [signed] if signed is not None else []
                 except (LedgerError, VerificationError) as e:
                     fail(str(e), code=1)
         for signed in signed_now:
@@ -509,13 +531,19 @@ def export_checkpoints(
     database_url: DatabaseURL = None,
 ) -> None:
     """Write the latest signed checkpoint of each log (C2SP notes, a blank line between them), for
-    an auditor to keep outside the database and give to `verify --checkpoint` later."""
-    _, ledger = open_ledger(database_url)
+    an auditor to keep outside the database and give to `verify --checkpoint` later. In a
+    region, every server's logs, each from the server it lives on."""
+    settings, ledger = open_ledger(database_url)
+    by_log: dict[str, list[StoredCheckpoint]] = {}
     try:
-        try:
-            by_log = load_checkpoints(ledger.database)
-        except VerificationError as e:
-            fail(str(e), code=1)
+        with region_of(settings, ledger) as region:
+            for name, server_ledger in each_server(region, ledger, None):
+                copies = {} if region is None else region.copies(name)
+                try:
+                    found = load_checkpoints(server_ledger.database)
+                except VerificationError as e:
+                    fail(str(e), code=1)
+                by_log |= {log_id: cps for log_id, cps in found.items() if log_id not in copies}
     finally:
         ledger.close()
     if log is not None:

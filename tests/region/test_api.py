@@ -27,6 +27,7 @@ from ejournal.ledger.config import BadDatabaseURLError
 from ejournal.ledger.domain import Account
 from ejournal.ledger.placement import PlacementError
 from ejournal.ledger.settings import Settings
+from ejournal.projections.projector import Projector
 from ejournal.web.site import create_site
 from tests import clusters
 from tests.api.conftest import PASSWORD, QUICK_HASHING
@@ -197,6 +198,10 @@ def test_a_teacher_of_two_schools_sees_both(served: Served) -> None:
     home = served.client.get("/me", headers=served.headers("maths", position))
     assert home.status_code == 200, home.text
     assert sorted(s["name"] for s in home.json()["schools"]) == ["СОШ № 1", "СОШ № 2"]
+    # A position names one server; this read gathers two, so both are let catch up first.
+    for cell in served.services.cells():
+        assert isinstance(cell.projector, Projector)
+        assert cell.projector.wait_until(cell.projector.head(), timeout=60)
     lessons = served.client.get(
         "/me/lessons", params={"from": "2025-09-01"}, headers=served.headers("maths")
     )

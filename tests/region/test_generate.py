@@ -1,6 +1,7 @@
 """The district generator over a region (issue 24, benchmarks/region.py): the schools placed on
 the directory and two servers in turn, each school's log written on its server, log for log the
-district one server holds, in one process and in two."""
+district one server holds, in two processes (the region benchmark's smoke run,
+tests/test_region_benchmark.py, compares one process's)."""
 
 from __future__ import annotations
 
@@ -41,19 +42,15 @@ def one_server() -> dict[str, bytes]:
         drop_pg_database(url)
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_the_district_over_three_servers(
-    region_urls: tuple[str, dict[str, str]], one_server: dict[str, bytes], jobs: int
+def test_the_district_over_three_servers_in_two_processes(
+    region_urls: tuple[str, dict[str, str]], one_server: dict[str, bytes]
 ) -> None:
     directory_url, servers = region_urls
     clock = ManualClock(START)
     directory = Ledger(database_url=directory_url, clock=clock)
     region = Region(directory, servers)
     try:
-        if jobs == 1:
-            generate(directory, clock, PLAN, region=region)
-        else:
-            generate_in_processes(directory, clock, directory_url, PLAN, jobs=jobs, region=region)
+        generate_in_processes(directory, clock, directory_url, PLAN, jobs=2, region=region)
         placed = region.placement.all()
         assert [placed.get(s.school_id, DIRECTORY) for s in PLAN.schools] == region.names
         roots: dict[str, bytes] = {}
