@@ -390,8 +390,13 @@ def drop_read_models(layout: Layout) -> None:
 
 
 def roots_of(checkpoint: dict[str, Any]) -> dict[str, tuple[int, str]]:
+    """Each log's signed size and root, over the servers' parts; raises ``RootsDiffer`` for a log
+    signed on two servers (written on both: a fork, I1)."""
     roots: dict[str, tuple[int, str]] = {}
     for part in checkpoint["parts"]:
+        twice = sorted(roots.keys() & part["roots"].keys())
+        if twice:
+            raise RootsDiffer(f"{len(twice)} logs signed on two servers, e.g. {twice[0]}")
         roots.update(part["roots"])
     return roots
 

@@ -1,6 +1,7 @@
 """``benchmarks/region.py``: a tiny district on one server and over the three test clusters
 prints its table and the roots it found equal, and drops its databases; the check of the roots
-fails loudly for a log signed on one side only or with another root."""
+fails loudly for a log signed on one side only, on two servers, or with another root. The run
+writes in two processes: with ``tests/region/`` it is the test of the generator over a region."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def test_a_tiny_region_prints_its_table_and_drops_its_databases(
     pg_clusters: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     name = f"ejournal_region_test_{uuid.uuid4().hex[:8]}"
-    argv = ["region.py", "--schools", "2", "--weeks", "1", "--parallels", "1", "--jobs", "1"]
+    argv = ["region.py", "--schools", "2", "--weeks", "1", "--parallels", "1", "--jobs", "2"]
     monkeypatch.setattr(sys, "argv", [*argv, "--database", name])
     region.main()
     out = capsys.readouterr().out
@@ -58,3 +59,6 @@ def test_roots_that_differ_fail_the_run() -> None:
         region.compare_roots(one, {"school/1/2025-2026": (10, "bb")})
     with pytest.raises(region.RootsDiffer, match="signed no log"):
         region.compare_roots({}, {})
+    parts = [{"roots": {"system": (3, "aa")}}, {"roots": {"system": (3, "aa")}}]
+    with pytest.raises(region.RootsDiffer, match=r"1 logs signed on two servers, e\.g\. system"):
+        region.roots_of({"parts": parts})

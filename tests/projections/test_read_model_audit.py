@@ -199,7 +199,15 @@ TAMPERINGS = {
 }
 
 
-@pytest.mark.parametrize("name", list(TAMPERINGS))
+# Each tampering on SQLite; on PostgreSQL, where each audit builds its shadow tables with DDL that
+# costs seconds, one change of a row and one deletion (the comparison is one query for every table).
+CHANGED_ROWS = [
+    *(("sqlite", name) for name in TAMPERINGS),
+    *(("postgres", name) for name in ("journal: a mark's value", "exclusions: a row deleted")),
+]
+
+
+@pytest.mark.parametrize(("database_url", "name"), CHANGED_ROWS, indirect=["database_url"])
 def test_the_audit_names_a_changed_row(
     database_url: str,
     school: TestSchool,
