@@ -12,6 +12,7 @@ import email.policy
 import re
 import socket
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -126,8 +127,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def smtp_server() -> Iterator[Smtp]:
+@contextmanager
+def serving_smtp() -> Iterator[Smtp]:
+    """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1, for as long as the block runs."""
     handler = Handler()
     port = _free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
@@ -136,6 +138,12 @@ def smtp_server() -> Iterator[Smtp]:
         yield Smtp(handler, port)
     finally:
         controller.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[Smtp]:
+    with serving_smtp() as server:
+        yield server
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 import pytest
-from aiosmtpd.controller import Controller
 from typer.testing import CliRunner
 
 with warnings.catch_warnings():
@@ -30,9 +29,8 @@ from ejournal.ledger.settings import Settings
 from ejournal.mail.moving import move_mail_state
 from ejournal.web.site import create_site
 from tests.api.conftest import PASSWORD
-from tests.api.processes import free_port
 from tests.commands.school import YEAR, TestSchool, build_school, uid
-from tests.mail.conftest import Handler, Received, mail_environ
+from tests.mail.conftest import Handler, Received, mail_environ, serving_smtp
 from tests.region.conftest import region_env, serve
 
 PARENT = uid(15001)
@@ -42,14 +40,8 @@ ONE, TWO = "mama.one@example.ru", "mama.two@example.ru"
 
 @pytest.fixture(scope="module")
 def smtp() -> Iterator[tuple[Handler, int]]:
-    handler = Handler()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
+    with serving_smtp() as server:
+        yield server.handler, server.port
 
 
 @dataclass

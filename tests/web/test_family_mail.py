@@ -9,11 +9,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from tests.api.processes import free_port
 from tests.databases import Templates
-from tests.mail.conftest import Handler, Received
+from tests.mail.conftest import Handler, Received, serving_smtp
 from tests.web.site import Site, demo_template, served
 
 ADDRESS = "patimat.alieva@example.ru"
@@ -21,14 +19,8 @@ ADDRESS = "patimat.alieva@example.ru"
 
 @pytest.fixture(scope="module")
 def smtp() -> Iterator[tuple[Handler, int]]:
-    handler = Handler()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
+    with serving_smtp() as server:
+        yield server.handler, server.port
 
 
 @pytest.fixture(scope="module")
