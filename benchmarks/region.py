@@ -188,9 +188,9 @@ def stage_project(layout: Layout, name: str, queue: Any) -> None:
 
 
 def stage_checkpoint(layout: Layout, name: str, queue: Any) -> None:
+    from ejournal.cli.common import log_ids
     from ejournal.ledger.checkpoints import Checkpointer
     from ejournal.ledger.keys import KeyStore
-    from ejournal.ledger.recorders import EVENTS_TABLE
 
     directory, region, ledger = _server(layout, name)
     store = KeyStore(directory.database)  # a region signs with the directory's keys
@@ -199,9 +199,7 @@ def stage_checkpoint(layout: Layout, name: str, queue: Any) -> None:
     checkpointer = Checkpointer(
         ledger.database, origin=ORIGIN, signers=store.signers(SECRET), verifiers=store.verifiers()
     )
-    with ledger.database.transaction(write=False) as cursor:
-        cursor.execute(f"SELECT DISTINCT log_id FROM {EVENTS_TABLE} ORDER BY log_id")
-        logs = [row[0] for row in cursor.fetchall()]
+    logs = log_ids(ledger)
     started = time.perf_counter()
     roots: dict[str, tuple[int, str]] = {}
     for log_id in logs:

@@ -76,10 +76,11 @@ def digest(
             with startup_lock(ledger.database):  # a server may be creating them at this moment
                 create_identity_tables(ledger.database)  # the vault, the access log (п. 1.7)
             vault, access_log = Vault(ledger.database, kek), AccessLog(ledger.database)
+        key = digest_key(kek)
         with region_of(ledger_settings, ledger) as region:
             for name, server_ledger in each_server(region, ledger, server):
                 with database_errors():
-                    mailer = _mailer(server_ledger, settings, vault, access_log, digest_key(kek))
+                    mailer = _mailer(server_ledger, settings, vault, access_log, key)
                     _plan_and_deliver(mailer, week, prefix="" if region is None else f"{name}: ")
     finally:
         ledger.close()

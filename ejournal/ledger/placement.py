@@ -407,9 +407,8 @@ class Region:
         school leaves it where it is. Only a year that is over moves (its 31 August has passed
         in the school's time zone): it takes no more writes, though one that arrives during the
         move is refused by the fence and sent where the placement says. Moving it again, to
-        any server, is the same call. Raises
-        ``PlacementError`` for a year not over, a log already there or with no records, and
-        what ``move_logs`` raises."""
+        any server, is the same call. Raises ``PlacementError`` for a year not over, a log
+        already there or with no records, and what ``move_logs`` raises."""
         self.ledger(server)
         self._require_over(school_id, year_start)
         log_id = school_log_id(school_id, year_start)
